@@ -1,0 +1,91 @@
+// Errors with a stable code. Library code throws these; each edge (CLI, HTTP,
+// web page) turns a code into words for its audience and into an exit code or
+// a status. The message says what happened, with the specifics known at the
+// throw site; what the user should do next is added by the edge.
+
+export const ERROR_CODES = [
+  /** Bad input from the caller: an option, a name, a value. */
+  'USAGE',
+  /** The home directory has no Coffre installation yet. */
+  'NOT_INITIALIZED',
+  /** The home's config file cannot be read or does not validate. */
+  'CONFIG_INVALID',
+  /** An installation already exists where one would be created. */
+  'ALREADY_INITIALIZED',
+  /** The protected app's database or files cannot be read. */
+  'SOURCE_UNAVAILABLE',
+  /** The source database is encrypted and no archive encryption is set. */
+  'ENCRYPTION_REQUIRED',
+  /** The archive is encrypted and no key or passphrase was given. */
+  'KEY_REQUIRED',
+  /** The key or passphrase given does not open the archive. */
+  'WRONG_KEY',
+  /** The archive's bytes are damaged, truncated or not an archive at all. */
+  'CORRUPT_ARCHIVE',
+  /** The entry list's signature does not verify: tampered or forged. */
+  'BAD_SIGNATURE',
+  /** The archive was made by another register. */
+  'FOREIGN_REGISTER',
+  /** The archive format version is newer than this Coffre reads. */
+  'UNSUPPORTED_FORMAT',
+  /** No backup with that id or name. */
+  'BACKUP_NOT_FOUND',
+  /** A destination is missing, unplugged, unreachable or unnamed. */
+  'DESTINATION_UNAVAILABLE',
+  /** A destination cannot be written (read-only medium or permissions). */
+  'DESTINATION_READ_ONLY',
+  /** The disk or medium is full. */
+  'DISK_FULL',
+  /** Another job holds this home's lock. */
+  'BUSY',
+  /** Anything else: a bug or an unexpected condition. */
+  'INTERNAL',
+] as const;
+
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+export class CoffreError extends Error {
+  override readonly name = 'CoffreError';
+  readonly code: ErrorCode;
+  /** Machine-readable specifics (a path, a destination name, an entry). */
+  readonly details: Readonly<Record<string, unknown>>;
+
+  constructor(
+    code: ErrorCode,
+    message: string,
+    options: { cause?: unknown; details?: Record<string, unknown> } = {},
+  ) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    this.details = options.details ?? {};
+  }
+}
+
+export function isCoffreError(err: unknown, code?: ErrorCode): err is CoffreError {
+  return err instanceof CoffreError && (code === undefined || err.code === code);
+}
+
+/** Maps a Node.js file-system error to the error kind a user can act on. */
+export function fsErrorCode(err: unknown): ErrorCode | undefined {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  switch (code) {
+    case 'ENOSPC':
+    case 'EDQUOT':
+      return 'DISK_FULL';
+    case 'EROFS':
+    case 'EACCES':
+    case 'EPERM':
+      return 'DESTINATION_READ_ONLY';
+    case 'ENOENT':
+    case 'ENOTDIR':
+    case 'ENODEV':
+    case 'ENXIO':
+    case 'EIO':
+    case 'ESTALE':
+    case 'EHOSTDOWN':
+    case 'ETIMEDOUT':
+      return 'DESTINATION_UNAVAILABLE';
+    default:
+      return undefined;
+  }
+}
