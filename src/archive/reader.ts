@@ -1,0 +1,203 @@
+// Reads an archive as a stream: (age) -> zstd -> tar, hashing the whole file
+// and every entry on the way, optionally extracting entries into a folder.
+// The checks that turn what was read into a verdict are pure (checkArchive).
+
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import fsp from 'node:fs/promises';
+import path from 'node:path';
+import { PassThrough, Transform, type Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { DecompressStream } from 'zstd-napi';
+import { CoffreError, isCoffreError } from '../core/errors.js';
+import { checkHeader, ENTRY, parseSums, type ArchiveHeader } from '../core/manifest.js';
+import { verifySignature } from '../state/identity.js';
+import { AGE_MAGIC, createAgeDecryptor } from './age.js';
+import { readTar } from './tar.js';
+
+export interface ReadOptions {
+  identities?: string[];
+  passphrase?: string | null;
+  /** Extract every entry under this folder (it must exist and be empty). */
+  extractTo?: string;
+  onProgress?: (bytes: number) => void;
+}
+
+export interface ArchiveContents {
+  /** SHA-256 of the whole archive file as read. */
+  sha256: string;
+  size: number;
+  encrypted: boolean;
+  /** Entry name -> SHA-256 of its bytes, in archive order. */
+  entries: Map<string, string>;
+  /** The small metadata entries, kept in memory. */
+  meta: Partial<Record<'header' | 'sums' | 'signature' | 'publicKey', Buffer>>;
+}
+
+const META_ENTRIES: Record<string, keyof ArchiveContents['meta']> = {
+  [ENTRY.header]: 'header',
+  [ENTRY.sums]: 'sums',
+  [ENTRY.signature]: 'signature',
+  [ENTRY.publicKey]: 'publicKey',
+};
+const META_LIMIT = 16 << 20;
+
+/** Hashes everything that passes, and tells whether it starts like an age file. */
+class Tap extends Transform {
+  readonly hash = crypto.createHash('sha256');
+  size = 0;
+  constructor(private readonly onBytes?: (n: number) => void) {
+    super();
+  }
+  override _transform(chunk: Buffer, _enc: BufferEncoding, cb: () => void): void {
+    this.hash.update(chunk);
+    this.size += chunk.length;
+    this.onBytes?.(chunk.length);
+    this.push(chunk);
+    cb();
+  }
+}
+
+/** Reads the first bytes of a stream without losing them. */
+async function peek(input: Readable, n: number): Promise<{ head: Buffer; stream: Readable }> {
+  const chunks: Buffer[] = [];
+  let length = 0;
+  const iterator = input[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+  while (length < n) {
+    const next = await iterator.next();
+    if (next.done) break;
+    chunks.push(next.value);
+    length += next.value.length;
+  }
+  const head = Buffer.concat(chunks);
+  const rest = async function* () {
+    if (head.length > 0) yield head;
+    for (;;) {
+      const next = await iterator.next();
+      if (next.done) return;
+      yield next.value;
+    }
+  };
+  const stream = new PassThrough({ highWaterMark: 1 << 20 });
+  pipeline(rest, stream).catch((err: unknown) => stream.destroy(err as Error));
+  return { head, stream };
+}
+
+function safeTarget(root: string, name: string): string {
+  const target = path.resolve(root, name);
+  if (!target.startsWith(path.resolve(root) + path.sep) || name.includes('\0')) {
+    throw new CoffreError('CORRUPT_ARCHIVE', `The archive holds an unsafe entry name: ${JSON.stringify(name)}.`);
+  }
+  return target;
+}
+
+export async function readArchive(input: Readable, options: ReadOptions = {}): Promise<ArchiveContents> {
+  const tap = new Tap(options.onProgress);
+  const tapped = input.pipe(tap);
+  input.on('error', (err) => tap.destroy(err));
+  const { head, stream } = await peek(tapped, AGE_MAGIC.length);
+  const encrypted = head.subarray(0, AGE_MAGIC.length).toString('latin1') === AGE_MAGIC;
+  const entries = new Map<string, string>();
+  const meta: ArchiveContents['meta'] = {};
+
+  const decrypt = encrypted
+    ? createAgeDecryptor({
+        identities: options.identities ?? [],
+        ...(options.passphrase ? { passphrase: options.passphrase } : {}),
+      })
+    : null;
+  const decompress = new DecompressStream();
+
+  const consume = async (source: AsyncIterable<Buffer>) => {
+    for await (const entry of readTar(source)) {
+      if (entries.has(entry.name)) {
+        throw new CoffreError('CORRUPT_ARCHIVE', `The archive holds ${entry.name} twice.`);
+      }
+      const hash = crypto.createHash('sha256');
+      const metaKey = META_ENTRIES[entry.name];
+      const kept: Buffer[] = [];
+      let keptLength = 0;
+      let out: fs.WriteStream | undefined;
+      if (options.extractTo && entry.type === 'file') {
+        const target = safeTarget(options.extractTo, entry.name);
+        await fsp.mkdir(path.dirname(target), { recursive: true });
+        out = fs.createWriteStream(target, { flags: 'wx' });
+      }
+      for await (const chunk of entry.body) {
+        hash.update(chunk);
+        if (metaKey && keptLength < META_LIMIT) {
+          kept.push(chunk);
+          keptLength += chunk.length;
+        }
+        if (out && !out.write(chunk)) await new Promise<void>((r) => out.once('drain', () => r()));
+      }
+      if (out) await new Promise<void>((resolve, reject) => out.end((err?: Error | null) => (err ? reject(err) : resolve())));
+      if (metaKey) meta[metaKey] = Buffer.concat(kept);
+      entries.set(entry.name, hash.digest('hex'));
+    }
+  };
+
+  try {
+    if (decrypt) await pipeline(stream, decrypt, decompress, consume);
+    else await pipeline(stream, decompress, consume);
+  } catch (err) {
+    if (isCoffreError(err)) throw err;
+    if ((err as NodeJS.ErrnoException).code?.startsWith('E')) throw err;
+    throw new CoffreError('CORRUPT_ARCHIVE', `The archive cannot be decompressed: ${(err as Error).message}.`, {
+      cause: err,
+    });
+  }
+  return { sha256: tap.hash.digest('hex'), size: tap.size, encrypted, entries, meta };
+}
+
+/** Hashes a whole archive without opening it (no key needed). */
+export async function fingerprint(input: Readable, onProgress?: (n: number) => void): Promise<{ sha256: string; size: number }> {
+  const tap = new Tap(onProgress);
+  await pipeline(input, tap, async (source: AsyncIterable<Buffer>) => {
+    for await (const _ of source) {
+      // drain
+    }
+  });
+  return { sha256: tap.hash.digest('hex'), size: tap.size };
+}
+
+export interface ArchiveCheck {
+  header: ArchiveHeader;
+  /** Names of entries whose bytes differ from SHA256SUMS, or that are missing or unlisted. */
+  problems: string[];
+}
+
+/**
+ * Pure: checks what was read. Throws CORRUPT_ARCHIVE when the metadata is
+ * missing or unreadable, BAD_SIGNATURE when the signature does not verify;
+ * returns the entry problems (hash mismatches, missing or extra entries).
+ */
+export function checkArchive(contents: ArchiveContents): ArchiveCheck {
+  const { header: headerBytes, sums: sumsBytes, signature, publicKey } = contents.meta;
+  if (!headerBytes || !sumsBytes || !signature) {
+    throw new CoffreError('CORRUPT_ARCHIVE', 'The archive lacks its header, entry list or signature.');
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(headerBytes.toString('utf8'));
+  } catch {
+    throw new CoffreError('CORRUPT_ARCHIVE', 'The archive header is not valid JSON.');
+  }
+  const header = checkHeader(parsed);
+  if (!verifySignature(header.register.publicKey, sumsBytes, signature)) {
+    throw new CoffreError('BAD_SIGNATURE', "The entry list's signature does not match the register key in the archive.");
+  }
+  const sums = parseSums(sumsBytes.toString('utf8'));
+  const problems: string[] = [];
+  for (const [name, expected] of sums) {
+    const actual = contents.entries.get(name);
+    if (actual === undefined) problems.push(`missing: ${name}`);
+    else if (actual !== expected) problems.push(`damaged: ${name}`);
+  }
+  for (const name of contents.entries.keys()) {
+    if (name !== ENTRY.sums && name !== ENTRY.signature && !sums.has(name)) problems.push(`unlisted: ${name}`);
+  }
+  if (!sums.has(ENTRY.header)) problems.push(`unlisted: ${ENTRY.header}`);
+  if (publicKey && !sums.has(ENTRY.publicKey)) problems.push(`unlisted: ${ENTRY.publicKey}`);
+  return { header, problems };
+}

@@ -1,0 +1,873 @@
+// BackupCenter: the one facade. The CLI, the HTTP API, the scheduler and host
+// apps call these methods and nothing below them; the rules live here and in
+// core/, the I/O in source/, archive/, destinations/ and state/.
+
+import fs from 'node:fs';
+import fsp from 'node:fs/promises';
+import path from 'node:path';
+import type { Readable } from 'node:stream';
+import { readArchive, checkArchive, fingerprint } from './archive/reader.js';
+import { writeArchive, type ArchiveSnapshot } from './archive/writer.js';
+import { isAgeRecipient, parseIdentities } from './archive/age.js';
+import { CoffreError } from './core/errors.js';
+import {
+  archiveExtension,
+  backupId,
+  ENTRY,
+  FORMAT_NAME,
+  FORMAT_VERSION,
+  fingerprintMessage,
+  parseArchiveName,
+  SIDECAR_SUFFIX,
+  type ArchiveHeader,
+  type Origin,
+  type Sidecar,
+} from './core/manifest.js';
+import { getProfile, type Profile } from './core/profiles.js';
+import { summarizeSections } from './core/sections.js';
+import { FolderDestination } from './destinations/folder.js';
+import type { Destination, Upload, Usage } from './destinations/types.js';
+import { createDemoData, type DemoOptions } from './source/demo.js';
+import { listFiles } from './source/files.js';
+import { takeSnapshot } from './source/snapshot.js';
+import { isEncryptedDatabaseFile, openDatabase } from './source/sqlite.js';
+import {
+  DESTINATION_NAME,
+  loadConfig,
+  resolveFromHome,
+  saveConfig,
+  type Config,
+  type DestinationConfig,
+} from './state/config.js';
+import { homePaths, type HomePaths } from './state/home.js';
+import {
+  createIdentity,
+  keyFingerprint,
+  loadIdentity,
+  saveIdentity,
+  sign,
+  verifySignature,
+  type Identity,
+} from './state/identity.js';
+import { acquireJobLock } from './state/lock.js';
+import { StateDb, type JobRecord } from './state/statedb.js';
+import { COFFRE_VERSION } from './version.js';
+
+export interface InitOptions {
+  home: string;
+  name: string;
+  profile: string;
+  database: string;
+  files?: string | null;
+  settings?: string | null;
+  databaseKeyFile?: string | null;
+  appVersion?: string | null;
+  now?: Date;
+}
+
+export interface Progress {
+  phase: 'snapshot' | 'archive' | 'read' | 'check';
+  done: number;
+  total: number;
+}
+
+export interface BackupOptions {
+  /** Destination names; the config's defaults when empty. */
+  to?: string[];
+  /** age recipients for this backup, instead of the config's. */
+  recipients?: string[];
+  /** A passphrase for this backup, instead of the config's. */
+  passphrase?: string | null;
+  origin?: Origin;
+  note?: string | null;
+  now?: Date;
+  onProgress?: (p: Progress) => void;
+}
+
+export interface BackupResult {
+  id: string;
+  archive: string;
+  registerName: string;
+  destinations: { name: string; location: string }[];
+  size: number;
+  sha256: string;
+  encrypted: boolean;
+  origin: Origin;
+  counts: { tables: Record<string, number>; files: number; sourceBytes: number };
+  durationMs: number;
+  warnings: string[];
+}
+
+export interface BackupEntry {
+  id: string;
+  archive: string;
+  destination: string;
+  createdAt: string;
+  size: number;
+  sha256: string;
+  origin: Origin;
+  note: string | null;
+  appVersion: string | null;
+  coffreVersion: string;
+  encrypted: boolean;
+  registerId: string;
+  registerName: string;
+}
+
+export interface KeyOptions {
+  /** Contents of age identity files (AGE-SECRET-KEY-1... lines). */
+  identities?: string[];
+  passphrase?: string | null;
+}
+
+export interface VerifyOptions extends KeyOptions {
+  /** Also restore into a scratch folder and check the database and files there. */
+  deep?: boolean;
+  /** Only look in this destination. */
+  from?: string;
+  onProgress?: (p: Progress) => void;
+}
+
+export interface VerifyReport {
+  id: string;
+  archive: string;
+  destination: string | null;
+  /** fingerprint: the file's hash and signed sidecar only (encrypted, no key); full: every entry; deep: also a test restore. */
+  level: 'fingerprint' | 'full' | 'deep';
+  sha256: string;
+  size: number;
+  encrypted: boolean;
+  checks: { name: string; detail: string }[];
+  notChecked: string | null;
+}
+
+export interface StatusReport {
+  register: { id: string; name: string; profile: string; keyFingerprint: string };
+  source: {
+    database: string;
+    headline: { label: string; count: number } | null;
+    files: { label: string; count: number; bytes: number } | null;
+    databaseBytes: number;
+    encrypted: boolean;
+  };
+  lastBackup: (BackupEntry & { ageMs: number }) | null;
+  lastFailure: JobRecord | null;
+  destinations: { name: string; kind: string; location: string; backups: number | null; error: string | null }[];
+  encryption: { recipients: number; passphrase: boolean };
+}
+
+export interface DestinationInfo {
+  name: string;
+  kind: string;
+  location: string;
+  isDefault: boolean;
+  usage: Usage | null;
+  error: { code: string; message: string } | null;
+}
+
+export interface DemoResult {
+  home: string;
+  dataDir: string;
+  profile: string;
+  counts: Record<string, number>;
+}
+
+/**
+ * The backup center of one installation (one register).
+ *
+ * @example
+ * const center = await BackupCenter.open('/var/lib/coffre');
+ * const result = await center.backup({ to: ['local', 'usb'], note: 'before the update' });
+ * console.log(result.id, result.sha256);
+ * center.close();
+ */
+export class BackupCenter {
+  private state: StateDb | undefined;
+
+  private constructor(
+    readonly paths: HomePaths,
+    private config: Config,
+    readonly identity: Identity,
+  ) {}
+
+  /** Creates a home protecting an existing app's data. */
+  static async init(options: InitOptions): Promise<BackupCenter> {
+    const paths = homePaths(options.home);
+    if (fs.existsSync(paths.config) || fs.existsSync(paths.identity)) {
+      throw new CoffreError('ALREADY_INITIALIZED', `${paths.root} already holds a Coffre installation.`, {
+        details: { home: paths.root },
+      });
+    }
+    const profile = getProfile(options.profile);
+    if (!options.name.trim()) throw new CoffreError('USAGE', 'The register needs a name (--name).');
+    const database = path.resolve(options.database);
+    if (!fs.existsSync(database)) {
+      throw new CoffreError('SOURCE_UNAVAILABLE', `The database ${database} does not exist.`, { details: { file: database } });
+    }
+    const keyFile = options.databaseKeyFile ? path.resolve(options.databaseKeyFile) : null;
+    openDatabase(database, { key: keyFile ? readSecretFile(keyFile) : null }).close();
+    for (const [label, p] of [
+      ['files folder', options.files],
+      ['settings file', options.settings],
+    ] as const) {
+      if (p && !fs.existsSync(p)) {
+        throw new CoffreError('SOURCE_UNAVAILABLE', `The ${label} ${path.resolve(p)} does not exist.`);
+      }
+    }
+    const config: Config = {
+      version: 1,
+      source: {
+        profile: profile.name,
+        database,
+        files: options.files ? path.resolve(options.files) : null,
+        settings: options.settings ? path.resolve(options.settings) : null,
+        databaseKeyFile: keyFile,
+        appVersion: options.appVersion ?? null,
+      },
+      encryption: { recipients: [], passphraseFile: null },
+      destinations: {},
+      defaultDestinations: ['local'],
+      compressionLevel: 3,
+    };
+    await fsp.mkdir(paths.root, { recursive: true, mode: 0o700 });
+    await fsp.mkdir(paths.backups, { recursive: true });
+    await fsp.mkdir(paths.tmp, { recursive: true });
+    const identity = createIdentity(options.name.trim(), options.now ?? new Date());
+    await saveIdentity(paths.identity, identity);
+    await saveConfig(paths.config, config);
+    new StateDb(paths.stateDb).close();
+    return new BackupCenter(paths, config, identity);
+  }
+
+  static async open(home: string): Promise<BackupCenter> {
+    const paths = homePaths(home);
+    const config = await loadConfig(paths.config);
+    const identity = await loadIdentity(paths.identity);
+    await fsp.mkdir(paths.tmp, { recursive: true });
+    return new BackupCenter(paths, config, identity);
+  }
+
+  /** Creates the built-in demo register (or accounting books) and a home protecting it. */
+  static async createDemo(
+    home: string,
+    options: Omit<DemoOptions, 'dir'> & { name?: string; now?: Date } = { profile: 'pos' },
+  ): Promise<DemoResult> {
+    const paths = homePaths(home);
+    if (fs.existsSync(paths.config)) {
+      throw new CoffreError('ALREADY_INITIALIZED', `${paths.root} already holds a Coffre installation.`);
+    }
+    const dataDir = path.join(paths.root, options.profile === 'accounting' ? 'demo-books' : 'demo-register');
+    const { name, now, ...demo } = options;
+    const data = await createDemoData({ ...demo, dir: dataDir });
+    const center = await BackupCenter.init({
+      home: paths.root,
+      name: name ?? (options.profile === 'accounting' ? 'Atelier Dupont (demo books)' : 'Boulangerie Martin (demo register)'),
+      profile: options.profile,
+      database: data.dbPath,
+      files: data.filesDir,
+      settings: data.settingsPath,
+      appVersion: options.profile === 'accounting' ? 'demo-books 2.3.0' : 'demo-pos 4.8.1',
+      now: now ?? new Date(),
+    });
+    center.close();
+    return { home: paths.root, dataDir, profile: options.profile, counts: data.counts };
+  }
+
+  get configuration(): Readonly<Config> {
+    return this.config;
+  }
+
+  private get db(): StateDb {
+    this.state ??= new StateDb(this.paths.stateDb);
+    return this.state;
+  }
+
+  private get profile(): Profile {
+    return getProfile(this.config.source.profile);
+  }
+
+  private sourcePath(p: string): string {
+    return resolveFromHome(this.paths.root, p);
+  }
+
+  private databaseKey(): string | null {
+    const file = this.config.source.databaseKeyFile;
+    return file ? readSecretFile(this.sourcePath(file)) : null;
+  }
+
+  // ---------------------------------------------------------------- destinations
+
+  private destination(name: string): Destination {
+    if (name === 'local') return new FolderDestination('local', 'local', this.paths.backups);
+    const conf = this.config.destinations[name];
+    if (!conf) {
+      const known = ['local', ...Object.keys(this.config.destinations)].join(', ');
+      throw new CoffreError('DESTINATION_UNAVAILABLE', `There is no destination named "${name}" (known: ${known}).`, {
+        details: { destination: name },
+      });
+    }
+    return new FolderDestination(name, conf.kind, this.sourcePath(conf.path));
+  }
+
+  private allDestinations(): Destination[] {
+    return ['local', ...Object.keys(this.config.destinations)].map((n) => this.destination(n));
+  }
+
+  async addDestination(name: string, conf: DestinationConfig): Promise<DestinationInfo> {
+    if (!DESTINATION_NAME.test(name)) {
+      throw new CoffreError('USAGE', `"${name}" is not a valid destination name: use lower-case letters, digits, - and _ (up to 32).`);
+    }
+    if (name === 'local' || name in this.config.destinations) {
+      throw new CoffreError('USAGE', `A destination named "${name}" already exists.`);
+    }
+    const absolute = { ...conf, path: path.resolve(conf.path) };
+    const next: Config = { ...this.config, destinations: { ...this.config.destinations, [name]: absolute } };
+    await saveConfig(this.paths.config, next);
+    this.config = next;
+    return this.describeDestination(name);
+  }
+
+  async removeDestination(name: string): Promise<void> {
+    if (name === 'local') throw new CoffreError('USAGE', 'The "local" destination is built in and cannot be removed.');
+    if (!(name in this.config.destinations)) this.destination(name);
+    const { [name]: _removed, ...rest } = this.config.destinations;
+    const defaults = this.config.defaultDestinations.filter((d) => d !== name);
+    const next: Config = { ...this.config, destinations: rest, defaultDestinations: defaults.length > 0 ? defaults : ['local'] };
+    await saveConfig(this.paths.config, next);
+    this.config = next;
+  }
+
+  private async describeDestination(name: string): Promise<DestinationInfo> {
+    const dest = this.destination(name);
+    let usage: Usage | null = null;
+    let error: DestinationInfo['error'] = null;
+    try {
+      await dest.check();
+      usage = await dest.usage();
+    } catch (err) {
+      const e = asCoffreError(err);
+      error = { code: e.code, message: e.message };
+    }
+    return {
+      name,
+      kind: dest.kind,
+      location: dest.location,
+      isDefault: this.config.defaultDestinations.includes(name),
+      usage,
+      error,
+    };
+  }
+
+  async destinations(): Promise<DestinationInfo[]> {
+    return Promise.all(['local', ...Object.keys(this.config.destinations)].map((n) => this.describeDestination(n)));
+  }
+
+  // ---------------------------------------------------------------- backup
+
+  private resolveEncryption(options: BackupOptions): { recipients: string[]; passphrase: string | null } {
+    const explicit = (options.recipients?.length ?? 0) > 0 || !!options.passphrase;
+    const recipients = explicit ? (options.recipients ?? []) : this.config.encryption.recipients;
+    const passphrase = explicit
+      ? (options.passphrase ?? null)
+      : this.config.encryption.passphraseFile
+        ? readSecretFile(this.sourcePath(this.config.encryption.passphraseFile))
+        : null;
+    for (const r of recipients) {
+      if (!isAgeRecipient(r)) {
+        throw new CoffreError('USAGE', `"${r}" is not an age recipient (it should start with age1, as age-keygen prints).`);
+      }
+    }
+    if (recipients.length > 0 && passphrase) {
+      throw new CoffreError('USAGE', 'Use either recipients or a passphrase for one backup, not both.');
+    }
+    return { recipients, passphrase };
+  }
+
+  /** Takes a backup and writes it to each destination. One job at a time per home. */
+  async backup(options: BackupOptions = {}): Promise<BackupResult> {
+    const now = options.now ?? new Date();
+    const started = Date.now();
+    const origin = options.origin ?? 'manual';
+    const names = options.to && options.to.length > 0 ? [...new Set(options.to)] : this.config.defaultDestinations;
+    const destinations = names.map((n) => this.destination(n));
+    const source = this.config.source;
+    const dbFile = this.sourcePath(source.database);
+    if (!fs.existsSync(dbFile)) {
+      throw new CoffreError('SOURCE_UNAVAILABLE', `The database ${dbFile} does not exist.`, { details: { file: dbFile } });
+    }
+    const key = this.databaseKey();
+    const sourceEncrypted = key !== null || isEncryptedDatabaseFile(dbFile);
+    const encryption = this.resolveEncryption(options);
+    const encrypted = encryption.recipients.length > 0 || encryption.passphrase !== null;
+    if (sourceEncrypted && !encrypted) {
+      throw new CoffreError('ENCRYPTION_REQUIRED', 'The database is encrypted, so its backups must be encrypted too.');
+    }
+
+    const lock = acquireJobLock(this.paths.lock, this.paths.lockInfo, 'backup', now);
+    const jobId = this.db.startJob('backup', now, names);
+    const uploads: Upload[] = [];
+    const id = backupId(this.identity.name, this.identity.id, now);
+    const archive = id + archiveExtension(encrypted);
+    const snapshotFile = path.join(this.paths.tmp, `snapshot-${id}.db`);
+    try {
+      this.db.closeAbandonedJobs(now);
+      for (const dest of destinations) {
+        await dest.check();
+        await dest.sweep(this.identity.id);
+      }
+      await sweepTmp(this.paths.tmp);
+      const files = source.files ? await listFiles(this.sourcePath(source.files)) : [];
+      const filesBytes = files.reduce((n, f) => n + f.size, 0);
+      const dbBytes = fs.statSync(dbFile).size;
+      options.onProgress?.({ phase: 'snapshot', done: 0, total: dbBytes + filesBytes });
+      const snapshot: Promise<ArchiveSnapshot> = takeSnapshot({ source: dbFile, target: snapshotFile, key }).then((result) => ({
+        file: snapshotFile,
+        entryName: path.basename(dbFile),
+        result,
+      }));
+      // Failures surface where the writer awaits it; this only marks it handled.
+      snapshot.catch(() => undefined);
+      for (const dest of destinations) uploads.push(await dest.put(archive));
+
+      const profile = this.profile;
+      const makeHeader = (
+        snap: ArchiveSnapshot,
+        filesInfo: { count: number; bytes: number },
+        settings: { entry: string; bytes: number } | null,
+      ): ArchiveHeader => ({
+        format: FORMAT_NAME,
+        formatVersion: FORMAT_VERSION,
+        id,
+        createdAt: now.toISOString(),
+        origin,
+        note: options.note ?? null,
+        register: {
+          id: this.identity.id,
+          name: this.identity.name,
+          publicKey: this.identity.publicKey,
+          keyFingerprint: keyFingerprint(this.identity.publicKey),
+        },
+        app: { profile: profile.name, version: source.appVersion, schemaVersion: snap.result.schemaVersion },
+        coffre: { version: COFFRE_VERSION },
+        database: {
+          entry: ENTRY.databaseDir + snap.entryName,
+          bytes: snap.result.bytes,
+          pageSize: snap.result.pageSize,
+          sourceEncrypted: snap.result.encrypted,
+          tables: snap.result.tables,
+        },
+        files: { label: profile.filesLabel, count: filesInfo.count, bytes: filesInfo.bytes },
+        settings,
+        sections: summarizeSections(profile, snap.result.tables, source.files ? filesInfo.count : null, settings !== null),
+        encryption: {
+          encrypted,
+          method: !encrypted ? null : encryption.passphrase ? 'age-scrypt' : 'age-x25519',
+          recipients: encryption.recipients,
+        },
+      });
+
+      const written = await writeArchive({
+        identity: this.identity,
+        settingsFile: source.settings ? this.sourcePath(source.settings) : null,
+        files,
+        snapshot,
+        makeHeader,
+        encryption,
+        compressionLevel: this.config.compressionLevel,
+        outputs: uploads.map((u) => u.stream),
+        estimatedBytes: dbBytes + filesBytes,
+        ...(options.onProgress
+          ? { onProgress: (done: number, total: number) => options.onProgress!({ phase: 'archive', done, total }) }
+          : {}),
+      });
+      const sidecar: Sidecar = {
+        sidecarVersion: 1,
+        archive,
+        size: written.size,
+        sha256: written.sha256,
+        fingerprintSignature: sign(this.identity, fingerprintMessage(archive, written.sha256)).toString('base64'),
+        header: written.header,
+      };
+      for (const upload of uploads) await upload.commit(sidecar);
+      this.db.finishJob(jobId, new Date(), { result: 'ok', backupId: id, bytes: written.size, sha256: written.sha256 });
+      return {
+        id,
+        archive,
+        registerName: this.identity.name,
+        destinations: destinations.map((d) => ({ name: d.name, location: d.location })),
+        size: written.size,
+        sha256: written.sha256,
+        encrypted,
+        origin,
+        counts: { tables: written.header.database.tables, files: files.length, sourceBytes: dbBytes + filesBytes },
+        durationMs: Date.now() - started,
+        warnings: written.warnings,
+      };
+    } catch (err) {
+      await Promise.all(uploads.map((u) => u.abort().catch(() => undefined)));
+      const e = asCoffreError(err);
+      this.db.finishJob(jobId, new Date(), { result: 'failed', errorCode: e.code, errorMessage: e.message });
+      throw e;
+    } finally {
+      await fsp.rm(snapshotFile, { force: true });
+      await fsp.rm(snapshotFile + '-journal', { force: true });
+      lock.release();
+    }
+  }
+
+  // ---------------------------------------------------------------- listing
+
+  private toEntry(destination: string, s: Sidecar): BackupEntry {
+    return {
+      id: s.header.id,
+      archive: s.archive,
+      destination,
+      createdAt: s.header.createdAt,
+      size: s.size,
+      sha256: s.sha256,
+      origin: s.header.origin,
+      note: s.header.note,
+      appVersion: s.header.app.version,
+      coffreVersion: s.header.coffre.version,
+      encrypted: s.header.encryption.encrypted,
+      registerId: s.header.register.id,
+      registerName: s.header.register.name,
+    };
+  }
+
+  /** Every backup of this register in every destination, oldest first; unreachable destinations are reported apart. */
+  async list(): Promise<{ backups: BackupEntry[]; unavailable: { destination: string; code: string; message: string }[] }> {
+    const backups: BackupEntry[] = [];
+    const unavailable: { destination: string; code: string; message: string }[] = [];
+    for (const dest of this.allDestinations()) {
+      try {
+        for (const s of await dest.list()) {
+          if (s.header.register.id === this.identity.id) backups.push(this.toEntry(dest.name, s));
+        }
+      } catch (err) {
+        const e = asCoffreError(err);
+        unavailable.push({ destination: dest.name, code: e.code, message: e.message });
+      }
+    }
+    backups.sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.destination.localeCompare(b.destination));
+    return { backups, unavailable };
+  }
+
+  /** Finds a backup by id, unique id prefix, `latest`, or an archive file path. */
+  private async locate(
+    ref: string,
+    from?: string,
+  ): Promise<{ open: () => Promise<Readable>; archive: string; destination: string | null; sidecar: Sidecar | null }> {
+    if ((ref.includes('/') || ref.includes(path.sep)) && fs.existsSync(ref)) {
+      const file = path.resolve(ref);
+      let sidecar: Sidecar | null = null;
+      try {
+        sidecar = JSON.parse(await fsp.readFile(file + SIDECAR_SUFFIX, 'utf8')) as Sidecar;
+      } catch {
+        sidecar = null;
+      }
+      return {
+        open: async () => fs.createReadStream(file, { highWaterMark: 1 << 20 }),
+        archive: path.basename(file),
+        destination: null,
+        sidecar,
+      };
+    }
+    const { backups, unavailable } = await this.list();
+    const pool = from ? backups.filter((b) => b.destination === from) : backups;
+    if (from) this.destination(from);
+    let matches: BackupEntry[];
+    if (ref === 'latest') matches = pool.length > 0 ? pool.filter((b) => b.id === pool[pool.length - 1]!.id) : [];
+    else {
+      const bare = parseArchiveName(ref)?.id ?? ref;
+      matches = pool.filter((b) => b.id === bare);
+      if (matches.length === 0) matches = pool.filter((b) => b.id.startsWith(bare));
+    }
+    const ids = [...new Set(matches.map((m) => m.id))];
+    if (ids.length === 0) {
+      const hint = unavailable.length > 0 ? ` (not reachable: ${unavailable.map((u) => u.destination).join(', ')})` : '';
+      throw new CoffreError('BACKUP_NOT_FOUND', `No backup "${ref}" in ${from ? `destination "${from}"` : 'any destination'}${hint}.`, {
+        details: { ref },
+      });
+    }
+    if (ids.length > 1) {
+      throw new CoffreError('USAGE', `"${ref}" matches several backups: ${ids.slice(0, 5).join(', ')}. Give more of the id.`);
+    }
+    // The same backup may be in several destinations: prefer the local copy.
+    const chosen = matches.find((m) => m.destination === 'local') ?? matches[0]!;
+    const dest = this.destination(chosen.destination);
+    const sidecar = (await dest.list()).find((s) => s.archive === chosen.archive) ?? null;
+    return { open: () => dest.get(chosen.archive), archive: chosen.archive, destination: dest.name, sidecar };
+  }
+
+  // ---------------------------------------------------------------- verify
+
+  /**
+   * Checks a backup: the whole-archive fingerprint and its signature, then
+   * (with the key, if encrypted) every entry's hash against the signed list;
+   * `deep` also restores into a scratch folder and checks the database there.
+   * Throws a CoffreError naming what is wrong.
+   */
+  async verify(ref: string, options: VerifyOptions = {}): Promise<VerifyReport> {
+    const found = await this.locate(ref, options.from);
+    const checks: VerifyReport['checks'] = [];
+    const id = parseArchiveName(found.archive)?.id ?? found.archive;
+    const progress = (phase: Progress['phase']) => {
+      let done = 0;
+      const total = found.sidecar?.size ?? 0;
+      return (n: number) => {
+        done += n;
+        options.onProgress?.({ phase, done, total: Math.max(total, done) });
+      };
+    };
+
+    if (found.sidecar) {
+      const s = found.sidecar;
+      if (s.header.register.id !== this.identity.id || s.header.register.publicKey !== this.identity.publicKey) {
+        throw foreign(s.header);
+      }
+      if (!verifySignature(this.identity.publicKey, fingerprintMessage(s.archive, s.sha256), Buffer.from(s.fingerprintSignature, 'base64'))) {
+        throw new CoffreError('BAD_SIGNATURE', `The metadata of ${found.archive} is not signed by this register's key.`);
+      }
+      checks.push({ name: 'sidecar signature', detail: 'signed by this register' });
+    }
+
+    const encryptedArchive = found.archive.endsWith('.age');
+    const haveKey = (options.identities?.length ?? 0) > 0 || !!options.passphrase || !!this.config.encryption.passphraseFile;
+    if (encryptedArchive && !haveKey) {
+      const { sha256, size } = await fingerprint(await found.open(), progress('read'));
+      if (found.sidecar && sha256 !== found.sidecar.sha256) throw fingerprintMismatch(found.archive, sha256, found.sidecar.sha256);
+      checks.push({ name: 'fingerprint', detail: found.sidecar ? `SHA-256 ${sha256} matches` : `SHA-256 ${sha256} (no sidecar to compare)` });
+      return {
+        id,
+        archive: found.archive,
+        destination: found.destination,
+        level: 'fingerprint',
+        sha256,
+        size,
+        encrypted: true,
+        checks,
+        notChecked: 'The archive is encrypted and no key was given: its entries were not checked. Give --identity FILE or --passphrase-file FILE to check every entry.',
+      };
+    }
+
+    const identities = options.identities ?? [];
+    const passphrase =
+      options.passphrase ??
+      (this.config.encryption.passphraseFile && identities.length === 0
+        ? readSecretFile(this.sourcePath(this.config.encryption.passphraseFile))
+        : null);
+    const scratch = options.deep ? await fsp.mkdtemp(path.join(this.paths.tmp, `verify-${id.slice(-20)}-`)) : undefined;
+    try {
+      const contents = await readArchive(await found.open(), {
+        identities,
+        passphrase,
+        ...(scratch ? { extractTo: scratch } : {}),
+        onProgress: progress('read'),
+      });
+      if (found.sidecar && contents.sha256 !== found.sidecar.sha256) {
+        throw fingerprintMismatch(found.archive, contents.sha256, found.sidecar.sha256);
+      }
+      checks.push({ name: 'fingerprint', detail: `SHA-256 ${contents.sha256}${found.sidecar ? ' matches the sidecar' : ''}` });
+      const { header, problems } = checkArchive(contents);
+      if (header.register.publicKey !== this.identity.publicKey || header.register.id !== this.identity.id) {
+        throw foreign(header);
+      }
+      checks.push({ name: 'signature', detail: `entry list signed by ${header.register.keyFingerprint}` });
+      if (problems.length > 0) {
+        throw new CoffreError('CORRUPT_ARCHIVE', `${found.archive} has damaged entries: ${problems.slice(0, 10).join('; ')}${problems.length > 10 ? ` (and ${problems.length - 10} more)` : ''}.`, {
+          details: { problems },
+        });
+      }
+      checks.push({ name: 'entries', detail: `${contents.entries.size} entries match SHA256SUMS` });
+      if (scratch) checks.push(...this.deepChecks(scratch, header));
+      return {
+        id,
+        archive: found.archive,
+        destination: found.destination,
+        level: scratch ? 'deep' : 'full',
+        sha256: contents.sha256,
+        size: contents.size,
+        encrypted: contents.encrypted,
+        checks,
+        notChecked: null,
+      };
+    } finally {
+      if (scratch) await fsp.rm(scratch, { recursive: true, force: true });
+    }
+  }
+
+  private deepChecks(scratch: string, header: ArchiveHeader): VerifyReport['checks'] {
+    const dbFile = path.join(scratch, header.database.entry);
+    const db = openDatabase(dbFile, { key: header.database.sourceEncrypted ? this.databaseKey() : null });
+    try {
+      const result = db.pragma('integrity_check', { simple: true });
+      if (result !== 'ok') {
+        throw new CoffreError('CORRUPT_ARCHIVE', `The archived database fails SQLite's integrity check: ${String(result)}.`);
+      }
+      const wrong: string[] = [];
+      for (const [table, rows] of Object.entries(header.database.tables)) {
+        const actual = (db.prepare(`SELECT count(*) AS n FROM "${table.replace(/"/g, '""')}"`).get() as { n: number }).n;
+        if (actual !== rows) wrong.push(`${table}: ${actual} rows, header says ${rows}`);
+      }
+      if (wrong.length > 0) {
+        throw new CoffreError('CORRUPT_ARCHIVE', `The archived database's row counts differ from its header: ${wrong.join('; ')}.`);
+      }
+      const fk = db.prepare('PRAGMA foreign_key_check').all();
+      const filesDir = path.join(scratch, ENTRY.filesDir);
+      const fileCount = fs.existsSync(filesDir) ? (fs.readdirSync(filesDir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).length) : 0;
+      if (fileCount !== header.files.count) {
+        throw new CoffreError('CORRUPT_ARCHIVE', `The archive restores ${fileCount} ${header.files.label}, its header says ${header.files.count}.`);
+      }
+      return [
+        { name: 'test restore', detail: `restored into a scratch folder: ${fileCount} ${header.files.label}` },
+        { name: 'integrity_check', detail: 'ok' },
+        { name: 'row counts', detail: `${Object.keys(header.database.tables).length} tables match the header` },
+        { name: 'foreign keys', detail: fk.length === 0 ? 'no violations' : `${fk.length} violations (as in the source)` },
+      ];
+    } finally {
+      db.close();
+    }
+  }
+
+  // ---------------------------------------------------------------- status
+
+  async status(now: Date = new Date()): Promise<StatusReport> {
+    const profile = this.profile;
+    const source = this.config.source;
+    const dbFile = this.sourcePath(source.database);
+    let headline: StatusReport['source']['headline'] = null;
+    let databaseBytes = 0;
+    let encrypted = false;
+    if (fs.existsSync(dbFile)) {
+      databaseBytes = fs.statSync(dbFile).size;
+      encrypted = isEncryptedDatabaseFile(dbFile);
+      if (profile.headline) {
+        try {
+          const db = openDatabase(dbFile, { key: this.databaseKey() });
+          try {
+            const n = (db.prepare(`SELECT count(*) AS n FROM "${profile.headline.table}"`).get() as { n: number }).n;
+            headline = { label: profile.headline.label, count: n };
+          } finally {
+            db.close();
+          }
+        } catch {
+          headline = null;
+        }
+      }
+    }
+    let files: StatusReport['source']['files'] = null;
+    if (source.files) {
+      const list = await listFiles(this.sourcePath(source.files)).catch(() => []);
+      files = { label: profile.filesLabel, count: list.length, bytes: list.reduce((n, f) => n + f.size, 0) };
+    }
+    const { backups, unavailable } = await this.list();
+    const last = backups.length > 0 ? backups[backups.length - 1]! : null;
+    const failures = this.db.jobs(20, 'backup').filter((j) => j.result === 'failed');
+    const lastFailure = failures[0] && (!last || failures[0].startedAt > last.createdAt) ? failures[0] : null;
+    return {
+      register: { id: this.identity.id, name: this.identity.name, profile: profile.name, keyFingerprint: keyFingerprint(this.identity.publicKey) },
+      source: { database: dbFile, headline, files, databaseBytes, encrypted },
+      lastBackup: last ? { ...last, ageMs: now.getTime() - Date.parse(last.createdAt) } : null,
+      lastFailure,
+      destinations: this.allDestinations().map((d) => {
+        const down = unavailable.find((u) => u.destination === d.name);
+        return {
+          name: d.name,
+          kind: d.kind,
+          location: d.location,
+          backups: down ? null : backups.filter((b) => b.destination === d.name).length,
+          error: down ? down.message : null,
+        };
+      }),
+      encryption: { recipients: this.config.encryption.recipients.length, passphrase: this.config.encryption.passphraseFile !== null },
+    };
+  }
+
+  /** Sets the encryption used by backups that do not name their own. */
+  async setEncryption(encryption: { recipients: string[]; passphraseFile: string | null }): Promise<void> {
+    for (const r of encryption.recipients) {
+      if (!isAgeRecipient(r)) throw new CoffreError('USAGE', `"${r}" is not an age recipient (age1...).`);
+    }
+    if (encryption.recipients.length > 0 && encryption.passphraseFile) {
+      throw new CoffreError('USAGE', 'Use either recipients or a passphrase file, not both.');
+    }
+    const next: Config = {
+      ...this.config,
+      encryption: {
+        recipients: encryption.recipients,
+        passphraseFile: encryption.passphraseFile ? path.resolve(encryption.passphraseFile) : null,
+      },
+    };
+    await saveConfig(this.paths.config, next);
+    this.config = next;
+  }
+
+  history(limit = 50): JobRecord[] {
+    return this.db.jobs(limit);
+  }
+
+  close(): void {
+    this.state?.close();
+    this.state = undefined;
+  }
+}
+
+/** Reads a key or passphrase file: the first line, without its line ending. */
+export function readSecretFile(file: string): string {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new CoffreError('USAGE', `Cannot read the secret file ${file}: ${(err as Error).message}.`, { cause: err });
+  }
+  const line = text.split(/\r?\n/)[0] ?? '';
+  if (line === '') throw new CoffreError('USAGE', `The secret file ${file} is empty.`);
+  return line;
+}
+
+/** Reads age identity files (as written by age-keygen). */
+export function readIdentityFiles(files: string[]): string[] {
+  return files.flatMap((file) => {
+    let text: string;
+    try {
+      text = fs.readFileSync(file, 'utf8');
+    } catch (err) {
+      throw new CoffreError('USAGE', `Cannot read the identity file ${file}: ${(err as Error).message}.`, { cause: err });
+    }
+    return parseIdentities(text);
+  });
+}
+
+function asCoffreError(err: unknown): CoffreError {
+  if (err instanceof CoffreError) return err;
+  return new CoffreError('INTERNAL', (err as Error)?.message ?? String(err), { cause: err });
+}
+
+function foreign(header: Pick<ArchiveHeader, 'register'>): CoffreError {
+  return new CoffreError(
+    'FOREIGN_REGISTER',
+    `This backup was made by another register: "${header.register.name}" (${header.register.id}, key ${header.register.keyFingerprint}).`,
+    { details: { registerId: header.register.id, registerName: header.register.name } },
+  );
+}
+
+function fingerprintMismatch(archive: string, actual: string, expected: string): CoffreError {
+  return new CoffreError('CORRUPT_ARCHIVE', `${archive} does not match its recorded fingerprint: SHA-256 is ${actual}, expected ${expected}.`, {
+    details: { actual, expected },
+  });
+}
+
+/** Removes scratch files a killed job left in the home's tmp folder. */
+async function sweepTmp(dir: string): Promise<void> {
+  const dayAgo = Date.now() - 24 * 3600 * 1000;
+  for (const name of await fsp.readdir(dir).catch(() => [] as string[])) {
+    const file = path.join(dir, name);
+    // Snapshots belong to backups, which hold the lock; a verification may be
+    // running beside this job, so only old scratch folders are removed.
+    const stale =
+      name.startsWith('snapshot-') ||
+      (name.startsWith('verify-') && (await fsp.stat(file).catch(() => null))?.mtimeMs! < dayAgo);
+    if (stale) await fsp.rm(file, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,75 @@
+// coffre backup.
+
+import type { Command } from 'commander';
+import type { BackupOptions } from '../../center.js';
+import { ORIGINS, type Origin } from '../../core/manifest.js';
+import { CoffreError } from '../../core/errors.js';
+import { readSecretFile } from '../../center.js';
+import { collect, print, printJson, withCenter, type HomeOption } from '../context.js';
+import { formatBytes, formatDuration } from '../output.js';
+import { progressBar } from '../progress.js';
+
+interface BackupFlags extends HomeOption {
+  to?: string[];
+  recipient?: string[];
+  passphraseFile?: string;
+  note?: string;
+  origin?: string;
+  json?: boolean;
+}
+
+export function registerBackup(program: Command): void {
+  program
+    .command('backup')
+    .description('take a complete backup now: database snapshot, files and settings in one verifiable archive')
+    .option('--home <dir>', 'Coffre home (default: $COFFRE_HOME or ~/.coffre)')
+    .option('--to <destination>', 'destination name (repeat for several); default: the configured ones', collect)
+    .option('--recipient <age1...>', 'encrypt to this age public key (repeatable), instead of the configured encryption', collect)
+    .option('--passphrase-file <file>', 'encrypt with the passphrase in this file, instead of the configured encryption')
+    .option('--note <text>', 'a note stored with the backup')
+    .option('--origin <origin>', `why this backup is taken: ${ORIGINS.join(', ')}`, 'manual')
+    .option('--json', 'print one JSON object')
+    .action(async (opts: BackupFlags) => {
+      await runBackup(opts, opts);
+    });
+}
+
+export async function runBackup(home: HomeOption, opts: Omit<BackupFlags, 'home'>): Promise<void> {
+  const origin = opts.origin ?? 'manual';
+  if (!(ORIGINS as readonly string[]).includes(origin)) {
+    throw new CoffreError('USAGE', `--origin must be one of ${ORIGINS.join(', ')}.`);
+  }
+  const bar = progressBar(!opts.json);
+  const options: BackupOptions = {
+    origin: origin as Origin,
+    note: opts.note ?? null,
+    onProgress: (p) => bar.update(p),
+    ...(opts.to ? { to: opts.to } : {}),
+    ...(opts.recipient ? { recipients: opts.recipient } : {}),
+    ...(opts.passphraseFile ? { passphrase: readSecretFile(opts.passphraseFile) } : {}),
+  };
+  const result = await withCenter(home, (center) => center.backup(options)).finally(() => bar.done());
+  if (opts.json) {
+    printJson({
+      id: result.id,
+      name: result.archive,
+      register: result.registerName,
+      destination: result.destinations.map((d) => d.name),
+      size: result.size,
+      sha256: result.sha256,
+      counts: result.counts,
+      encrypted: result.encrypted,
+      origin: result.origin,
+      durationMs: result.durationMs,
+      warnings: result.warnings,
+    });
+    return;
+  }
+  print(`Backup ${result.id} done in ${formatDuration(result.durationMs)}.`);
+  print(`  archive      ${result.archive} (${formatBytes(result.size)}${result.encrypted ? ', encrypted' : ', not encrypted'})`);
+  for (const d of result.destinations) print(`  saved to     ${d.name} (${d.location})`);
+  print(`  fingerprint  SHA-256 ${result.sha256}`);
+  const rows = Object.values(result.counts.tables).reduce((a, b) => a + b, 0);
+  print(`  contents     ${rows} rows in ${Object.keys(result.counts.tables).length} tables, ${result.counts.files} files, ${formatBytes(result.counts.sourceBytes)} of data`);
+  for (const w of result.warnings) print(`  warning      ${w}`);
+}

@@ -1,0 +1,73 @@
+// coffre status and coffre list.
+
+import type { Command } from 'commander';
+import { print, printJson, withCenter, type HomeOption } from '../context.js';
+import { formatAge, formatBytes, formatDate, table } from '../output.js';
+
+export function registerStatus(program: Command): void {
+  program
+    .command('status')
+    .description('last backup and its age, data volume, backups per destination')
+    .option('--home <dir>', 'Coffre home (default: $COFFRE_HOME or ~/.coffre)')
+    .option('--json', 'print JSON')
+    .action(async (opts: HomeOption & { json?: boolean }) => {
+      if (opts.json) await withCenter(opts, async (c) => printJson(await c.status()));
+      else await printStatus(opts);
+    });
+
+  program
+    .command('list')
+    .description('every backup of this register in every destination')
+    .option('--home <dir>', 'Coffre home (default: $COFFRE_HOME or ~/.coffre)')
+    .option('--json', 'print JSON')
+    .action(async (opts: HomeOption & { json?: boolean }) => {
+      const { backups, unavailable } = await withCenter(opts, (c) => c.list());
+      if (opts.json) {
+        printJson({ backups, unavailable });
+        return;
+      }
+      if (backups.length === 0) print('No backups yet. Take one with: coffre backup');
+      else {
+        print(
+          table(
+            ['ID', 'DATE', 'SIZE', 'ORIGIN', 'APP VERSION', 'ENCRYPTED', 'DESTINATION', 'NOTE'],
+            backups.map((b) => [
+              b.id,
+              formatDate(b.createdAt),
+              formatBytes(b.size),
+              b.origin,
+              b.appVersion ?? '-',
+              b.encrypted ? 'yes' : 'no',
+              b.destination,
+              b.note ?? '',
+            ]),
+          ),
+        );
+      }
+      for (const u of unavailable) print(`Destination "${u.destination}" could not be read: ${u.message}`);
+    });
+}
+
+export async function printStatus(opts: HomeOption): Promise<void> {
+  const s = await withCenter(opts, (c) => c.status());
+  print(`${s.register.name}  (${s.register.profile} profile, register ${s.register.id})`);
+  const volume = [
+    s.source.headline ? `${s.source.headline.count} ${s.source.headline.label}` : null,
+    s.source.files ? `${s.source.files.count} ${s.source.files.label}` : null,
+    `${formatBytes(s.source.databaseBytes + (s.source.files?.bytes ?? 0))} of data`,
+  ].filter(Boolean);
+  print(`Data:         ${volume.join(' · ')}${s.source.encrypted ? ' (encrypted database)' : ''}`);
+  if (s.lastBackup) {
+    print(`Last backup:  ${formatDate(s.lastBackup.createdAt)} (${formatAge(s.lastBackup.ageMs)}), ${formatBytes(s.lastBackup.size)}, ${s.lastBackup.origin}, ${s.lastBackup.encrypted ? 'encrypted' : 'not encrypted'}`);
+  } else {
+    print('Last backup:  none yet. Take one with: coffre backup');
+  }
+  if (s.lastFailure) {
+    print(`Last failure: ${formatDate(s.lastFailure.startedAt)}: ${s.lastFailure.errorMessage ?? s.lastFailure.errorCode ?? 'unknown'}`);
+  }
+  print(`Encryption:   ${s.encryption.recipients > 0 ? `${s.encryption.recipients} recipient key(s)` : s.encryption.passphrase ? 'passphrase' : 'none (backups are not encrypted)'}`);
+  print('Destinations:');
+  for (const d of s.destinations) {
+    print(`  ${d.name.padEnd(12)} ${d.kind.padEnd(9)} ${d.error ? `unavailable: ${d.error}` : `${d.backups} backup(s)`}  ${d.location}`);
+  }
+}

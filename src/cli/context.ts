@@ -1,0 +1,40 @@
+// What every command shares: where the home is, how to print for people or
+// for scripts. The only place of the CLI that reads the environment.
+
+import os from 'node:os';
+import path from 'node:path';
+import { BackupCenter } from '../center.js';
+
+export interface HomeOption {
+  home?: string;
+}
+
+export function resolveHome(opts: HomeOption): string {
+  return path.resolve(opts.home ?? process.env.COFFRE_HOME ?? path.join(os.homedir(), '.coffre'));
+}
+
+export async function openCenter(opts: HomeOption): Promise<BackupCenter> {
+  return BackupCenter.open(resolveHome(opts));
+}
+
+/** Runs `fn` with an open center and closes it whatever happens. */
+export async function withCenter<T>(opts: HomeOption, fn: (center: BackupCenter) => Promise<T>): Promise<T> {
+  const center = await openCenter(opts);
+  try {
+    return await fn(center);
+  } finally {
+    center.close();
+  }
+}
+
+export function printJson(value: unknown): void {
+  process.stdout.write(JSON.stringify(value, null, 2) + '\n');
+}
+
+export function print(text: string): void {
+  process.stdout.write(text + '\n');
+}
+
+export function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}

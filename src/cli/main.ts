@@ -1,0 +1,51 @@
+#!/usr/bin/env node
+// The `coffre` command line: parses, calls BackupCenter, prints. The only
+// place that sets the process exit code.
+
+import crypto from 'node:crypto';
+import { Command, CommanderError } from 'commander';
+import { CoffreError } from '../core/errors.js';
+import { COFFRE_VERSION } from '../version.js';
+import { registerBackup } from './commands/backup.js';
+import { registerDestination } from './commands/destination.js';
+import { registerEncryption } from './commands/encryption.js';
+import { registerSetup } from './commands/setup.js';
+import { registerStatus } from './commands/status.js';
+import { registerVerify } from './commands/verify.js';
+import { EXIT_CODES, HINTS } from './messages.js';
+
+const program = new Command('coffre')
+  .description('Coffre: complete, verifiable backups of a register or accounting app')
+  .version(COFFRE_VERSION)
+  .exitOverride()
+  .showHelpAfterError();
+
+registerSetup(program);
+registerBackup(program);
+registerStatus(program);
+registerVerify(program);
+registerDestination(program);
+registerEncryption(program);
+
+const json = process.argv.includes('--json');
+
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  if (err instanceof CommanderError) {
+    process.exitCode = err.exitCode === 0 ? 0 : EXIT_CODES.USAGE;
+  } else if (err instanceof CoffreError) {
+    const hint = HINTS[err.code];
+    if (json) {
+      process.stdout.write(JSON.stringify({ error: { code: err.code, message: err.message, hint, details: err.details } }, null, 2) + '\n');
+    } else {
+      process.stderr.write(`Error (${err.code}): ${err.message}\n${hint}\n`);
+    }
+    process.exitCode = EXIT_CODES[err.code];
+  } else {
+    const id = crypto.randomBytes(4).toString('hex');
+    process.stderr.write(`Error: something unexpected happened (error id ${id}). ${HINTS.INTERNAL}\n`);
+    process.stderr.write(`[${id}] ${(err as Error)?.stack ?? String(err)}\n`);
+    process.exitCode = EXIT_CODES.INTERNAL;
+  }
+}

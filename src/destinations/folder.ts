@@ -1,0 +1,232 @@
+// A destination that is a folder: the home's own backups/ folder (`local`) or
+// a folder on a USB stick or network share (`external`). Archives are written
+// under a temporary name, fsynced and renamed; the sidecar written after them
+// is the commit marker, so a partial or uncommitted archive is never listed.
+
+import fs from 'node:fs';
+import fsp from 'node:fs/promises';
+import path from 'node:path';
+import type { Readable } from 'node:stream';
+import { CoffreError, fsErrorCode } from '../core/errors.js';
+import { parseArchiveName, SIDECAR_SUFFIX, type Sidecar } from '../core/manifest.js';
+import { fsyncDir, writeFileAtomic } from '../state/files.js';
+import type { Destination, DestinationKind, Upload, Usage } from './types.js';
+
+const PARTIAL_PREFIX = '.partial-';
+
+export class FolderDestination implements Destination {
+  readonly location: string;
+
+  constructor(
+    readonly name: string,
+    readonly kind: DestinationKind,
+    folder: string,
+  ) {
+    this.location = path.resolve(folder);
+  }
+
+  private fail(err: unknown, doing: string): CoffreError {
+    if (err instanceof CoffreError) return err;
+    const code = fsErrorCode(err) ?? 'INTERNAL';
+    const reason: Record<string, string> = {
+      DISK_FULL: 'the disk is full',
+      DESTINATION_READ_ONLY: 'it cannot be written (read-only medium or no permission)',
+      DESTINATION_UNAVAILABLE: 'it is not there (unplugged, unmounted or removed)',
+      INTERNAL: (err as Error).message,
+    };
+    return new CoffreError(
+      code,
+      `Destination "${this.name}" (${this.location}): ${doing} failed: ${reason[code] ?? (err as Error).message}.`,
+      { cause: err, details: { destination: this.name, path: this.location } },
+    );
+  }
+
+  async check(): Promise<void> {
+    if (this.kind === 'local') await fsp.mkdir(this.location, { recursive: true });
+    let stat: fs.Stats;
+    try {
+      stat = await fsp.stat(this.location);
+    } catch (err) {
+      throw this.fail(err, 'opening the folder');
+    }
+    if (!stat.isDirectory()) {
+      throw new CoffreError('DESTINATION_UNAVAILABLE', `Destination "${this.name}": ${this.location} is not a folder.`, {
+        details: { destination: this.name, path: this.location },
+      });
+    }
+    try {
+      await fsp.access(this.location, fs.constants.W_OK);
+    } catch (err) {
+      throw this.fail(err, 'writing');
+    }
+  }
+
+  private archivePath(archive: string): string {
+    // Only names Coffre makes are ever turned into paths.
+    if (parseArchiveName(archive) === null) {
+      throw new CoffreError('USAGE', `"${archive}" is not a Coffre archive name.`);
+    }
+    return path.join(this.location, archive);
+  }
+
+  async put(archive: string): Promise<Upload> {
+    const final = this.archivePath(archive);
+    await this.check();
+    const partial = path.join(this.location, `${PARTIAL_PREFIX}${process.pid}-${archive}`);
+    let handle: fsp.FileHandle;
+    try {
+      handle = await fsp.open(partial, 'wx', 0o644);
+    } catch (err) {
+      throw this.fail(err, 'creating the archive');
+    }
+    const stream = handle.createWriteStream({ highWaterMark: 1 << 20, autoClose: false });
+    let closed = false;
+    const close = async () => {
+      if (closed) return;
+      closed = true;
+      await handle.close().catch(() => undefined);
+    };
+    let done = false;
+    const abort = async () => {
+      if (done) return;
+      done = true;
+      stream.destroy();
+      await close();
+      await fsp.rm(partial, { force: true });
+    };
+    const commit = async (sidecar: Sidecar) => {
+      if (done) throw new CoffreError('INTERNAL', 'This upload was already committed or aborted.');
+      try {
+        await handle.sync();
+        await close();
+        await fsp.rename(partial, final);
+        await fsyncDir(this.location);
+        await writeFileAtomic(final + SIDECAR_SUFFIX, JSON.stringify(sidecar, null, 2) + '\n');
+        done = true;
+      } catch (err) {
+        await abort();
+        await fsp.rm(final, { force: true }).catch(() => undefined);
+        throw this.fail(err, 'saving the archive');
+      }
+    };
+    // Map write errors (full disk, unplugged stick) to errors a user can act on.
+    const mapped = this.fail.bind(this);
+    const originalDestroy = stream.destroy.bind(stream);
+    stream.destroy = (error?: Error) => originalDestroy(error ? mapped(error, 'writing the archive') : undefined);
+    return { stream, commit, abort };
+  }
+
+  async get(archive: string): Promise<Readable> {
+    const file = this.archivePath(archive);
+    try {
+      const handle = await fsp.open(file, 'r');
+      return handle.createReadStream({ highWaterMark: 1 << 20 });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
+        try {
+          await fsp.stat(this.location);
+        } catch (folderErr) {
+          throw this.fail(folderErr, 'opening the folder');
+        }
+        throw new CoffreError('BACKUP_NOT_FOUND', `Destination "${this.name}" has no archive ${archive}.`, {
+          details: { destination: this.name, archive },
+        });
+      }
+      throw this.fail(err, 'reading the archive');
+    }
+  }
+
+  private async names(): Promise<string[]> {
+    try {
+      return await fsp.readdir(this.location);
+    } catch (err) {
+      if (this.kind === 'local' && (err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw this.fail(err, 'listing');
+    }
+  }
+
+  async list(): Promise<Sidecar[]> {
+    const names = await this.names();
+    const present = new Set(names);
+    const out: Sidecar[] = [];
+    for (const name of names) {
+      if (!name.endsWith(SIDECAR_SUFFIX)) continue;
+      const archive = name.slice(0, -SIDECAR_SUFFIX.length);
+      if (parseArchiveName(archive) === null || !present.has(archive)) continue;
+      try {
+        const sidecar = JSON.parse(await fsp.readFile(path.join(this.location, name), 'utf8')) as Sidecar;
+        if (sidecar.sidecarVersion === 1 && sidecar.archive === archive) out.push(sidecar);
+      } catch {
+        // A damaged sidecar: the archive is still there and `verify` can read it.
+      }
+    }
+    return out.sort((a, b) => a.header.createdAt.localeCompare(b.header.createdAt));
+  }
+
+  async delete(archive: string): Promise<void> {
+    const file = this.archivePath(archive);
+    try {
+      // Sidecar first: once it is gone, the backup is no longer listed.
+      await fsp.rm(file + SIDECAR_SUFFIX, { force: true });
+      await fsp.rm(file, { force: true });
+      await fsyncDir(this.location);
+    } catch (err) {
+      throw this.fail(err, 'deleting');
+    }
+  }
+
+  async usage(): Promise<Usage> {
+    const names = await this.names();
+    let usedBytes = 0;
+    let backups = 0;
+    for (const name of names) {
+      if (parseArchiveName(name) === null) continue;
+      const stat = await fsp.stat(path.join(this.location, name)).catch(() => null);
+      if (!stat) continue;
+      usedBytes += stat.size;
+      if (names.includes(name + SIDECAR_SUFFIX)) backups++;
+    }
+    let freeBytes: number | null = null;
+    try {
+      const fsStat = await fsp.statfs(this.location);
+      freeBytes = fsStat.bavail * fsStat.bsize;
+    } catch {
+      freeBytes = null;
+    }
+    return { usedBytes, backups, freeBytes, quotaBytes: null };
+  }
+
+  async sweep(registerId: string): Promise<number> {
+    const names = await this.names();
+    const present = new Set(names);
+    const mine = (archive: string) => parseArchiveName(archive)?.id.endsWith(`_${registerId.slice(0, 8)}`) === true;
+    let removed = 0;
+    for (const name of names) {
+      let stale = false;
+      if (name.startsWith(PARTIAL_PREFIX)) {
+        const match = /^\.partial-(\d+)-(.+)$/.exec(name);
+        stale = match !== null && mine(match[2]!) && !processAlive(Number(match[1]));
+      } else if (mine(name) && !present.has(name + SIDECAR_SUFFIX)) {
+        // Renamed into place but never committed: the job died in between.
+        stale = true;
+      } else if (/^\..+\.[0-9a-f]{8}\.tmp$/.test(name) && mine(name.slice(1).replace(/\.[0-9a-f]{8}\.tmp$/, '').replace(SIDECAR_SUFFIX, ''))) {
+        stale = true;
+      }
+      if (stale) {
+        await fsp.rm(path.join(this.location, name), { force: true });
+        removed++;
+      }
+    }
+    return removed;
+  }
+}
+
+function processAlive(pid: number): boolean {
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

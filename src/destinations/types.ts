@@ -1,0 +1,42 @@
+// The one interface every destination implements: local folder, external
+// folder, and later S3. BackupCenter only ever talks to this interface.
+
+import type { Readable, Writable } from 'node:stream';
+import type { Sidecar } from '../core/manifest.js';
+
+export type DestinationKind = 'local' | 'external';
+
+/** An archive being written. Nothing is visible to `list` until `commit`. */
+export interface Upload {
+  /** Write the archive bytes here, then end it. */
+  readonly stream: Writable;
+  /** After the stream has finished: makes the archive durable and visible. */
+  commit(sidecar: Sidecar): Promise<void>;
+  /** Removes whatever was written. Safe to call at any time, more than once. */
+  abort(): Promise<void>;
+}
+
+export interface Usage {
+  usedBytes: number;
+  backups: number;
+  /** Free space on the medium, when the destination can tell. */
+  freeBytes: number | null;
+  quotaBytes: number | null;
+}
+
+export interface Destination {
+  readonly name: string;
+  readonly kind: DestinationKind;
+  /** A human-readable place: a folder path or a URL. */
+  readonly location: string;
+  /** Throws DESTINATION_UNAVAILABLE or DESTINATION_READ_ONLY when it cannot take a backup now. */
+  check(): Promise<void>;
+  put(archive: string): Promise<Upload>;
+  get(archive: string): Promise<Readable>;
+  /** Committed backups, from their sidecars only (archives are never opened). */
+  list(): Promise<Sidecar[]>;
+  delete(archive: string): Promise<void>;
+  usage(): Promise<Usage>;
+  /** Removes partial writes and uncommitted archives this register left behind. */
+  sweep(registerId: string): Promise<number>;
+}

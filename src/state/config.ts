@@ -1,0 +1,125 @@
+// The home's config file: its schema (each key documented, with its default),
+// pure validation with readable `path: message` errors, and atomic load/save.
+// Relative paths in the config are relative to the home directory.
+
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { z } from 'zod';
+import { CoffreError } from '../core/errors.js';
+import { writeFileAtomic } from './files.js';
+
+/** Names users give destinations: used in file names and on the command line. */
+export const DESTINATION_NAME = /^[a-z0-9][a-z0-9_-]{0,31}$/;
+
+const externalDestination = z.object({
+  kind: z.literal('external'),
+  /** A folder on a USB stick or a network share. Never created by Coffre: a missing folder means the medium is not there. */
+  path: z.string().min(1),
+});
+
+export const destinationSchema = z.discriminatedUnion('kind', [externalDestination]);
+export type DestinationConfig = z.infer<typeof destinationSchema>;
+
+export const configSchema = z.object({
+  version: z.literal(1),
+  source: z.object({
+    /** Which section map applies: pos, accounting or generic. */
+    profile: z.enum(['pos', 'accounting', 'generic']),
+    /** The app's SQLite database file. */
+    database: z.string().min(1),
+    /** The app's files folder (product images, attachments), if any. */
+    files: z.string().min(1).nullable().default(null),
+    /** The app's settings file, if any. */
+    settings: z.string().min(1).nullable().default(null),
+    /** For a SQLCipher-encrypted database: a file holding its key (mode 0600). */
+    databaseKeyFile: z.string().min(1).nullable().default(null),
+    /** The protected app's version, recorded in every archive. */
+    appVersion: z.string().min(1).nullable().default(null),
+  }),
+  encryption: z
+    .object({
+      /** age recipients (age1...): scheduled backups encrypt without any secret on the device. */
+      recipients: z.array(z.string().startsWith('age1')).default([]),
+      /** A file holding a passphrase (mode 0600), used instead of recipients. */
+      passphraseFile: z.string().min(1).nullable().default(null),
+    })
+    .default({ recipients: [], passphraseFile: null }),
+  /** Destinations by name. `local` (the home's backups/ folder) always exists and is not listed here. */
+  destinations: z
+    .record(z.string().regex(DESTINATION_NAME, 'lower-case letters, digits, - and _'), destinationSchema)
+    .default({}),
+  /** Where `coffre backup` writes when no --to is given. */
+  defaultDestinations: z.array(z.string()).min(1).default(['local']),
+  /** zstd level: 3 is the good balance; higher is smaller and slower. */
+  compressionLevel: z.number().int().min(1).max(19).default(3),
+});
+
+export type Config = z.infer<typeof configSchema>;
+export type ConfigInput = z.input<typeof configSchema>;
+
+export type ValidationResult = { ok: true; config: Config } | { ok: false; errors: string[] };
+
+/** Pure: validates parsed JSON and returns a typed config or `path: message` lines. */
+export function validateConfig(json: unknown): ValidationResult {
+  const result = configSchema.safeParse(json);
+  if (result.success) {
+    const config = result.data;
+    const unknownDefaults = config.defaultDestinations.filter(
+      (d) => d !== 'local' && !(d in config.destinations),
+    );
+    if (unknownDefaults.length > 0) {
+      return {
+        ok: false,
+        errors: unknownDefaults.map((d) => `defaultDestinations: no destination named "${d}"`),
+      };
+    }
+    if ('local' in config.destinations) {
+      return { ok: false, errors: ['destinations.local: "local" is built in and cannot be redefined'] };
+    }
+    return { ok: true, config };
+  }
+  return {
+    ok: false,
+    errors: result.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`),
+  };
+}
+
+export async function loadConfig(file: string): Promise<Config> {
+  let text: string;
+  try {
+    text = await fs.readFile(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
+      throw new CoffreError('NOT_INITIALIZED', `No Coffre installation in ${path.dirname(file)}.`, {
+        details: { home: path.dirname(file) },
+      });
+    }
+    throw err;
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (err) {
+    throw new CoffreError('CONFIG_INVALID', `${file} is not valid JSON: ${(err as Error).message}`, {
+      details: { file },
+    });
+  }
+  const result = validateConfig(json);
+  if (!result.ok) {
+    throw new CoffreError('CONFIG_INVALID', `${file} is not a valid Coffre config:\n  ${result.errors.join('\n  ')}`, {
+      details: { file, errors: result.errors },
+    });
+  }
+  return result.config;
+}
+
+export async function saveConfig(file: string, config: Config): Promise<void> {
+  const result = validateConfig(config);
+  if (!result.ok) throw new CoffreError('USAGE', `Refusing to save an invalid config:\n  ${result.errors.join('\n  ')}`);
+  await writeFileAtomic(file, JSON.stringify(result.config, null, 2) + '\n', 0o600);
+}
+
+/** Resolves a config path (relative to the home) to an absolute one. */
+export function resolveFromHome(home: string, p: string): string {
+  return path.resolve(home, p);
+}

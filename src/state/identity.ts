@@ -1,0 +1,86 @@
+// The register's identity: an id, a name and an Ed25519 key pair made once at
+// `init`. Archives are signed with it, and a restore accepts only archives
+// whose signing key is this one. The file is readable by its owner only.
+
+import crypto from 'node:crypto';
+import fs from 'node:fs/promises';
+import { CoffreError } from '../core/errors.js';
+import { writeFileAtomic } from './files.js';
+
+export interface Identity {
+  id: string;
+  name: string;
+  createdAt: string;
+  /** Raw 32-byte Ed25519 public key, base64. */
+  publicKey: string;
+  /** PKCS#8 PEM. */
+  privateKeyPem: string;
+}
+
+const SPKI_ED25519_PREFIX = Buffer.from('302a300506032b6570032100', 'hex');
+
+export function createIdentity(name: string, now: Date): Identity {
+  const { publicKey, privateKey } = crypto.generateKeyPairSync('ed25519');
+  const raw = publicKey.export({ format: 'der', type: 'spki' }).subarray(SPKI_ED25519_PREFIX.length);
+  return {
+    id: crypto.randomUUID(),
+    name,
+    createdAt: now.toISOString(),
+    publicKey: raw.toString('base64'),
+    privateKeyPem: privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(),
+  };
+}
+
+export function publicKeyObject(publicKeyB64: string): crypto.KeyObject {
+  const raw = Buffer.from(publicKeyB64, 'base64');
+  if (raw.length !== 32) throw new CoffreError('CORRUPT_ARCHIVE', 'A register public key is malformed.');
+  return crypto.createPublicKey({ key: Buffer.concat([SPKI_ED25519_PREFIX, raw]), format: 'der', type: 'spki' });
+}
+
+export function publicKeyPem(publicKeyB64: string): string {
+  return publicKeyObject(publicKeyB64).export({ format: 'pem', type: 'spki' }).toString();
+}
+
+/** A short, readable fingerprint of a public key, shown when adopting an identity. */
+export function keyFingerprint(publicKeyB64: string): string {
+  const digest = crypto.createHash('sha256').update(Buffer.from(publicKeyB64, 'base64')).digest('base64');
+  return `SHA256:${digest.replace(/=+$/, '')}`;
+}
+
+export function sign(identity: Identity, data: Buffer): Buffer {
+  return crypto.sign(null, data, crypto.createPrivateKey(identity.privateKeyPem));
+}
+
+export function verifySignature(publicKeyB64: string, data: Buffer, signature: Buffer): boolean {
+  try {
+    return crypto.verify(null, data, publicKeyObject(publicKeyB64), signature);
+  } catch {
+    return false;
+  }
+}
+
+export async function saveIdentity(file: string, identity: Identity): Promise<void> {
+  await writeFileAtomic(file, JSON.stringify(identity, null, 2) + '\n', 0o600);
+}
+
+export async function loadIdentity(file: string): Promise<Identity> {
+  let text: string;
+  try {
+    text = await fs.readFile(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
+      throw new CoffreError('NOT_INITIALIZED', `The register identity ${file} is missing.`);
+    }
+    throw err;
+  }
+  const value = JSON.parse(text) as Partial<Identity>;
+  if (
+    typeof value.id !== 'string' ||
+    typeof value.name !== 'string' ||
+    typeof value.publicKey !== 'string' ||
+    typeof value.privateKeyPem !== 'string'
+  ) {
+    throw new CoffreError('CONFIG_INVALID', `The register identity ${file} is incomplete.`);
+  }
+  return value as Identity;
+}

@@ -1,0 +1,50 @@
+// One job at a time per home. The lock is an exclusive SQLite transaction on
+// job.lock: the operating system drops it when the process ends, however it
+// ends (SIGKILL, power loss), so a killed job never leaves a stuck lock.
+// job.json only tells the next caller who holds it.
+
+import fs from 'node:fs';
+import Database from 'better-sqlite3-multiple-ciphers';
+import { CoffreError } from '../core/errors.js';
+
+export interface JobLock {
+  release(): void;
+}
+
+export function acquireJobLock(lockFile: string, infoFile: string, job: string, now: Date): JobLock {
+  const db = new Database(lockFile);
+  try {
+    db.pragma('journal_mode = DELETE');
+    db.pragma('busy_timeout = 0');
+    db.exec('BEGIN EXCLUSIVE');
+  } catch (err) {
+    db.close();
+    if ((err as { code?: string }).code?.startsWith('SQLITE_BUSY')) {
+      let holder = '';
+      try {
+        const info = JSON.parse(fs.readFileSync(infoFile, 'utf8')) as { job?: string; pid?: number; since?: string };
+        holder = ` (${info.job ?? 'a job'}, process ${info.pid ?? '?'}, since ${info.since ?? '?'})`;
+      } catch {
+        // No info file: the holder is just starting.
+      }
+      throw new CoffreError('BUSY', `Another Coffre job is running on this home${holder}.`, {
+        details: { job },
+      });
+    }
+    throw err;
+  }
+  fs.writeFileSync(infoFile, JSON.stringify({ job, pid: process.pid, since: now.toISOString() }) + '\n');
+  let released = false;
+  return {
+    release() {
+      if (released) return;
+      released = true;
+      try {
+        fs.rmSync(infoFile, { force: true });
+      } finally {
+        db.exec('ROLLBACK');
+        db.close();
+      }
+    },
+  };
+}
