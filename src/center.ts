@@ -9,7 +9,7 @@ import type { Readable } from 'node:stream';
 import { readArchive, checkArchive, fingerprint } from './archive/reader.js';
 import { writeArchive, type ArchiveSnapshot } from './archive/writer.js';
 import { isAgeRecipient, parseIdentities } from './archive/age.js';
-import { CoffreError } from './core/errors.js';
+import { CoffreError, isCoffreError } from './core/errors.js';
 import {
   archiveExtension,
   backupId,
@@ -659,12 +659,24 @@ export class BackupCenter {
         : null);
     const scratch = options.deep ? await fsp.mkdtemp(path.join(this.paths.tmp, `verify-${id.slice(-20)}-`)) : undefined;
     try {
-      const contents = await readArchive(await found.open(), {
-        identities,
-        passphrase,
-        ...(scratch ? { extractTo: scratch } : {}),
-        onProgress: progress('read'),
-      });
+      let contents;
+      try {
+        contents = await readArchive(await found.open(), {
+          identities,
+          passphrase,
+          ...(scratch ? { extractTo: scratch } : {}),
+          onProgress: progress('read'),
+        });
+      } catch (err) {
+        // Damaged bytes can look like a wrong key (a damaged key stanza) or a
+        // bad signature: when the file does not match its recorded
+        // fingerprint, that is the one true diagnosis.
+        if (found.sidecar && isCoffreError(err) && err.code !== 'DESTINATION_UNAVAILABLE') {
+          const { sha256 } = await fingerprint(await found.open());
+          if (sha256 !== found.sidecar.sha256) throw fingerprintMismatch(found.archive, sha256, found.sidecar.sha256);
+        }
+        throw err;
+      }
       if (found.sidecar && contents.sha256 !== found.sidecar.sha256) {
         throw fingerprintMismatch(found.archive, contents.sha256, found.sidecar.sha256);
       }

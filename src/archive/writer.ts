@@ -179,7 +179,9 @@ export async function writeArchive(input: ArchiveInput): Promise<ArchiveOutput> 
       if (waits.length > 0) await Promise.race([Promise.all(waits), failure]);
     }
     await Promise.race([
-      Promise.all(outputs.map((out) => new Promise<void>((resolve) => out.end(() => resolve())))),
+      // 'finish', not end()'s callback: that one also waits for 'close', which a
+      // destination that keeps its file open to fsync it does not emit yet.
+      Promise.all(outputs.map((out) => new Promise<void>((resolve) => out.once('finish', resolve).end()))),
       failure,
     ]);
   };

@@ -79,26 +79,27 @@ export class FolderDestination implements Destination {
     } catch (err) {
       throw this.fail(err, 'creating the archive');
     }
-    const stream = handle.createWriteStream({ highWaterMark: 1 << 20, autoClose: false });
-    let closed = false;
-    const close = async () => {
-      if (closed) return;
-      closed = true;
-      await handle.close().catch(() => undefined);
-    };
+    const stream = handle.createWriteStream({ highWaterMark: 1 << 20 });
+    const closed = new Promise<void>((resolve) => stream.once('close', resolve));
     let done = false;
     const abort = async () => {
       if (done) return;
       done = true;
       stream.destroy();
-      await close();
+      await closed;
       await fsp.rm(partial, { force: true });
     };
     const commit = async (sidecar: Sidecar) => {
       if (done) throw new CoffreError('INTERNAL', 'This upload was already committed or aborted.');
       try {
-        await handle.sync();
-        await close();
+        await closed;
+        // fsync applies to the file, whichever descriptor asks for it.
+        const sync = await fsp.open(partial, 'r+');
+        try {
+          await sync.sync();
+        } finally {
+          await sync.close();
+        }
         await fsp.rename(partial, final);
         await fsyncDir(this.location);
         await writeFileAtomic(final + SIDECAR_SUFFIX, JSON.stringify(sidecar, null, 2) + '\n');
