@@ -12,7 +12,7 @@ import { DecompressStream } from 'zstd-napi';
 import { CoffreError, isCoffreError } from '../core/errors.js';
 import { checkHeader, ENTRY, parseSums, type ArchiveHeader } from '../core/manifest.js';
 import { verifySignature } from '../state/identity.js';
-import { AGE_MAGIC, createAgeDecryptor } from './age.js';
+import { AGE_MAGIC, createAgeDecryptor, looksAgeEncrypted } from './age.js';
 import { readTar } from './tar.js';
 
 export interface ReadOptions {
@@ -96,7 +96,7 @@ export async function readArchive(input: Readable, options: ReadOptions = {}): P
   const tapped = input.pipe(tap);
   input.on('error', (err) => tap.destroy(err));
   const { head, stream } = await peek(tapped, AGE_MAGIC.length);
-  const encrypted = head.subarray(0, AGE_MAGIC.length).toString('latin1') === AGE_MAGIC;
+  const encrypted = looksAgeEncrypted(head);
   const entries = new Map<string, string>();
   const meta: ArchiveContents['meta'] = {};
 

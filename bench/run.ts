@@ -1,0 +1,165 @@
+// npm run bench: Coffre next to standard tools on the same data, in the same
+// run. Prints wall time, throughput and peak memory (max RSS of the largest
+// process) of each, and the ratios the project aims for.
+//
+// The dataset (about 1 GiB of database and 2,000 images of 50-400 KiB) is
+// made once under bench/data/ and reused; delete that folder to remake it.
+// BENCH_RECEIPTS and BENCH_IMAGES change its size.
+
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { BackupCenter } from '../src/center.js';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const DATA = path.join(ROOT, 'bench', 'data');
+const HOME = path.join(DATA, 'home');
+const WORK = path.join(DATA, 'work');
+const CLI = path.join(ROOT, 'dist', 'src', 'cli', 'main.js');
+const RECEIPTS = Number(process.env.BENCH_RECEIPTS ?? 3_000_000);
+const IMAGES = Number(process.env.BENCH_IMAGES ?? 2000);
+
+interface Measure {
+  name: string;
+  seconds: number;
+  maxRssMiB: number;
+  bytes: number;
+}
+
+/** Runs a shell command under python's getrusage to get wall time and peak RSS. */
+function measure(name: string, command: string, bytes: number): Measure {
+  const script = [
+    'import resource, subprocess, sys, time, json',
+    't = time.monotonic()',
+    "r = subprocess.run(['sh', '-c', sys.argv[1]])",
+    'elapsed = time.monotonic() - t',
+    'rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss',
+    "print(json.dumps({'code': r.returncode, 'seconds': elapsed, 'rssKiB': rss}))",
+  ].join('\n');
+  const r = spawnSync('python3', ['-c', script, command], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  const result = JSON.parse(r.stdout.trim().split('\n').pop()!) as { code: number; seconds: number; rssKiB: number };
+  if (result.code !== 0) throw new Error(`${name} failed: ${command}`);
+  const m = { name, seconds: result.seconds, maxRssMiB: result.rssKiB / 1024, bytes };
+  console.log(
+    `  ${name.padEnd(44)} ${m.seconds.toFixed(2).padStart(7)} s  ${(bytes / 1e6 / m.seconds).toFixed(0).padStart(6)} MB/s  ${m.maxRssMiB.toFixed(0).padStart(5)} MiB`,
+  );
+  return m;
+}
+
+function sh(command: string): string {
+  const r = spawnSync('sh', ['-c', command], { encoding: 'utf8', maxBuffer: 64 << 20 });
+  if (r.status !== 0) throw new Error(`${command}: ${r.stderr}`);
+  return r.stdout;
+}
+
+function dirBytes(dir: string): number {
+  let total = 0;
+  for (const e of fs.readdirSync(dir, { recursive: true, withFileTypes: true })) {
+    if (e.isFile()) total += fs.statSync(path.join(e.parentPath ?? e.path, e.name)).size;
+  }
+  return total;
+}
+
+function q(p: string): string {
+  return `'${p.replace(/'/g, `'\\''`)}'`;
+}
+
+async function dataset(): Promise<void> {
+  if (fs.existsSync(path.join(HOME, 'config.json'))) return;
+  fs.rmSync(DATA, { recursive: true, force: true });
+  fs.mkdirSync(DATA, { recursive: true });
+  console.log(`Making the dataset: ${RECEIPTS} receipts, ${IMAGES} images of 50-400 KiB (once; kept in bench/data)...`);
+  const t = Date.now();
+  await BackupCenter.createDemo(HOME, {
+    profile: 'pos',
+    receipts: RECEIPTS,
+    images: IMAGES,
+    imageBytes: [50 * 1024, 400 * 1024],
+  });
+  console.log(`  made in ${((Date.now() - t) / 1000).toFixed(0)} s`);
+}
+
+function latestArchive(): string {
+  const names = fs.readdirSync(path.join(HOME, 'backups')).filter((n) => /\.tar\.zst(\.age)?$/.test(n)).sort();
+  return path.join(HOME, 'backups', names[names.length - 1]!);
+}
+
+async function main(): Promise<void> {
+  await dataset();
+  const app = path.join(HOME, 'demo-register');
+  const db = path.join(app, 'register.db');
+  const images = path.join(app, 'images');
+  const dbBytes = fs.statSync(db).size;
+  const imageBytes = dirBytes(images);
+  const total = dbBytes + imageBytes;
+  console.log(
+    `Dataset: database ${(dbBytes / 2 ** 30).toFixed(2)} GiB, ${fs.readdirSync(images, { recursive: true }).length} image entries ${(imageBytes / 2 ** 20).toFixed(0)} MiB; ${(total / 1e6).toFixed(0)} MB in all`,
+  );
+  fs.rmSync(WORK, { recursive: true, force: true });
+  fs.mkdirSync(WORK, { recursive: true });
+  fs.rmSync(path.join(HOME, 'backups'), { recursive: true, force: true });
+  fs.mkdirSync(path.join(HOME, 'backups'));
+  const key = path.join(WORK, 'key.txt');
+  sh(`age-keygen -o ${q(key)} 2>/dev/null`);
+  const recipient = sh(`age-keygen -y ${q(key)}`).trim();
+  // Warm the page cache so that neither side pays for the first read.
+  sh(`cat ${q(db)} > /dev/null; tar -cf - -C ${q(app)} images > /dev/null`);
+
+  console.log('\nBackup');
+  const snap = path.join(WORK, 'snap.db');
+  const baselineTar = `tar -cf - -C ${q(app)} images settings.json -C ${q(WORK)} snap.db`;
+  const base = measure(
+    'baseline: sqlite3 .backup + tar | zstd -3 -T0',
+    `rm -f ${q(snap)} && sqlite3 ${q(db)} ".backup ${q(snap)}" && ${baselineTar} | zstd -3 -T0 -q > ${q(path.join(WORK, 'base.tar.zst'))}`,
+    total,
+  );
+  const ours = measure('coffre backup', `node ${q(CLI)} backup --home ${q(HOME)} --json > /dev/null`, total);
+  const plainArchive = latestArchive();
+  const baseEnc = measure(
+    'baseline: sqlite3 .backup + tar | zstd | age',
+    `rm -f ${q(snap)} && sqlite3 ${q(db)} ".backup ${q(snap)}" && ${baselineTar} | zstd -3 -T0 -q | age -r ${recipient} > ${q(path.join(WORK, 'base.tar.zst.age'))}`,
+    total,
+  );
+  const oursEnc = measure(
+    'coffre backup --recipient (encrypted)',
+    `node ${q(CLI)} backup --home ${q(HOME)} --recipient ${recipient} --json > /dev/null`,
+    total,
+  );
+  const encArchive = latestArchive();
+
+  console.log('\nVerify (reads and checks every entry)');
+  const plainSize = fs.statSync(plainArchive).size;
+  const encSize = fs.statSync(encArchive).size;
+  const baseVerify = measure(
+    'baseline: sha256sum + zstd -d | tar -t',
+    `sha256sum ${q(plainArchive)} > /dev/null && zstd -d -c -q ${q(plainArchive)} | tar -t > /dev/null`,
+    plainSize,
+  );
+  const verify = measure('coffre verify (plain)', `node ${q(CLI)} verify ${q(plainArchive)} --home ${q(HOME)} > /dev/null`, plainSize);
+  const verifyEnc = measure(
+    'coffre verify (encrypted, with key)',
+    `node ${q(CLI)} verify ${q(encArchive)} --home ${q(HOME)} --identity ${q(key)} > /dev/null`,
+    encSize,
+  );
+
+  console.log('\nSummary');
+  const ratio = (a: Measure, b: Measure) => (a.seconds / b.seconds).toFixed(2);
+  console.log(`  backup / baseline:                 ${ratio(ours, base)}x   (aim <= 1.1x; headed for <= 0.65x)`);
+  console.log(`  encrypted backup / baseline+age:   ${ratio(oursEnc, baseEnc)}x`);
+  console.log(`  encrypted backup / plain backup:   ${ratio(oursEnc, ours)}x   (aim <= 1.15x)`);
+  console.log(`  verify / baseline:                 ${ratio(verify, baseVerify)}x`);
+  console.log(
+    `  verify throughput:                 ${(total / 1e6 / verify.seconds).toFixed(0)} MB/s of data, ${(plainSize / 1e6 / verify.seconds).toFixed(0)} MB/s of archive (aim >= 800 MB/s)`,
+  );
+  console.log(`  verify encrypted throughput:       ${(total / 1e6 / verifyEnc.seconds).toFixed(0)} MB/s of data`);
+  console.log(
+    `  peak memory (coffre):              backup ${ours.maxRssMiB.toFixed(0)} MiB, encrypted ${oursEnc.maxRssMiB.toFixed(0)} MiB, verify ${verify.maxRssMiB.toFixed(0)} MiB (aim <= 200 MB)`,
+  );
+  console.log(
+    `  archive sizes:                     coffre ${(plainSize / 2 ** 20).toFixed(0)} MiB, baseline ${(fs.statSync(path.join(WORK, 'base.tar.zst')).size / 2 ** 20).toFixed(0)} MiB`,
+  );
+  fs.rmSync(WORK, { recursive: true, force: true });
+}
+
+await main();
