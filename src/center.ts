@@ -152,7 +152,13 @@ export interface StatusReport {
   };
   lastBackup: (BackupEntry & { ageMs: number }) | null;
   lastFailure: JobRecord | null;
-  destinations: { name: string; kind: string; location: string; backups: number | null; error: string | null }[];
+  destinations: {
+    name: string;
+    kind: string;
+    location: string;
+    backups: number | null;
+    error: string | null;
+  }[];
   encryption: { recipients: number; passphrase: boolean };
 }
 
@@ -194,15 +200,21 @@ export class BackupCenter {
   static async init(options: InitOptions): Promise<BackupCenter> {
     const paths = homePaths(options.home);
     if (fs.existsSync(paths.config) || fs.existsSync(paths.identity)) {
-      throw new CoffreError('ALREADY_INITIALIZED', `${paths.root} already holds a Coffre installation.`, {
-        details: { home: paths.root },
-      });
+      throw new CoffreError(
+        'ALREADY_INITIALIZED',
+        `${paths.root} already holds a Coffre installation.`,
+        {
+          details: { home: paths.root },
+        },
+      );
     }
     const profile = getProfile(options.profile);
     if (!options.name.trim()) throw new CoffreError('USAGE', 'The register needs a name (--name).');
     const database = path.resolve(options.database);
     if (!fs.existsSync(database)) {
-      throw new CoffreError('SOURCE_UNAVAILABLE', `The database ${database} does not exist.`, { details: { file: database } });
+      throw new CoffreError('SOURCE_UNAVAILABLE', `The database ${database} does not exist.`, {
+        details: { file: database },
+      });
     }
     const keyFile = options.databaseKeyFile ? path.resolve(options.databaseKeyFile) : null;
     openDatabase(database, { key: keyFile ? readSecretFile(keyFile) : null }).close();
@@ -211,7 +223,10 @@ export class BackupCenter {
       ['settings file', options.settings],
     ] as const) {
       if (p && !fs.existsSync(p)) {
-        throw new CoffreError('SOURCE_UNAVAILABLE', `The ${label} ${path.resolve(p)} does not exist.`);
+        throw new CoffreError(
+          'SOURCE_UNAVAILABLE',
+          `The ${label} ${path.resolve(p)} does not exist.`,
+        );
       }
     }
     const config: Config = {
@@ -254,14 +269,24 @@ export class BackupCenter {
   ): Promise<DemoResult> {
     const paths = homePaths(home);
     if (fs.existsSync(paths.config)) {
-      throw new CoffreError('ALREADY_INITIALIZED', `${paths.root} already holds a Coffre installation.`);
+      throw new CoffreError(
+        'ALREADY_INITIALIZED',
+        `${paths.root} already holds a Coffre installation.`,
+      );
     }
-    const dataDir = path.join(paths.root, options.profile === 'accounting' ? 'demo-books' : 'demo-register');
+    const dataDir = path.join(
+      paths.root,
+      options.profile === 'accounting' ? 'demo-books' : 'demo-register',
+    );
     const { name, now, ...demo } = options;
     const data = await createDemoData({ ...demo, dir: dataDir });
     const center = await BackupCenter.init({
       home: paths.root,
-      name: name ?? (options.profile === 'accounting' ? 'Atelier Dupont (demo books)' : 'Boulangerie Martin (demo register)'),
+      name:
+        name ??
+        (options.profile === 'accounting'
+          ? 'Atelier Dupont (demo books)'
+          : 'Boulangerie Martin (demo register)'),
       profile: options.profile,
       database: data.dbPath,
       files: data.filesDir,
@@ -302,9 +327,13 @@ export class BackupCenter {
     const conf = this.config.destinations[name];
     if (!conf) {
       const known = ['local', ...Object.keys(this.config.destinations)].join(', ');
-      throw new CoffreError('DESTINATION_UNAVAILABLE', `There is no destination named "${name}" (known: ${known}).`, {
-        details: { destination: name },
-      });
+      throw new CoffreError(
+        'DESTINATION_UNAVAILABLE',
+        `There is no destination named "${name}" (known: ${known}).`,
+        {
+          details: { destination: name },
+        },
+      );
     }
     return new FolderDestination(name, conf.kind, this.sourcePath(conf.path));
   }
@@ -315,24 +344,37 @@ export class BackupCenter {
 
   async addDestination(name: string, conf: DestinationConfig): Promise<DestinationInfo> {
     if (!DESTINATION_NAME.test(name)) {
-      throw new CoffreError('USAGE', `"${name}" is not a valid destination name: use lower-case letters, digits, - and _ (up to 32).`);
+      throw new CoffreError(
+        'USAGE',
+        `"${name}" is not a valid destination name: use lower-case letters, digits, - and _ (up to 32).`,
+      );
     }
     if (name === 'local' || name in this.config.destinations) {
       throw new CoffreError('USAGE', `A destination named "${name}" already exists.`);
     }
     const absolute = { ...conf, path: path.resolve(conf.path) };
-    const next: Config = { ...this.config, destinations: { ...this.config.destinations, [name]: absolute } };
+    const next: Config = {
+      ...this.config,
+      destinations: { ...this.config.destinations, [name]: absolute },
+    };
     await saveConfig(this.paths.config, next);
     this.config = next;
     return this.describeDestination(name);
   }
 
   async removeDestination(name: string): Promise<void> {
-    if (name === 'local') throw new CoffreError('USAGE', 'The "local" destination is built in and cannot be removed.');
+    if (name === 'local')
+      throw new CoffreError('USAGE', 'The "local" destination is built in and cannot be removed.');
     if (!(name in this.config.destinations)) this.destination(name);
-    const { [name]: _removed, ...rest } = this.config.destinations;
+    const rest = Object.fromEntries(
+      Object.entries(this.config.destinations).filter(([n]) => n !== name),
+    );
     const defaults = this.config.defaultDestinations.filter((d) => d !== name);
-    const next: Config = { ...this.config, destinations: rest, defaultDestinations: defaults.length > 0 ? defaults : ['local'] };
+    const next: Config = {
+      ...this.config,
+      destinations: rest,
+      defaultDestinations: defaults.length > 0 ? defaults : ['local'],
+    };
     await saveConfig(this.paths.config, next);
     this.config = next;
   }
@@ -359,12 +401,17 @@ export class BackupCenter {
   }
 
   async destinations(): Promise<DestinationInfo[]> {
-    return Promise.all(['local', ...Object.keys(this.config.destinations)].map((n) => this.describeDestination(n)));
+    return Promise.all(
+      ['local', ...Object.keys(this.config.destinations)].map((n) => this.describeDestination(n)),
+    );
   }
 
   // ---------------------------------------------------------------- backup
 
-  private resolveEncryption(options: BackupOptions): { recipients: string[]; passphrase: string | null } {
+  private resolveEncryption(options: BackupOptions): {
+    recipients: string[];
+    passphrase: string | null;
+  } {
     const explicit = (options.recipients?.length ?? 0) > 0 || !!options.passphrase;
     const recipients = explicit ? (options.recipients ?? []) : this.config.encryption.recipients;
     const passphrase = explicit
@@ -374,11 +421,17 @@ export class BackupCenter {
         : null;
     for (const r of recipients) {
       if (!isAgeRecipient(r)) {
-        throw new CoffreError('USAGE', `"${r}" is not an age recipient (it should start with age1, as age-keygen prints).`);
+        throw new CoffreError(
+          'USAGE',
+          `"${r}" is not an age recipient (it should start with age1, as age-keygen prints).`,
+        );
       }
     }
     if (recipients.length > 0 && passphrase) {
-      throw new CoffreError('USAGE', 'Use either recipients or a passphrase for one backup, not both.');
+      throw new CoffreError(
+        'USAGE',
+        'Use either recipients or a passphrase for one backup, not both.',
+      );
     }
     return { recipients, passphrase };
   }
@@ -388,19 +441,27 @@ export class BackupCenter {
     const now = options.now ?? new Date();
     const started = Date.now();
     const origin = options.origin ?? 'manual';
-    const names = options.to && options.to.length > 0 ? [...new Set(options.to)] : this.config.defaultDestinations;
+    const names =
+      options.to && options.to.length > 0
+        ? [...new Set(options.to)]
+        : this.config.defaultDestinations;
     const destinations = names.map((n) => this.destination(n));
     const source = this.config.source;
     const dbFile = this.sourcePath(source.database);
     if (!fs.existsSync(dbFile)) {
-      throw new CoffreError('SOURCE_UNAVAILABLE', `The database ${dbFile} does not exist.`, { details: { file: dbFile } });
+      throw new CoffreError('SOURCE_UNAVAILABLE', `The database ${dbFile} does not exist.`, {
+        details: { file: dbFile },
+      });
     }
     const key = this.databaseKey();
     const sourceEncrypted = key !== null || isEncryptedDatabaseFile(dbFile);
     const encryption = this.resolveEncryption(options);
     const encrypted = encryption.recipients.length > 0 || encryption.passphrase !== null;
     if (sourceEncrypted && !encrypted) {
-      throw new CoffreError('ENCRYPTION_REQUIRED', 'The database is encrypted, so its backups must be encrypted too.');
+      throw new CoffreError(
+        'ENCRYPTION_REQUIRED',
+        'The database is encrypted, so its backups must be encrypted too.',
+      );
     }
 
     const lock = acquireJobLock(this.paths.lock, this.paths.lockInfo, 'backup', now);
@@ -420,7 +481,11 @@ export class BackupCenter {
       const filesBytes = files.reduce((n, f) => n + f.size, 0);
       const dbBytes = fs.statSync(dbFile).size;
       options.onProgress?.({ phase: 'snapshot', done: 0, total: dbBytes + filesBytes });
-      const snapshot: Promise<ArchiveSnapshot> = takeSnapshot({ source: dbFile, target: snapshotFile, key }).then((result) => ({
+      const snapshot: Promise<ArchiveSnapshot> = takeSnapshot({
+        source: dbFile,
+        target: snapshotFile,
+        key,
+      }).then((result) => ({
         file: snapshotFile,
         entryName: path.basename(dbFile),
         result,
@@ -447,7 +512,11 @@ export class BackupCenter {
           publicKey: this.identity.publicKey,
           keyFingerprint: keyFingerprint(this.identity.publicKey),
         },
-        app: { profile: profile.name, version: source.appVersion, schemaVersion: snap.result.schemaVersion },
+        app: {
+          profile: profile.name,
+          version: source.appVersion,
+          schemaVersion: snap.result.schemaVersion,
+        },
         coffre: { version: COFFRE_VERSION },
         database: {
           entry: ENTRY.databaseDir + snap.entryName,
@@ -458,7 +527,12 @@ export class BackupCenter {
         },
         files: { label: profile.filesLabel, count: filesInfo.count, bytes: filesInfo.bytes },
         settings,
-        sections: summarizeSections(profile, snap.result.tables, source.files ? filesInfo.count : null, settings !== null),
+        sections: summarizeSections(
+          profile,
+          snap.result.tables,
+          source.files ? filesInfo.count : null,
+          settings !== null,
+        ),
         encryption: {
           encrypted,
           method: !encrypted ? null : encryption.passphrase ? 'age-scrypt' : 'age-x25519',
@@ -477,7 +551,10 @@ export class BackupCenter {
         outputs: uploads.map((u) => u.stream),
         estimatedBytes: dbBytes + filesBytes,
         ...(options.onProgress
-          ? { onProgress: (done: number, total: number) => options.onProgress!({ phase: 'archive', done, total }) }
+          ? {
+              onProgress: (done: number, total: number) =>
+                options.onProgress!({ phase: 'archive', done, total }),
+            }
           : {}),
       });
       const sidecar: Sidecar = {
@@ -485,11 +562,19 @@ export class BackupCenter {
         archive,
         size: written.size,
         sha256: written.sha256,
-        fingerprintSignature: sign(this.identity, fingerprintMessage(archive, written.sha256)).toString('base64'),
+        fingerprintSignature: sign(
+          this.identity,
+          fingerprintMessage(archive, written.sha256),
+        ).toString('base64'),
         header: written.header,
       };
       for (const upload of uploads) await upload.commit(sidecar);
-      this.db.finishJob(jobId, new Date(), { result: 'ok', backupId: id, bytes: written.size, sha256: written.sha256 });
+      this.db.finishJob(jobId, new Date(), {
+        result: 'ok',
+        backupId: id,
+        bytes: written.size,
+        sha256: written.sha256,
+      });
       return {
         id,
         archive,
@@ -499,14 +584,22 @@ export class BackupCenter {
         sha256: written.sha256,
         encrypted,
         origin,
-        counts: { tables: written.header.database.tables, files: files.length, sourceBytes: dbBytes + filesBytes },
+        counts: {
+          tables: written.header.database.tables,
+          files: files.length,
+          sourceBytes: dbBytes + filesBytes,
+        },
         durationMs: Date.now() - started,
         warnings: written.warnings,
       };
     } catch (err) {
       await Promise.all(uploads.map((u) => u.abort().catch(() => undefined)));
       const e = asCoffreError(err);
-      this.db.finishJob(jobId, new Date(), { result: 'failed', errorCode: e.code, errorMessage: e.message });
+      this.db.finishJob(jobId, new Date(), {
+        result: 'failed',
+        errorCode: e.code,
+        errorMessage: e.message,
+      });
       throw e;
     } finally {
       await fsp.rm(snapshotFile, { force: true });
@@ -536,7 +629,10 @@ export class BackupCenter {
   }
 
   /** Every backup of this register in every destination, oldest first; unreachable destinations are reported apart. */
-  async list(): Promise<{ backups: BackupEntry[]; unavailable: { destination: string; code: string; message: string }[] }> {
+  async list(): Promise<{
+    backups: BackupEntry[];
+    unavailable: { destination: string; code: string; message: string }[];
+  }> {
     const backups: BackupEntry[] = [];
     const unavailable: { destination: string; code: string; message: string }[] = [];
     for (const dest of this.allDestinations()) {
@@ -549,7 +645,10 @@ export class BackupCenter {
         unavailable.push({ destination: dest.name, code: e.code, message: e.message });
       }
     }
-    backups.sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.destination.localeCompare(b.destination));
+    backups.sort(
+      (a, b) =>
+        a.createdAt.localeCompare(b.createdAt) || a.destination.localeCompare(b.destination),
+    );
     return { backups, unavailable };
   }
 
@@ -557,7 +656,12 @@ export class BackupCenter {
   private async locate(
     ref: string,
     from?: string,
-  ): Promise<{ open: () => Promise<Readable>; archive: string; destination: string | null; sidecar: Sidecar | null }> {
+  ): Promise<{
+    open: () => Promise<Readable>;
+    archive: string;
+    destination: string | null;
+    sidecar: Sidecar | null;
+  }> {
     if ((ref.includes('/') || ref.includes(path.sep)) && fs.existsSync(ref)) {
       const file = path.resolve(ref);
       let sidecar: Sidecar | null = null;
@@ -567,7 +671,7 @@ export class BackupCenter {
         sidecar = null;
       }
       return {
-        open: async () => fs.createReadStream(file, { highWaterMark: 1 << 20 }),
+        open: () => Promise.resolve(fs.createReadStream(file, { highWaterMark: 1 << 20 })),
         archive: path.basename(file),
         destination: null,
         sidecar,
@@ -577,7 +681,8 @@ export class BackupCenter {
     const pool = from ? backups.filter((b) => b.destination === from) : backups;
     if (from) this.destination(from);
     let matches: BackupEntry[];
-    if (ref === 'latest') matches = pool.length > 0 ? pool.filter((b) => b.id === pool[pool.length - 1]!.id) : [];
+    if (ref === 'latest')
+      matches = pool.length > 0 ? pool.filter((b) => b.id === pool[pool.length - 1].id) : [];
     else {
       const bare = parseArchiveName(ref)?.id ?? ref;
       matches = pool.filter((b) => b.id === bare);
@@ -585,19 +690,34 @@ export class BackupCenter {
     }
     const ids = [...new Set(matches.map((m) => m.id))];
     if (ids.length === 0) {
-      const hint = unavailable.length > 0 ? ` (not reachable: ${unavailable.map((u) => u.destination).join(', ')})` : '';
-      throw new CoffreError('BACKUP_NOT_FOUND', `No backup "${ref}" in ${from ? `destination "${from}"` : 'any destination'}${hint}.`, {
-        details: { ref },
-      });
+      const hint =
+        unavailable.length > 0
+          ? ` (not reachable: ${unavailable.map((u) => u.destination).join(', ')})`
+          : '';
+      throw new CoffreError(
+        'BACKUP_NOT_FOUND',
+        `No backup "${ref}" in ${from ? `destination "${from}"` : 'any destination'}${hint}.`,
+        {
+          details: { ref },
+        },
+      );
     }
     if (ids.length > 1) {
-      throw new CoffreError('USAGE', `"${ref}" matches several backups: ${ids.slice(0, 5).join(', ')}. Give more of the id.`);
+      throw new CoffreError(
+        'USAGE',
+        `"${ref}" matches several backups: ${ids.slice(0, 5).join(', ')}. Give more of the id.`,
+      );
     }
     // The same backup may be in several destinations: prefer the local copy.
-    const chosen = matches.find((m) => m.destination === 'local') ?? matches[0]!;
+    const chosen = matches.find((m) => m.destination === 'local') ?? matches[0];
     const dest = this.destination(chosen.destination);
     const sidecar = (await dest.list()).find((s) => s.archive === chosen.archive) ?? null;
-    return { open: () => dest.get(chosen.archive), archive: chosen.archive, destination: dest.name, sidecar };
+    return {
+      open: () => dest.get(chosen.archive),
+      archive: chosen.archive,
+      destination: dest.name,
+      sidecar,
+    };
   }
 
   // ---------------------------------------------------------------- verify
@@ -623,21 +743,42 @@ export class BackupCenter {
 
     if (found.sidecar) {
       const s = found.sidecar;
-      if (s.header.register.id !== this.identity.id || s.header.register.publicKey !== this.identity.publicKey) {
+      if (
+        s.header.register.id !== this.identity.id ||
+        s.header.register.publicKey !== this.identity.publicKey
+      ) {
         throw foreign(s.header);
       }
-      if (!verifySignature(this.identity.publicKey, fingerprintMessage(s.archive, s.sha256), Buffer.from(s.fingerprintSignature, 'base64'))) {
-        throw new CoffreError('BAD_SIGNATURE', `The metadata of ${found.archive} is not signed by this register's key.`);
+      if (
+        !verifySignature(
+          this.identity.publicKey,
+          fingerprintMessage(s.archive, s.sha256),
+          Buffer.from(s.fingerprintSignature, 'base64'),
+        )
+      ) {
+        throw new CoffreError(
+          'BAD_SIGNATURE',
+          `The metadata of ${found.archive} is not signed by this register's key.`,
+        );
       }
       checks.push({ name: 'sidecar signature', detail: 'signed by this register' });
     }
 
     const encryptedArchive = found.archive.endsWith('.age');
-    const haveKey = (options.identities?.length ?? 0) > 0 || !!options.passphrase || !!this.config.encryption.passphraseFile;
+    const haveKey =
+      (options.identities?.length ?? 0) > 0 ||
+      !!options.passphrase ||
+      !!this.config.encryption.passphraseFile;
     if (encryptedArchive && !haveKey) {
       const { sha256, size } = await fingerprint(await found.open(), progress('read'));
-      if (found.sidecar && sha256 !== found.sidecar.sha256) throw fingerprintMismatch(found.archive, sha256, found.sidecar.sha256);
-      checks.push({ name: 'fingerprint', detail: found.sidecar ? `SHA-256 ${sha256} matches` : `SHA-256 ${sha256} (no sidecar to compare)` });
+      if (found.sidecar && sha256 !== found.sidecar.sha256)
+        throw fingerprintMismatch(found.archive, sha256, found.sidecar.sha256);
+      checks.push({
+        name: 'fingerprint',
+        detail: found.sidecar
+          ? `SHA-256 ${sha256} matches`
+          : `SHA-256 ${sha256} (no sidecar to compare)`,
+      });
       return {
         id,
         archive: found.archive,
@@ -647,7 +788,8 @@ export class BackupCenter {
         size,
         encrypted: true,
         checks,
-        notChecked: 'The archive is encrypted and no key was given: its entries were not checked. Give --identity FILE or --passphrase-file FILE to check every entry.',
+        notChecked:
+          'The archive is encrypted and no key was given: its entries were not checked. Give --identity FILE or --passphrase-file FILE to check every entry.',
       };
     }
 
@@ -657,7 +799,9 @@ export class BackupCenter {
       (this.config.encryption.passphraseFile && identities.length === 0
         ? readSecretFile(this.sourcePath(this.config.encryption.passphraseFile))
         : null);
-    const scratch = options.deep ? await fsp.mkdtemp(path.join(this.paths.tmp, `verify-${id.slice(-20)}-`)) : undefined;
+    const scratch = options.deep
+      ? await fsp.mkdtemp(path.join(this.paths.tmp, `verify-${id.slice(-20)}-`))
+      : undefined;
     try {
       let contents;
       try {
@@ -673,23 +817,37 @@ export class BackupCenter {
         // fingerprint, that is the one true diagnosis.
         if (found.sidecar && isCoffreError(err) && err.code !== 'DESTINATION_UNAVAILABLE') {
           const { sha256 } = await fingerprint(await found.open());
-          if (sha256 !== found.sidecar.sha256) throw fingerprintMismatch(found.archive, sha256, found.sidecar.sha256);
+          if (sha256 !== found.sidecar.sha256)
+            throw fingerprintMismatch(found.archive, sha256, found.sidecar.sha256);
         }
         throw err;
       }
       if (found.sidecar && contents.sha256 !== found.sidecar.sha256) {
         throw fingerprintMismatch(found.archive, contents.sha256, found.sidecar.sha256);
       }
-      checks.push({ name: 'fingerprint', detail: `SHA-256 ${contents.sha256}${found.sidecar ? ' matches the sidecar' : ''}` });
+      checks.push({
+        name: 'fingerprint',
+        detail: `SHA-256 ${contents.sha256}${found.sidecar ? ' matches the sidecar' : ''}`,
+      });
       const { header, problems } = checkArchive(contents);
-      if (header.register.publicKey !== this.identity.publicKey || header.register.id !== this.identity.id) {
+      if (
+        header.register.publicKey !== this.identity.publicKey ||
+        header.register.id !== this.identity.id
+      ) {
         throw foreign(header);
       }
-      checks.push({ name: 'signature', detail: `entry list signed by ${header.register.keyFingerprint}` });
+      checks.push({
+        name: 'signature',
+        detail: `entry list signed by ${header.register.keyFingerprint}`,
+      });
       if (problems.length > 0) {
-        throw new CoffreError('CORRUPT_ARCHIVE', `${found.archive} has damaged entries: ${problems.slice(0, 10).join('; ')}${problems.length > 10 ? ` (and ${problems.length - 10} more)` : ''}.`, {
-          details: { problems },
-        });
+        throw new CoffreError(
+          'CORRUPT_ARCHIVE',
+          `${found.archive} has damaged entries: ${problems.slice(0, 10).join('; ')}${problems.length > 10 ? ` (and ${problems.length - 10} more)` : ''}.`,
+          {
+            details: { problems },
+          },
+        );
       }
       checks.push({ name: 'entries', detail: `${contents.entries.size} entries match SHA256SUMS` });
       if (scratch) checks.push(...this.deepChecks(scratch, header));
@@ -711,31 +869,59 @@ export class BackupCenter {
 
   private deepChecks(scratch: string, header: ArchiveHeader): VerifyReport['checks'] {
     const dbFile = path.join(scratch, header.database.entry);
-    const db = openDatabase(dbFile, { key: header.database.sourceEncrypted ? this.databaseKey() : null });
+    const db = openDatabase(dbFile, {
+      key: header.database.sourceEncrypted ? this.databaseKey() : null,
+    });
     try {
       const result = db.pragma('integrity_check', { simple: true });
       if (result !== 'ok') {
-        throw new CoffreError('CORRUPT_ARCHIVE', `The archived database fails SQLite's integrity check: ${String(result)}.`);
+        throw new CoffreError(
+          'CORRUPT_ARCHIVE',
+          `The archived database fails SQLite's integrity check: ${String(result)}.`,
+        );
       }
       const wrong: string[] = [];
       for (const [table, rows] of Object.entries(header.database.tables)) {
-        const actual = (db.prepare(`SELECT count(*) AS n FROM "${table.replace(/"/g, '""')}"`).get() as { n: number }).n;
+        const actual = (
+          db.prepare(`SELECT count(*) AS n FROM "${table.replace(/"/g, '""')}"`).get() as {
+            n: number;
+          }
+        ).n;
         if (actual !== rows) wrong.push(`${table}: ${actual} rows, header says ${rows}`);
       }
       if (wrong.length > 0) {
-        throw new CoffreError('CORRUPT_ARCHIVE', `The archived database's row counts differ from its header: ${wrong.join('; ')}.`);
+        throw new CoffreError(
+          'CORRUPT_ARCHIVE',
+          `The archived database's row counts differ from its header: ${wrong.join('; ')}.`,
+        );
       }
       const fk = db.prepare('PRAGMA foreign_key_check').all();
       const filesDir = path.join(scratch, ENTRY.filesDir);
-      const fileCount = fs.existsSync(filesDir) ? (fs.readdirSync(filesDir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).length) : 0;
+      const fileCount = fs.existsSync(filesDir)
+        ? fs
+            .readdirSync(filesDir, { recursive: true, withFileTypes: true })
+            .filter((e) => e.isFile()).length
+        : 0;
       if (fileCount !== header.files.count) {
-        throw new CoffreError('CORRUPT_ARCHIVE', `The archive restores ${fileCount} ${header.files.label}, its header says ${header.files.count}.`);
+        throw new CoffreError(
+          'CORRUPT_ARCHIVE',
+          `The archive restores ${fileCount} ${header.files.label}, its header says ${header.files.count}.`,
+        );
       }
       return [
-        { name: 'test restore', detail: `restored into a scratch folder: ${fileCount} ${header.files.label}` },
+        {
+          name: 'test restore',
+          detail: `restored into a scratch folder: ${fileCount} ${header.files.label}`,
+        },
         { name: 'integrity_check', detail: 'ok' },
-        { name: 'row counts', detail: `${Object.keys(header.database.tables).length} tables match the header` },
-        { name: 'foreign keys', detail: fk.length === 0 ? 'no violations' : `${fk.length} violations (as in the source)` },
+        {
+          name: 'row counts',
+          detail: `${Object.keys(header.database.tables).length} tables match the header`,
+        },
+        {
+          name: 'foreign keys',
+          detail: fk.length === 0 ? 'no violations' : `${fk.length} violations (as in the source)`,
+        },
       ];
     } finally {
       db.close();
@@ -758,7 +944,11 @@ export class BackupCenter {
         try {
           const db = openDatabase(dbFile, { key: this.databaseKey() });
           try {
-            const n = (db.prepare(`SELECT count(*) AS n FROM "${profile.headline.table}"`).get() as { n: number }).n;
+            const n = (
+              db.prepare(`SELECT count(*) AS n FROM "${profile.headline.table}"`).get() as {
+                n: number;
+              }
+            ).n;
             headline = { label: profile.headline.label, count: n };
           } finally {
             db.close();
@@ -771,14 +961,24 @@ export class BackupCenter {
     let files: StatusReport['source']['files'] = null;
     if (source.files) {
       const list = await listFiles(this.sourcePath(source.files)).catch(() => []);
-      files = { label: profile.filesLabel, count: list.length, bytes: list.reduce((n, f) => n + f.size, 0) };
+      files = {
+        label: profile.filesLabel,
+        count: list.length,
+        bytes: list.reduce((n, f) => n + f.size, 0),
+      };
     }
     const { backups, unavailable } = await this.list();
-    const last = backups.length > 0 ? backups[backups.length - 1]! : null;
+    const last = backups.length > 0 ? backups[backups.length - 1] : null;
     const failures = this.db.jobs(20, 'backup').filter((j) => j.result === 'failed');
-    const lastFailure = failures[0] && (!last || failures[0].startedAt > last.createdAt) ? failures[0] : null;
+    const lastFailure =
+      failures[0] && (!last || failures[0].startedAt > last.createdAt) ? failures[0] : null;
     return {
-      register: { id: this.identity.id, name: this.identity.name, profile: profile.name, keyFingerprint: keyFingerprint(this.identity.publicKey) },
+      register: {
+        id: this.identity.id,
+        name: this.identity.name,
+        profile: profile.name,
+        keyFingerprint: keyFingerprint(this.identity.publicKey),
+      },
       source: { database: dbFile, headline, files, databaseBytes, encrypted },
       lastBackup: last ? { ...last, ageMs: now.getTime() - Date.parse(last.createdAt) } : null,
       lastFailure,
@@ -792,14 +992,21 @@ export class BackupCenter {
           error: down ? down.message : null,
         };
       }),
-      encryption: { recipients: this.config.encryption.recipients.length, passphrase: this.config.encryption.passphraseFile !== null },
+      encryption: {
+        recipients: this.config.encryption.recipients.length,
+        passphrase: this.config.encryption.passphraseFile !== null,
+      },
     };
   }
 
   /** Sets the encryption used by backups that do not name their own. */
-  async setEncryption(encryption: { recipients: string[]; passphraseFile: string | null }): Promise<void> {
+  async setEncryption(encryption: {
+    recipients: string[];
+    passphraseFile: string | null;
+  }): Promise<void> {
     for (const r of encryption.recipients) {
-      if (!isAgeRecipient(r)) throw new CoffreError('USAGE', `"${r}" is not an age recipient (age1...).`);
+      if (!isAgeRecipient(r))
+        throw new CoffreError('USAGE', `"${r}" is not an age recipient (age1...).`);
     }
     if (encryption.recipients.length > 0 && encryption.passphraseFile) {
       throw new CoffreError('USAGE', 'Use either recipients or a passphrase file, not both.');
@@ -831,7 +1038,11 @@ export function readSecretFile(file: string): string {
   try {
     text = fs.readFileSync(file, 'utf8');
   } catch (err) {
-    throw new CoffreError('USAGE', `Cannot read the secret file ${file}: ${(err as Error).message}.`, { cause: err });
+    throw new CoffreError(
+      'USAGE',
+      `Cannot read the secret file ${file}: ${(err as Error).message}.`,
+      { cause: err },
+    );
   }
   const line = text.split(/\r?\n/)[0] ?? '';
   if (line === '') throw new CoffreError('USAGE', `The secret file ${file} is empty.`);
@@ -845,7 +1056,11 @@ export function readIdentityFiles(files: string[]): string[] {
     try {
       text = fs.readFileSync(file, 'utf8');
     } catch (err) {
-      throw new CoffreError('USAGE', `Cannot read the identity file ${file}: ${(err as Error).message}.`, { cause: err });
+      throw new CoffreError(
+        'USAGE',
+        `Cannot read the identity file ${file}: ${(err as Error).message}.`,
+        { cause: err },
+      );
     }
     return parseIdentities(text);
   });
@@ -865,9 +1080,13 @@ function foreign(header: Pick<ArchiveHeader, 'register'>): CoffreError {
 }
 
 function fingerprintMismatch(archive: string, actual: string, expected: string): CoffreError {
-  return new CoffreError('CORRUPT_ARCHIVE', `${archive} does not match its recorded fingerprint: SHA-256 is ${actual}, expected ${expected}.`, {
-    details: { actual, expected },
-  });
+  return new CoffreError(
+    'CORRUPT_ARCHIVE',
+    `${archive} does not match its recorded fingerprint: SHA-256 is ${actual}, expected ${expected}.`,
+    {
+      details: { actual, expected },
+    },
+  );
 }
 
 /** Removes scratch files a killed job left in the home's tmp folder. */
@@ -879,7 +1098,8 @@ async function sweepTmp(dir: string): Promise<void> {
     // running beside this job, so only old scratch folders are removed.
     const stale =
       name.startsWith('snapshot-') ||
-      (name.startsWith('verify-') && (await fsp.stat(file).catch(() => null))?.mtimeMs! < dayAgo);
+      (name.startsWith('verify-') &&
+        ((await fsp.stat(file).catch(() => null))?.mtimeMs ?? 0) < dayAgo);
     if (stale) await fsp.rm(file, { recursive: true, force: true });
   }
 }

@@ -45,7 +45,7 @@ function ustarBlock(
   block.write('ustar\0', 257, 6, 'ascii');
   block.write('00', 263, 2, 'ascii');
   let sum = 0;
-  for (let i = 0; i < BLOCK; i++) sum += block[i]!;
+  for (let i = 0; i < BLOCK; i++) sum += block[i];
   block.write(sum.toString(8).padStart(6, '0') + '\0 ', 148, 8, 'ascii');
   return block;
 }
@@ -65,7 +65,7 @@ export function tarFileHeader(name: string, size: number, mtime: number, mode = 
   if (!asciiName || Buffer.byteLength(name) > 100) records.push(paxRecord('path', name));
   if (size > USTAR_MAX_SIZE) records.push(paxRecord('size', String(size)));
   const main = ustarBlock(
-    records.length > 0 && records[0]!.includes(' path=') ? fallbackName(name) : name,
+    records.length > 0 && records[0].includes(' path=') ? fallbackName(name) : name,
     size,
     mtime,
     mode,
@@ -110,7 +110,11 @@ function readOctal(block: Buffer, offset: number, length: number): number {
 
 function readString(block: Buffer, offset: number, length: number): string {
   const end = block.indexOf(0, offset);
-  return block.toString('utf8', offset, end === -1 || end > offset + length ? offset + length : end);
+  return block.toString(
+    'utf8',
+    offset,
+    end === -1 || end > offset + length ? offset + length : end,
+  );
 }
 
 function parsePax(data: Buffer): Record<string, string> {
@@ -160,7 +164,7 @@ class ByteReader {
       if (this.bufferedLength === 0) return null;
       throw corrupt('it ends in the middle of an entry');
     }
-    const all = this.buffered.length === 1 ? this.buffered[0]! : Buffer.concat(this.buffered);
+    const all = this.buffered.length === 1 ? this.buffered[0] : Buffer.concat(this.buffered);
     const out = all.subarray(0, n);
     const rest = all.subarray(n);
     this.buffered = rest.length > 0 ? [rest] : [];
@@ -171,7 +175,7 @@ class ByteReader {
   /** Up to n bytes (at least one), as they come, without concatenating. */
   async some(n: number): Promise<Buffer> {
     if (!(await this.fill(1))) throw corrupt('it ends in the middle of an entry');
-    const first = this.buffered[0]!;
+    const first = this.buffered[0];
     if (first.length <= n) {
       this.buffered.shift();
       this.bufferedLength -= first.length;
@@ -219,9 +223,9 @@ export async function* readTar(source: AsyncIterable<Buffer>): AsyncGenerator<Ta
     }
     const stored = readOctal(block, 148, 8);
     let sum = 0;
-    for (let i = 0; i < BLOCK; i++) sum += i >= 148 && i < 156 ? 0x20 : block[i]!;
+    for (let i = 0; i < BLOCK; i++) sum += i >= 148 && i < 156 ? 0x20 : block[i];
     if (stored !== sum) throw corrupt('a header checksum does not match');
-    const typeflag = String.fromCharCode(block[156]!);
+    const typeflag = String.fromCharCode(block[156]);
     let size = readOctal(block, 124, 12);
     if (pax.size !== undefined) size = Number(pax.size);
     const padded = size + tarPaddingSize(size);
@@ -237,7 +241,8 @@ export async function* readTar(source: AsyncIterable<Buffer>): AsyncGenerator<Ta
     const prefix = readString(block, 345, 155);
     const ustarName = readString(block, 0, 100);
     const name = pax.path ?? longName ?? (prefix ? `${prefix}/${ustarName}` : ustarName);
-    const mtime = pax.mtime !== undefined ? Math.floor(Number(pax.mtime)) : readOctal(block, 136, 12);
+    const mtime =
+      pax.mtime !== undefined ? Math.floor(Number(pax.mtime)) : readOctal(block, 136, 12);
     const mode = readOctal(block, 100, 8);
     pax = {};
     longName = undefined;

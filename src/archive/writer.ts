@@ -36,7 +36,11 @@ export interface ArchiveInput {
   /** Pending while the worker copies the database. */
   snapshot: Promise<ArchiveSnapshot>;
   /** Builds the header once the snapshot's facts are known. */
-  makeHeader(snapshot: ArchiveSnapshot, files: { count: number; bytes: number }, settings: { entry: string; bytes: number } | null): ArchiveHeader;
+  makeHeader(
+    snapshot: ArchiveSnapshot,
+    files: { count: number; bytes: number },
+    settings: { entry: string; bytes: number } | null,
+  ): ArchiveHeader;
   encryption: { recipients: string[]; passphrase: string | null };
   compressionLevel: number;
   outputs: Writable[];
@@ -66,7 +70,7 @@ export async function writeArchive(input: ArchiveInput): Promise<ArchiveOutput> 
     input.onProgress?.(done, total);
   };
 
-  async function* bufferEntry(name: string, data: Buffer): AsyncGenerator<Buffer> {
+  function* bufferEntry(name: string, data: Buffer): Generator<Buffer> {
     sums.push({ name, sha256: crypto.createHash('sha256').update(data).digest('hex') });
     yield tarFileHeader(name, data.length, Math.floor(Date.now() / 1000));
     yield data;
@@ -75,14 +79,23 @@ export async function writeArchive(input: ArchiveInput): Promise<ArchiveOutput> 
   }
 
   /** Streams a file as it was when listed: exactly `size` bytes. */
-  async function* fileEntry(name: string, abs: string, size: number, mtimeMs: number): AsyncGenerator<Buffer> {
+  async function* fileEntry(
+    name: string,
+    abs: string,
+    size: number,
+    mtimeMs: number,
+  ): AsyncGenerator<Buffer> {
     const hash = crypto.createHash('sha256');
     yield tarFileHeader(name, size, Math.floor(mtimeMs / 1000));
     let handle: fsp.FileHandle;
     try {
       handle = await fsp.open(abs, 'r');
     } catch (err) {
-      throw new CoffreError('SOURCE_UNAVAILABLE', `Cannot read ${abs}: ${(err as Error).message}.`, { cause: err });
+      throw new CoffreError(
+        'SOURCE_UNAVAILABLE',
+        `Cannot read ${abs}: ${(err as Error).message}.`,
+        { cause: err },
+      );
     }
     let remaining = size;
     try {
@@ -120,9 +133,16 @@ export async function writeArchive(input: ArchiveInput): Promise<ArchiveOutput> 
       try {
         data = await fsp.readFile(input.settingsFile);
       } catch (err) {
-        throw new CoffreError('SOURCE_UNAVAILABLE', `Cannot read the settings file ${input.settingsFile}: ${(err as Error).message}.`, { cause: err });
+        throw new CoffreError(
+          'SOURCE_UNAVAILABLE',
+          `Cannot read the settings file ${input.settingsFile}: ${(err as Error).message}.`,
+          { cause: err },
+        );
       }
-      settings = { entry: ENTRY.settingsDir + path.basename(input.settingsFile), bytes: data.length };
+      settings = {
+        entry: ENTRY.settingsDir + path.basename(input.settingsFile),
+        bytes: data.length,
+      };
       progress(data.length);
       yield* bufferEntry(settings.entry, data);
     }
@@ -133,7 +153,12 @@ export async function writeArchive(input: ArchiveInput): Promise<ArchiveOutput> 
     }
     const snapshot = await input.snapshot;
     const stat = await fsp.stat(snapshot.file);
-    yield* fileEntry(ENTRY.databaseDir + snapshot.entryName, snapshot.file, stat.size, stat.mtimeMs);
+    yield* fileEntry(
+      ENTRY.databaseDir + snapshot.entryName,
+      snapshot.file,
+      stat.size,
+      stat.mtimeMs,
+    );
     header = input.makeHeader(snapshot, { count: input.files.length, bytes: fileBytes }, settings);
     yield* bufferEntry(ENTRY.header, Buffer.from(JSON.stringify(header, null, 2) + '\n'));
     yield* bufferEntry(ENTRY.publicKey, Buffer.from(publicKeyPem(input.identity.publicKey)));
@@ -181,7 +206,9 @@ export async function writeArchive(input: ArchiveInput): Promise<ArchiveOutput> 
     await Promise.race([
       // 'finish', not end()'s callback: that one also waits for 'close', which a
       // destination that keeps its file open to fsync it does not emit yet.
-      Promise.all(outputs.map((out) => new Promise<void>((resolve) => out.once('finish', resolve).end()))),
+      Promise.all(
+        outputs.map((out) => new Promise<void>((resolve) => out.once('finish', resolve).end())),
+      ),
       failure,
     ]);
   };

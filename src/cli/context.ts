@@ -18,7 +18,10 @@ export async function openCenter(opts: HomeOption): Promise<BackupCenter> {
 }
 
 /** Runs `fn` with an open center and closes it whatever happens. */
-export async function withCenter<T>(opts: HomeOption, fn: (center: BackupCenter) => Promise<T>): Promise<T> {
+export async function withCenter<T>(
+  opts: HomeOption,
+  fn: (center: BackupCenter) => Promise<T>,
+): Promise<T> {
   const center = await openCenter(opts);
   try {
     return await fn(center);

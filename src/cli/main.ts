@@ -37,14 +37,22 @@ try {
   } else if (err instanceof CoffreError) {
     const hint = HINTS[err.code];
     if (json) {
-      process.stdout.write(JSON.stringify({ error: { code: err.code, message: err.message, hint, details: err.details } }, null, 2) + '\n');
+      process.stdout.write(
+        JSON.stringify(
+          { error: { code: err.code, message: err.message, hint, details: err.details } },
+          null,
+          2,
+        ) + '\n',
+      );
     } else {
       process.stderr.write(`Error (${err.code}): ${err.message}\n${hint}\n`);
     }
     process.exitCode = EXIT_CODES[err.code];
   } else {
     const id = crypto.randomBytes(4).toString('hex');
-    process.stderr.write(`Error: something unexpected happened (error id ${id}). ${HINTS.INTERNAL}\n`);
+    process.stderr.write(
+      `Error: something unexpected happened (error id ${id}). ${HINTS.INTERNAL}\n`,
+    );
     process.stderr.write(`[${id}] ${(err as Error)?.stack ?? String(err)}\n`);
     process.exitCode = EXIT_CODES.INTERNAL;
   }

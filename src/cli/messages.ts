@@ -25,26 +25,34 @@ export const EXIT_CODES: Record<ErrorCode, number> = {
 };
 
 export const HINTS: Record<ErrorCode, string> = {
-  INTERNAL: 'This is unexpected. Run the command again; if it fails again, report it with the id below.',
+  INTERNAL:
+    'This is unexpected. Run the command again; if it fails again, report it with the id below.',
   USAGE: 'Check the command with `coffre help <command>`.',
   NOT_INITIALIZED:
     'Set up this home first: `coffre init --home DIR --db FILE --profile pos|accounting|generic --name NAME`, or `coffre demo --home DIR` to try Coffre on a demo register.',
-  CONFIG_INVALID: 'Fix the lines above in the config file, or restore it from a copy. No backup was touched.',
+  CONFIG_INVALID:
+    'Fix the lines above in the config file, or restore it from a copy. No backup was touched.',
   ALREADY_INITIALIZED: 'Use that home as it is, or choose another folder with --home.',
-  SOURCE_UNAVAILABLE: "Check that the app's database and folders exist and are readable by this user (see `coffre status`).",
+  SOURCE_UNAVAILABLE:
+    "Check that the app's database and folders exist and are readable by this user (see `coffre status`).",
   ENCRYPTION_REQUIRED:
     'Set up a key once with `coffre encryption new-key --out FILE` (keep FILE away from the register), or give --recipient age1... or --passphrase-file FILE.',
   KEY_REQUIRED: 'Give the key with --identity FILE (an age key file) or --passphrase-file FILE.',
-  WRONG_KEY: 'Use the key or passphrase this backup was made with. Without it, an encrypted backup cannot be opened.',
-  CORRUPT_ARCHIVE: 'Do not restore from this copy. Use another copy of the same backup or an earlier backup (`coffre list`).',
-  BAD_SIGNATURE: 'This archive may have been altered. Do not restore from it; use another copy or an earlier backup.',
+  WRONG_KEY:
+    'Use the key or passphrase this backup was made with. Without it, an encrypted backup cannot be opened.',
+  CORRUPT_ARCHIVE:
+    'Do not restore from this copy. Use another copy of the same backup or an earlier backup (`coffre list`).',
+  BAD_SIGNATURE:
+    'This archive may have been altered. Do not restore from it; use another copy or an earlier backup.',
   UNSUPPORTED_FORMAT: 'Update Coffre to a version that reads this archive.',
   FOREIGN_REGISTER:
     "Use a backup of this register (`coffre list`). A new, empty installation can take over a replaced register's identity when restoring (later: --adopt).",
   BACKUP_NOT_FOUND: 'See the backups that exist with `coffre list`.',
   DESTINATION_UNAVAILABLE:
     'Plug in or mount the drive, check the path with `coffre destination list`, or choose another destination with --to.',
-  DESTINATION_READ_ONLY: 'Make the folder writable (unlock the USB stick, check permissions) or choose another destination with --to.',
-  DISK_FULL: 'Free some space on that drive (for example delete old backups there) or choose another destination with --to.',
+  DESTINATION_READ_ONLY:
+    'Make the folder writable (unlock the USB stick, check permissions) or choose another destination with --to.',
+  DISK_FULL:
+    'Free some space on that drive (for example delete old backups there) or choose another destination with --to.',
   BUSY: 'Wait for it to finish and try again. A job that was killed releases its lock by itself.',
 };

@@ -21,11 +21,24 @@ interface BackupFlags extends HomeOption {
 export function registerBackup(program: Command): void {
   program
     .command('backup')
-    .description('take a complete backup now: database snapshot, files and settings in one verifiable archive')
+    .description(
+      'take a complete backup now: database snapshot, files and settings in one verifiable archive',
+    )
     .option('--home <dir>', 'Coffre home (default: $COFFRE_HOME or ~/.coffre)')
-    .option('--to <destination>', 'destination name (repeat for several); default: the configured ones', collect)
-    .option('--recipient <age1...>', 'encrypt to this age public key (repeatable), instead of the configured encryption', collect)
-    .option('--passphrase-file <file>', 'encrypt with the passphrase in this file, instead of the configured encryption')
+    .option(
+      '--to <destination>',
+      'destination name (repeat for several); default: the configured ones',
+      collect,
+    )
+    .option(
+      '--recipient <age1...>',
+      'encrypt to this age public key (repeatable), instead of the configured encryption',
+      collect,
+    )
+    .option(
+      '--passphrase-file <file>',
+      'encrypt with the passphrase in this file, instead of the configured encryption',
+    )
     .option('--note <text>', 'a note stored with the backup')
     .option('--origin <origin>', `why this backup is taken: ${ORIGINS.join(', ')}`, 'manual')
     .option('--json', 'print one JSON object')
@@ -48,7 +61,9 @@ export async function runBackup(home: HomeOption, opts: Omit<BackupFlags, 'home'
     ...(opts.recipient ? { recipients: opts.recipient } : {}),
     ...(opts.passphraseFile ? { passphrase: readSecretFile(opts.passphraseFile) } : {}),
   };
-  const result = await withCenter(home, (center) => center.backup(options)).finally(() => bar.done());
+  const result = await withCenter(home, (center) => center.backup(options)).finally(() =>
+    bar.done(),
+  );
   if (opts.json) {
     printJson({
       id: result.id,
@@ -66,10 +81,14 @@ export async function runBackup(home: HomeOption, opts: Omit<BackupFlags, 'home'
     return;
   }
   print(`Backup ${result.id} done in ${formatDuration(result.durationMs)}.`);
-  print(`  archive      ${result.archive} (${formatBytes(result.size)}${result.encrypted ? ', encrypted' : ', not encrypted'})`);
+  print(
+    `  archive      ${result.archive} (${formatBytes(result.size)}${result.encrypted ? ', encrypted' : ', not encrypted'})`,
+  );
   for (const d of result.destinations) print(`  saved to     ${d.name} (${d.location})`);
   print(`  fingerprint  SHA-256 ${result.sha256}`);
   const rows = Object.values(result.counts.tables).reduce((a, b) => a + b, 0);
-  print(`  contents     ${rows} rows in ${Object.keys(result.counts.tables).length} tables, ${result.counts.files} files, ${formatBytes(result.counts.sourceBytes)} of data`);
+  print(
+    `  contents     ${rows} rows in ${Object.keys(result.counts.tables).length} tables, ${result.counts.files} files, ${formatBytes(result.counts.sourceBytes)} of data`,
+  );
   for (const w of result.warnings) print(`  warning      ${w}`);
 }

@@ -6,27 +6,39 @@ import { print, printJson, withCenter, type HomeOption } from '../context.js';
 import { formatBytes, table } from '../output.js';
 
 export function registerDestination(program: Command): void {
-  const dest = program.command('destination').description('where backups are written: local, external folders');
+  const dest = program
+    .command('destination')
+    .description('where backups are written: local, external folders');
 
   dest
     .command('add')
     .argument('<name>', 'a short name: lower-case letters, digits, - and _')
     .argument('<kind>', 'external (a USB stick or network share folder)')
-    .requiredOption('--path <dir>', 'the folder (it must exist: Coffre never creates it, so an unplugged drive is noticed)')
+    .requiredOption(
+      '--path <dir>',
+      'the folder (it must exist: Coffre never creates it, so an unplugged drive is noticed)',
+    )
     .option('--home <dir>', 'Coffre home (default: $COFFRE_HOME or ~/.coffre)')
     .option('--json', 'print JSON')
-    .action(async (name: string, kind: string, opts: HomeOption & { path: string; json?: boolean }) => {
-      if (kind !== 'external') {
-        throw new CoffreError('USAGE', `Unknown destination kind "${kind}": this version supports "external" (the "local" one is built in).`);
-      }
-      const info = await withCenter(opts, (c) => c.addDestination(name, { kind: 'external', path: opts.path }));
-      if (opts.json) printJson(info);
-      else {
-        print(`Destination "${info.name}" added: ${info.location}.`);
-        if (info.error) print(`Note: it cannot be used right now: ${info.error.message}`);
-        else print(`Use it with: coffre backup --to ${info.name}`);
-      }
-    });
+    .action(
+      async (name: string, kind: string, opts: HomeOption & { path: string; json?: boolean }) => {
+        if (kind !== 'external') {
+          throw new CoffreError(
+            'USAGE',
+            `Unknown destination kind "${kind}": this version supports "external" (the "local" one is built in).`,
+          );
+        }
+        const info = await withCenter(opts, (c) =>
+          c.addDestination(name, { kind: 'external', path: opts.path }),
+        );
+        if (opts.json) printJson(info);
+        else {
+          print(`Destination "${info.name}" added: ${info.location}.`);
+          if (info.error) print(`Note: it cannot be used right now: ${info.error.message}`);
+          else print(`Use it with: coffre backup --to ${info.name}`);
+        }
+      },
+    );
 
   dest
     .command('list')
@@ -60,6 +72,8 @@ export function registerDestination(program: Command): void {
     .option('--home <dir>', 'Coffre home (default: $COFFRE_HOME or ~/.coffre)')
     .action(async (name: string, opts: HomeOption) => {
       await withCenter(opts, (c) => c.removeDestination(name));
-      print(`Destination "${name}" removed from the config. The backups already in it were not touched.`);
+      print(
+        `Destination "${name}" removed from the config. The backups already in it were not touched.`,
+      );
     });
 }

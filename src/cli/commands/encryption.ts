@@ -7,12 +7,19 @@ import { CoffreError } from '../../core/errors.js';
 import { collect, print, printJson, withCenter, type HomeOption } from '../context.js';
 
 export function registerEncryption(program: Command): void {
-  const enc = program.command('encryption').description('how backups are encrypted (age keys or a passphrase)');
+  const enc = program
+    .command('encryption')
+    .description('how backups are encrypted (age keys or a passphrase)');
 
   enc
     .command('new-key')
-    .description('make an age key pair: the secret key goes to --out, the public key encrypts every backup from now on')
-    .requiredOption('--out <file>', 'where to write the secret key (keep it away from the register: a USB stick, a safe, a printout)')
+    .description(
+      'make an age key pair: the secret key goes to --out, the public key encrypts every backup from now on',
+    )
+    .requiredOption(
+      '--out <file>',
+      'where to write the secret key (keep it away from the register: a USB stick, a safe, a printout)',
+    )
     .option('--home <dir>', 'Coffre home (default: $COFFRE_HOME or ~/.coffre)')
     .option('--json', 'print JSON')
     .action(async (opts: HomeOption & { out: string; json?: boolean }) => {
@@ -21,46 +28,71 @@ export function registerEncryption(program: Command): void {
       try {
         fs.writeFileSync(opts.out, text, { mode: 0o600, flag: 'wx' });
       } catch (err) {
-        throw new CoffreError('USAGE', `Cannot write ${opts.out}: ${(err as Error).message} (an existing key file is never overwritten).`);
+        throw new CoffreError(
+          'USAGE',
+          `Cannot write ${opts.out}: ${(err as Error).message} (an existing key file is never overwritten).`,
+        );
       }
-      await withCenter(opts, (c) => c.setEncryption({ recipients: [pair.recipient], passphraseFile: null }));
+      await withCenter(opts, (c) =>
+        c.setEncryption({ recipients: [pair.recipient], passphraseFile: null }),
+      );
       if (opts.json) {
         printJson({ recipient: pair.recipient, identityFile: opts.out });
         return;
       }
       print(`Backups are now encrypted to ${pair.recipient}.`);
       print(`The secret key is in ${opts.out}. It is the ONLY way to open these backups:`);
-      print('a lost key means lost backups. Copy it away from this machine now, and print this recovery key:');
+      print(
+        'a lost key means lost backups. Copy it away from this machine now, and print this recovery key:',
+      );
       print('');
       print(`    ${pair.identity}`);
       print('');
-      print('Scheduled backups need only the public key; the secret key is needed to verify contents and restore.');
+      print(
+        'Scheduled backups need only the public key; the secret key is needed to verify contents and restore.',
+      );
     });
 
   enc
     .command('set')
-    .description('encrypt future backups to these recipients, or with a passphrase file, or not at all (--none)')
+    .description(
+      'encrypt future backups to these recipients, or with a passphrase file, or not at all (--none)',
+    )
     .option('--recipient <age1...>', 'age public key (repeatable)', collect)
     .option('--passphrase-file <file>', 'a file holding the passphrase (mode 0600)')
     .option('--none', 'stop encrypting new backups')
     .option('--home <dir>', 'Coffre home (default: $COFFRE_HOME or ~/.coffre)')
-    .action(async (opts: HomeOption & { recipient?: string[]; passphraseFile?: string; none?: boolean }) => {
-      if (!opts.none && !opts.recipient && !opts.passphraseFile) {
-        throw new CoffreError('USAGE', 'Give --recipient age1..., --passphrase-file FILE, or --none.');
-      }
-      await withCenter(opts, (c) => c.setEncryption({ recipients: opts.none ? [] : (opts.recipient ?? []), passphraseFile: opts.none ? null : (opts.passphraseFile ?? null) }));
-      print(opts.none ? 'New backups will not be encrypted.' : 'New backups will be encrypted.');
-    });
+    .action(
+      async (
+        opts: HomeOption & { recipient?: string[]; passphraseFile?: string; none?: boolean },
+      ) => {
+        if (!opts.none && !opts.recipient && !opts.passphraseFile) {
+          throw new CoffreError(
+            'USAGE',
+            'Give --recipient age1..., --passphrase-file FILE, or --none.',
+          );
+        }
+        await withCenter(opts, (c) =>
+          c.setEncryption({
+            recipients: opts.none ? [] : (opts.recipient ?? []),
+            passphraseFile: opts.none ? null : (opts.passphraseFile ?? null),
+          }),
+        );
+        print(opts.none ? 'New backups will not be encrypted.' : 'New backups will be encrypted.');
+      },
+    );
 
   enc
     .command('show')
     .option('--home <dir>', 'Coffre home (default: $COFFRE_HOME or ~/.coffre)')
     .option('--json', 'print JSON')
     .action(async (opts: HomeOption & { json?: boolean }) => {
-      const e = await withCenter(opts, async (c) => c.configuration.encryption);
+      const e = await withCenter(opts, (c) => Promise.resolve(c.configuration.encryption));
       if (opts.json) printJson(e);
-      else if (e.recipients.length > 0) print(`Encrypted to:\n${e.recipients.map((r) => `  ${r}`).join('\n')}`);
+      else if (e.recipients.length > 0)
+        print(`Encrypted to:\n${e.recipients.map((r) => `  ${r}`).join('\n')}`);
       else if (e.passphraseFile) print(`Encrypted with the passphrase in ${e.passphraseFile}`);
-      else print('Backups are not encrypted. Set up a key with: coffre encryption new-key --out FILE');
+      else
+        print('Backups are not encrypted. Set up a key with: coffre encryption new-key --out FILE');
     });
 }

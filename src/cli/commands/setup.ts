@@ -10,7 +10,9 @@ import { printStatus } from './status.js';
 export function registerSetup(program: Command): void {
   program
     .command('init')
-    .description("protect an existing app's data: creates the home's config, the register identity and its state")
+    .description(
+      "protect an existing app's data: creates the home's config, the register identity and its state",
+    )
     .option('--home <dir>', 'Coffre home (default: $COFFRE_HOME or ~/.coffre)')
     .requiredOption('--db <file>', "the app's SQLite database")
     .option('--files <dir>', "the app's files folder (images, attachments)")
@@ -20,25 +22,41 @@ export function registerSetup(program: Command): void {
     .requiredOption('--profile <profile>', 'pos, accounting or generic')
     .requiredOption('--name <name>', 'the register or company name')
     .option('--json', 'print JSON')
-    .action(async (opts: { home?: string; db: string; files?: string; settings?: string; dbKeyFile?: string; appVersion?: string; profile: string; name: string; json?: boolean }) => {
-      const center = await BackupCenter.init({
-        home: resolveHome(opts),
-        name: opts.name,
-        profile: opts.profile,
-        database: opts.db,
-        files: opts.files ?? null,
-        settings: opts.settings ?? null,
-        databaseKeyFile: opts.dbKeyFile ?? null,
-        appVersion: opts.appVersion ?? null,
-      });
-      const info = { home: center.paths.root, registerId: center.identity.id, name: center.identity.name };
-      center.close();
-      if (opts.json) printJson(info);
-      else {
-        print(`Coffre now protects "${info.name}" (register ${info.registerId}).`);
-        print(`Home: ${info.home}. Take a first backup with: coffre backup --home ${info.home}`);
-      }
-    });
+    .action(
+      async (opts: {
+        home?: string;
+        db: string;
+        files?: string;
+        settings?: string;
+        dbKeyFile?: string;
+        appVersion?: string;
+        profile: string;
+        name: string;
+        json?: boolean;
+      }) => {
+        const center = await BackupCenter.init({
+          home: resolveHome(opts),
+          name: opts.name,
+          profile: opts.profile,
+          database: opts.db,
+          files: opts.files ?? null,
+          settings: opts.settings ?? null,
+          databaseKeyFile: opts.dbKeyFile ?? null,
+          appVersion: opts.appVersion ?? null,
+        });
+        const info = {
+          home: center.paths.root,
+          registerId: center.identity.id,
+          name: center.identity.name,
+        };
+        center.close();
+        if (opts.json) printJson(info);
+        else {
+          print(`Coffre now protects "${info.name}" (register ${info.registerId}).`);
+          print(`Home: ${info.home}. Take a first backup with: coffre backup --home ${info.home}`);
+        }
+      },
+    );
 
   program
     .command('demo')
@@ -49,26 +67,42 @@ export function registerSetup(program: Command): void {
     .option('--images <n>', 'number of images (pos) or attachments (accounting)', parseCount)
     .option('--large-images', 'images of 50-400 KiB, as in the benchmark')
     .option('--json', 'print JSON')
-    .action(async (opts: { home?: string; profile: string; receipts?: number; images?: number; largeImages?: boolean; json?: boolean }) => {
-      if (opts.profile !== 'pos' && opts.profile !== 'accounting') {
-        throw new CoffreError('USAGE', `--profile must be pos or accounting, not "${opts.profile}".`);
-      }
-      const result = await BackupCenter.createDemo(resolveHome(opts), {
-        profile: opts.profile,
-        ...(opts.receipts !== undefined ? { receipts: opts.receipts } : {}),
-        ...(opts.images !== undefined ? { images: opts.images } : {}),
-        ...(opts.largeImages ? { imageBytes: [50 * 1024, 400 * 1024] as [number, number] } : {}),
-      });
-      if (opts.json) printJson(result);
-      else {
-        print(`Demo ${result.profile === 'pos' ? 'register' : 'books'} created in ${result.dataDir}.`);
-        print(`Coffre home: ${result.home}. Try: coffre backup --home ${result.home}`);
-      }
-    });
+    .action(
+      async (opts: {
+        home?: string;
+        profile: string;
+        receipts?: number;
+        images?: number;
+        largeImages?: boolean;
+        json?: boolean;
+      }) => {
+        if (opts.profile !== 'pos' && opts.profile !== 'accounting') {
+          throw new CoffreError(
+            'USAGE',
+            `--profile must be pos or accounting, not "${opts.profile}".`,
+          );
+        }
+        const result = await BackupCenter.createDemo(resolveHome(opts), {
+          profile: opts.profile,
+          ...(opts.receipts !== undefined ? { receipts: opts.receipts } : {}),
+          ...(opts.images !== undefined ? { images: opts.images } : {}),
+          ...(opts.largeImages ? { imageBytes: [50 * 1024, 400 * 1024] as [number, number] } : {}),
+        });
+        if (opts.json) printJson(result);
+        else {
+          print(
+            `Demo ${result.profile === 'pos' ? 'register' : 'books'} created in ${result.dataDir}.`,
+          );
+          print(`Coffre home: ${result.home}. Try: coffre backup --home ${result.home}`);
+        }
+      },
+    );
 
   program
     .command('start')
-    .description("run Coffre's main job: creates the demo home if the folder is empty, then a backup and the status")
+    .description(
+      "run Coffre's main job: creates the demo home if the folder is empty, then a backup and the status",
+    )
     .option('--home <dir>', 'Coffre home (default: $COFFRE_HOME or ~/.coffre)')
     .action(async (opts: { home?: string }) => {
       const home = resolveHome(opts);
@@ -88,6 +122,7 @@ export function registerSetup(program: Command): void {
 
 export function parseCount(value: string): number {
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 0) throw new CoffreError('USAGE', `"${value}" is not a whole number.`);
+  if (!Number.isInteger(n) || n < 0)
+    throw new CoffreError('USAGE', `"${value}" is not a whole number.`);
   return n;
 }

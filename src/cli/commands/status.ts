@@ -44,7 +44,8 @@ export function registerStatus(program: Command): void {
           ),
         );
       }
-      for (const u of unavailable) print(`Destination "${u.destination}" could not be read: ${u.message}`);
+      for (const u of unavailable)
+        print(`Destination "${u.destination}" could not be read: ${u.message}`);
     });
 }
 
@@ -58,16 +59,24 @@ export async function printStatus(opts: HomeOption): Promise<void> {
   ].filter(Boolean);
   print(`Data:         ${volume.join(' · ')}${s.source.encrypted ? ' (encrypted database)' : ''}`);
   if (s.lastBackup) {
-    print(`Last backup:  ${formatDate(s.lastBackup.createdAt)} (${formatAge(s.lastBackup.ageMs)}), ${formatBytes(s.lastBackup.size)}, ${s.lastBackup.origin}, ${s.lastBackup.encrypted ? 'encrypted' : 'not encrypted'}`);
+    print(
+      `Last backup:  ${formatDate(s.lastBackup.createdAt)} (${formatAge(s.lastBackup.ageMs)}), ${formatBytes(s.lastBackup.size)}, ${s.lastBackup.origin}, ${s.lastBackup.encrypted ? 'encrypted' : 'not encrypted'}`,
+    );
   } else {
     print('Last backup:  none yet. Take one with: coffre backup');
   }
   if (s.lastFailure) {
-    print(`Last failure: ${formatDate(s.lastFailure.startedAt)}: ${s.lastFailure.errorMessage ?? s.lastFailure.errorCode ?? 'unknown'}`);
+    print(
+      `Last failure: ${formatDate(s.lastFailure.startedAt)}: ${s.lastFailure.errorMessage ?? s.lastFailure.errorCode ?? 'unknown'}`,
+    );
   }
-  print(`Encryption:   ${s.encryption.recipients > 0 ? `${s.encryption.recipients} recipient key(s)` : s.encryption.passphrase ? 'passphrase' : 'none (backups are not encrypted)'}`);
+  print(
+    `Encryption:   ${s.encryption.recipients > 0 ? `${s.encryption.recipients} recipient key(s)` : s.encryption.passphrase ? 'passphrase' : 'none (backups are not encrypted)'}`,
+  );
   print('Destinations:');
   for (const d of s.destinations) {
-    print(`  ${d.name.padEnd(12)} ${d.kind.padEnd(9)} ${d.error ? `unavailable: ${d.error}` : `${d.backups} backup(s)`}  ${d.location}`);
+    print(
+      `  ${d.name.padEnd(12)} ${d.kind.padEnd(9)} ${d.error ? `unavailable: ${d.error}` : `${d.backups} backup(s)`}  ${d.location}`,
+    );
   }
 }
