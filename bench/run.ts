@@ -37,8 +37,15 @@ function measure(name: string, command: string, bytes: number): Measure {
     'rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss',
     "print(json.dumps({'code': r.returncode, 'seconds': elapsed, 'rssKiB': rss}))",
   ].join('\n');
-  const r = spawnSync('python3', ['-c', script, command], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
-  const result = JSON.parse(r.stdout.trim().split('\n').pop()!) as { code: number; seconds: number; rssKiB: number };
+  const r = spawnSync('python3', ['-c', script, command], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const result = JSON.parse(r.stdout.trim().split('\n').pop()!) as {
+    code: number;
+    seconds: number;
+    rssKiB: number;
+  };
   if (result.code !== 0) throw new Error(`${name} failed: ${command}`);
   const m = { name, seconds: result.seconds, maxRssMiB: result.rssKiB / 1024, bytes };
   console.log(
@@ -69,7 +76,9 @@ async function dataset(): Promise<void> {
   if (fs.existsSync(path.join(HOME, 'config.json'))) return;
   fs.rmSync(DATA, { recursive: true, force: true });
   fs.mkdirSync(DATA, { recursive: true });
-  console.log(`Making the dataset: ${RECEIPTS} receipts, ${IMAGES} images of 50-400 KiB (once; kept in bench/data)...`);
+  console.log(
+    `Making the dataset: ${RECEIPTS} receipts, ${IMAGES} images of 50-400 KiB (once; kept in bench/data)...`,
+  );
   const t = Date.now();
   await BackupCenter.createDemo(HOME, {
     profile: 'pos',
@@ -81,8 +90,11 @@ async function dataset(): Promise<void> {
 }
 
 function latestArchive(): string {
-  const names = fs.readdirSync(path.join(HOME, 'backups')).filter((n) => /\.tar\.zst(\.age)?$/.test(n)).sort();
-  return path.join(HOME, 'backups', names[names.length - 1]!);
+  const names = fs
+    .readdirSync(path.join(HOME, 'backups'))
+    .filter((n) => /\.tar\.zst(\.age)?$/.test(n))
+    .sort();
+  return path.join(HOME, 'backups', names[names.length - 1]);
 }
 
 async function main(): Promise<void> {
@@ -114,7 +126,11 @@ async function main(): Promise<void> {
     `rm -f ${q(snap)} && sqlite3 ${q(db)} ".backup ${q(snap)}" && ${baselineTar} | zstd -3 -T0 -q > ${q(path.join(WORK, 'base.tar.zst'))}`,
     total,
   );
-  const ours = measure('coffre backup', `node ${q(CLI)} backup --home ${q(HOME)} --json > /dev/null`, total);
+  const ours = measure(
+    'coffre backup',
+    `node ${q(CLI)} backup --home ${q(HOME)} --json > /dev/null`,
+    total,
+  );
   const plainArchive = latestArchive();
   const baseEnc = measure(
     'baseline: sqlite3 .backup + tar | zstd | age',
@@ -136,7 +152,11 @@ async function main(): Promise<void> {
     `sha256sum ${q(plainArchive)} > /dev/null && zstd -d -c -q ${q(plainArchive)} | tar -t > /dev/null`,
     plainSize,
   );
-  const verify = measure('coffre verify (plain)', `node ${q(CLI)} verify ${q(plainArchive)} --home ${q(HOME)} > /dev/null`, plainSize);
+  const verify = measure(
+    'coffre verify (plain)',
+    `node ${q(CLI)} verify ${q(plainArchive)} --home ${q(HOME)} > /dev/null`,
+    plainSize,
+  );
   const verifyEnc = measure(
     'coffre verify (encrypted, with key)',
     `node ${q(CLI)} verify ${q(encArchive)} --home ${q(HOME)} --identity ${q(key)} > /dev/null`,
@@ -145,14 +165,18 @@ async function main(): Promise<void> {
 
   console.log('\nSummary');
   const ratio = (a: Measure, b: Measure) => (a.seconds / b.seconds).toFixed(2);
-  console.log(`  backup / baseline:                 ${ratio(ours, base)}x   (aim <= 1.1x; headed for <= 0.65x)`);
+  console.log(
+    `  backup / baseline:                 ${ratio(ours, base)}x   (aim <= 1.1x; headed for <= 0.65x)`,
+  );
   console.log(`  encrypted backup / baseline+age:   ${ratio(oursEnc, baseEnc)}x`);
   console.log(`  encrypted backup / plain backup:   ${ratio(oursEnc, ours)}x   (aim <= 1.15x)`);
   console.log(`  verify / baseline:                 ${ratio(verify, baseVerify)}x`);
   console.log(
     `  verify throughput:                 ${(total / 1e6 / verify.seconds).toFixed(0)} MB/s of data, ${(plainSize / 1e6 / verify.seconds).toFixed(0)} MB/s of archive (aim >= 800 MB/s)`,
   );
-  console.log(`  verify encrypted throughput:       ${(total / 1e6 / verifyEnc.seconds).toFixed(0)} MB/s of data`);
+  console.log(
+    `  verify encrypted throughput:       ${(total / 1e6 / verifyEnc.seconds).toFixed(0)} MB/s of data`,
+  );
   console.log(
     `  peak memory (coffre):              backup ${ours.maxRssMiB.toFixed(0)} MiB, encrypted ${oursEnc.maxRssMiB.toFixed(0)} MiB, verify ${verify.maxRssMiB.toFixed(0)} MiB (aim <= 200 MB)`,
   );

@@ -22,7 +22,7 @@ export interface CliResult {
   status: number;
   stdout: string;
   stderr: string;
-  json: () => any; // eslint-disable-line @typescript-eslint/no-explicit-any
+  json: () => any;
 }
 
 function toResult(r: SpawnSyncReturns<string>): CliResult {
@@ -60,7 +60,11 @@ export function coffreAsync(args: string[]): Promise<CliResult> {
 }
 
 /** Runs an external program and returns its stdout; throws with its stderr on failure. */
-export function run(cmd: string, args: string[], options: { cwd?: string; input?: Buffer | string } = {}): string {
+export function run(
+  cmd: string,
+  args: string[],
+  options: { cwd?: string; input?: Buffer | string } = {},
+): string {
   const r = spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 256 << 20, ...options });
   if (r.error) throw r.error;
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.status}): ${r.stderr}`);

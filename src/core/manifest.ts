@@ -105,7 +105,7 @@ export function parseSums(text: string): Map<string, string> {
     if (!match) {
       throw new CoffreError('CORRUPT_ARCHIVE', 'The entry list (SHA256SUMS) has a malformed line.');
     }
-    out.set(match[2]!, match[1]!);
+    out.set(match[2], match[1]);
   }
   return out;
 }

@@ -32,7 +32,7 @@ export function summarizeSections(
     out.push({
       name: OTHER_SECTION,
       label: 'Other tables',
-      tables: Object.fromEntries(rest.map((t) => [t, tables[t]!])),
+      tables: Object.fromEntries(rest.map((t) => [t, tables[t]])),
     });
   }
   return out;

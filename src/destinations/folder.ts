@@ -50,9 +50,13 @@ export class FolderDestination implements Destination {
       throw this.fail(err, 'opening the folder');
     }
     if (!stat.isDirectory()) {
-      throw new CoffreError('DESTINATION_UNAVAILABLE', `Destination "${this.name}": ${this.location} is not a folder.`, {
-        details: { destination: this.name, path: this.location },
-      });
+      throw new CoffreError(
+        'DESTINATION_UNAVAILABLE',
+        `Destination "${this.name}": ${this.location} is not a folder.`,
+        {
+          details: { destination: this.name, path: this.location },
+        },
+      );
     }
     try {
       await fsp.access(this.location, fs.constants.W_OK);
@@ -85,6 +89,8 @@ export class FolderDestination implements Destination {
     const abort = async () => {
       if (done) return;
       done = true;
+      // Writes still queued fail once the stream is destroyed: expected here.
+      stream.on('error', () => undefined);
       stream.destroy();
       await closed;
       await fsp.rm(partial, { force: true });
@@ -113,7 +119,8 @@ export class FolderDestination implements Destination {
     // Map write errors (full disk, unplugged stick) to errors a user can act on.
     const mapped = this.fail.bind(this);
     const originalDestroy = stream.destroy.bind(stream);
-    stream.destroy = (error?: Error) => originalDestroy(error ? mapped(error, 'writing the archive') : undefined);
+    stream.destroy = (error?: Error) =>
+      originalDestroy(error ? mapped(error, 'writing the archive') : undefined);
     return { stream, commit, abort };
   }
 
@@ -129,9 +136,13 @@ export class FolderDestination implements Destination {
         } catch (folderErr) {
           throw this.fail(folderErr, 'opening the folder');
         }
-        throw new CoffreError('BACKUP_NOT_FOUND', `Destination "${this.name}" has no archive ${archive}.`, {
-          details: { destination: this.name, archive },
-        });
+        throw new CoffreError(
+          'BACKUP_NOT_FOUND',
+          `Destination "${this.name}" has no archive ${archive}.`,
+          {
+            details: { destination: this.name, archive },
+          },
+        );
       }
       throw this.fail(err, 'reading the archive');
     }
@@ -155,7 +166,9 @@ export class FolderDestination implements Destination {
       const archive = name.slice(0, -SIDECAR_SUFFIX.length);
       if (parseArchiveName(archive) === null || !present.has(archive)) continue;
       try {
-        const sidecar = JSON.parse(await fsp.readFile(path.join(this.location, name), 'utf8')) as Sidecar;
+        const sidecar = JSON.parse(
+          await fsp.readFile(path.join(this.location, name), 'utf8'),
+        ) as Sidecar;
         if (sidecar.sidecarVersion === 1 && sidecar.archive === archive) out.push(sidecar);
       } catch {
         // A damaged sidecar: the archive is still there and `verify` can read it.
@@ -200,17 +213,26 @@ export class FolderDestination implements Destination {
   async sweep(registerId: string): Promise<number> {
     const names = await this.names();
     const present = new Set(names);
-    const mine = (archive: string) => parseArchiveName(archive)?.id.endsWith(`_${registerId.slice(0, 8)}`) === true;
+    const mine = (archive: string) =>
+      parseArchiveName(archive)?.id.endsWith(`_${registerId.slice(0, 8)}`) === true;
     let removed = 0;
     for (const name of names) {
       let stale = false;
       if (name.startsWith(PARTIAL_PREFIX)) {
         const match = /^\.partial-(\d+)-(.+)$/.exec(name);
-        stale = match !== null && mine(match[2]!) && !processAlive(Number(match[1]));
+        stale = match !== null && mine(match[2]) && !processAlive(Number(match[1]));
       } else if (mine(name) && !present.has(name + SIDECAR_SUFFIX)) {
         // Renamed into place but never committed: the job died in between.
         stale = true;
-      } else if (/^\..+\.[0-9a-f]{8}\.tmp$/.test(name) && mine(name.slice(1).replace(/\.[0-9a-f]{8}\.tmp$/, '').replace(SIDECAR_SUFFIX, ''))) {
+      } else if (
+        /^\..+\.[0-9a-f]{8}\.tmp$/.test(name) &&
+        mine(
+          name
+            .slice(1)
+            .replace(/\.[0-9a-f]{8}\.tmp$/, '')
+            .replace(SIDECAR_SUFFIX, ''),
+        )
+      ) {
         stale = true;
       }
       if (stale) {

@@ -20,10 +20,14 @@ export async function listFiles(root: string): Promise<SourceFile[]> {
     try {
       entries = await fsp.readdir(dir, { withFileTypes: true });
     } catch (err) {
-      throw new CoffreError('SOURCE_UNAVAILABLE', `Cannot read the files folder ${dir}: ${(err as Error).message}.`, {
-        cause: err,
-        details: { path: dir },
-      });
+      throw new CoffreError(
+        'SOURCE_UNAVAILABLE',
+        `Cannot read the files folder ${dir}: ${(err as Error).message}.`,
+        {
+          cause: err,
+          details: { path: dir },
+        },
+      );
     }
     entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     for (const entry of entries) {

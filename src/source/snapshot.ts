@@ -35,9 +35,13 @@ export async function takeSnapshotHere(request: SnapshotRequest): Promise<Snapsh
     }
   } catch (err) {
     fs.rmSync(request.target, { force: true });
-    throw new CoffreError('SOURCE_UNAVAILABLE', `Could not snapshot ${request.source}: ${(err as Error).message}.`, {
-      cause: err,
-    });
+    throw new CoffreError(
+      'SOURCE_UNAVAILABLE',
+      `Could not snapshot ${request.source}: ${(err as Error).message}.`,
+      {
+        cause: err,
+      },
+    );
   } finally {
     db.close();
   }
@@ -55,22 +59,35 @@ export async function takeSnapshotHere(request: SnapshotRequest): Promise<Snapsh
 /** Takes the snapshot in a worker thread. */
 export function takeSnapshot(request: SnapshotRequest): Promise<SnapshotResult> {
   return new Promise((resolve, reject) => {
-    const worker = new Worker(new URL('./snapshot-worker.js', import.meta.url), { workerData: request });
-    let settled = false;
-    worker.once('message', (msg: { ok: true; result: SnapshotResult } | { ok: false; error: { message: string; code?: string; details?: Record<string, unknown> } }) => {
-      settled = true;
-      if (msg.ok) resolve(msg.result);
-      else {
-        const code = (msg.error.code ?? 'INTERNAL') as ErrorCode;
-        reject(new CoffreError(code, msg.error.message, { details: msg.error.details ?? {} }));
-      }
-      void worker.terminate();
+    const worker = new Worker(new URL('./snapshot-worker.js', import.meta.url), {
+      workerData: request,
     });
+    let settled = false;
+    worker.once(
+      'message',
+      (
+        msg:
+          | { ok: true; result: SnapshotResult }
+          | {
+              ok: false;
+              error: { message: string; code?: string; details?: Record<string, unknown> };
+            },
+      ) => {
+        settled = true;
+        if (msg.ok) resolve(msg.result);
+        else {
+          const code = (msg.error.code ?? 'INTERNAL') as ErrorCode;
+          reject(new CoffreError(code, msg.error.message, { details: msg.error.details ?? {} }));
+        }
+        void worker.terminate();
+      },
+    );
     worker.once('error', (err) => {
       if (!settled) reject(err);
     });
     worker.once('exit', (code) => {
-      if (!settled) reject(new CoffreError('INTERNAL', `The snapshot worker stopped (exit ${code}).`));
+      if (!settled)
+        reject(new CoffreError('INTERNAL', `The snapshot worker stopped (exit ${code}).`));
     });
   });
 }

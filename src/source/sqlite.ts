@@ -40,10 +40,14 @@ export function openDatabase(file: string, options: OpenOptions = {}): Database.
   try {
     db = new Database(file, { fileMustExist: true, readonly: options.readonly ?? false });
   } catch (err) {
-    throw new CoffreError('SOURCE_UNAVAILABLE', `Cannot open the database ${file}: ${(err as Error).message}.`, {
-      cause: err,
-      details: { file },
-    });
+    throw new CoffreError(
+      'SOURCE_UNAVAILABLE',
+      `Cannot open the database ${file}: ${(err as Error).message}.`,
+      {
+        cause: err,
+        details: { file },
+      },
+    );
   }
   try {
     if (options.key) applyKey(db, options.key);
@@ -76,7 +80,9 @@ export interface DatabaseFacts {
 export function userTables(db: Database.Database): string[] {
   return (
     db
-      .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name")
+      .prepare(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name",
+      )
       .all() as { name: string }[]
   ).map((r) => r.name);
 }
@@ -84,7 +90,9 @@ export function userTables(db: Database.Database): string[] {
 export function readFacts(db: Database.Database): DatabaseFacts {
   const tables: Record<string, number> = {};
   for (const name of userTables(db)) {
-    const row = db.prepare(`SELECT count(*) AS n FROM "${name.replace(/"/g, '""')}"`).get() as { n: number };
+    const row = db.prepare(`SELECT count(*) AS n FROM "${name.replace(/"/g, '""')}"`).get() as {
+      n: number;
+    };
     tables[name] = row.n;
   }
   const pageSize = db.pragma('page_size', { simple: true }) as number;

@@ -46,7 +46,10 @@ export const configSchema = z.object({
     .default({ recipients: [], passphraseFile: null }),
   /** Destinations by name. `local` (the home's backups/ folder) always exists and is not listed here. */
   destinations: z
-    .record(z.string().regex(DESTINATION_NAME, 'lower-case letters, digits, - and _'), destinationSchema)
+    .record(
+      z.string().regex(DESTINATION_NAME, 'lower-case letters, digits, - and _'),
+      destinationSchema,
+    )
     .default({}),
   /** Where `coffre backup` writes when no --to is given. */
   defaultDestinations: z.array(z.string()).min(1).default(['local']),
@@ -74,13 +77,18 @@ export function validateConfig(json: unknown): ValidationResult {
       };
     }
     if ('local' in config.destinations) {
-      return { ok: false, errors: ['destinations.local: "local" is built in and cannot be redefined'] };
+      return {
+        ok: false,
+        errors: ['destinations.local: "local" is built in and cannot be redefined'],
+      };
     }
     return { ok: true, config };
   }
   return {
     ok: false,
-    errors: result.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`),
+    errors: result.error.issues.map(
+      (issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`,
+    ),
   };
 }
 
@@ -100,22 +108,34 @@ export async function loadConfig(file: string): Promise<Config> {
   try {
     json = JSON.parse(text);
   } catch (err) {
-    throw new CoffreError('CONFIG_INVALID', `${file} is not valid JSON: ${(err as Error).message}`, {
-      details: { file },
-    });
+    throw new CoffreError(
+      'CONFIG_INVALID',
+      `${file} is not valid JSON: ${(err as Error).message}`,
+      {
+        details: { file },
+      },
+    );
   }
   const result = validateConfig(json);
   if (!result.ok) {
-    throw new CoffreError('CONFIG_INVALID', `${file} is not a valid Coffre config:\n  ${result.errors.join('\n  ')}`, {
-      details: { file, errors: result.errors },
-    });
+    throw new CoffreError(
+      'CONFIG_INVALID',
+      `${file} is not a valid Coffre config:\n  ${result.errors.join('\n  ')}`,
+      {
+        details: { file, errors: result.errors },
+      },
+    );
   }
   return result.config;
 }
 
 export async function saveConfig(file: string, config: Config): Promise<void> {
   const result = validateConfig(config);
-  if (!result.ok) throw new CoffreError('USAGE', `Refusing to save an invalid config:\n  ${result.errors.join('\n  ')}`);
+  if (!result.ok)
+    throw new CoffreError(
+      'USAGE',
+      `Refusing to save an invalid config:\n  ${result.errors.join('\n  ')}`,
+    );
   await writeFileAtomic(file, JSON.stringify(result.config, null, 2) + '\n', 0o600);
 }
 

@@ -22,9 +22,16 @@ export async function fsyncDir(dir: string): Promise<void> {
 }
 
 /** Writes to a temporary name, fsyncs, renames over the target. */
-export async function writeFileAtomic(file: string, data: string | Buffer, mode = 0o644): Promise<void> {
+export async function writeFileAtomic(
+  file: string,
+  data: string | Buffer,
+  mode = 0o644,
+): Promise<void> {
   const dir = path.dirname(file);
-  const tmp = path.join(dir, `.${path.basename(file)}.${crypto.randomBytes(4).toString('hex')}.tmp`);
+  const tmp = path.join(
+    dir,
+    `.${path.basename(file)}.${crypto.randomBytes(4).toString('hex')}.tmp`,
+  );
   const handle = await fs.open(tmp, 'wx', mode);
   try {
     await handle.writeFile(data);

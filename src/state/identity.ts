@@ -21,7 +21,9 @@ const SPKI_ED25519_PREFIX = Buffer.from('302a300506032b6570032100', 'hex');
 
 export function createIdentity(name: string, now: Date): Identity {
   const { publicKey, privateKey } = crypto.generateKeyPairSync('ed25519');
-  const raw = publicKey.export({ format: 'der', type: 'spki' }).subarray(SPKI_ED25519_PREFIX.length);
+  const raw = publicKey
+    .export({ format: 'der', type: 'spki' })
+    .subarray(SPKI_ED25519_PREFIX.length);
   return {
     id: crypto.randomUUID(),
     name,
@@ -33,8 +35,13 @@ export function createIdentity(name: string, now: Date): Identity {
 
 export function publicKeyObject(publicKeyB64: string): crypto.KeyObject {
   const raw = Buffer.from(publicKeyB64, 'base64');
-  if (raw.length !== 32) throw new CoffreError('CORRUPT_ARCHIVE', 'A register public key is malformed.');
-  return crypto.createPublicKey({ key: Buffer.concat([SPKI_ED25519_PREFIX, raw]), format: 'der', type: 'spki' });
+  if (raw.length !== 32)
+    throw new CoffreError('CORRUPT_ARCHIVE', 'A register public key is malformed.');
+  return crypto.createPublicKey({
+    key: Buffer.concat([SPKI_ED25519_PREFIX, raw]),
+    format: 'der',
+    type: 'spki',
+  });
 }
 
 export function publicKeyPem(publicKeyB64: string): string {
@@ -43,7 +50,10 @@ export function publicKeyPem(publicKeyB64: string): string {
 
 /** A short, readable fingerprint of a public key, shown when adopting an identity. */
 export function keyFingerprint(publicKeyB64: string): string {
-  const digest = crypto.createHash('sha256').update(Buffer.from(publicKeyB64, 'base64')).digest('base64');
+  const digest = crypto
+    .createHash('sha256')
+    .update(Buffer.from(publicKeyB64, 'base64'))
+    .digest('base64');
   return `SHA256:${digest.replace(/=+$/, '')}`;
 }
 

@@ -11,7 +11,12 @@ export interface JobLock {
   release(): void;
 }
 
-export function acquireJobLock(lockFile: string, infoFile: string, job: string, now: Date): JobLock {
+export function acquireJobLock(
+  lockFile: string,
+  infoFile: string,
+  job: string,
+  now: Date,
+): JobLock {
   const db = new Database(lockFile);
   try {
     db.pragma('journal_mode = DELETE');
@@ -22,7 +27,11 @@ export function acquireJobLock(lockFile: string, infoFile: string, job: string, 
     if ((err as { code?: string }).code?.startsWith('SQLITE_BUSY')) {
       let holder = '';
       try {
-        const info = JSON.parse(fs.readFileSync(infoFile, 'utf8')) as { job?: string; pid?: number; since?: string };
+        const info = JSON.parse(fs.readFileSync(infoFile, 'utf8')) as {
+          job?: string;
+          pid?: number;
+          since?: string;
+        };
         holder = ` (${info.job ?? 'a job'}, process ${info.pid ?? '?'}, since ${info.since ?? '?'})`;
       } catch {
         // No info file: the holder is just starting.
@@ -33,7 +42,10 @@ export function acquireJobLock(lockFile: string, infoFile: string, job: string, 
     }
     throw err;
   }
-  fs.writeFileSync(infoFile, JSON.stringify({ job, pid: process.pid, since: now.toISOString() }) + '\n');
+  fs.writeFileSync(
+    infoFile,
+    JSON.stringify({ job, pid: process.pid, since: now.toISOString() }) + '\n',
+  );
   let released = false;
   return {
     release() {

@@ -75,11 +75,22 @@ export class StateDb {
   ): void {
     if (outcome.result === 'ok') {
       this.db
-        .prepare('UPDATE jobs SET ended_at = ?, result = ?, backup_id = ?, bytes = ?, sha256 = ? WHERE id = ?')
-        .run(at.toISOString(), 'ok', outcome.backupId ?? null, outcome.bytes ?? null, outcome.sha256 ?? null, id);
+        .prepare(
+          'UPDATE jobs SET ended_at = ?, result = ?, backup_id = ?, bytes = ?, sha256 = ? WHERE id = ?',
+        )
+        .run(
+          at.toISOString(),
+          'ok',
+          outcome.backupId ?? null,
+          outcome.bytes ?? null,
+          outcome.sha256 ?? null,
+          id,
+        );
     } else {
       this.db
-        .prepare('UPDATE jobs SET ended_at = ?, result = ?, error_code = ?, error_message = ? WHERE id = ?')
+        .prepare(
+          'UPDATE jobs SET ended_at = ?, result = ?, error_code = ?, error_message = ? WHERE id = ?',
+        )
         .run(at.toISOString(), 'failed', outcome.errorCode, outcome.errorMessage, id);
     }
   }
@@ -96,7 +107,9 @@ export class StateDb {
   jobs(limit = 50, kind?: string): JobRecord[] {
     const rows = (
       kind
-        ? this.db.prepare('SELECT * FROM jobs WHERE kind = ? ORDER BY id DESC LIMIT ?').all(kind, limit)
+        ? this.db
+            .prepare('SELECT * FROM jobs WHERE kind = ? ORDER BY id DESC LIMIT ?')
+            .all(kind, limit)
         : this.db.prepare('SELECT * FROM jobs ORDER BY id DESC LIMIT ?').all(limit)
     ) as JobRow[];
     return rows.map((r) => ({

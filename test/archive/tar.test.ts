@@ -10,7 +10,11 @@ import { removeDir, run, tempDir } from '../helpers.js';
 function buildTar(entries: { name: string; data: Buffer }[]): Buffer {
   const parts: Buffer[] = [];
   for (const e of entries) {
-    parts.push(tarFileHeader(e.name, e.data.length, 1_700_000_000), e.data, Buffer.alloc(tarPaddingSize(e.data.length)));
+    parts.push(
+      tarFileHeader(e.name, e.data.length, 1_700_000_000),
+      e.data,
+      Buffer.alloc(tarPaddingSize(e.data.length)),
+    );
   }
   parts.push(TAR_END);
   return Buffer.concat(parts);
@@ -44,7 +48,10 @@ describe('tar', () => {
     const file = path.join(dir, 'ours.tar');
     fs.writeFileSync(file, buildTar(entries));
     const listed = run('tar', ['-tf', file]).trim().split('\n');
-    assert.deepEqual(listed, entries.map((e) => e.name));
+    assert.deepEqual(
+      listed,
+      entries.map((e) => e.name),
+    );
     const out = path.join(dir, 'x');
     fs.mkdirSync(out);
     run('tar', ['-xf', file, '-C', out]);
@@ -55,7 +62,10 @@ describe('tar', () => {
     const tar = buildTar(entries);
     for (const chunk of [1, 511, 512, 513, 7000, 1 << 20]) {
       const got = await readAll(tar, chunk);
-      assert.deepEqual([...got.keys()], entries.map((e) => e.name));
+      assert.deepEqual(
+        [...got.keys()],
+        entries.map((e) => e.name),
+      );
       for (const e of entries) assert.deepEqual(got.get(e.name), e.data);
     }
   });
@@ -75,10 +85,12 @@ describe('tar', () => {
   it('refuses truncated archives and damaged headers', async () => {
     const tar = buildTar(entries);
     for (const cut of [100, 600, tar.length - 1024 - 10, tar.length - 1024]) {
-      await assert.rejects(readAll(tar.subarray(0, cut)), (err) => isCoffreError(err, 'CORRUPT_ARCHIVE'));
+      await assert.rejects(readAll(tar.subarray(0, cut)), (err) =>
+        isCoffreError(err, 'CORRUPT_ARCHIVE'),
+      );
     }
     const damaged = Buffer.from(tar);
-    damaged[5] = damaged[5]! ^ 0xff;
+    damaged[5] = damaged[5] ^ 0xff;
     await assert.rejects(readAll(damaged), (err) => isCoffreError(err, 'CORRUPT_ARCHIVE'));
     const trailing = Buffer.concat([tar, Buffer.from('garbage')]);
     await assert.rejects(readAll(trailing), (err) => isCoffreError(err, 'CORRUPT_ARCHIVE'));

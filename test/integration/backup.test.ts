@@ -7,7 +7,11 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { coffre, removeDir, run, tempDir } from '../helpers.js';
 
-function sidecarOf(archive: string): { sha256: string; size: number; header: { database: { tables: Record<string, number>; entry: string }; files: { count: number } } } {
+function sidecarOf(archive: string): {
+  sha256: string;
+  size: number;
+  header: { database: { tables: Record<string, number>; entry: string }; files: { count: number } };
+} {
   return JSON.parse(fs.readFileSync(archive + '.coffre.json', 'utf8'));
 }
 
@@ -15,7 +19,11 @@ function sidecarOf(archive: string): { sha256: string; size: number; header: { d
 function openByHand(archive: string, work: string, keyFile?: string): string {
   fs.mkdirSync(work, { recursive: true });
   const sha = run('sha256sum', [archive]).split(' ')[0];
-  assert.equal(sha, sidecarOf(archive).sha256, 'sha256sum of the file equals the sidecar fingerprint');
+  assert.equal(
+    sha,
+    sidecarOf(archive).sha256,
+    'sha256sum of the file equals the sidecar fingerprint',
+  );
   let zst = archive;
   if (keyFile) {
     zst = path.join(work, 'archive.tar.zst');
@@ -28,7 +36,22 @@ function openByHand(archive: string, work: string, keyFile?: string): string {
   run('tar', ['-xf', tar, '-C', out]);
   const check = run('sha256sum', ['-c', 'coffre/SHA256SUMS'], { cwd: out });
   assert.ok(!/FAILED/.test(check));
-  run('openssl', ['pkeyutl', '-verify', '-pubin', '-inkey', 'coffre/register.pub.pem', '-rawin', '-in', 'coffre/SHA256SUMS', '-sigfile', 'coffre/SHA256SUMS.sig'], { cwd: out });
+  run(
+    'openssl',
+    [
+      'pkeyutl',
+      '-verify',
+      '-pubin',
+      '-inkey',
+      'coffre/register.pub.pem',
+      '-rawin',
+      '-in',
+      'coffre/SHA256SUMS',
+      '-sigfile',
+      'coffre/SHA256SUMS.sig',
+    ],
+    { cwd: out },
+  );
   return out;
 }
 
@@ -61,19 +84,29 @@ describe('coffre backup', () => {
     const db = path.join(out, header.database.entry);
     assert.equal(run('sqlite3', [db, 'PRAGMA integrity_check']).trim(), 'ok');
     for (const [table, rows] of Object.entries(header.database.tables as Record<string, number>)) {
-      assert.equal(Number(run('sqlite3', [db, `SELECT count(*) FROM "${table}"`]).trim()), rows, table);
+      assert.equal(
+        Number(run('sqlite3', [db, `SELECT count(*) FROM "${table}"`]).trim()),
+        rows,
+        table,
+      );
     }
     assert.equal(Number(run('sqlite3', [db, 'SELECT count(*) FROM receipts']).trim()), 255);
     // Every image is in the archive, byte for byte.
     const images = path.join(home, 'demo-register', 'images');
-    const names = fs.readdirSync(images, { recursive: true, withFileTypes: true }).filter((e) => e.isFile());
+    const names = fs
+      .readdirSync(images, { recursive: true, withFileTypes: true })
+      .filter((e) => e.isFile());
     assert.equal(names.length, 244);
     for (const e of names) {
       const rel = path.relative(images, path.join(e.parentPath ?? e.path, e.name));
-      assert.deepEqual(fs.readFileSync(path.join(out, 'files', rel)), fs.readFileSync(path.join(images, rel)));
+      assert.deepEqual(
+        fs.readFileSync(path.join(out, 'files', rel)),
+        fs.readFileSync(path.join(images, rel)),
+      );
     }
     const sections = header.sections.map((s: { name: string }) => s.name);
-    for (const s of ['catalog', 'employees', 'settings', 'layouts', 'sales']) assert.ok(sections.includes(s), s);
+    for (const s of ['catalog', 'employees', 'settings', 'layouts', 'sales'])
+      assert.ok(sections.includes(s), s);
   });
 
   it('encrypts to an age-keygen key so that the real age opens it', () => {
@@ -89,8 +122,15 @@ describe('coffre backup', () => {
     assert.equal(fs.readFileSync(archive).subarray(0, 21).toString(), 'age-encryption.org/v1');
     const out = openByHand(archive, path.join(dir, 'enc'), key);
     const header = JSON.parse(fs.readFileSync(path.join(out, 'coffre/header.json'), 'utf8'));
-    assert.deepEqual(header.encryption, { encrypted: true, method: 'age-x25519', recipients: [recipient] });
-    assert.equal(run('sqlite3', [path.join(out, header.database.entry), 'PRAGMA integrity_check']).trim(), 'ok');
+    assert.deepEqual(header.encryption, {
+      encrypted: true,
+      method: 'age-x25519',
+      recipients: [recipient],
+    });
+    assert.equal(
+      run('sqlite3', [path.join(out, header.database.entry), 'PRAGMA integrity_check']).trim(),
+      'ok',
+    );
   });
 
   it('lists every backup with its metadata, and shows the status', () => {
@@ -98,7 +138,10 @@ describe('coffre backup', () => {
     assert.equal(list.status, 0, list.stderr);
     const { backups } = list.json();
     assert.equal(backups.length, 2);
-    assert.deepEqual(backups.map((b: { encrypted: boolean }) => b.encrypted), [false, true]);
+    assert.deepEqual(
+      backups.map((b: { encrypted: boolean }) => b.encrypted),
+      [false, true],
+    );
     assert.equal(backups[0].note, 'first');
     assert.equal(backups[0].origin, 'manual');
     assert.equal(backups[0].appVersion, 'demo-pos 4.8.1');
@@ -116,7 +159,10 @@ describe('coffre backup', () => {
   it('writes the same backup to an external folder and refuses one that is missing', () => {
     const usb = path.join(dir, 'usb');
     fs.mkdirSync(usb);
-    assert.equal(coffre(['destination', 'add', 'usb', 'external', '--path', usb, '--home', home]).status, 0);
+    assert.equal(
+      coffre(['destination', 'add', 'usb', 'external', '--path', usb, '--home', home]).status,
+      0,
+    );
     const r = coffre(['backup', '--home', home, '--to', 'local', '--to', 'usb', '--json']);
     assert.equal(r.status, 0, r.stderr);
     const result = r.json();
@@ -133,7 +179,10 @@ describe('coffre backup', () => {
     const json = coffre(['backup', '--home', home, '--to', 'usb', '--json']);
     assert.equal(json.json().error.code, 'DESTINATION_UNAVAILABLE');
     const listed = coffre(['destination', 'list', '--home', home, '--json']).json();
-    assert.equal(listed.find((d: { name: string }) => d.name === 'usb').error.code, 'DESTINATION_UNAVAILABLE');
+    assert.equal(
+      listed.find((d: { name: string }) => d.name === 'usb').error.code,
+      'DESTINATION_UNAVAILABLE',
+    );
     fs.renameSync(usb + '-unplugged', usb);
     assert.equal(coffre(['destination', 'remove', 'usb', '--home', home]).status, 0);
     assert.equal(coffre(['backup', '--home', home, '--to', 'usb']).status, 12);
@@ -149,7 +198,10 @@ describe('coffre backup', () => {
       return;
     }
     try {
-      assert.equal(coffre(['destination', 'add', 'tiny', 'external', '--path', mnt, '--home', home]).status, 0);
+      assert.equal(
+        coffre(['destination', 'add', 'tiny', 'external', '--path', mnt, '--home', home]).status,
+        0,
+      );
       const full = coffre(['backup', '--home', home, '--to', 'tiny']);
       assert.equal(full.status, 13, full.stderr);
       assert.match(full.stderr, /DISK_FULL/);
@@ -168,7 +220,12 @@ describe('coffre backup', () => {
 
   it('refuses a second job while one runs', async () => {
     const { acquireJobLock } = await import('../../src/state/lock.js');
-    const lock = acquireJobLock(path.join(home, 'job.lock'), path.join(home, 'job.json'), 'test', new Date());
+    const lock = acquireJobLock(
+      path.join(home, 'job.lock'),
+      path.join(home, 'job.json'),
+      'test',
+      new Date(),
+    );
     try {
       const r = coffre(['backup', '--home', home]);
       assert.equal(r.status, 14);

@@ -29,9 +29,13 @@ describe('backups under load and under SIGKILL', () => {
   });
 
   it('takes a consistent snapshot while another process keeps writing receipts', async () => {
-    const writer = spawn(process.execPath, [path.join(ROOT, 'dist/test/fixtures/receipt-writer.js'), dbFile], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
+    const writer = spawn(
+      process.execPath,
+      [path.join(ROOT, 'dist/test/fixtures/receipt-writer.js'), dbFile],
+      {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
     let output = '';
     writer.stdout.on('data', (d: Buffer) => (output += d.toString()));
     await new Promise<void>((resolve) => writer.stdout.once('data', () => resolve()));
@@ -62,8 +66,8 @@ describe('backups under load and under SIGKILL', () => {
         db.close();
       }
     }
-    assert.ok(counts[0]! >= 255);
-    assert.ok(counts[2]! > counts[0]!, `later backups hold more receipts (${counts.join(', ')})`);
+    assert.ok(counts[0] >= 255);
+    assert.ok(counts[2] > counts[0], `later backups hold more receipts (${counts.join(', ')})`);
     const live = new Database(dbFile, { readonly: true });
     assert.ok(verifyReceiptChain(live).ok);
     live.close();
@@ -85,21 +89,33 @@ describe('backups under load and under SIGKILL', () => {
       assert.equal(list.status, 0, list.stderr);
       // Either the kill came after the commit (one more backup) or nothing is listed.
       const now = list.json().backups.length;
-      assert.ok(now === before || now === before + 1, `after a kill at ${delay} ms: ${now} backups`);
+      assert.ok(
+        now === before || now === before + 1,
+        `after a kill at ${delay} ms: ${now} backups`,
+      );
       for (const b of list.json().backups) {
-        assert.equal(coffre(['verify', b.id, '--home', home]).status, 0, `listed backup ${b.id} verifies`);
+        assert.equal(
+          coffre(['verify', b.id, '--home', home]).status,
+          0,
+          `listed backup ${b.id} verifies`,
+        );
       }
     }
     assert.ok(killedMidway >= 3, 'most kills landed during the backup');
     const next = coffre(['backup', '--home', home, '--json']);
     assert.equal(next.status, 0, next.stderr);
     // Partial files and snapshots of the killed jobs are gone.
-    const leftovers = fs.readdirSync(backups).filter((n) => n.startsWith('.partial-') || n.endsWith('.tmp'));
+    const leftovers = fs
+      .readdirSync(backups)
+      .filter((n) => n.startsWith('.partial-') || n.endsWith('.tmp'));
     assert.deepEqual(leftovers, []);
     const archives = fs.readdirSync(backups).filter((n) => n.endsWith('.tar.zst'));
     const sidecars = fs.readdirSync(backups).filter((n) => n.endsWith('.coffre.json'));
     assert.equal(archives.length, sidecars.length, 'every archive left has its sidecar');
-    assert.deepEqual(fs.readdirSync(path.join(home, 'tmp')).filter((n) => n.startsWith('snapshot-')), []);
+    assert.deepEqual(
+      fs.readdirSync(path.join(home, 'tmp')).filter((n) => n.startsWith('snapshot-')),
+      [],
+    );
     const live = new Database(dbFile, { readonly: true });
     assert.equal(live.pragma('integrity_check', { simple: true }), 'ok');
     live.close();

@@ -39,7 +39,11 @@ describe('coffre verify', () => {
     assert.equal(d.status, 0, d.stderr);
     const report = d.json();
     assert.equal(report.level, 'deep');
-    assert.ok(report.checks.some((c: { name: string; detail: string }) => c.name === 'integrity_check' && c.detail === 'ok'));
+    assert.ok(
+      report.checks.some(
+        (c: { name: string; detail: string }) => c.name === 'integrity_check' && c.detail === 'ok',
+      ),
+    );
     const human = coffre(['verify', plain.id, '--home', home, '--deep']);
     assert.match(human.stdout, /OK \(deep check/);
   });
@@ -49,17 +53,52 @@ describe('coffre verify', () => {
     assert.equal(noKey.status, 0, noKey.stderr);
     assert.equal(noKey.json().level, 'fingerprint');
     assert.match(noKey.json().notChecked, /--identity/);
-    const withKey = coffre(['verify', encrypted.id, '--home', home, '--identity', key, '--deep', '--json']);
+    const withKey = coffre([
+      'verify',
+      encrypted.id,
+      '--home',
+      home,
+      '--identity',
+      key,
+      '--deep',
+      '--json',
+    ]);
     assert.equal(withKey.status, 0, withKey.stderr);
     assert.equal(withKey.json().level, 'deep');
-    const wrong = coffre(['verify', encrypted.id, '--home', home, '--identity', otherKey, '--json']);
+    const wrong = coffre([
+      'verify',
+      encrypted.id,
+      '--home',
+      home,
+      '--identity',
+      otherKey,
+      '--json',
+    ]);
     assert.equal(wrong.status, 7);
     assert.equal(wrong.json().error.code, 'WRONG_KEY');
   });
 
   it('opens a passphrase backup only with the right passphrase', () => {
-    assert.equal(coffre(['verify', withPassphrase.id, '--home', home, '--passphrase-file', pass, '--json']).json().level, 'full');
-    const wrong = coffre(['verify', withPassphrase.id, '--home', home, '--passphrase-file', wrongPass]);
+    assert.equal(
+      coffre([
+        'verify',
+        withPassphrase.id,
+        '--home',
+        home,
+        '--passphrase-file',
+        pass,
+        '--json',
+      ]).json().level,
+      'full',
+    );
+    const wrong = coffre([
+      'verify',
+      withPassphrase.id,
+      '--home',
+      home,
+      '--passphrase-file',
+      wrongPass,
+    ]);
     assert.equal(wrong.status, 7, wrong.stderr);
     assert.match(wrong.stderr, /WRONG_KEY/);
     const copy = path.join(dir, withPassphrase.name);
@@ -73,12 +112,27 @@ describe('coffre verify', () => {
     for (const backup of [plain, encrypted]) {
       const original = fs.readFileSync(path.join(home, 'backups', backup.name));
       const keyArgs = backup === encrypted ? ['--identity', key] : [];
-      const offsets = [0, 10, 40, 100, 200, 600, 4096, 70_000, original.length >> 2, original.length >> 1, original.length - 2000, original.length - 300, original.length - 40, original.length - 1];
+      const offsets = [
+        0,
+        10,
+        40,
+        100,
+        200,
+        600,
+        4096,
+        70_000,
+        original.length >> 2,
+        original.length >> 1,
+        original.length - 2000,
+        original.length - 300,
+        original.length - 40,
+        original.length - 1,
+      ];
       for (const offset of offsets) {
         // Through the catalog (sidecar present) and as a loose file (no sidecar).
         const inPlace = path.join(home, 'backups', backup.name);
         const damaged = Buffer.from(original);
-        damaged[offset] = damaged[offset]! ^ 0x5a;
+        damaged[offset] = damaged[offset] ^ 0x5a;
         fs.writeFileSync(inPlace, damaged);
         const r = coffre(['verify', backup.id, '--home', home, '--json', ...keyArgs]);
         assert.equal(r.status, 8, `offset ${offset}: ${r.stdout}${r.stderr}`);
@@ -87,12 +141,19 @@ describe('coffre verify', () => {
         fs.writeFileSync(loose, damaged);
         const l = coffre(['verify', loose, '--home', home, '--json', ...keyArgs]);
         assert.notEqual(l.status, 0, `loose, offset ${offset}`);
-        assert.ok(['CORRUPT_ARCHIVE', 'BAD_SIGNATURE', 'WRONG_KEY'].includes(l.json().error.code), `loose, offset ${offset}: ${l.stdout}`);
+        assert.ok(
+          ['CORRUPT_ARCHIVE', 'BAD_SIGNATURE', 'WRONG_KEY'].includes(l.json().error.code),
+          `loose, offset ${offset}: ${l.stdout}`,
+        );
       }
       for (const length of [0, 30, 1000, original.length >> 1, original.length - 1]) {
         fs.writeFileSync(path.join(home, 'backups', backup.name), original.subarray(0, length));
         const r = coffre(['verify', backup.id, '--home', home, '--json', ...keyArgs]);
-        assert.equal(r.json().error?.code, 'CORRUPT_ARCHIVE', `truncated to ${length}: ${r.stdout}`);
+        assert.equal(
+          r.json().error?.code,
+          'CORRUPT_ARCHIVE',
+          `truncated to ${length}: ${r.stdout}`,
+        );
       }
       fs.writeFileSync(path.join(home, 'backups', backup.name), original);
       assert.equal(coffre(['verify', backup.id, '--home', home, ...keyArgs]).status, 0);
@@ -110,7 +171,10 @@ describe('coffre verify', () => {
     assert.match(r.stderr, /another register/);
     // Copied into this register's folder with its sidecar, it is not even listed as ours.
     fs.copyFileSync(archive, path.join(home, 'backups', theirs.name));
-    fs.copyFileSync(archive + '.coffre.json', path.join(home, 'backups', theirs.name + '.coffre.json'));
+    fs.copyFileSync(
+      archive + '.coffre.json',
+      path.join(home, 'backups', theirs.name + '.coffre.json'),
+    );
     const list = coffre(['list', '--home', home, '--json']).json();
     assert.ok(list.backups.every((b: { id: string }) => b.id !== theirs.id));
   });
@@ -126,17 +190,38 @@ describe('coffre verify', () => {
     db.pragma('legacy = 4');
     db.pragma(`key = 's3cret''key'`);
     db.pragma('journal_mode = WAL');
-    db.exec('CREATE TABLE invoices (id INTEGER PRIMARY KEY, total INTEGER); INSERT INTO invoices (total) VALUES (100), (250), (990);');
+    db.exec(
+      'CREATE TABLE invoices (id INTEGER PRIMARY KEY, total INTEGER); INSERT INTO invoices (total) VALUES (100), (250), (990);',
+    );
     db.close();
     const cipherHome = path.join(dir, 'cipher-home');
-    const init = coffre(['init', '--home', cipherHome, '--db', dbFile, '--db-key-file', keyFile, '--profile', 'generic', '--name', 'Cabinet Secret']);
+    const init = coffre([
+      'init',
+      '--home',
+      cipherHome,
+      '--db',
+      dbFile,
+      '--db-key-file',
+      keyFile,
+      '--profile',
+      'generic',
+      '--name',
+      'Cabinet Secret',
+    ]);
     assert.equal(init.status, 0, init.stderr);
     const refused = coffre(['backup', '--home', cipherHome]);
     assert.equal(refused.status, 5, refused.stderr);
     assert.match(refused.stderr, /ENCRYPTION_REQUIRED/);
     assert.match(refused.stderr, /coffre encryption new-key/);
     assert.deepEqual(fs.readdirSync(path.join(cipherHome, 'backups')), []);
-    const newKey = coffre(['encryption', 'new-key', '--out', path.join(dir, 'cipher-key.txt'), '--home', cipherHome]);
+    const newKey = coffre([
+      'encryption',
+      'new-key',
+      '--out',
+      path.join(dir, 'cipher-key.txt'),
+      '--home',
+      cipherHome,
+    ]);
     assert.equal(newKey.status, 0, newKey.stderr);
     assert.match(newKey.stdout, /lost key means lost backups/);
     const b = coffre(['backup', '--home', cipherHome, '--json']);
@@ -144,13 +229,29 @@ describe('coffre verify', () => {
     const backup = b.json();
     assert.equal(backup.encrypted, true);
     assert.equal(backup.counts.tables.invoices, 3);
-    const v = coffre(['verify', backup.id, '--home', cipherHome, '--deep', '--identity', path.join(dir, 'cipher-key.txt'), '--json']);
+    const v = coffre([
+      'verify',
+      backup.id,
+      '--home',
+      cipherHome,
+      '--deep',
+      '--identity',
+      path.join(dir, 'cipher-key.txt'),
+      '--json',
+    ]);
     assert.equal(v.status, 0, v.stderr);
     // Inside, the database is still SQLCipher-encrypted: plain sqlite3 cannot read it.
     const work = path.join(dir, 'cipher-open');
     fs.mkdirSync(work);
     const zst = path.join(work, 'a.tar.zst');
-    run('age', ['-d', '-i', path.join(dir, 'cipher-key.txt'), '-o', zst, path.join(cipherHome, 'backups', backup.name)]);
+    run('age', [
+      '-d',
+      '-i',
+      path.join(dir, 'cipher-key.txt'),
+      '-o',
+      zst,
+      path.join(cipherHome, 'backups', backup.name),
+    ]);
     run('sh', ['-c', `zstd -q -d -c "${zst}" | tar -x -C "${work}"`]);
     const snapshot = fs.readFileSync(path.join(work, 'database', 'books.db'));
     assert.notEqual(snapshot.subarray(0, 15).toString('latin1'), 'SQLite format 3');
