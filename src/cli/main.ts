@@ -29,6 +29,12 @@ registerEncryption(program);
 
 const json = process.argv.includes('--json');
 
+// `coffre list | head`: a closed pipe is the reader's choice, not an error.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(0);
+  throw err;
+});
+
 try {
   await program.parseAsync(process.argv);
 } catch (err) {

@@ -218,6 +218,77 @@ describe('coffre backup', () => {
     assert.ok(list.backups.every((b: { destination: string }) => b.destination !== 'tiny'));
   });
 
+  it('backs up the accounting demo books by section, and a generic database', () => {
+    const books = path.join(dir, 'books');
+    assert.equal(coffre(['demo', '--profile', 'accounting', '--home', books]).status, 0);
+    const r = coffre(['backup', '--home', books, '--json']);
+    assert.equal(r.status, 0, r.stderr);
+    const sidecar = sidecarOf(path.join(books, 'backups', r.json().name));
+    const sections = (
+      sidecar.header as unknown as {
+        sections: { name: string; tables: Record<string, number>; files?: number }[];
+      }
+    ).sections;
+    assert.deepEqual(
+      sections.map((s) => s.name),
+      ['customers', 'suppliers', 'invoices', 'payments', 'ledger', 'settings', 'attachments'],
+    );
+    assert.ok(sections.find((s) => s.name === 'invoices')!.tables.invoices! > 0);
+    assert.equal(sections.find((s) => s.name === 'attachments')!.files, sidecar.header.files.count);
+    assert.equal(coffre(['verify', 'latest', '--deep', '--home', books]).status, 0);
+
+    const generic = path.join(dir, 'generic-app.db');
+    run('sqlite3', [
+      generic,
+      "CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT); INSERT INTO notes (body) VALUES ('a'), ('b');",
+    ]);
+    const home2 = path.join(dir, 'generic-home');
+    assert.equal(
+      coffre(['init', '--home', home2, '--db', generic, '--profile', 'generic', '--name', 'Notes'])
+        .status,
+      0,
+    );
+    const g = coffre(['backup', '--home', home2, '--json']);
+    assert.equal(g.status, 0, g.stderr);
+    assert.deepEqual(g.json().counts.tables, { notes: 2 });
+    assert.equal(g.json().counts.files, 0);
+  });
+
+  it('says what to do when the home or the database is missing', () => {
+    const none = coffre(['status', '--home', path.join(dir, 'nowhere')]);
+    assert.equal(none.status, 3);
+    assert.match(none.stderr, /coffre init/);
+    const bad = coffre([
+      'init',
+      '--home',
+      path.join(dir, 'h3'),
+      '--db',
+      path.join(dir, 'missing.db'),
+      '--profile',
+      'pos',
+      '--name',
+      'X',
+    ]);
+    assert.equal(bad.status, 4);
+    assert.match(bad.stderr, /does not exist/);
+    const profile = coffre([
+      'init',
+      '--home',
+      path.join(dir, 'h3'),
+      '--db',
+      path.join(dir, 'generic-app.db'),
+      '--profile',
+      'erp',
+      '--name',
+      'X',
+    ]);
+    assert.equal(profile.status, 2);
+    assert.match(profile.stderr, /pos/);
+    const again = coffre(['demo', '--home', home]);
+    assert.equal(again.status, 3);
+    assert.match(again.stderr, /ALREADY_INITIALIZED/);
+  });
+
   it('refuses a second job while one runs', async () => {
     const { acquireJobLock } = await import('../../src/state/lock.js');
     const lock = acquireJobLock(
