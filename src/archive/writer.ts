@@ -11,9 +11,8 @@ import { once } from 'node:events';
 import fsp from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { Readable, type Transform, type Writable } from 'node:stream';
+import { PassThrough, type Transform, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { CompressStream } from 'zstd-napi';
 import { CoffreError } from '../core/errors.js';
 import { ENTRY, formatSums, type ArchiveHeader } from '../core/manifest.js';
 import type { SourceFile } from '../source/files.js';
@@ -21,6 +20,7 @@ import type { SnapshotResult } from '../source/snapshot.js';
 import { publicKeyPem, sign, type Identity } from '../state/identity.js';
 import { createAgeEncryptor } from './age.js';
 import { TAR_END, tarFileHeader, tarPaddingSize } from './tar.js';
+import { ChunkedCompressor } from './zstd-parallel.js';
 
 export interface ArchiveSnapshot {
   file: string;
@@ -56,8 +56,6 @@ export interface ArchiveOutput {
   warnings: string[];
 }
 
-const READ_CHUNK = 1 << 20;
-
 export async function writeArchive(input: ArchiveInput): Promise<ArchiveOutput> {
   const sums: { name: string; sha256: string }[] = [];
   const warnings: string[] = [];
@@ -69,24 +67,23 @@ export async function writeArchive(input: ArchiveInput): Promise<ArchiveOutput> 
     if (done > total) total = done;
     input.onProgress?.(done, total);
   };
+  const now = Math.floor(Date.now() / 1000);
 
-  function* bufferEntry(name: string, data: Buffer): Generator<Buffer> {
+  async function bufferEntry(out: ChunkedCompressor, name: string, data: Buffer): Promise<void> {
     sums.push({ name, sha256: crypto.createHash('sha256').update(data).digest('hex') });
-    yield tarFileHeader(name, data.length, Math.floor(Date.now() / 1000));
-    yield data;
-    const pad = tarPaddingSize(data.length);
-    if (pad > 0) yield Buffer.alloc(pad);
+    await out.write(tarFileHeader(name, data.length, now));
+    await out.write(data);
+    await out.write(Buffer.alloc(tarPaddingSize(data.length)));
   }
 
-  /** Streams a file as it was when listed: exactly `size` bytes. */
-  async function* fileEntry(
+  /** Archives a file as it was when listed: exactly `size` bytes. */
+  async function fileEntry(
+    out: ChunkedCompressor,
     name: string,
     abs: string,
     size: number,
     mtimeMs: number,
-  ): AsyncGenerator<Buffer> {
-    const hash = crypto.createHash('sha256');
-    yield tarFileHeader(name, size, Math.floor(mtimeMs / 1000));
+  ): Promise<void> {
     let handle: fsp.FileHandle;
     try {
       handle = await fsp.open(abs, 'r');
@@ -94,39 +91,30 @@ export async function writeArchive(input: ArchiveInput): Promise<ArchiveOutput> 
       throw new CoffreError(
         'SOURCE_UNAVAILABLE',
         `Cannot read ${abs}: ${(err as Error).message}.`,
-        { cause: err },
+        {
+          cause: err,
+        },
       );
     }
-    let remaining = size;
+    const hash = crypto.createHash('sha256');
     try {
-      while (remaining > 0) {
-        const chunk = Buffer.allocUnsafe(Math.min(READ_CHUNK, remaining));
-        const { bytesRead } = await handle.read(chunk, 0, chunk.length, size - remaining);
-        if (bytesRead === 0) {
-          // The file shrank while we read it: keep the archive well formed.
-          warnings.push(`${abs} changed while it was read; its archived copy may be incomplete.`);
-          chunk.fill(0);
-          hash.update(chunk);
-          remaining -= chunk.length;
-          progress(chunk.length);
-          yield chunk;
-          continue;
-        }
-        const part = chunk.subarray(0, bytesRead);
-        hash.update(part);
-        remaining -= bytesRead;
-        progress(bytesRead);
-        yield part;
+      await out.write(tarFileHeader(name, size, Math.floor(mtimeMs / 1000)));
+      const read = await out.readFile(handle, 0, size, hash, progress);
+      if (read < size) {
+        // The file shrank while it was read: keep the archive well formed.
+        warnings.push(`${abs} changed while it was read; its archived copy may be incomplete.`);
+        const zeros = Buffer.alloc(size - read);
+        hash.update(zeros);
+        await out.write(zeros);
       }
     } finally {
       await handle.close();
     }
-    const pad = tarPaddingSize(size);
-    if (pad > 0) yield Buffer.alloc(pad);
+    await out.write(Buffer.alloc(tarPaddingSize(size)));
     sums.push({ name, sha256: hash.digest('hex') });
   }
 
-  async function* tarStream(): AsyncGenerator<Buffer> {
+  async function produce(out: ChunkedCompressor): Promise<void> {
     let settings: { entry: string; bytes: number } | null = null;
     if (input.settingsFile) {
       let data: Buffer;
@@ -144,40 +132,35 @@ export async function writeArchive(input: ArchiveInput): Promise<ArchiveOutput> 
         bytes: data.length,
       };
       progress(data.length);
-      yield* bufferEntry(settings.entry, data);
+      await bufferEntry(out, settings.entry, data);
     }
     let fileBytes = 0;
     for (const file of input.files) {
       fileBytes += file.size;
-      yield* fileEntry(ENTRY.filesDir + file.rel, file.abs, file.size, file.mtimeMs);
+      await fileEntry(out, ENTRY.filesDir + file.rel, file.abs, file.size, file.mtimeMs);
     }
     const snapshot = await input.snapshot;
     const stat = await fsp.stat(snapshot.file);
-    yield* fileEntry(
+    await fileEntry(
+      out,
       ENTRY.databaseDir + snapshot.entryName,
       snapshot.file,
       stat.size,
       stat.mtimeMs,
     );
     header = input.makeHeader(snapshot, { count: input.files.length, bytes: fileBytes }, settings);
-    yield* bufferEntry(ENTRY.header, Buffer.from(JSON.stringify(header, null, 2) + '\n'));
-    yield* bufferEntry(ENTRY.publicKey, Buffer.from(publicKeyPem(input.identity.publicKey)));
+    await bufferEntry(out, ENTRY.header, Buffer.from(JSON.stringify(header, null, 2) + '\n'));
+    await bufferEntry(out, ENTRY.publicKey, Buffer.from(publicKeyPem(input.identity.publicKey)));
     const sumsText = Buffer.from(formatSums(sums));
-    yield* bufferEntry(ENTRY.sums, sumsText);
+    await bufferEntry(out, ENTRY.sums, sumsText);
     // The signature covers SHA256SUMS, which covers every other entry.
     const signature = sign(input.identity, sumsText);
-    yield tarFileHeader(ENTRY.signature, signature.length, Math.floor(Date.now() / 1000));
-    yield signature;
-    yield Buffer.alloc(tarPaddingSize(signature.length));
-    yield TAR_END;
+    await out.write(tarFileHeader(ENTRY.signature, signature.length, now));
+    await out.write(signature);
+    await out.write(Buffer.alloc(tarPaddingSize(signature.length)));
+    await out.write(TAR_END);
   }
 
-  const compress = new CompressStream({
-    compressionLevel: input.compressionLevel,
-    // zstd's threads compress while this thread reads and hashes: one core
-    // is left for this thread (measured: 2 workers on 2 cores were slower).
-    nbWorkers: Math.max(1, os.availableParallelism() - 1),
-  });
   const { recipients, passphrase } = input.encryption;
   const encrypt: Transform | null =
     recipients.length > 0 || passphrase
@@ -214,9 +197,28 @@ export async function writeArchive(input: ArchiveInput): Promise<ArchiveOutput> 
       failure,
     ]);
   };
-  const source = Readable.from(tarStream(), { objectMode: false, highWaterMark: 1 << 20 });
-  if (encrypt) await pipeline(source, compress, encrypt, sink);
-  else await pipeline(source, compress, sink);
+
+  const compressed = new PassThrough({ highWaterMark: 1 << 20 });
+  const downstream = encrypt ? pipeline(compressed, encrypt, sink) : pipeline(compressed, sink);
+  downstream.catch(() => undefined);
+  const compressor = new ChunkedCompressor(
+    // zstd works in worker threads; this thread reads, frames and hashes.
+    { level: input.compressionLevel, threads: Math.max(1, os.availableParallelism() - 1) },
+    async (frame) => {
+      if (!compressed.write(frame)) await Promise.race([once(compressed, 'drain'), downstream]);
+    },
+  );
+  try {
+    await produce(compressor);
+    await compressor.end();
+    compressed.end();
+  } catch (err) {
+    await compressor.close();
+    compressed.destroy(err as Error);
+    await downstream.catch(() => undefined);
+    throw err;
+  }
+  await downstream;
   if (!header) throw new CoffreError('INTERNAL', 'The archive ended without a header.');
   return { header, size, sha256: whole.digest('hex'), warnings };
 }
