@@ -17,7 +17,7 @@ const DATA = path.join(ROOT, 'bench', 'data');
 const HOME = path.join(DATA, 'home');
 const WORK = path.join(DATA, 'work');
 const CLI = path.join(ROOT, 'dist', 'src', 'cli', 'main.js');
-const RECEIPTS = Number(process.env.BENCH_RECEIPTS ?? 3_000_000);
+const RECEIPTS = Number(process.env.BENCH_RECEIPTS ?? 2_700_000);
 const IMAGES = Number(process.env.BENCH_IMAGES ?? 2000);
 
 interface Measure {

@@ -200,7 +200,10 @@ async function writeImages(
       await mkdir(parent, { recursive: true });
       madeDirs.add(parent);
     }
-    pending.push(writeFile(full, png));
+    const written = writeFile(full, png);
+    // Awaited below; until then a failure must not count as unhandled.
+    written.catch(() => undefined);
+    pending.push(written);
     if (pending.length >= PENDING_WRITES) await pending.shift();
   }
   await Promise.all(pending);
@@ -227,7 +230,9 @@ CREATE TABLE products (
   name TEXT NOT NULL,
   barcode TEXT UNIQUE,
   price_cents INTEGER NOT NULL CHECK (price_cents >= 0),
+  -- VAT in basis points: 550 is France's 5.5 % rate on food.
   vat_rate_bp INTEGER NOT NULL CHECK (vat_rate_bp IN (0, 210, 550, 1000, 2000)),
+  -- Path of the photo inside the images folder.
   image TEXT,
   active INTEGER NOT NULL DEFAULT 1,
   created_at TEXT NOT NULL
@@ -238,7 +243,7 @@ CREATE TABLE employees (
   first_name TEXT NOT NULL,
   last_name TEXT NOT NULL,
   role TEXT NOT NULL,
-  pin_hash TEXT NOT NULL,
+  pin_hash TEXT NOT NULL, -- pbkdf2-sha256$iterations$salt$hash
   active INTEGER NOT NULL DEFAULT 1,
   hired_on TEXT NOT NULL
 );
@@ -274,7 +279,8 @@ CREATE TABLE receipts (
   employee_id INTEGER NOT NULL REFERENCES employees(id),
   item_count INTEGER NOT NULL,
   total_cents INTEGER NOT NULL,
-  vat_cents INTEGER NOT NULL,
+  vat_cents INTEGER NOT NULL, -- the VAT included in total_cents
+  -- SHA-256 chain: hash covers this row, its lines and previous_hash.
   previous_hash TEXT NOT NULL,
   hash TEXT NOT NULL
 );
@@ -562,9 +568,10 @@ function buildRegister(
       `INSERT INTO products (id, category_id, name, barcode, price_cents, vat_rate_bp, image, active, created_at)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
-    const productCount = Math.max(imageCount, 24);
     const barcodes = new Set<string>();
-    const plan = planProducts(productCount);
+    // At least the whole base catalog, so that sales look the same whatever
+    // the number of images; one product per image beyond that.
+    const plan = planProducts(imageCount);
     plan.forEach((p, i) => {
       const id = i + 1;
       const category = CATEGORIES[p.category];
@@ -627,8 +634,8 @@ interface PlannedProduct {
 }
 
 /**
- * The catalog in popularity order: one round over the base list (staples
- * first), then editions of packaged goods until the count is reached.
+ * The catalog in popularity order: the base list (staples first), then
+ * editions of packaged goods until there are at least n products.
  */
 function planProducts(n: number): PlannedProduct[] {
   const base: PlannedProduct[] = [];
@@ -638,7 +645,7 @@ function planProducts(n: number): PlannedProduct[] {
       else for (const v of variants) base.push({ category, name: withVariant(name, v), price });
     }
   });
-  const out = base.slice(0, n);
+  const out = base.slice();
   const packaged = base.filter((p) => CATEGORIES[p.category].packaged);
   for (let round = 0; out.length < n; round++) {
     for (const p of packaged) {
@@ -810,8 +817,9 @@ function draftPayments(rng: Rng, total: number): ReceiptDraft['payments'] {
     // Customers hand over the exact amount or the next note up.
     let tendered = amount;
     if (!rng.chance(0.3)) {
-      const step = rng.pick([500, 1000, 2000, 5000].filter((s) => s >= amount / 2));
-      tendered = Math.ceil(amount / (step ?? 5000)) * (step ?? 5000);
+      const notes = [500, 1000, 2000, 5000].filter((note) => note >= amount / 2);
+      const note = notes.length > 0 ? rng.pick(notes) : 5000;
+      tendered = Math.ceil(amount / note) * note;
     }
     return ['cash', amount, tendered, tendered - amount];
   };

@@ -57,7 +57,7 @@ export function subSeed(seed: number, index: number): number {
 export type ImageKind = 'product' | 'receipt';
 
 export interface ImageOptions {
-  /** Wanted file size in bytes; the result lands within about ±15 %. */
+  /** Wanted file size in bytes; the result lands within ±12 % (images are at least 16×16). */
   targetBytes: number;
   seed: number;
   kind?: ImageKind;
