@@ -74,7 +74,7 @@ describe('backups under load and under SIGKILL', () => {
   });
 
   it('never lists a backup killed midway, and the next one succeeds', async () => {
-    const before = coffre(['list', '--home', home, '--json']).json().backups.length;
+    let listed = coffre(['list', '--home', home, '--json']).json().backups.length as number;
     const backups = path.join(home, 'backups');
     const kills = [30, 120, 250, 400, 700];
     let killedMidway = 0;
@@ -88,11 +88,12 @@ describe('backups under load and under SIGKILL', () => {
       const list = coffre(['list', '--home', home, '--json']);
       assert.equal(list.status, 0, list.stderr);
       // Either the kill came after the commit (one more backup) or nothing is listed.
-      const now = list.json().backups.length;
+      const now = list.json().backups.length as number;
       assert.ok(
-        now === before || now === before + 1,
-        `after a kill at ${delay} ms: ${now} backups`,
+        now === listed || now === listed + 1,
+        `after a kill at ${delay} ms: ${now} backups, ${listed} before`,
       );
+      listed = now;
       for (const b of list.json().backups) {
         assert.equal(
           coffre(['verify', b.id, '--home', home]).status,
