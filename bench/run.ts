@@ -156,10 +156,15 @@ async function main(): Promise<void> {
     fs.rmSync(path.join(HOME, 'backups'), { recursive: true, force: true });
     fs.mkdirSync(path.join(HOME, 'backups'));
   };
-  const [base, ours] = compare([
+  const [base, baseSync, ours] = compare([
     [
       'baseline: sqlite3 .backup + tar | zstd -3 -T0',
       `rm -f ${q(snap)} && sqlite3 ${q(db)} ".backup ${q(snap)}" && ${baselineTar} | zstd -3 -T0 -q > ${q(path.join(WORK, 'base.tar.zst'))}`,
+      total,
+    ],
+    [
+      'baseline + fsync of the archive, as Coffre does',
+      `rm -f ${q(snap)} && sqlite3 ${q(db)} ".backup ${q(snap)}" && ${baselineTar} | zstd -3 -T0 -q > ${q(path.join(WORK, 'base.tar.zst'))} && sync ${q(path.join(WORK, 'base.tar.zst'))}`,
       total,
     ],
     [
@@ -168,7 +173,7 @@ async function main(): Promise<void> {
       total,
       clearBackups,
     ],
-  ]) as [Measure, Measure];
+  ]) as [Measure, Measure, Measure];
   const plainArchive = latestArchive();
   const plainCopy = path.join(WORK, path.basename(plainArchive));
   fs.renameSync(plainArchive, plainCopy);
@@ -214,6 +219,7 @@ async function main(): Promise<void> {
   console.log(
     `  backup / baseline:                 ${ratio(ours, base)}x   (aim <= 1.1x; headed for <= 0.65x)`,
   );
+  console.log(`  backup / baseline with fsync:      ${ratio(ours, baseSync)}x`);
   console.log(`  encrypted backup / baseline+age:   ${ratio(oursEnc, baseEnc)}x`);
   console.log(`  encrypted backup / plain backup:   ${ratio(oursEnc, ours)}x   (aim <= 1.15x)`);
   console.log(`  verify / baseline:                 ${ratio(verify, baseVerify)}x`);
