@@ -52,7 +52,7 @@ function once(name: string, command: string): { seconds: number; rssKiB: number 
   return result;
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 /**
  * Runs a baseline and Coffre's command alternately, ROUNDS times each, and
@@ -67,19 +67,19 @@ function compare(
     pair.forEach(([name, command, , before], i) => {
       before?.();
       const r = once(name, command);
-      runs[i]!.seconds.push(r.seconds);
-      runs[i]!.rss.push(r.rssKiB / 1024);
+      runs[i].seconds.push(r.seconds);
+      runs[i].rss.push(r.rssKiB / 1024);
     });
   }
   return pair.map(([name, , bytes], i) => {
     const m = {
       name,
-      seconds: median(runs[i]!.seconds),
-      maxRssMiB: Math.max(...runs[i]!.rss),
+      seconds: median(runs[i].seconds),
+      maxRssMiB: Math.max(...runs[i].rss),
       bytes,
     };
     console.log(
-      `  ${name.padEnd(44)} ${m.seconds.toFixed(2).padStart(7)} s  ${(bytes / 1e6 / m.seconds).toFixed(0).padStart(6)} MB/s  ${m.maxRssMiB.toFixed(0).padStart(5)} MiB   (runs: ${runs[i]!.seconds.map((x) => x.toFixed(2)).join(', ')})`,
+      `  ${name.padEnd(44)} ${m.seconds.toFixed(2).padStart(7)} s  ${(bytes / 1e6 / m.seconds).toFixed(0).padStart(6)} MB/s  ${m.maxRssMiB.toFixed(0).padStart(5)} MiB   (runs: ${runs[i].seconds.map((x) => x.toFixed(2)).join(', ')})`,
     );
     return m;
   });

@@ -61,9 +61,7 @@ export class ChunkedCompressor {
     );
     result.catch(() => undefined);
     this.inFlight.push(result);
-    this.workers[seq % this.workers.length]!.postMessage({ seq, data }, [
-      data.buffer as ArrayBuffer,
-    ]);
+    this.workers[seq % this.workers.length].postMessage({ seq, data }, [data.buffer]);
     this.chunk = Buffer.allocUnsafeSlow(CHUNK);
     this.filled = 0;
     // One chunk in each worker and one waiting: enough to keep them busy.

@@ -83,7 +83,7 @@ export function destinationContract(name: string, make: () => Promise<Destinatio
         list.map((s) => s.header.id),
         [id1, id2],
       );
-      assert.equal(list[0]!.header.note, 'contract');
+      assert.equal(list[0].header.note, 'contract');
       assert.deepEqual(
         list[1],
         sidecarFor(`${id2}.tar.zst.age`, id2, data, '2026-11-21T10:00:00.000Z'),

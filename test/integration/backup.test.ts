@@ -233,7 +233,7 @@ describe('coffre backup', () => {
       sections.map((s) => s.name),
       ['customers', 'suppliers', 'invoices', 'payments', 'ledger', 'settings', 'attachments'],
     );
-    assert.ok(sections.find((s) => s.name === 'invoices')!.tables.invoices! > 0);
+    assert.ok(sections.find((s) => s.name === 'invoices')!.tables.invoices > 0);
     assert.equal(sections.find((s) => s.name === 'attachments')!.files, sidecar.header.files.count);
     assert.equal(coffre(['verify', 'latest', '--deep', '--home', books]).status, 0);
 
