@@ -17,6 +17,7 @@ import {
   FORMAT_NAME,
   FORMAT_VERSION,
   fingerprintMessage,
+  isBackupId,
   parseArchiveName,
   SIDECAR_SUFFIX,
   type ArchiveHeader,
@@ -24,6 +25,13 @@ import {
   type Sidecar,
 } from './core/manifest.js';
 import { getProfile, type Profile } from './core/profiles.js';
+import {
+  describePolicy,
+  planRetention,
+  validatePolicy,
+  type RetentionPolicy,
+} from './core/retention.js';
+import { describeSpec, isDue, nextRun, validateSpec, type ScheduleSpec } from './core/schedule.js';
 import { summarizeSections } from './core/sections.js';
 import { FolderDestination } from './destinations/folder.js';
 import type { Destination, Upload, Usage } from './destinations/types.js';
@@ -32,6 +40,7 @@ import { listFiles } from './source/files.js';
 import { takeSnapshot } from './source/snapshot.js';
 import { isEncryptedDatabaseFile, openDatabase } from './source/sqlite.js';
 import {
+  configSchema,
   DESTINATION_NAME,
   loadConfig,
   resolveFromHome,
@@ -81,6 +90,10 @@ export interface BackupOptions {
   origin?: Origin;
   note?: string | null;
   now?: Date;
+  /** What started it, kept in the history: manual, schedule, on-close, guard. */
+  trigger?: string;
+  /** Apply each destination's retention after the backup (default true). */
+  applyRetention?: boolean;
   onProgress?: (p: Progress) => void;
 }
 
@@ -96,6 +109,33 @@ export interface BackupResult {
   counts: { tables: Record<string, number>; files: number; sourceBytes: number };
   durationMs: number;
   warnings: string[];
+  /** Backups that retention removed after this one. */
+  pruned: { destination: string; id: string }[];
+}
+
+export interface RetentionEntry {
+  destination: string;
+  id: string;
+  archive: string;
+  createdAt: string;
+  origin: Origin;
+  keep: boolean;
+  reasons: string[];
+}
+
+export interface RetentionReport {
+  policies: { destination: string; policy: RetentionPolicy; describe: string }[];
+  entries: RetentionEntry[];
+  unavailable: { destination: string; code: string; message: string }[];
+}
+
+export interface ScheduleInfo {
+  timeZone: string;
+  backup: { spec: ScheduleSpec; describe: string; next: string; last: JobRecord | null } | null;
+  verify: { spec: ScheduleSpec; describe: string; next: string; last: JobRecord | null } | null;
+  onClose: boolean;
+  destinations: string[];
+  since: string | null;
 }
 
 export interface BackupEntry {
@@ -125,6 +165,10 @@ export interface VerifyOptions extends KeyOptions {
   deep?: boolean;
   /** Only look in this destination. */
   from?: string;
+  /** What started it, kept in the history: manual, schedule. */
+  trigger?: string;
+  /** When the verification counts as made (the scheduler's clock). */
+  now?: Date;
   onProgress?: (p: Progress) => void;
 }
 
@@ -152,6 +196,16 @@ export interface StatusReport {
   };
   lastBackup: (BackupEntry & { ageMs: number }) | null;
   lastFailure: JobRecord | null;
+  /** The last deep verification (test restore) that passed. */
+  lastTestRestore: { at: string; backupId: string | null } | null;
+  schedule: {
+    backup: string | null;
+    verify: string | null;
+    onClose: boolean;
+    nextBackup: string | null;
+  };
+  /** Things someone should act on: no backup, a stale one, a failure. */
+  warnings: string[];
   destinations: {
     name: string;
     kind: string;
@@ -229,7 +283,8 @@ export class BackupCenter {
         );
       }
     }
-    const config: Config = {
+    // Everything not given takes the defaults the schema documents.
+    const config: Config = configSchema.parse({
       version: 1,
       source: {
         profile: profile.name,
@@ -239,11 +294,7 @@ export class BackupCenter {
         databaseKeyFile: keyFile,
         appVersion: options.appVersion ?? null,
       },
-      encryption: { recipients: [], passphraseFile: null },
-      destinations: {},
-      defaultDestinations: ['local'],
-      compressionLevel: 3,
-    };
+    });
     await fsp.mkdir(paths.root, { recursive: true, mode: 0o700 });
     await fsp.mkdir(paths.backups, { recursive: true });
     await fsp.mkdir(paths.tmp, { recursive: true });
@@ -445,32 +496,34 @@ export class BackupCenter {
       options.to && options.to.length > 0
         ? [...new Set(options.to)]
         : this.config.defaultDestinations;
-    const destinations = names.map((n) => this.destination(n));
-    const source = this.config.source;
-    const dbFile = this.sourcePath(source.database);
-    if (!fs.existsSync(dbFile)) {
-      throw new CoffreError('SOURCE_UNAVAILABLE', `The database ${dbFile} does not exist.`, {
-        details: { file: dbFile },
-      });
-    }
-    const key = this.databaseKey();
-    const sourceEncrypted = key !== null || isEncryptedDatabaseFile(dbFile);
-    const encryption = this.resolveEncryption(options);
-    const encrypted = encryption.recipients.length > 0 || encryption.passphrase !== null;
-    if (sourceEncrypted && !encrypted) {
-      throw new CoffreError(
-        'ENCRYPTION_REQUIRED',
-        'The database is encrypted, so its backups must be encrypted too.',
-      );
-    }
-
+    // Every attempt is in the history, including one refused before it starts.
     const lock = acquireJobLock(this.paths.lock, this.paths.lockInfo, 'backup', now);
-    const jobId = this.db.startJob('backup', now, names);
+    const jobId = this.db.startJob('backup', now, names, { trigger: options.trigger ?? 'manual' });
     const uploads: Upload[] = [];
-    const id = backupId(this.identity.name, this.identity.id, now);
-    const archive = id + archiveExtension(encrypted);
-    const snapshotFile = path.join(this.paths.tmp, `snapshot-${id}.db`);
+    let snapshotFile: string | null = null;
     try {
+      const destinations = names.map((n) => this.destination(n));
+      const source = this.config.source;
+      const dbFile = this.sourcePath(source.database);
+      if (!fs.existsSync(dbFile)) {
+        throw new CoffreError('SOURCE_UNAVAILABLE', `The database ${dbFile} does not exist.`, {
+          details: { file: dbFile },
+        });
+      }
+      const key = this.databaseKey();
+      const sourceEncrypted = key !== null || isEncryptedDatabaseFile(dbFile);
+      const encryption = this.resolveEncryption(options);
+      const encrypted = encryption.recipients.length > 0 || encryption.passphrase !== null;
+      if (sourceEncrypted && !encrypted) {
+        throw new CoffreError(
+          'ENCRYPTION_REQUIRED',
+          'The database is encrypted, so its backups must be encrypted too.',
+        );
+      }
+      const id = backupId(this.identity.name, this.identity.id, now);
+      const archive = id + archiveExtension(encrypted);
+      snapshotFile = path.join(this.paths.tmp, `snapshot-${id}.db`);
+      const snapshotPath = snapshotFile;
       this.db.closeAbandonedJobs(now);
       for (const dest of destinations) {
         await dest.check();
@@ -483,10 +536,10 @@ export class BackupCenter {
       options.onProgress?.({ phase: 'snapshot', done: 0, total: dbBytes + filesBytes });
       const snapshot: Promise<ArchiveSnapshot> = takeSnapshot({
         source: dbFile,
-        target: snapshotFile,
+        target: snapshotPath,
         key,
       }).then((result) => ({
-        file: snapshotFile,
+        file: snapshotPath,
         entryName: path.basename(dbFile),
         result,
       }));
@@ -575,6 +628,16 @@ export class BackupCenter {
         bytes: written.size,
         sha256: written.sha256,
       });
+      // Retention runs after a good backup only, and never removes the one just made.
+      const pruned: BackupResult['pruned'] = [];
+      if (options.applyRetention !== false) {
+        const plan = await this.retentionPlan(now, names);
+        for (const entry of plan.entries) {
+          if (entry.keep || entry.id === id) continue;
+          await this.destination(entry.destination).delete(entry.archive);
+          pruned.push({ destination: entry.destination, id: entry.id });
+        }
+      }
       return {
         id,
         archive,
@@ -591,6 +654,7 @@ export class BackupCenter {
         },
         durationMs: Date.now() - started,
         warnings: written.warnings,
+        pruned,
       };
     } catch (err) {
       await Promise.all(uploads.map((u) => u.abort().catch(() => undefined)));
@@ -602,8 +666,10 @@ export class BackupCenter {
       });
       throw e;
     } finally {
-      await fsp.rm(snapshotFile, { force: true });
-      await fsp.rm(snapshotFile + '-journal', { force: true });
+      if (snapshotFile) {
+        await fsp.rm(snapshotFile, { force: true });
+        await fsp.rm(snapshotFile + '-journal', { force: true });
+      }
       lock.release();
     }
   }
@@ -729,6 +795,37 @@ export class BackupCenter {
    * Throws a CoffreError naming what is wrong.
    */
   async verify(ref: string, options: VerifyOptions = {}): Promise<VerifyReport> {
+    const jobId = this.db.startJob(
+      'verify',
+      options.now ?? new Date(),
+      options.from ? [options.from] : [],
+      {
+        trigger: options.trigger ?? 'manual',
+        ...(isBackupId(ref) ? { backupId: ref } : {}),
+      },
+    );
+    try {
+      const report = await this.verifyUnrecorded(ref, options);
+      this.db.finishJob(jobId, new Date(), {
+        result: 'ok',
+        backupId: report.id,
+        bytes: report.size,
+        sha256: report.sha256,
+      });
+      this.db.setDetail(jobId, report.level);
+      return report;
+    } catch (err) {
+      const e = asCoffreError(err);
+      this.db.finishJob(jobId, new Date(), {
+        result: 'failed',
+        errorCode: e.code,
+        errorMessage: e.message,
+      });
+      throw e;
+    }
+  }
+
+  private async verifyUnrecorded(ref: string, options: VerifyOptions): Promise<VerifyReport> {
     const found = await this.locate(ref, options.from);
     const checks: VerifyReport['checks'] = [];
     const id = parseArchiveName(found.archive)?.id ?? found.archive;
@@ -972,6 +1069,14 @@ export class BackupCenter {
     const failures = this.db.jobs(20, 'backup').filter((j) => j.result === 'failed');
     const lastFailure =
       failures[0] && (!last || failures[0].startedAt > last.createdAt) ? failures[0] : null;
+    const deep = this.db.jobs(200, 'verify').find((j) => j.result === 'ok' && j.detail === 'deep');
+    const info = this.scheduleInfo(now);
+    const warnings = backupWarnings(
+      last ? last.createdAt : null,
+      lastFailure,
+      this.config.alerts.staleAfterHours,
+      now,
+    );
     return {
       register: {
         id: this.identity.id,
@@ -982,6 +1087,16 @@ export class BackupCenter {
       source: { database: dbFile, headline, files, databaseBytes, encrypted },
       lastBackup: last ? { ...last, ageMs: now.getTime() - Date.parse(last.createdAt) } : null,
       lastFailure,
+      lastTestRestore: deep
+        ? { at: deep.endedAt ?? deep.startedAt, backupId: deep.backupId }
+        : null,
+      schedule: {
+        backup: info.backup?.describe ?? null,
+        verify: info.verify?.describe ?? null,
+        onClose: info.onClose,
+        nextBackup: info.backup?.next ?? null,
+      },
+      warnings,
       destinations: this.allDestinations().map((d) => {
         const down = unavailable.find((u) => u.destination === d.name);
         return {
@@ -1022,6 +1137,232 @@ export class BackupCenter {
     this.config = next;
   }
 
+  // ---------------------------------------------------------------- retention
+
+  /** The register's local time zone: the config's, else the machine's. */
+  get timeZone(): string {
+    return this.config.schedule.timeZone ?? Intl.DateTimeFormat().resolvedOptions().timeZone;
+  }
+
+  private policyFor(destination: string): RetentionPolicy {
+    return this.config.retentionByDestination[destination] ?? this.config.retention;
+  }
+
+  /**
+   * What retention keeps and removes in each destination, and why; changes
+   * nothing. `coffre prune --dry-run` shows exactly this.
+   */
+  async retentionPlan(now: Date = new Date(), only?: string[]): Promise<RetentionReport> {
+    const { backups, unavailable } = await this.list();
+    const verifications = this.db.verifications();
+    const names = only ?? ['local', ...Object.keys(this.config.destinations)];
+    const entries: RetentionEntry[] = [];
+    for (const destination of names) {
+      const mine = backups.filter((b) => b.destination === destination);
+      const decisions = planRetention(
+        mine.map((b) => ({
+          id: b.id,
+          createdAt: b.createdAt,
+          origin: b.origin,
+          verification: verifications.get(b.id)?.result ?? null,
+        })),
+        this.policyFor(destination),
+        now,
+        this.timeZone,
+      );
+      for (const d of decisions) {
+        const b = mine.find((m) => m.id === d.id)!;
+        entries.push({
+          destination,
+          id: b.id,
+          archive: b.archive,
+          createdAt: b.createdAt,
+          origin: b.origin,
+          keep: d.keep,
+          reasons: d.reasons,
+        });
+      }
+    }
+    return {
+      policies: names.map((destination) => ({
+        destination,
+        policy: this.policyFor(destination),
+        describe: describePolicy(this.policyFor(destination)),
+      })),
+      entries,
+      unavailable: unavailable.filter((u) => names.includes(u.destination)),
+    };
+  }
+
+  /** Applies retention in every destination and sweeps temporary files. One job at a time. */
+  async prune(
+    now: Date = new Date(),
+  ): Promise<RetentionReport & { deleted: number; swept: number }> {
+    const lock = acquireJobLock(this.paths.lock, this.paths.lockInfo, 'prune', now);
+    try {
+      const plan = await this.retentionPlan(now);
+      let deleted = 0;
+      for (const entry of plan.entries) {
+        if (entry.keep) continue;
+        await this.destination(entry.destination).delete(entry.archive);
+        deleted++;
+      }
+      let swept = 0;
+      for (const dest of this.allDestinations()) {
+        if (plan.unavailable.some((u) => u.destination === dest.name)) continue;
+        swept += await dest.sweep(this.identity.id);
+      }
+      await sweepTmp(this.paths.tmp);
+      return { ...plan, deleted, swept };
+    } finally {
+      lock.release();
+    }
+  }
+
+  /** Deletes one backup, from one destination or from every destination that has it. */
+  async deleteBackup(ref: string, options: { from?: string } = {}): Promise<BackupEntry[]> {
+    const { backups } = await this.list();
+    const found = await this.locate(ref, options.from);
+    const copies = backups.filter(
+      (b) => b.archive === found.archive && (!options.from || b.destination === options.from),
+    );
+    const lock = acquireJobLock(this.paths.lock, this.paths.lockInfo, 'delete', new Date());
+    try {
+      for (const copy of copies) await this.destination(copy.destination).delete(copy.archive);
+    } finally {
+      lock.release();
+    }
+    return copies;
+  }
+
+  async setRetention(policy: RetentionPolicy, destination?: string): Promise<void> {
+    const errors = validatePolicy(policy);
+    if (errors.length > 0)
+      throw new CoffreError('USAGE', `Invalid retention: ${errors.join('; ')}.`);
+    if (destination) this.destination(destination);
+    const next: Config = destination
+      ? {
+          ...this.config,
+          retentionByDestination: { ...this.config.retentionByDestination, [destination]: policy },
+        }
+      : { ...this.config, retention: policy };
+    await saveConfig(this.paths.config, next);
+    this.config = next;
+  }
+
+  // ---------------------------------------------------------------- schedule
+
+  /** Changes the schedule; a run missed before this moment is not caught up. */
+  async setSchedule(
+    patch: Partial<
+      Pick<Config['schedule'], 'backup' | 'verify' | 'onClose' | 'destinations' | 'timeZone'>
+    >,
+    now: Date = new Date(),
+  ): Promise<ScheduleInfo> {
+    for (const spec of [patch.backup, patch.verify]) {
+      if (spec) {
+        const errors = validateSpec(spec);
+        if (errors.length > 0)
+          throw new CoffreError('USAGE', `Invalid schedule: ${errors.join('; ')}.`);
+      }
+    }
+    for (const d of patch.destinations ?? []) this.destination(d);
+    if (patch.timeZone) {
+      try {
+        new Intl.DateTimeFormat('en', { timeZone: patch.timeZone });
+      } catch {
+        throw new CoffreError(
+          'USAGE',
+          `"${patch.timeZone}" is not a time zone (e.g. Europe/Paris).`,
+        );
+      }
+    }
+    const next: Config = {
+      ...this.config,
+      schedule: { ...this.config.schedule, ...patch, since: now.toISOString() },
+    };
+    await saveConfig(this.paths.config, next);
+    this.config = next;
+    return this.scheduleInfo(now);
+  }
+
+  scheduleInfo(now: Date = new Date()): ScheduleInfo {
+    const tz = this.timeZone;
+    const sched = this.config.schedule;
+    const describe = (spec: ScheduleSpec | null, kind: string) =>
+      spec
+        ? {
+            spec,
+            describe: describeSpec(spec),
+            next: nextRun(spec, now, tz).toISOString(),
+            last: this.db.lastJob(kind, 'schedule'),
+          }
+        : null;
+    return {
+      timeZone: tz,
+      backup: describe(sched.backup, 'backup'),
+      verify: describe(sched.verify, 'verify'),
+      onClose: sched.onClose,
+      destinations:
+        sched.destinations.length > 0 ? sched.destinations : this.config.defaultDestinations,
+      since: sched.since,
+    };
+  }
+
+  /** Which scheduled jobs are due now (a run missed while the machine was off is due once). */
+  dueJobs(now: Date): ('backup' | 'verify')[] {
+    const sched = this.config.schedule;
+    const since = sched.since ? new Date(sched.since) : new Date(0);
+    const due: ('backup' | 'verify')[] = [];
+    for (const kind of ['backup', 'verify'] as const) {
+      const spec = sched[kind];
+      if (!spec) continue;
+      const last = this.db.lastJob(kind, 'schedule');
+      if (isDue(spec, last ? new Date(last.startedAt) : null, since, now, this.timeZone).due)
+        due.push(kind);
+    }
+    return due;
+  }
+
+  /**
+   * Cheap staleness check from the job history (no destination is read): the
+   * scheduler calls it on every tick.
+   */
+  staleness(now: Date): { stale: string | null; newest: string | null } {
+    const last = this.db.jobs(200, 'backup').find((j) => j.result === 'ok');
+    const warning = backupWarnings(
+      last?.startedAt ?? null,
+      null,
+      this.config.alerts.staleAfterHours,
+      now,
+    ).find((w) => w.startsWith('The newest backup is'));
+    return { stale: warning ?? null, newest: last?.backupId ?? null };
+  }
+
+  /** A scheduled backup: automatic origin, the schedule's destinations. */
+  async scheduledBackup(
+    now: Date,
+    trigger: 'schedule' | 'on-close' = 'schedule',
+  ): Promise<BackupResult> {
+    const to = this.config.schedule.destinations;
+    return this.backup({ origin: 'automatic', trigger, now, ...(to.length > 0 ? { to } : {}) });
+  }
+
+  /**
+   * A host app calls this when it closes: with "on close" enabled, takes an
+   * automatic backup before returning. Returns null when it is not enabled.
+   */
+  async onApplicationClose(now: Date = new Date()): Promise<BackupResult | null> {
+    if (!this.config.schedule.onClose) return null;
+    return this.scheduledBackup(now, 'on-close');
+  }
+
+  async setAlerts(alerts: Partial<Config['alerts']>): Promise<void> {
+    const next: Config = { ...this.config, alerts: { ...this.config.alerts, ...alerts } };
+    await saveConfig(this.paths.config, next);
+    this.config = next;
+  }
+
   history(limit = 50): JobRecord[] {
     return this.db.jobs(limit);
   }
@@ -1030,6 +1371,34 @@ export class BackupCenter {
     this.state?.close();
     this.state = undefined;
   }
+}
+
+/**
+ * Pure: what the status should warn about. The newest backup older than the
+ * threshold is stale; a failure newer than it is reported.
+ */
+export function backupWarnings(
+  newestBackup: string | null,
+  lastFailure: Pick<JobRecord, 'startedAt' | 'errorMessage' | 'errorCode'> | null,
+  staleAfterHours: number,
+  now: Date,
+): string[] {
+  const warnings: string[] = [];
+  if (!newestBackup) warnings.push('There is no backup yet.');
+  else {
+    const hours = (now.getTime() - Date.parse(newestBackup)) / 3_600_000;
+    if (hours > staleAfterHours) {
+      warnings.push(
+        `The newest backup is ${Math.floor(hours)} hours old (more than ${staleAfterHours} h).`,
+      );
+    }
+  }
+  if (lastFailure) {
+    warnings.push(
+      `The last backup attempt failed (${lastFailure.startedAt}): ${lastFailure.errorMessage ?? lastFailure.errorCode ?? 'unknown error'}`,
+    );
+  }
+  return warnings;
 }
 
 /** Reads a key or passphrase file: the first line, without its line ending. */

@@ -12,6 +12,9 @@ import { registerEncryption } from './commands/encryption.js';
 import { registerSetup } from './commands/setup.js';
 import { registerStatus } from './commands/status.js';
 import { registerVerify } from './commands/verify.js';
+import { registerSchedule } from './commands/schedule.js';
+import { registerMaintenance } from './commands/maintenance.js';
+import { ExitWith } from './context.js';
 import { EXIT_CODES, HINTS } from './messages.js';
 
 const program = new Command('coffre')
@@ -26,6 +29,8 @@ registerStatus(program);
 registerVerify(program);
 registerDestination(program);
 registerEncryption(program);
+registerSchedule(program);
+registerMaintenance(program);
 
 const json = process.argv.includes('--json');
 
@@ -38,7 +43,9 @@ process.stdout.on('error', (err: NodeJS.ErrnoException) => {
 try {
   await program.parseAsync(process.argv);
 } catch (err) {
-  if (err instanceof CommanderError) {
+  if (err instanceof ExitWith) {
+    process.exitCode = err.exitCode;
+  } else if (err instanceof CommanderError) {
     process.exitCode = err.exitCode === 0 ? 0 : EXIT_CODES.USAGE;
   } else if (err instanceof CoffreError) {
     const hint = HINTS[err.code];

@@ -6,6 +6,8 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import { CoffreError } from '../core/errors.js';
+import { DEFAULT_RETENTION } from '../core/retention.js';
+import { validateSpec } from '../core/schedule.js';
 import { writeFileAtomic } from './files.js';
 
 /** Names users give destinations: used in file names and on the command line. */
@@ -19,6 +21,29 @@ const externalDestination = z.object({
 
 export const destinationSchema = z.discriminatedUnion('kind', [externalDestination]);
 export type DestinationConfig = z.infer<typeof destinationSchema>;
+
+const time = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'a time as HH:MM, e.g. 02:30');
+const scheduleSpec = z.discriminatedUnion('every', [
+  z.object({ every: z.literal('day'), at: time }),
+  z.object({
+    every: z.literal('week'),
+    day: z.enum(['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun']),
+    at: time,
+  }),
+  z.object({ every: z.literal('cron'), cron: z.string().min(1) }),
+]);
+const count = z.number().int().min(0).max(1000);
+// Strict: a misspelt key ("dayly") is reported, not silently ignored.
+const retentionPolicy = z
+  .object({
+    daily: count,
+    weekly: count,
+    monthly: count.default(0),
+    yearly: count.default(0),
+    preOperation: count.default(DEFAULT_RETENTION.preOperation),
+    safety: count.default(DEFAULT_RETENTION.safety),
+  })
+  .strict();
 
 export const configSchema = z.object({
   version: z.literal(1),
@@ -55,6 +80,45 @@ export const configSchema = z.object({
   defaultDestinations: z.array(z.string()).min(1).default(['local']),
   /** zstd level: 3 is the good balance; higher is smaller and slower. */
   compressionLevel: z.number().int().min(1).max(19).default(3),
+  /** Automatic backups and test restores. Times are the register's local time. */
+  schedule: z
+    .object({
+      /** When automatic backups run; null: no automatic backups. */
+      backup: scheduleSpec.nullable().default(null),
+      /** Also back up when the application closes (daemon stop, or BackupCenter.onApplicationClose()). */
+      onClose: z.boolean().default(false),
+      /** Destinations of automatic backups; empty: the default destinations. */
+      destinations: z.array(z.string()).default([]),
+      /** When the newest backup is test-restored into a scratch folder (deep verification). */
+      verify: scheduleSpec.nullable().default({ every: 'week', day: 'sun', at: '04:00' }),
+      /** When the schedule was last set: runs before it are not caught up. */
+      since: z.string().nullable().default(null),
+      /** IANA time zone of the register; null: the machine's. */
+      timeZone: z.string().nullable().default(null),
+    })
+    .default({
+      backup: null,
+      onClose: false,
+      destinations: [],
+      verify: { every: 'week', day: 'sun', at: '04:00' },
+      since: null,
+      timeZone: null,
+    }),
+  /** Retention applied to every destination after each successful backup (see docs/RETENTION.md). */
+  retention: retentionPolicy.default({ ...DEFAULT_RETENTION }),
+  /** A different retention for some destinations, e.g. 30 daily on the external drive. */
+  retentionByDestination: z.record(z.string(), retentionPolicy).default({}),
+  /** Someone must hear about a failed or stale backup. */
+  alerts: z
+    .object({
+      /** Warn when the newest good backup is older than this (26 h suits a daily schedule). */
+      staleAfterHours: z.number().positive().default(26),
+      /** A command run on a failure or a stale backup, with COFFRE_EVENT and COFFRE_MESSAGE set. */
+      command: z.string().min(1).nullable().default(null),
+      /** A URL that receives a JSON POST on a failure or a stale backup. */
+      webhook: z.string().url().nullable().default(null),
+    })
+    .default({ staleAfterHours: 26, command: null, webhook: null }),
 });
 
 export type Config = z.infer<typeof configSchema>;
@@ -76,6 +140,21 @@ export function validateConfig(json: unknown): ValidationResult {
         errors: unknownDefaults.map((d) => `defaultDestinations: no destination named "${d}"`),
       };
     }
+    const specErrors = [
+      ...(config.schedule.backup
+        ? validateSpec(config.schedule.backup).map((e) => `schedule.backup: ${e}`)
+        : []),
+      ...(config.schedule.verify
+        ? validateSpec(config.schedule.verify).map((e) => `schedule.verify: ${e}`)
+        : []),
+      ...config.schedule.destinations
+        .filter((d) => d !== 'local' && !(d in config.destinations))
+        .map((d) => `schedule.destinations: no destination named "${d}"`),
+      ...Object.keys(config.retentionByDestination)
+        .filter((d) => d !== 'local' && !(d in config.destinations))
+        .map((d) => `retentionByDestination.${d}: no destination named "${d}"`),
+    ];
+    if (specErrors.length > 0) return { ok: false, errors: specErrors };
     if ('local' in config.destinations) {
       return {
         ok: false,

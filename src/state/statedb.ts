@@ -15,6 +15,10 @@ export interface JobRecord {
   sha256: string | null;
   errorCode: string | null;
   errorMessage: string | null;
+  /** What started it: manual, schedule, on-close, guard. */
+  trigger: string;
+  /** For verifications: the level reached (fingerprint, full, deep). */
+  detail: string | null;
 }
 
 interface JobRow {
@@ -29,6 +33,8 @@ interface JobRow {
   sha256: string | null;
   error_code: string | null;
   error_message: string | null;
+  trigger: string;
+  detail: string | null;
 }
 
 const SCHEMA = `
@@ -48,6 +54,12 @@ CREATE TABLE IF NOT EXISTS jobs (
 CREATE INDEX IF NOT EXISTS jobs_started ON jobs(started_at);
 `;
 
+/** Schema changes, in order; user_version counts how many have been applied. */
+const MIGRATIONS = [
+  '', // 1: the jobs table above
+  "ALTER TABLE jobs ADD COLUMN trigger TEXT NOT NULL DEFAULT 'manual'; ALTER TABLE jobs ADD COLUMN detail TEXT;",
+];
+
 export class StateDb {
   private readonly db: Database.Database;
 
@@ -56,14 +68,75 @@ export class StateDb {
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('busy_timeout = 5000');
     this.db.exec(SCHEMA);
-    this.db.pragma('user_version = 1');
+    const version = this.db.pragma('user_version', { simple: true }) as number;
+    for (let v = Math.max(version, 1); v < MIGRATIONS.length; v++) {
+      this.db.transaction(() => {
+        this.db.exec(MIGRATIONS[v]);
+        this.db.pragma(`user_version = ${v + 1}`);
+      })();
+    }
   }
 
-  startJob(kind: string, at: Date, destinations: string[]): number {
+  startJob(
+    kind: string,
+    at: Date,
+    destinations: string[],
+    options: { trigger?: string; backupId?: string } = {},
+  ): number {
     const info = this.db
-      .prepare('INSERT INTO jobs (kind, started_at, result, destinations) VALUES (?, ?, ?, ?)')
-      .run(kind, at.toISOString(), 'running', JSON.stringify(destinations));
+      .prepare(
+        'INSERT INTO jobs (kind, started_at, result, destinations, trigger, backup_id) VALUES (?, ?, ?, ?, ?, ?)',
+      )
+      .run(
+        kind,
+        at.toISOString(),
+        'running',
+        JSON.stringify(destinations),
+        options.trigger ?? 'manual',
+        options.backupId ?? null,
+      );
     return Number(info.lastInsertRowid);
+  }
+
+  /** The most recent job of a kind (and trigger), whatever its result. */
+  lastJob(kind: string, trigger?: string): JobRecord | null {
+    const row = (
+      trigger
+        ? this.db
+            .prepare(
+              'SELECT * FROM jobs WHERE kind = ? AND trigger = ? ORDER BY started_at DESC, id DESC LIMIT 1',
+            )
+            .get(kind, trigger)
+        : this.db
+            .prepare('SELECT * FROM jobs WHERE kind = ? ORDER BY started_at DESC, id DESC LIMIT 1')
+            .get(kind)
+    ) as JobRow | undefined;
+    return row ? toRecord(row) : null;
+  }
+
+  /** The latest verification result of each backup id. */
+  verifications(): Map<string, { result: 'passed' | 'failed'; level: string | null; at: string }> {
+    const rows = this.db
+      .prepare(
+        "SELECT backup_id, result, detail, started_at FROM jobs WHERE kind = 'verify' AND backup_id IS NOT NULL AND result != 'running' ORDER BY started_at, id",
+      )
+      .all() as { backup_id: string; result: string; detail: string | null; started_at: string }[];
+    const out = new Map<
+      string,
+      { result: 'passed' | 'failed'; level: string | null; at: string }
+    >();
+    for (const r of rows) {
+      out.set(r.backup_id, {
+        result: r.result === 'ok' ? 'passed' : 'failed',
+        level: r.detail,
+        at: r.started_at,
+      });
+    }
+    return out;
+  }
+
+  setDetail(id: number, detail: string): void {
+    this.db.prepare('UPDATE jobs SET detail = ? WHERE id = ?').run(detail, id);
   }
 
   finishJob(
@@ -95,11 +168,14 @@ export class StateDb {
     }
   }
 
-  /** Jobs left 'running' by a killed process are marked failed. */
+  /**
+   * Backups left 'running' by a killed process are marked failed. Only the
+   * holder of the job lock may call this: no other backup can be running.
+   */
   closeAbandonedJobs(at: Date): number {
     return this.db
       .prepare(
-        "UPDATE jobs SET ended_at = ?, result = 'failed', error_code = 'INTERNAL', error_message = 'The job was interrupted (process ended).' WHERE result = 'running'",
+        "UPDATE jobs SET ended_at = ?, result = 'failed', error_code = 'INTERNAL', error_message = 'The job was interrupted (process ended).' WHERE result = 'running' AND kind = 'backup'",
       )
       .run(at.toISOString()).changes;
   }
@@ -112,22 +188,28 @@ export class StateDb {
             .all(kind, limit)
         : this.db.prepare('SELECT * FROM jobs ORDER BY id DESC LIMIT ?').all(limit)
     ) as JobRow[];
-    return rows.map((r) => ({
-      id: r.id,
-      kind: r.kind,
-      startedAt: r.started_at,
-      endedAt: r.ended_at,
-      result: r.result,
-      backupId: r.backup_id,
-      destinations: JSON.parse(r.destinations) as string[],
-      bytes: r.bytes,
-      sha256: r.sha256,
-      errorCode: r.error_code,
-      errorMessage: r.error_message,
-    }));
+    return rows.map(toRecord);
   }
 
   close(): void {
     this.db.close();
   }
+}
+
+function toRecord(r: JobRow): JobRecord {
+  return {
+    id: r.id,
+    kind: r.kind,
+    startedAt: r.started_at,
+    endedAt: r.ended_at,
+    result: r.result,
+    backupId: r.backup_id,
+    destinations: JSON.parse(r.destinations) as string[],
+    bytes: r.bytes,
+    sha256: r.sha256,
+    errorCode: r.error_code,
+    errorMessage: r.error_message,
+    trigger: r.trigger,
+    detail: r.detail,
+  };
 }

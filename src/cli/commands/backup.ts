@@ -77,6 +77,7 @@ export async function runBackup(home: HomeOption, opts: Omit<BackupFlags, 'home'
       origin: result.origin,
       durationMs: result.durationMs,
       warnings: result.warnings,
+      pruned: result.pruned,
     });
     return;
   }
@@ -91,4 +92,9 @@ export async function runBackup(home: HomeOption, opts: Omit<BackupFlags, 'home'
     `  contents     ${rows} rows in ${Object.keys(result.counts.tables).length} tables, ${result.counts.files} files, ${formatBytes(result.counts.sourceBytes)} of data`,
   );
   for (const w of result.warnings) print(`  warning      ${w}`);
+  if (result.pruned.length > 0) {
+    print(
+      `  retention    removed ${result.pruned.length} older backup(s): ${result.pruned.map((p) => `${p.id} (${p.destination})`).join(', ')}`,
+    );
+  }
 }

@@ -65,14 +65,16 @@ export async function printStatus(opts: HomeOption): Promise<void> {
   } else {
     print('Last backup:  none yet. Take one with: coffre backup');
   }
-  if (s.lastFailure) {
-    print(
-      `Last failure: ${formatDate(s.lastFailure.startedAt)}: ${s.lastFailure.errorMessage ?? s.lastFailure.errorCode ?? 'unknown'}`,
-    );
-  }
+  print(
+    `Schedule:     ${s.schedule.backup ? `${s.schedule.backup}, next ${formatDate(s.schedule.nextBackup!)}` : 'no automatic backups (coffre schedule set --daily 21:30)'}${s.schedule.onClose ? ', and on close' : ''}`,
+  );
+  print(
+    `Test restore: ${s.lastTestRestore ? `last passed ${formatDate(s.lastTestRestore.at)}` : 'none passed yet (coffre verify latest --deep)'}`,
+  );
   print(
     `Encryption:   ${s.encryption.recipients > 0 ? `${s.encryption.recipients} recipient key(s)` : s.encryption.passphrase ? 'passphrase' : 'none (backups are not encrypted)'}`,
   );
+  for (const w of s.warnings) print(`WARNING:      ${w}`);
   print('Destinations:');
   for (const d of s.destinations) {
     print(

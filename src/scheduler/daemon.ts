@@ -1,0 +1,166 @@
+// The scheduler behind `coffre daemon`: runs due backups and test restores,
+// one job at a time, catches up a run missed while the machine was off, and
+// takes the on-close backup when it is stopped. The clock is injected so that
+// tests drive it through days and weeks in milliseconds.
+
+import type { BackupCenter } from '../center.js';
+import { isCoffreError } from '../core/errors.js';
+import { sendAlert, type AlertEvent } from './alerts.js';
+
+export interface Clock {
+  now(): Date;
+  /** Resolves after `ms`, or early when the signal aborts. */
+  sleep(ms: number, signal: AbortSignal): Promise<void>;
+}
+
+export const systemClock: Clock = {
+  now: () => new Date(),
+  sleep: (ms, signal) =>
+    new Promise((resolve) => {
+      if (signal.aborted) return resolve();
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        signal.removeEventListener('abort', done);
+        resolve();
+      }
+      signal.addEventListener('abort', done);
+    }),
+};
+
+export type SchedulerEvent =
+  | { type: 'job-done'; kind: 'backup' | 'verify'; at: string; backupId: string; detail: string }
+  | { type: 'job-failed'; kind: 'backup' | 'verify'; at: string; code: string; message: string }
+  | { type: 'job-skipped'; kind: 'backup' | 'verify'; at: string; reason: string }
+  | { type: 'alert'; at: string; event: AlertEvent['event']; problems: string[] };
+
+/** Re-reads the clock at least this often, so a jump (sleep, clock change) is noticed. */
+const MAX_SLEEP_MS = 60_000;
+
+export class Scheduler {
+  private staleAlertedFor: string | null = null;
+
+  private readonly maxSleepMs: number;
+
+  constructor(
+    private readonly center: BackupCenter,
+    private readonly clock: Clock,
+    private readonly onEvent: (e: SchedulerEvent) => void = () => undefined,
+    options: { maxSleepMs?: number } = {},
+  ) {
+    this.maxSleepMs = options.maxSleepMs ?? MAX_SLEEP_MS;
+  }
+
+  /** Runs every job that is due, one after the other. Never throws. */
+  async tick(): Promise<SchedulerEvent[]> {
+    const events: SchedulerEvent[] = [];
+    const emit = (e: SchedulerEvent) => {
+      events.push(e);
+      this.onEvent(e);
+    };
+    for (const kind of this.center.dueJobs(this.clock.now())) {
+      const at = this.clock.now();
+      try {
+        if (kind === 'backup') {
+          const r = await this.center.scheduledBackup(at);
+          emit({
+            type: 'job-done',
+            kind,
+            at: at.toISOString(),
+            backupId: r.id,
+            detail: `${r.size} bytes`,
+          });
+        } else {
+          const r = await this.center.verify('latest', {
+            deep: true,
+            trigger: 'schedule',
+            now: at,
+          });
+          emit({ type: 'job-done', kind, at: at.toISOString(), backupId: r.id, detail: r.level });
+        }
+      } catch (err) {
+        if (isCoffreError(err, 'BUSY')) {
+          // Another job holds the lock; the run stays due and is retried next tick.
+          emit({ type: 'job-skipped', kind, at: at.toISOString(), reason: err.message });
+          continue;
+        }
+        const code = isCoffreError(err) ? err.code : 'INTERNAL';
+        const message = (err as Error).message;
+        emit({ type: 'job-failed', kind, at: at.toISOString(), code, message });
+        await this.alert(kind === 'backup' ? 'backup-failed' : 'verify-failed', message, emit);
+      }
+    }
+    await this.checkStale(emit);
+    return events;
+  }
+
+  private async checkStale(emit: (e: SchedulerEvent) => void): Promise<void> {
+    const { stale, newest } = this.center.staleness(this.clock.now());
+    if (stale && this.staleAlertedFor !== newest) {
+      this.staleAlertedFor = newest;
+      await this.alert('backup-stale', stale, emit);
+    }
+  }
+
+  private async alert(
+    event: AlertEvent['event'],
+    message: string,
+    emit: (e: SchedulerEvent) => void,
+  ): Promise<void> {
+    const targets = this.center.configuration.alerts;
+    if (!targets.command && !targets.webhook) return;
+    const at = this.clock.now().toISOString();
+    const problems = await sendAlert(targets, {
+      event,
+      message,
+      at,
+      register: { id: this.center.identity.id, name: this.center.identity.name },
+    });
+    emit({ type: 'alert', at, event, problems });
+  }
+
+  /** How long to sleep before the next look. */
+  private wait(): number {
+    const info = this.center.scheduleInfo(this.clock.now());
+    const now = this.clock.now().getTime();
+    const next = [info.backup?.next, info.verify?.next]
+      .filter((x): x is string => x !== undefined)
+      .map((x) => Date.parse(x) - now);
+    return Math.max(1_000, Math.min(this.maxSleepMs, ...next));
+  }
+
+  /**
+   * Ticks until `signal` aborts (the first tick catches up a missed run), then
+   * takes the on-close backup if it is enabled.
+   */
+  async run(signal: AbortSignal): Promise<void> {
+    while (!signal.aborted) {
+      await this.tick();
+      if (signal.aborted) break;
+      await this.clock.sleep(this.wait(), signal);
+    }
+    if (this.center.configuration.schedule.onClose) {
+      const at = this.clock.now();
+      try {
+        const r = await this.center.onApplicationClose(at);
+        if (r)
+          this.onEvent({
+            type: 'job-done',
+            kind: 'backup',
+            at: at.toISOString(),
+            backupId: r.id,
+            detail: 'on close',
+          });
+      } catch (err) {
+        const code = isCoffreError(err) ? err.code : 'INTERNAL';
+        this.onEvent({
+          type: 'job-failed',
+          kind: 'backup',
+          at: at.toISOString(),
+          code,
+          message: (err as Error).message,
+        });
+      }
+    }
+  }
+}
