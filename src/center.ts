@@ -489,6 +489,21 @@ export class BackupCenter {
 
   /** Takes a backup and writes it to each destination. One job at a time per home. */
   async backup(options: BackupOptions = {}): Promise<BackupResult> {
+    const lock = acquireJobLock(
+      this.paths.lock,
+      this.paths.lockInfo,
+      'backup',
+      options.now ?? new Date(),
+    );
+    try {
+      return await this.backupLocked(options);
+    } finally {
+      lock.release();
+    }
+  }
+
+  /** The backup itself; the caller holds the job lock. */
+  private async backupLocked(options: BackupOptions): Promise<BackupResult> {
     const now = options.now ?? new Date();
     const started = Date.now();
     const origin = options.origin ?? 'manual';
@@ -497,7 +512,6 @@ export class BackupCenter {
         ? [...new Set(options.to)]
         : this.config.defaultDestinations;
     // Every attempt is in the history, including one refused before it starts.
-    const lock = acquireJobLock(this.paths.lock, this.paths.lockInfo, 'backup', now);
     const jobId = this.db.startJob('backup', now, names, { trigger: options.trigger ?? 'manual' });
     const uploads: Upload[] = [];
     let snapshotFile: string | null = null;
@@ -670,7 +684,6 @@ export class BackupCenter {
         await fsp.rm(snapshotFile, { force: true });
         await fsp.rm(snapshotFile + '-journal', { force: true });
       }
-      lock.release();
     }
   }
 
@@ -1339,13 +1352,39 @@ export class BackupCenter {
     return { stale: warning ?? null, newest: last?.backupId ?? null };
   }
 
-  /** A scheduled backup: automatic origin, the schedule's destinations. */
-  async scheduledBackup(
-    now: Date,
-    trigger: 'schedule' | 'on-close' = 'schedule',
-  ): Promise<BackupResult> {
+  private scheduledBackupOptions(now: Date, trigger: string): BackupOptions {
     const to = this.config.schedule.destinations;
-    return this.backup({ origin: 'automatic', trigger, now, ...(to.length > 0 ? { to } : {}) });
+    return { origin: 'automatic', trigger, now, ...(to.length > 0 ? { to } : {}) };
+  }
+
+  /**
+   * Runs one scheduled job if it is still due once the job lock is held, so
+   * that two schedulers waking together (two daemons, a daemon and a host
+   * app) never run the same job twice. Returns null when it was no longer
+   * due; throws BUSY when another job holds the lock.
+   */
+  async runScheduled(
+    kind: 'backup' | 'verify',
+    now: Date,
+  ): Promise<
+    { kind: 'backup'; result: BackupResult } | { kind: 'verify'; result: VerifyReport } | null
+  > {
+    const lock = acquireJobLock(this.paths.lock, this.paths.lockInfo, `scheduled ${kind}`, now);
+    try {
+      if (!this.dueJobs(now).includes(kind)) return null;
+      if (kind === 'backup') {
+        return {
+          kind,
+          result: await this.backupLocked(this.scheduledBackupOptions(now, 'schedule')),
+        };
+      }
+      return {
+        kind,
+        result: await this.verify('latest', { deep: true, trigger: 'schedule', now }),
+      };
+    } finally {
+      lock.release();
+    }
   }
 
   /**
@@ -1354,7 +1393,7 @@ export class BackupCenter {
    */
   async onApplicationClose(now: Date = new Date()): Promise<BackupResult | null> {
     if (!this.config.schedule.onClose) return null;
-    return this.scheduledBackup(now, 'on-close');
+    return this.backup(this.scheduledBackupOptions(now, 'on-close'));
   }
 
   async setAlerts(alerts: Partial<Config['alerts']>): Promise<void> {

@@ -61,22 +61,10 @@ export class Scheduler {
     for (const kind of this.center.dueJobs(this.clock.now())) {
       const at = this.clock.now();
       try {
-        if (kind === 'backup') {
-          const r = await this.center.scheduledBackup(at);
-          emit({
-            type: 'job-done',
-            kind,
-            at: at.toISOString(),
-            backupId: r.id,
-            detail: `${r.size} bytes`,
-          });
-        } else {
-          const r = await this.center.verify('latest', {
-            deep: true,
-            trigger: 'schedule',
-            now: at,
-          });
-          emit({ type: 'job-done', kind, at: at.toISOString(), backupId: r.id, detail: r.level });
+        const ran = await this.center.runScheduled(kind, at);
+        if (ran) {
+          const detail = ran.kind === 'backup' ? `${ran.result.size} bytes` : ran.result.level;
+          emit({ type: 'job-done', kind, at: at.toISOString(), backupId: ran.result.id, detail });
         }
       } catch (err) {
         if (isCoffreError(err, 'BUSY')) {
