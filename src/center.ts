@@ -8,7 +8,7 @@ import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { readArchive, checkArchive, fingerprint } from './archive/reader.js';
 import { writeArchive, type ArchiveSnapshot } from './archive/writer.js';
-import { isAgeRecipient, parseIdentities } from './archive/age.js';
+import { isAgeRecipient } from './archive/age.js';
 import { CoffreError, isCoffreError } from './core/errors.js';
 import {
   archiveExtension,
@@ -59,6 +59,7 @@ import {
   type Identity,
 } from './state/identity.js';
 import { acquireJobLock } from './state/lock.js';
+import { readSecretFile } from './state/secrets.js';
 import { StateDb, type JobRecord } from './state/statedb.js';
 import { COFFRE_VERSION } from './version.js';
 
@@ -1438,40 +1439,6 @@ export function backupWarnings(
     );
   }
   return warnings;
-}
-
-/** Reads a key or passphrase file: the first line, without its line ending. */
-export function readSecretFile(file: string): string {
-  let text: string;
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch (err) {
-    throw new CoffreError(
-      'USAGE',
-      `Cannot read the secret file ${file}: ${(err as Error).message}.`,
-      { cause: err },
-    );
-  }
-  const line = text.split(/\r?\n/)[0] ?? '';
-  if (line === '') throw new CoffreError('USAGE', `The secret file ${file} is empty.`);
-  return line;
-}
-
-/** Reads age identity files (as written by age-keygen). */
-export function readIdentityFiles(files: string[]): string[] {
-  return files.flatMap((file) => {
-    let text: string;
-    try {
-      text = fs.readFileSync(file, 'utf8');
-    } catch (err) {
-      throw new CoffreError(
-        'USAGE',
-        `Cannot read the identity file ${file}: ${(err as Error).message}.`,
-        { cause: err },
-      );
-    }
-    return parseIdentities(text);
-  });
 }
 
 function asCoffreError(err: unknown): CoffreError {

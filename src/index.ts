@@ -1,6 +1,7 @@
 // The library entry point for apps that embed Coffre.
 
-export { BackupCenter, readIdentityFiles, readSecretFile } from './center.js';
+export { BackupCenter } from './center.js';
+export { readIdentityFiles, readSecretFile } from './state/secrets.js';
 export type {
   BackupEntry,
   BackupOptions,

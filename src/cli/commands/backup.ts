@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import type { BackupOptions } from '../../center.js';
 import { ORIGINS, type Origin } from '../../core/manifest.js';
 import { CoffreError } from '../../core/errors.js';
-import { readSecretFile } from '../../center.js';
+import { readSecretFile } from '../../state/secrets.js';
 import { collect, print, printJson, withCenter, type HomeOption } from '../context.js';
 import { formatBytes, formatDuration } from '../output.js';
 import { progressBar } from '../progress.js';

@@ -1,7 +1,7 @@
 // coffre verify.
 
 import type { Command } from 'commander';
-import { readIdentityFiles, readSecretFile } from '../../center.js';
+import { readIdentityFiles, readSecretFile } from '../../state/secrets.js';
 import { collect, print, printJson, withCenter, type HomeOption } from '../context.js';
 import { formatBytes } from '../output.js';
 import { progressBar } from '../progress.js';
