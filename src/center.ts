@@ -2,6 +2,8 @@
 // apps call these methods and nothing below them; the rules live here and in
 // core/, the I/O in source/, archive/, destinations/ and state/.
 
+import { spawn } from 'node:child_process';
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
@@ -38,7 +40,17 @@ import type { Destination, Upload, Usage } from './destinations/types.js';
 import { createDemoData, type DemoOptions } from './source/demo.js';
 import { listFiles } from './source/files.js';
 import { takeSnapshot } from './source/snapshot.js';
-import { isEncryptedDatabaseFile, openDatabase } from './source/sqlite.js';
+import { isEncryptedDatabaseFile, openDatabase, readFacts } from './source/sqlite.js';
+import { applyDatabase, measureLosses } from './restore/database.js';
+import {
+  finishRestore,
+  recoverRestore,
+  swapIn,
+  writeJournal,
+  type RestoreJournal,
+  type SwapStep,
+} from './restore/journal.js';
+import { buildPlan, selectSections, type RestorePlan } from './restore/plan.js';
 import {
   configSchema,
   DESTINATION_NAME,
@@ -55,6 +67,7 @@ import {
   loadIdentity,
   saveIdentity,
   sign,
+  isOwnRegister,
   verifySignature,
   type Identity,
 } from './state/identity.js';
@@ -128,6 +141,29 @@ export interface RetentionReport {
   policies: { destination: string; policy: RetentionPolicy; describe: string }[];
   entries: RetentionEntry[];
   unavailable: { destination: string; code: string; message: string }[];
+}
+
+export interface RestoreOptions extends KeyOptions {
+  /** Only look in this destination. */
+  from?: string;
+  /** Section names; none: a full restore. */
+  sections?: string[];
+  /** On a new, empty installation: take the backup's register identity (a replaced register). */
+  adopt?: boolean;
+  /** Sees the plan before anything changes; false cancels. Absent: apply. */
+  confirm?: (plan: RestorePlan) => boolean | Promise<boolean>;
+  trigger?: string;
+  now?: Date;
+  onProgress?: (p: Progress) => void;
+}
+
+export interface RestoreResult {
+  applied: boolean;
+  plan: RestorePlan;
+  /** The backup taken just before, which `coffre restore --undo` brings back. */
+  safetyBackupId: string | null;
+  /** The app should restart (or reopen its database) to see the restored data. */
+  restartApp: boolean;
 }
 
 export interface ScheduleInfo {
@@ -311,7 +347,35 @@ export class BackupCenter {
     const config = await loadConfig(paths.config);
     const identity = await loadIdentity(paths.identity);
     await fsp.mkdir(paths.tmp, { recursive: true });
-    return new BackupCenter(paths, config, identity);
+    const center = new BackupCenter(paths, config, identity);
+    await center.finishInterruptedRestore();
+    return center;
+  }
+
+  /** The outcome of a restore that a crash interrupted, finished or rolled back when this center opened. */
+  recovered: { outcome: 'rolled-forward' | 'rolled-back'; backupId: string } | null = null;
+
+  private async finishInterruptedRestore(): Promise<void> {
+    if (!fs.existsSync(this.paths.restoreJournal)) return;
+    const lock = acquireJobLock(
+      this.paths.lock,
+      this.paths.lockInfo,
+      'restore recovery',
+      new Date(),
+    );
+    try {
+      const r = await recoverRestore(this.paths.restoreJournal, this.databaseKey());
+      if (r) {
+        this.recovered = { outcome: r.outcome, backupId: r.journal.backupId };
+        const job = this.db.startJob('restore-recovery', new Date(), [], {
+          backupId: r.journal.backupId,
+        });
+        this.db.finishJob(job, new Date(), { result: 'ok', backupId: r.journal.backupId });
+        this.db.setDetail(job, r.outcome);
+      }
+    } finally {
+      lock.release();
+    }
   }
 
   /** Creates the built-in demo register (or accounting books) and a home protecting it. */
@@ -709,7 +773,7 @@ export class BackupCenter {
   }
 
   /** Every backup of this register in every destination, oldest first; unreachable destinations are reported apart. */
-  async list(): Promise<{
+  async list(options: { allRegisters?: boolean } = {}): Promise<{
     backups: BackupEntry[];
     unavailable: { destination: string; code: string; message: string }[];
   }> {
@@ -718,7 +782,9 @@ export class BackupCenter {
     for (const dest of this.allDestinations()) {
       try {
         for (const s of await dest.list()) {
-          if (s.header.register.id === this.identity.id) backups.push(this.toEntry(dest.name, s));
+          if (options.allRegisters || s.header.register.id === this.identity.id) {
+            backups.push(this.toEntry(dest.name, s));
+          }
         }
       } catch (err) {
         const e = asCoffreError(err);
@@ -736,6 +802,7 @@ export class BackupCenter {
   private async locate(
     ref: string,
     from?: string,
+    allRegisters = false,
   ): Promise<{
     open: () => Promise<Readable>;
     archive: string;
@@ -757,7 +824,7 @@ export class BackupCenter {
         sidecar,
       };
     }
-    const { backups, unavailable } = await this.list();
+    const { backups, unavailable } = await this.list({ allRegisters });
     const pool = from ? backups.filter((b) => b.destination === from) : backups;
     if (from) this.destination(from);
     let matches: BackupEntry[];
@@ -854,15 +921,10 @@ export class BackupCenter {
 
     if (found.sidecar) {
       const s = found.sidecar;
-      if (
-        s.header.register.id !== this.identity.id ||
-        s.header.register.publicKey !== this.identity.publicKey
-      ) {
-        throw foreign(s.header);
-      }
+      if (!isOwnRegister(this.identity, s.header.register)) throw foreign(s.header);
       if (
         !verifySignature(
-          this.identity.publicKey,
+          s.header.register.publicKey,
           fingerprintMessage(s.archive, s.sha256),
           Buffer.from(s.fingerprintSignature, 'base64'),
         )
@@ -941,12 +1003,7 @@ export class BackupCenter {
         detail: `SHA-256 ${contents.sha256}${found.sidecar ? ' matches the sidecar' : ''}`,
       });
       const { header, problems } = checkArchive(contents);
-      if (
-        header.register.publicKey !== this.identity.publicKey ||
-        header.register.id !== this.identity.id
-      ) {
-        throw foreign(header);
-      }
+      if (!isOwnRegister(this.identity, header.register)) throw foreign(header);
       checks.push({
         name: 'signature',
         detail: `entry list signed by ${header.register.keyFingerprint}`,
@@ -1403,6 +1460,306 @@ export class BackupCenter {
     this.config = next;
   }
 
+  // ---------------------------------------------------------------- restore
+
+  /**
+   * Restores a backup, whole or by section. Everything is verified and
+   * staged first; `confirm` sees the plan (what will be replaced and lost)
+   * before anything changes; a safety backup is taken; then the database is
+   * replaced in one transaction and the files by folder renames, under a
+   * journal that the next start uses to finish or roll back a killed restore.
+   *
+   * @example
+   * const r = await center.restore('latest', { sections: ['catalog'], confirm: (plan) => ask(plan) });
+   * if (r.restartApp) restartTheApp();
+   */
+  async restore(ref: string, options: RestoreOptions = {}): Promise<RestoreResult> {
+    const now = options.now ?? new Date();
+    const lock = acquireJobLock(this.paths.lock, this.paths.lockInfo, 'restore', now);
+    const jobId = this.db.startJob('restore', now, options.from ? [options.from] : [], {
+      trigger: options.trigger ?? 'manual',
+    });
+    const scratch: string[] = [];
+    try {
+      const result = await this.restoreLocked(ref, options, now, scratch);
+      this.db.finishJob(jobId, new Date(), { result: 'ok', backupId: result.plan.backupId });
+      this.db.setDetail(
+        jobId,
+        JSON.stringify({ applied: result.applied, safetyBackupId: result.safetyBackupId }),
+      );
+      return result;
+    } catch (err) {
+      const e = asCoffreError(err);
+      this.db.finishJob(jobId, new Date(), {
+        result: 'failed',
+        errorCode: e.code,
+        errorMessage: e.message,
+      });
+      throw e;
+    } finally {
+      for (const dir of scratch) await fsp.rm(dir, { recursive: true, force: true });
+      lock.release();
+    }
+  }
+
+  /** Brings back the state before the last applied restore, from its safety backup. */
+  async undoLastRestore(
+    options: Omit<RestoreOptions, 'sections' | 'adopt'> = {},
+  ): Promise<RestoreResult> {
+    const last = this.db
+      .jobs(500, 'restore')
+      .find(
+        (j) =>
+          j.result === 'ok' &&
+          j.detail !== null &&
+          (JSON.parse(j.detail) as { applied: boolean }).applied,
+      );
+    const safety = last
+      ? (JSON.parse(last.detail!) as { safetyBackupId: string | null }).safetyBackupId
+      : null;
+    if (!safety) {
+      throw new CoffreError(
+        'BACKUP_NOT_FOUND',
+        'There is no restore to undo (no safety backup of a restore was found).',
+      );
+    }
+    return this.restore(safety, { ...options, trigger: 'undo' });
+  }
+
+  private async restoreLocked(
+    ref: string,
+    options: RestoreOptions,
+    now: Date,
+    scratch: string[],
+  ): Promise<RestoreResult> {
+    const source = this.config.source;
+    const liveDb = this.sourcePath(source.database);
+    const key = this.databaseKey();
+    const found = await this.locate(ref, options.from, options.adopt === true);
+    const own = (r: { id: string; publicKey: string }) => isOwnRegister(this.identity, r);
+    if (found.sidecar && !own(found.sidecar.header.register) && !options.adopt)
+      throw foreign(found.sidecar.header);
+
+    // 1. Verify and stage everything, next to the live data (same file system).
+    const stage = path.join(
+      path.dirname(liveDb),
+      `.coffre-restore-${crypto.randomBytes(4).toString('hex')}`,
+    );
+    await fsp.mkdir(stage);
+    scratch.push(stage);
+    const contents = await readArchive(await found.open(), {
+      identities: options.identities ?? [],
+      passphrase:
+        options.passphrase ??
+        (this.config.encryption.passphraseFile && !options.identities?.length
+          ? readSecretFile(this.sourcePath(this.config.encryption.passphraseFile))
+          : null),
+      extractTo: stage,
+      ...(options.onProgress
+        ? { onProgress: progressOf('read', found.sidecar?.size ?? 0, options.onProgress) }
+        : {}),
+    }).catch(async (err: unknown) => {
+      if ((err as NodeJS.ErrnoException).code === 'ENOSPC') {
+        throw new CoffreError(
+          'DISK_FULL',
+          `There is not enough free space next to the app's data (${path.dirname(liveDb)}) to stage this restore, which needs about ${Math.ceil((found.sidecar?.header.database.bytes ?? 0) / 2 ** 20) + Math.ceil((found.sidecar?.header.files.bytes ?? 0) / 2 ** 20)} MiB. Nothing was changed.`,
+          { cause: err },
+        );
+      }
+      if (found.sidecar && isCoffreError(err)) {
+        const { sha256 } = await fingerprint(await found.open());
+        if (sha256 !== found.sidecar.sha256)
+          throw fingerprintMismatch(found.archive, sha256, found.sidecar.sha256);
+      }
+      throw err;
+    });
+    if (found.sidecar && contents.sha256 !== found.sidecar.sha256) {
+      throw fingerprintMismatch(found.archive, contents.sha256, found.sidecar.sha256);
+    }
+    const { header, problems } = checkArchive(contents);
+    if (problems.length > 0) {
+      throw new CoffreError(
+        'CORRUPT_ARCHIVE',
+        `${found.archive} has damaged entries: ${problems.slice(0, 10).join('; ')}.`,
+      );
+    }
+    const adopting = !own(header.register);
+    if (adopting && !options.adopt) throw foreign(header);
+    if (adopting && header.register.id !== this.identity.id && !(await this.isFresh(liveDb, key))) {
+      throw new CoffreError(
+        'FOREIGN_REGISTER',
+        `This backup belongs to register "${header.register.name}" and this installation already has data of its own: adopting another register's identity is only for a new, empty installation.`,
+      );
+    }
+
+    // 2. Is the app able to read it?
+    const current = fs.existsSync(liveDb)
+      ? this.liveFacts(liveDb, key)
+      : { tables: {}, schemaVersion: 0 };
+    if (
+      header.app.schemaVersion > current.schemaVersion &&
+      Object.keys(current.tables).length > 0
+    ) {
+      throw new CoffreError(
+        'SCHEMA_TOO_NEW',
+        `This backup's database schema is version ${header.app.schemaVersion}, newer than the app's (version ${current.schemaVersion}).`,
+      );
+    }
+
+    // 3. The plan: what is replaced, what is lost.
+    const selection = selectSections(header, options.sections);
+    const stagedDb = path.join(stage, header.database.entry);
+    const profile = this.profile;
+    const losses =
+      profile.headline && selection.tables.includes(profile.headline.table) && fs.existsSync(liveDb)
+        ? measureLosses(liveDb, stagedDb, key, [
+            { table: profile.headline.table, label: profile.headline.label },
+          ])
+        : [];
+    const liveFiles = source.files
+      ? await listFiles(this.sourcePath(source.files)).catch(() => [])
+      : [];
+    const plan = buildPlan({
+      header,
+      selection,
+      currentTables: current.tables,
+      currentFiles: liveFiles.length,
+      currentSchema: current.schemaVersion,
+      losses,
+      adopt: adopting,
+    });
+    if (options.confirm && !(await options.confirm(plan))) {
+      return { applied: false, plan, safetyBackupId: null, restartApp: false };
+    }
+
+    // 4. Hooks, then a safety backup so that the restore can be undone.
+    await this.runHook('beforeRestore', header.id, 'starting');
+    let safetyBackupId: string | null = null;
+    if (fs.existsSync(liveDb)) {
+      const safety = await this.backupLocked({
+        origin: 'safety',
+        note: `before restoring ${header.id}`,
+        to: ['local'],
+        trigger: 'restore',
+      });
+      safetyBackupId = safety.id;
+    }
+
+    // 5. Stage the swaps next to what they replace, write the journal, apply.
+    const suffix = crypto.randomBytes(4).toString('hex');
+    const swapStep = async (live: string, stagedNow: string, isDir: boolean): Promise<SwapStep> => {
+      const staged = path.join(
+        path.dirname(live),
+        `.coffre-restore-${suffix}-${path.basename(live)}`,
+      );
+      if (isDir && !fs.existsSync(stagedNow)) await fsp.mkdir(stagedNow, { recursive: true });
+      await moveAcross(stagedNow, staged);
+      scratch.push(staged);
+      return { live, staged, old: `${live}.coffre-old-${suffix}` };
+    };
+    const files =
+      selection.files && source.files
+        ? await swapStep(this.sourcePath(source.files), path.join(stage, ENTRY.filesDir), true)
+        : null;
+    const settings =
+      selection.settings && source.settings && header.settings
+        ? await swapStep(
+            this.sourcePath(source.settings),
+            path.join(stage, header.settings.entry),
+            false,
+          )
+        : null;
+    const journal: RestoreJournal = {
+      version: 1,
+      backupId: header.id,
+      startedAt: now.toISOString(),
+      safetyBackupId,
+      scratch: [...scratch],
+      database: { live: liveDb, staged: stagedDb, tables: selection.tables, full: selection.full },
+      files,
+      settings,
+      state: 'applying',
+    };
+    await writeJournal(this.paths.restoreJournal, journal);
+    try {
+      if (!fs.existsSync(liveDb)) await fsp.copyFile(stagedDb, liveDb);
+      else {
+        for (const step of [files, settings]) if (step) await swapIn(step);
+        applyDatabase(liveDb, stagedDb, {
+          full: selection.full,
+          tables: selection.tables,
+          key: header.database.sourceEncrypted ? key : null,
+          schemaVersion: header.app.schemaVersion,
+        });
+      }
+    } catch (err) {
+      // Before the commit: put everything back as it was.
+      await recoverRestore(this.paths.restoreJournal, key);
+      await this.runHook('afterRestore', header.id, 'failed');
+      throw err;
+    }
+    await finishRestore(this.paths.restoreJournal, journal);
+    if (adopting) {
+      const trusted = new Set([...(this.identity.trustedKeys ?? []), header.register.publicKey]);
+      const adopted: Identity = {
+        ...this.identity,
+        id: header.register.id,
+        name: header.register.name,
+        trustedKeys: [...trusted],
+      };
+      await saveIdentity(this.paths.identity, adopted);
+      (this as { identity: Identity }).identity = adopted;
+    }
+    await this.runHook('afterRestore', header.id, 'restored');
+    return { applied: true, plan, safetyBackupId, restartApp: true };
+  }
+
+  private liveFacts(
+    liveDb: string,
+    key: string | null,
+  ): { tables: Record<string, number>; schemaVersion: number } {
+    const db = openDatabase(liveDb, { key, readonly: true });
+    try {
+      const facts = readFacts(db);
+      return { tables: facts.tables, schemaVersion: facts.schemaVersion };
+    } finally {
+      db.close();
+    }
+  }
+
+  /** A new installation: no rows in the database, and no backup of its own. */
+  private async isFresh(liveDb: string, key: string | null): Promise<boolean> {
+    if (fs.existsSync(liveDb)) {
+      const { tables } = this.liveFacts(liveDb, key);
+      if (Object.values(tables).some((n) => n > 0)) return false;
+    }
+    return (await this.list()).backups.length === 0;
+  }
+
+  private async runHook(
+    which: 'beforeRestore' | 'afterRestore',
+    backupId: string,
+    result: string,
+  ): Promise<void> {
+    const command = this.config.hooks[which];
+    if (!command) return;
+    const code = await new Promise<number>((resolve) => {
+      const child = spawn(command, {
+        shell: true,
+        stdio: 'inherit',
+        env: { ...process.env, COFFRE_BACKUP_ID: backupId, COFFRE_RESTORE_RESULT: result },
+      });
+      child.on('error', () => resolve(127));
+      child.on('close', (c) => resolve(c ?? 1));
+    });
+    if (code !== 0 && which === 'beforeRestore') {
+      throw new CoffreError(
+        'RESTORE_CONFLICT',
+        `The before-restore command failed (exit ${code}); nothing was changed.`,
+      );
+    }
+  }
+
   history(limit = 50): JobRecord[] {
     return this.db.jobs(limit);
   }
@@ -1462,6 +1819,25 @@ function fingerprintMismatch(archive: string, actual: string, expected: string):
       details: { actual, expected },
     },
   );
+}
+
+function progressOf(phase: Progress['phase'], total: number, onProgress: (p: Progress) => void) {
+  let done = 0;
+  return (n: number) => {
+    done += n;
+    onProgress({ phase, done, total: Math.max(total, done) });
+  };
+}
+
+/** Renames, or copies then removes when the two paths are on different file systems. */
+async function moveAcross(from: string, to: string): Promise<void> {
+  try {
+    await fsp.rename(from, to);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EXDEV') throw err;
+    await fsp.cp(from, to, { recursive: true });
+    await fsp.rm(from, { recursive: true, force: true });
+  }
 }
 
 /** Removes scratch files a killed job left in the home's tmp folder. */

@@ -129,18 +129,33 @@ export async function readArchive(
         await fsp.mkdir(path.dirname(target), { recursive: true });
         out = fs.createWriteStream(target, { flags: 'wx' });
       }
+      // A write can fail at any time (a full disk while staging): keep the
+      // error and end with it, never leave it unhandled.
+      let failed: Error | null = null;
+      const failure = new Promise<never>((_, reject) => {
+        out?.on('error', (err: Error) => {
+          failed = err;
+          reject(err);
+        });
+      });
+      failure.catch(() => undefined);
       for await (const chunk of entry.body) {
         hash.update(chunk);
         if (metaKey && keptLength < META_LIMIT) {
           kept.push(chunk);
           keptLength += chunk.length;
         }
-        if (out && !out.write(chunk)) await new Promise<void>((r) => out.once('drain', () => r()));
+        if (failed) await failure;
+        if (out && !out.write(chunk)) {
+          await Promise.race([new Promise<void>((r) => out.once('drain', () => r())), failure]);
+        }
       }
-      if (out)
-        await new Promise<void>((resolve, reject) =>
-          out.end((err?: Error | null) => (err ? reject(err) : resolve())),
-        );
+      if (out) {
+        await Promise.race([
+          new Promise<void>((resolve) => out.once('close', resolve).end()),
+          failure,
+        ]);
+      }
       if (metaKey) meta[metaKey] = Buffer.concat(kept);
       entries.set(entry.name, hash.digest('hex'));
     }

@@ -14,6 +14,7 @@ import { registerStatus } from './commands/status.js';
 import { registerVerify } from './commands/verify.js';
 import { registerSchedule } from './commands/schedule.js';
 import { registerMaintenance } from './commands/maintenance.js';
+import { registerRestore } from './commands/restore.js';
 import { ExitWith } from './context.js';
 import { EXIT_CODES, HINTS } from './messages.js';
 
@@ -31,6 +32,7 @@ registerDestination(program);
 registerEncryption(program);
 registerSchedule(program);
 registerMaintenance(program);
+registerRestore(program);
 
 const json = process.argv.includes('--json');
 

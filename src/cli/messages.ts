@@ -22,6 +22,8 @@ export const EXIT_CODES: Record<ErrorCode, number> = {
   DESTINATION_READ_ONLY: 12,
   DISK_FULL: 13,
   BUSY: 14,
+  SCHEMA_TOO_NEW: 15,
+  RESTORE_CONFLICT: 16,
 };
 
 export const HINTS: Record<ErrorCode, string> = {
@@ -46,13 +48,17 @@ export const HINTS: Record<ErrorCode, string> = {
     'This archive may have been altered. Do not restore from it; use another copy or an earlier backup.',
   UNSUPPORTED_FORMAT: 'Update Coffre to a version that reads this archive.',
   FOREIGN_REGISTER:
-    "Use a backup of this register (`coffre list`). A new, empty installation can take over a replaced register's identity when restoring (later: --adopt).",
+    "Use a backup of this register (`coffre list`). A new, empty installation can take over a replaced register's identity: `coffre restore BACKUP --adopt`.",
   BACKUP_NOT_FOUND: 'See the backups that exist with `coffre list`.',
   DESTINATION_UNAVAILABLE:
     'Plug in or mount the drive, check the path with `coffre destination list`, or choose another destination with --to.',
   DESTINATION_READ_ONLY:
     'Make the folder writable (unlock the USB stick, check permissions) or choose another destination with --to.',
   DISK_FULL:
-    'Free some space on that drive (for example delete old backups there) or choose another destination with --to.',
+    'Free some space on that drive (old backups there, other files); for a backup you can also choose another destination with --to.',
   BUSY: 'Wait for it to finish and try again. A job that was killed releases its lock by itself.',
+  SCHEMA_TOO_NEW:
+    'Update the app to the version that made this backup (or newer), then restore. Nothing was changed.',
+  RESTORE_CONFLICT:
+    'Nothing was changed. Restore the sections together (e.g. catalog with sales), or do a full restore.',
 };

@@ -38,6 +38,10 @@ export const ERROR_CODES = [
   'DISK_FULL',
   /** Another job holds this home's lock. */
   'BUSY',
+  /** The backup's database schema is newer than the app's: the app must be updated first. */
+  'SCHEMA_TOO_NEW',
+  /** A restore would leave the data inconsistent (broken references, schema mismatch): nothing changed. */
+  'RESTORE_CONFLICT',
   /** Anything else: a bug or an unexpected condition. */
   'INTERNAL',
 ] as const;

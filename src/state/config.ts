@@ -108,6 +108,15 @@ export const configSchema = z.object({
   retention: retentionPolicy.default({ ...DEFAULT_RETENTION }),
   /** A different retention for some destinations, e.g. 30 daily on the external drive. */
   retentionByDestination: z.record(z.string(), retentionPolicy).default({}),
+  /** Commands run around a restore, e.g. to stop and start the protected app. */
+  hooks: z
+    .object({
+      /** Run before anything is changed; if it fails, the restore stops and nothing changes. */
+      beforeRestore: z.string().min(1).nullable().default(null),
+      /** Run after the restore, whether or not it succeeded (COFFRE_RESTORE_RESULT says which). */
+      afterRestore: z.string().min(1).nullable().default(null),
+    })
+    .default({ beforeRestore: null, afterRestore: null }),
   /** Someone must hear about a failed or stale backup. */
   alerts: z
     .object({

@@ -10,6 +10,8 @@ export interface HomePaths {
   stateDb: string;
   lock: string;
   lockInfo: string;
+  /** Present only while a restore is being applied. */
+  restoreJournal: string;
   /** The default local destination. */
   backups: string;
   /** Scratch space: snapshots, deep verification. Same file system as the home. */
@@ -25,6 +27,7 @@ export function homePaths(root: string): HomePaths {
     stateDb: path.join(abs, 'state.db'),
     lock: path.join(abs, 'job.lock'),
     lockInfo: path.join(abs, 'job.json'),
+    restoreJournal: path.join(abs, 'restore-journal.json'),
     backups: path.join(abs, 'backups'),
     tmp: path.join(abs, 'tmp'),
   };

@@ -15,6 +15,23 @@ export interface Identity {
   publicKey: string;
   /** PKCS#8 PEM. */
   privateKeyPem: string;
+  /**
+   * Keys this register signed with before (base64), e.g. on the machine it
+   * replaced: its old archives are still its own. Set by an adoption.
+   */
+  trustedKeys?: string[];
+}
+
+/** Whether an archive's register is this one: same id, and a key it has used. */
+export function isOwnRegister(
+  identity: Identity,
+  register: { id: string; publicKey: string },
+): boolean {
+  return (
+    register.id === identity.id &&
+    (register.publicKey === identity.publicKey ||
+      (identity.trustedKeys ?? []).includes(register.publicKey))
+  );
 }
 
 const SPKI_ED25519_PREFIX = Buffer.from('302a300506032b6570032100', 'hex');

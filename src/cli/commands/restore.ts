@@ -1,0 +1,111 @@
+// coffre restore.
+
+import type { Command } from 'commander';
+import type { RestoreOptions, RestoreResult } from '../../center.js';
+import { CoffreError } from '../../core/errors.js';
+import { describeLoss, type RestorePlan } from '../../restore/plan.js';
+import { readIdentityFiles, readSecretFile } from '../../state/secrets.js';
+import { collect, confirm, print, printJson, withCenter, type HomeOption } from '../context.js';
+import { formatDate, table } from '../output.js';
+import { progressBar } from '../progress.js';
+
+interface RestoreFlags extends HomeOption {
+  from?: string;
+  sections?: string;
+  identity?: string[];
+  passphraseFile?: string;
+  adopt?: boolean;
+  yes?: boolean;
+  undo?: boolean;
+  json?: boolean;
+}
+
+export function printPlan(plan: RestorePlan): void {
+  print(
+    `Restore ${plan.full ? 'the whole backup' : `section(s) ${plan.sections.map((s) => s.name).join(', ')}`} of ${formatDate(plan.createdAt)} (${plan.backupId}, ${plan.origin}).`,
+  );
+  const rows: string[][] = [];
+  for (const s of plan.sections) {
+    for (const t of s.tables)
+      rows.push([s.name, t.name, t.now === null ? '-' : String(t.now), String(t.backup)]);
+    if (s.files) rows.push([s.name, 'files', String(s.files.now), String(s.files.backup)]);
+    if (s.settings) rows.push([s.name, 'settings file', 'replaced', '']);
+  }
+  print(table(['SECTION', 'TABLE', 'ROWS NOW', 'ROWS IN BACKUP'], rows));
+  for (const loss of plan.losses) print(`WARNING: ${describeLoss(loss)}`);
+  for (const note of plan.notes) print(`Note: ${note}`);
+  print('A safety backup is taken first: `coffre restore --undo` brings back the current state.');
+}
+
+export function registerRestore(program: Command): void {
+  program
+    .command('restore')
+    .argument('[backup]', 'a backup id (or a unique start of it), "latest", or an archive file')
+    .description('restore a backup, whole or by section: verified, staged, confirmed, undoable')
+    .option('--from <destination>', 'only look in this destination')
+    .option(
+      '--sections <list>',
+      'comma-separated sections, e.g. catalog,sales (default: everything)',
+    )
+    .option('--identity <file>', 'age key file for an encrypted backup (repeatable)', collect)
+    .option('--passphrase-file <file>', 'passphrase for an encrypted backup')
+    .option(
+      '--adopt',
+      "on a new, empty installation: take the backup's register identity (replaced register)",
+    )
+    .option('--undo', 'bring back the state before the last restore (from its safety backup)')
+    .option('--yes', 'do not ask for confirmation')
+    .option('--home <dir>', 'Coffre home (default: $COFFRE_HOME or ~/.coffre)')
+    .option('--json', 'print JSON; without --yes, only the plan (nothing is changed)')
+    .action(async (ref: string | undefined, opts: RestoreFlags) => {
+      if (!ref && !opts.undo)
+        throw new CoffreError(
+          'USAGE',
+          'Name the backup to restore (see `coffre list`), or give --undo.',
+        );
+      const bar = progressBar(!opts.json);
+      let shown = false;
+      const options: RestoreOptions = {
+        identities: opts.identity ? readIdentityFiles(opts.identity) : [],
+        passphrase: opts.passphraseFile ? readSecretFile(opts.passphraseFile) : null,
+        onProgress: (p) => bar.update(p),
+        confirm: async (plan) => {
+          bar.done();
+          if (opts.yes) return true;
+          shown = true;
+          if (opts.json) return false;
+          printPlan(plan);
+          return confirm('Restore now?');
+        },
+        ...(opts.from ? { from: opts.from } : {}),
+        ...(opts.sections
+          ? {
+              sections: opts.sections
+                .split(',')
+                .map((x) => x.trim())
+                .filter(Boolean),
+            }
+          : {}),
+        ...(opts.adopt ? { adopt: true } : {}),
+      };
+      const result: RestoreResult = await withCenter(opts, (c) =>
+        opts.undo ? c.undoLastRestore(options) : c.restore(ref!, options),
+      ).finally(() => bar.done());
+      if (opts.json) {
+        printJson(result);
+        return;
+      }
+      if (!result.applied) {
+        if (!shown) printPlan(result.plan);
+        throw new CoffreError('USAGE', 'Nothing was changed: confirm on a terminal, or add --yes.');
+      }
+      print(`Restored ${result.plan.backupId}.`);
+      if (result.safetyBackupId)
+        print(
+          `The state before is in safety backup ${result.safetyBackupId} (coffre restore --undo).`,
+        );
+      for (const note of result.plan.notes) print(`Note: ${note}`);
+      if (result.restartApp)
+        print('Restart the app (or reopen its database) so it sees the restored data.');
+    });
+}

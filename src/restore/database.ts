@@ -1,0 +1,204 @@
+// Restoring the database in ONE SQLite transaction on the live file: other
+// connections (the app, a report) see the old data or the new, never a mix,
+// and a crash at any point leaves the old data, which SQLite's own journal
+// rolls back. Foreign keys and integrity are checked before the commit.
+
+import type Database from 'better-sqlite3-multiple-ciphers';
+import { CoffreError } from '../core/errors.js';
+import { openDatabase, userTables } from '../source/sqlite.js';
+import type { Loss } from './plan.js';
+
+const q = (name: string) => `"${name.replace(/"/g, '""')}"`;
+
+function attach(db: Database.Database, staged: string, key: string | null): void {
+  if (key) db.prepare('ATTACH DATABASE ? AS restored KEY ?').run(staged, key);
+  else db.prepare('ATTACH DATABASE ? AS restored').run(staged);
+}
+
+function columns(db: Database.Database, schema: string, table: string): string {
+  return (
+    db.prepare(`PRAGMA ${schema}.table_info(${q(table)})`).all() as { name: string; type: string }[]
+  )
+    .map((c) => `${c.name}:${c.type}`)
+    .join(',');
+}
+
+/** Rows and date range of the rows of `table` that exist now but not in the backup. */
+export function measureLosses(
+  live: string,
+  staged: string,
+  key: string | null,
+  targets: { table: string; label: string }[],
+): Loss[] {
+  const db = openDatabase(live, { key, readonly: true });
+  try {
+    attach(db, staged, key);
+    const out: Loss[] = [];
+    for (const { table, label } of targets) {
+      const exists = (schema: string) =>
+        db
+          .prepare(`SELECT 1 FROM ${schema}.sqlite_master WHERE type = 'table' AND name = ?`)
+          .get(table) !== undefined;
+      if (!exists('main') || !exists('restored')) continue;
+      const cols = (
+        db.prepare(`PRAGMA main.table_info(${q(table)})`).all() as { name: string }[]
+      ).map((c) => c.name);
+      const dateColumn =
+        cols.find((c) => /^(created_at|date|issued_at|timestamp|at)$/i.test(c)) ?? null;
+      const row = db
+        .prepare(
+          `SELECT count(*) AS n${dateColumn ? `, min(${q(dateColumn)}) AS first, max(${q(dateColumn)}) AS last` : ''}
+           FROM main.${q(table)} WHERE rowid NOT IN (SELECT rowid FROM restored.${q(table)})`,
+        )
+        .get() as { n: number; first?: string | null; last?: string | null };
+      out.push({ table, label, rows: row.n, from: row.first ?? null, to: row.last ?? null });
+    }
+    return out;
+  } finally {
+    db.close();
+  }
+}
+
+export interface ApplyOptions {
+  /** Replace the whole database (schema included) rather than some tables. */
+  full: boolean;
+  tables: string[];
+  key: string | null;
+  schemaVersion: number;
+}
+
+/** Applies the staged database to the live one in one transaction; throws RESTORE_CONFLICT and changes nothing on a conflict. */
+export function applyDatabase(live: string, staged: string, options: ApplyOptions): void {
+  const db = openDatabase(live, { key: options.key });
+  try {
+    // Checked explicitly below, on the whole result, before the commit.
+    db.pragma('foreign_keys = OFF');
+    attach(db, staged, options.key);
+    db.exec('BEGIN IMMEDIATE');
+    try {
+      if (options.full) replaceAll(db, options.schemaVersion);
+      else replaceTables(db, options.tables);
+      const violations = db.prepare('PRAGMA main.foreign_key_check').all() as {
+        table: string;
+        parent: string;
+      }[];
+      if (violations.length > 0) {
+        const counts = new Map<string, number>();
+        for (const v of violations) {
+          const k = `${v.table} -> ${v.parent}`;
+          counts.set(k, (counts.get(k) ?? 0) + 1);
+        }
+        const summary = [...counts].map(([k, n]) => {
+          const [table, parent] = k.split(' -> ');
+          return `${n} row(s) of ${table} would point to ${parent} rows that would no longer exist`;
+        });
+        throw new CoffreError(
+          'RESTORE_CONFLICT',
+          `This restore would break references: ${summary.join('; ')}.`,
+          {
+            details: { violations: Object.fromEntries(counts) },
+          },
+        );
+      }
+      const check = db.pragma('main.integrity_check', { simple: true });
+      if (check !== 'ok') {
+        throw new CoffreError(
+          'RESTORE_CONFLICT',
+          `The restored database fails SQLite's integrity check: ${String(check)}.`,
+        );
+      }
+      db.exec('COMMIT');
+    } catch (err) {
+      if (db.inTransaction) db.exec('ROLLBACK');
+      throw err;
+    }
+  } finally {
+    db.close();
+  }
+}
+
+function replaceTables(db: Database.Database, tables: string[]): void {
+  for (const table of tables) {
+    const now = columns(db, 'main', table);
+    const then = columns(db, 'restored', table);
+    if (now !== then) {
+      throw new CoffreError(
+        'RESTORE_CONFLICT',
+        `The table ${table} has changed shape since this backup (columns then: ${then || 'none'}; now: ${now || 'none'}). Restore the whole backup instead of some sections.`,
+      );
+    }
+    db.exec(`DELETE FROM main.${q(table)}`);
+    db.exec(`INSERT INTO main.${q(table)} SELECT * FROM restored.${q(table)}`);
+  }
+}
+
+function replaceAll(db: Database.Database, schemaVersion: number): void {
+  const objects = db
+    .prepare(
+      "SELECT type, name FROM main.sqlite_master WHERE name NOT LIKE 'sqlite\\_%' ESCAPE '\\'",
+    )
+    .all() as { type: string; name: string }[];
+  const order = ['trigger', 'view', 'index', 'table'];
+  for (const type of order) {
+    for (const o of objects.filter((x) => x.type === type)) {
+      if (
+        type === 'index' &&
+        db.prepare('SELECT sql FROM main.sqlite_master WHERE name = ?').pluck().get(o.name) === null
+      )
+        continue;
+      db.exec(`DROP ${type.toUpperCase()} IF EXISTS main.${q(o.name)}`);
+    }
+  }
+  const restored = db
+    .prepare(
+      "SELECT type, name, sql FROM restored.sqlite_master WHERE sql IS NOT NULL AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY rowid",
+    )
+    .all() as { type: string; name: string; sql: string }[];
+  // CREATE statements run against main: they carry no schema name.
+  for (const o of restored.filter((x) => x.type === 'table')) {
+    db.exec(o.sql);
+    db.exec(`INSERT INTO main.${q(o.name)} SELECT * FROM restored.${q(o.name)}`);
+  }
+  const hasSequence = (schema: string) =>
+    db.prepare(`SELECT 1 FROM ${schema}.sqlite_master WHERE name = 'sqlite_sequence'`).get() !==
+    undefined;
+  if (hasSequence('main')) {
+    db.exec('DELETE FROM main.sqlite_sequence');
+    if (hasSequence('restored'))
+      db.exec('INSERT INTO main.sqlite_sequence SELECT * FROM restored.sqlite_sequence');
+  }
+  for (const type of ['index', 'view', 'trigger']) {
+    for (const o of restored.filter((x) => x.type === type)) db.exec(o.sql);
+  }
+  db.pragma(`main.user_version = ${Math.trunc(schemaVersion)}`);
+}
+
+/** After a crash: whether the live tables already hold exactly the staged data (the commit happened). */
+export function databaseMatches(
+  live: string,
+  staged: string,
+  tables: string[],
+  key: string | null,
+): boolean {
+  const db = openDatabase(live, { key, readonly: true });
+  try {
+    attach(db, staged, key);
+    const liveTables = new Set(userTables(db));
+    for (const table of tables) {
+      if (!liveTables.has(table)) return false;
+      const n = (sql: string) => (db.prepare(sql).get() as { n: number }).n;
+      if (
+        n(`SELECT count(*) AS n FROM main.${q(table)}`) !==
+        n(`SELECT count(*) AS n FROM restored.${q(table)}`)
+      )
+        return false;
+      const differing = n(
+        `SELECT count(*) AS n FROM (SELECT * FROM restored.${q(table)} EXCEPT SELECT * FROM main.${q(table)})`,
+      );
+      if (differing > 0) return false;
+    }
+    return true;
+  } finally {
+    db.close();
+  }
+}

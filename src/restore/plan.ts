@@ -1,0 +1,135 @@
+// Pure: what a restore will do, in the user's words. Which sections it takes
+// from the backup, rows now against rows in the backup, and above all what
+// will be lost (the sales recorded after the backup was taken).
+
+import { CoffreError } from '../core/errors.js';
+import type { ArchiveHeader, SectionSummary } from '../core/manifest.js';
+import { OTHER_SECTION } from '../core/sections.js';
+
+export interface Selection {
+  /** Every table, the files and the settings: the database is replaced whole. */
+  full: boolean;
+  sections: SectionSummary[];
+  tables: string[];
+  files: boolean;
+  settings: boolean;
+}
+
+/** Resolves `--sections` against the backup's sections; none given means a full restore. */
+export function selectSections(header: ArchiveHeader, requested?: readonly string[]): Selection {
+  const all = header.sections;
+  if (!requested || requested.length === 0) {
+    return {
+      full: true,
+      sections: all,
+      tables: Object.keys(header.database.tables),
+      files: header.files.count > 0 || all.some((s) => s.files !== undefined),
+      settings: header.settings !== null,
+    };
+  }
+  const unknown = requested.filter((r) => !all.some((s) => s.name === r));
+  if (unknown.length > 0) {
+    throw new CoffreError(
+      'USAGE',
+      `This backup has no section ${unknown.map((u) => `"${u}"`).join(', ')}; its sections are: ${all.map((s) => s.name).join(', ')}.`,
+    );
+  }
+  const sections = all.filter((s) => requested.includes(s.name));
+  return {
+    full: false,
+    sections,
+    tables: sections.flatMap((s) => Object.keys(s.tables)),
+    files: sections.some((s) => s.files !== undefined),
+    settings: sections.some((s) => s.settings === true),
+  };
+}
+
+export interface Loss {
+  table: string;
+  label: string;
+  rows: number;
+  /** Dates of the first and last row lost, when the table has a date column. */
+  from: string | null;
+  to: string | null;
+}
+
+export interface RestorePlan {
+  backupId: string;
+  createdAt: string;
+  origin: string;
+  full: boolean;
+  sections: {
+    name: string;
+    label: string;
+    tables: { name: string; now: number | null; backup: number }[];
+    files: { now: number; backup: number } | null;
+    settings: boolean;
+  }[];
+  losses: Loss[];
+  /** Things to know before confirming: a migration, an adoption. */
+  notes: string[];
+  adopt: { registerId: string; registerName: string; keyFingerprint: string } | null;
+  schema: { backup: number; current: number };
+}
+
+export function buildPlan(input: {
+  header: ArchiveHeader;
+  selection: Selection;
+  currentTables: Record<string, number>;
+  currentFiles: number;
+  currentSchema: number;
+  losses: Loss[];
+  adopt: boolean;
+}): RestorePlan {
+  const { header, selection } = input;
+  const notes: string[] = [];
+  if (header.app.schemaVersion < input.currentSchema) {
+    notes.push(
+      `The backup's database schema (version ${header.app.schemaVersion}) is older than the app's (version ${input.currentSchema}): the app may need to migrate it when it next starts.`,
+    );
+  }
+  if (input.adopt) {
+    notes.push(
+      `This installation will take the identity of register "${header.register.name}" (${header.register.id}), whose key fingerprint is ${header.register.keyFingerprint}. Check that it is yours.`,
+    );
+  }
+  if (!selection.full && selection.sections.some((s) => s.name === OTHER_SECTION)) {
+    notes.push('The "other" section holds the tables no profile section names.');
+  }
+  return {
+    backupId: header.id,
+    createdAt: header.createdAt,
+    origin: header.origin,
+    full: selection.full,
+    sections: selection.sections.map((s) => ({
+      name: s.name,
+      label: s.label,
+      tables: Object.entries(s.tables).map(([name, backup]) => ({
+        name,
+        now: input.currentTables[name] ?? null,
+        backup,
+      })),
+      files: s.files !== undefined ? { now: input.currentFiles, backup: s.files } : null,
+      settings: s.settings === true,
+    })),
+    losses: input.losses.filter((l) => l.rows > 0),
+    notes,
+    adopt: input.adopt
+      ? {
+          registerId: header.register.id,
+          registerName: header.register.name,
+          keyFingerprint: header.register.keyFingerprint,
+        }
+      : null,
+    schema: { backup: header.app.schemaVersion, current: input.currentSchema },
+  };
+}
+
+/** "37 receipts recorded after this backup (2026-11-20 18:02 to 2026-11-21 19:40) will no longer exist." */
+export function describeLoss(loss: Loss): string {
+  const when =
+    loss.from && loss.to
+      ? ` (${loss.from.slice(0, 16).replace('T', ' ')} to ${loss.to.slice(0, 16).replace('T', ' ')})`
+      : '';
+  return `${loss.rows} ${loss.label} recorded after this backup${when} will no longer exist.`;
+}
