@@ -152,7 +152,7 @@ export function registerSchedule(program: Command): void {
           ['STARTED', 'JOB', 'TRIGGER', 'RESULT', 'SIZE', 'DESTINATIONS', 'BACKUP / ERROR'],
           jobs.map((j) => [
             formatDate(j.startedAt),
-            j.kind + (j.detail ? ` (${j.detail})` : ''),
+            j.kind + (j.detail ? ` (${describeDetail(j.kind, j.detail)})` : ''),
             j.trigger,
             j.result,
             j.bytes !== null && j.kind === 'backup' ? formatBytes(j.bytes) : '',
@@ -176,4 +176,15 @@ function printSchedule(
     `Test restores:     ${info.verify ? `${info.verify.describe}, next ${formatDate(info.verify.next)}` : 'off'}`,
   );
   print(`Time zone:         ${info.timeZone}`);
+}
+
+/** Restore jobs keep a small JSON record; other jobs a word. */
+function describeDetail(kind: string, detail: string): string {
+  if (kind !== 'restore') return detail;
+  try {
+    const d = JSON.parse(detail) as { applied: boolean; safetyBackupId: string | null };
+    return d.applied ? `applied; safety backup ${d.safetyBackupId ?? 'none'}` : 'not confirmed';
+  } catch {
+    return detail;
+  }
 }
