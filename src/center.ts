@@ -352,11 +352,51 @@ export class BackupCenter {
     return center;
   }
 
+  /**
+   * A restore killed while it was still verifying and staging (before its
+   * journal) leaves a staging folder next to the data: remove it, unless a
+   * job is running right now.
+   */
+  private sweepRestoreLeftovers(): void {
+    const source = this.config.source;
+    const dirs = new Set(
+      [source.database, source.files, source.settings]
+        .filter((p): p is string => p !== null)
+        .map((p) => path.dirname(this.sourcePath(p))),
+    );
+    const leftovers = [...dirs].flatMap((dir) => {
+      try {
+        return fs
+          .readdirSync(dir)
+          .filter((n) => n.startsWith('.coffre-restore-'))
+          .map((n) => path.join(dir, n));
+      } catch {
+        return [];
+      }
+    });
+    if (leftovers.length === 0) return;
+    let lock;
+    try {
+      lock = acquireJobLock(this.paths.lock, this.paths.lockInfo, 'restore clean-up', new Date());
+    } catch {
+      return;
+    }
+    try {
+      if (fs.existsSync(this.paths.restoreJournal)) return;
+      for (const p of leftovers) fs.rmSync(p, { recursive: true, force: true });
+    } finally {
+      lock.release();
+    }
+  }
+
   /** The outcome of a restore that a crash interrupted, finished or rolled back when this center opened. */
   recovered: { outcome: 'rolled-forward' | 'rolled-back'; backupId: string } | null = null;
 
   private async finishInterruptedRestore(): Promise<void> {
-    if (!fs.existsSync(this.paths.restoreJournal)) return;
+    if (!fs.existsSync(this.paths.restoreJournal)) {
+      this.sweepRestoreLeftovers();
+      return;
+    }
     const lock = acquireJobLock(
       this.paths.lock,
       this.paths.lockInfo,
@@ -1646,28 +1686,24 @@ export class BackupCenter {
     }
 
     // 5. Stage the swaps next to what they replace, write the journal, apply.
+    // The journal is written before anything moves: a kill from here on is
+    // finished or rolled back by the next start, leftovers included.
     const suffix = crypto.randomBytes(4).toString('hex');
-    const swapStep = async (live: string, stagedNow: string, isDir: boolean): Promise<SwapStep> => {
+    const swapStep = (live: string, from: string): SwapStep & { from: string } => {
       const staged = path.join(
         path.dirname(live),
         `.coffre-restore-${suffix}-${path.basename(live)}`,
       );
-      if (isDir && !fs.existsSync(stagedNow)) await fsp.mkdir(stagedNow, { recursive: true });
-      await moveAcross(stagedNow, staged);
       scratch.push(staged);
-      return { live, staged, old: `${live}.coffre-old-${suffix}` };
+      return { live, staged, old: `${live}.coffre-old-${suffix}`, from };
     };
     const files =
       selection.files && source.files
-        ? await swapStep(this.sourcePath(source.files), path.join(stage, ENTRY.filesDir), true)
+        ? swapStep(this.sourcePath(source.files), path.join(stage, ENTRY.filesDir))
         : null;
     const settings =
       selection.settings && source.settings && header.settings
-        ? await swapStep(
-            this.sourcePath(source.settings),
-            path.join(stage, header.settings.entry),
-            false,
-          )
+        ? swapStep(this.sourcePath(source.settings), path.join(stage, header.settings.entry))
         : null;
     const journal: RestoreJournal = {
       version: 1,
@@ -1676,12 +1712,14 @@ export class BackupCenter {
       safetyBackupId,
       scratch: [...scratch],
       database: { live: liveDb, staged: stagedDb, tables: selection.tables, full: selection.full },
-      files,
-      settings,
+      files: files && { live: files.live, staged: files.staged, old: files.old },
+      settings: settings && { live: settings.live, staged: settings.staged, old: settings.old },
       state: 'applying',
     };
     await writeJournal(this.paths.restoreJournal, journal);
     try {
+      if (files && !fs.existsSync(files.from)) await fsp.mkdir(files.from, { recursive: true });
+      for (const step of [files, settings]) if (step) await moveAcross(step.from, step.staged);
       if (!fs.existsSync(liveDb)) await fsp.copyFile(stagedDb, liveDb);
       else {
         for (const step of [files, settings]) if (step) await swapIn(step);
