@@ -71,7 +71,7 @@ import {
   verifySignature,
   type Identity,
 } from './state/identity.js';
-import { acquireJobLock } from './state/lock.js';
+import { acquireJobLock, type JobLock } from './state/lock.js';
 import { readSecretFile } from './state/secrets.js';
 import { StateDb, type JobRecord } from './state/statedb.js';
 import { COFFRE_VERSION } from './version.js';
@@ -377,7 +377,7 @@ export class BackupCenter {
     if (leftovers.length === 0) return;
     let lock;
     try {
-      lock = acquireJobLock(this.paths.lock, this.paths.lockInfo, 'restore clean-up', new Date());
+      lock = this.lockJob('restore clean-up', new Date());
     } catch {
       return;
     }
@@ -389,6 +389,21 @@ export class BackupCenter {
     }
   }
 
+  /**
+   * Takes the home's job lock. Holding it, no other job can be running, so
+   * any job still marked running was killed: it is marked failed here.
+   */
+  private lockJob(job: string, now: Date): JobLock {
+    const lock = acquireJobLock(this.paths.lock, this.paths.lockInfo, job, now);
+    try {
+      this.db.closeAbandonedJobs(now);
+    } catch (err) {
+      lock.release();
+      throw err;
+    }
+    return lock;
+  }
+
   /** The outcome of a restore that a crash interrupted, finished or rolled back when this center opened. */
   recovered: { outcome: 'rolled-forward' | 'rolled-back'; backupId: string } | null = null;
 
@@ -397,12 +412,7 @@ export class BackupCenter {
       this.sweepRestoreLeftovers();
       return;
     }
-    const lock = acquireJobLock(
-      this.paths.lock,
-      this.paths.lockInfo,
-      'restore recovery',
-      new Date(),
-    );
+    const lock = this.lockJob('restore recovery', new Date());
     try {
       const r = await recoverRestore(this.paths.restoreJournal, this.databaseKey());
       if (r) {
@@ -594,12 +604,7 @@ export class BackupCenter {
 
   /** Takes a backup and writes it to each destination. One job at a time per home. */
   async backup(options: BackupOptions = {}): Promise<BackupResult> {
-    const lock = acquireJobLock(
-      this.paths.lock,
-      this.paths.lockInfo,
-      'backup',
-      options.now ?? new Date(),
-    );
+    const lock = this.lockJob('backup', options.now ?? new Date());
     try {
       return await this.backupLocked(options);
     } finally {
@@ -643,7 +648,6 @@ export class BackupCenter {
       const archive = id + archiveExtension(encrypted);
       snapshotFile = path.join(this.paths.tmp, `snapshot-${id}.db`);
       const snapshotPath = snapshotFile;
-      this.db.closeAbandonedJobs(now);
       for (const dest of destinations) {
         await dest.check();
         await dest.sweep(this.identity.id);
@@ -1309,7 +1313,7 @@ export class BackupCenter {
   async prune(
     now: Date = new Date(),
   ): Promise<RetentionReport & { deleted: number; swept: number }> {
-    const lock = acquireJobLock(this.paths.lock, this.paths.lockInfo, 'prune', now);
+    const lock = this.lockJob('prune', now);
     try {
       const plan = await this.retentionPlan(now);
       let deleted = 0;
@@ -1337,7 +1341,7 @@ export class BackupCenter {
     const copies = backups.filter(
       (b) => b.archive === found.archive && (!options.from || b.destination === options.from),
     );
-    const lock = acquireJobLock(this.paths.lock, this.paths.lockInfo, 'delete', new Date());
+    const lock = this.lockJob('delete', new Date());
     try {
       for (const copy of copies) await this.destination(copy.destination).delete(copy.archive);
     } finally {
@@ -1467,7 +1471,7 @@ export class BackupCenter {
   ): Promise<
     { kind: 'backup'; result: BackupResult } | { kind: 'verify'; result: VerifyReport } | null
   > {
-    const lock = acquireJobLock(this.paths.lock, this.paths.lockInfo, `scheduled ${kind}`, now);
+    const lock = this.lockJob(`scheduled ${kind}`, now);
     try {
       if (!this.dueJobs(now).includes(kind)) return null;
       if (kind === 'backup') {
@@ -1515,7 +1519,7 @@ export class BackupCenter {
    */
   async restore(ref: string, options: RestoreOptions = {}): Promise<RestoreResult> {
     const now = options.now ?? new Date();
-    const lock = acquireJobLock(this.paths.lock, this.paths.lockInfo, 'restore', now);
+    const lock = this.lockJob('restore', now);
     const jobId = this.db.startJob('restore', now, options.from ? [options.from] : [], {
       trigger: options.trigger ?? 'manual',
     });

@@ -149,7 +149,7 @@ export class StateDb {
     if (outcome.result === 'ok') {
       this.db
         .prepare(
-          'UPDATE jobs SET ended_at = ?, result = ?, backup_id = ?, bytes = ?, sha256 = ? WHERE id = ?',
+          'UPDATE jobs SET ended_at = ?, result = ?, backup_id = ?, bytes = ?, sha256 = ?, error_code = NULL, error_message = NULL WHERE id = ?',
         )
         .run(
           at.toISOString(),
@@ -169,13 +169,14 @@ export class StateDb {
   }
 
   /**
-   * Backups left 'running' by a killed process are marked failed. Only the
-   * holder of the job lock may call this: no other backup can be running.
+   * Backups and restores left 'running' by a killed process are marked
+   * failed. Only the holder of the job lock may call this: no other backup or
+   * restore can be running then. (Verifications run without the lock.)
    */
   closeAbandonedJobs(at: Date): number {
     return this.db
       .prepare(
-        "UPDATE jobs SET ended_at = ?, result = 'failed', error_code = 'INTERNAL', error_message = 'The job was interrupted (process ended).' WHERE result = 'running' AND kind = 'backup'",
+        "UPDATE jobs SET ended_at = ?, result = 'failed', error_code = 'INTERNAL', error_message = 'The job was interrupted (process ended).' WHERE result = 'running' AND kind IN ('backup', 'restore')",
       )
       .run(at.toISOString()).changes;
   }

@@ -152,6 +152,12 @@ describe('coffre backup', () => {
     assert.equal(status.source.files.count, 244);
     assert.equal(status.lastBackup.id, backups[1].id);
     assert.equal(status.destinations[0].backups, 2);
+    // Successful jobs carry no error, and nothing is left marked running.
+    const history = coffre(['history', '--home', home, '--json']).json();
+    for (const job of history) {
+      assert.equal(job.result, 'ok');
+      assert.equal(job.errorCode, null);
+    }
     const human = coffre(['status', '--home', home]);
     assert.match(human.stdout, /255 receipts · 244 images/);
   });

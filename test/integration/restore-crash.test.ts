@@ -20,7 +20,12 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 interface Running {
   child: ChildProcess;
   stdout: () => string;
-  done: Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>;
+  done: Promise<{
+    code: number | null;
+    signal: NodeJS.Signals | null;
+    stdout: string;
+    stderr: string;
+  }>;
 }
 
 /** Starts a Node script; it is killed with SIGKILL if it outlives `limitMs`. */
@@ -28,8 +33,8 @@ function start(args: string[], limitMs: number): Running {
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
-  child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   const timer = setTimeout(() => child.kill('SIGKILL'), limitMs);
   const done = new Promise<Awaited<Running['done']>>((resolve) =>
     child.once('close', (code, signal) => {
@@ -88,7 +93,10 @@ function tupleOf(dbFile: string, upTo = Number.MAX_SAFE_INTEGER): string {
   }
 }
 
-function checkLive(dbFile: string): { integrity: unknown; chain: ReturnType<typeof verifyReceiptChain> } {
+function checkLive(dbFile: string): {
+  integrity: unknown;
+  chain: ReturnType<typeof verifyReceiptChain>;
+} {
   const db = new Database(dbFile, { readonly: true, fileMustExist: true });
   try {
     return {
@@ -145,7 +153,9 @@ describe('readers and a writer during a restore', () => {
     const labels = (runs as [string, number][]).map(([tuple, n]) =>
       tuple === tupleA ? `A×${n}` : tuple === tupleB ? `B×${n}` : `MIX ${tuple}×${n}`,
     );
-    t.diagnostic(`${transactions} read transactions, ${chains.ok} chain checks: ${labels.join(', ')}`);
+    t.diagnostic(
+      `${transactions} read transactions, ${chains.ok} chain checks: ${labels.join(', ')}`,
+    );
     assert.ok(
       labels.every((l) => !l.startsWith('MIX')),
       `every observation is A ${tupleA} or B ${tupleB}: ${labels.join(', ')}`,
@@ -161,50 +171,54 @@ describe('readers and a writer during a restore', () => {
     assert.ok(live.chain.ok);
   });
 
-  it('a writer during the restore never breaks the receipt chain', { timeout: 60_000 }, async (t) => {
-    const maxB = (JSON.parse(tupleB) as { maxId: number }).maxId;
-    const writer = start([OBSERVER, 'write', dbFile, '40000'], 45_000);
-    const reader = start([OBSERVER, 'read', dbFile, '40000'], 45_000);
-    const written = () => {
-      const counts = writer.stdout().match(/^\d+$/gm);
-      return counts ? Number(counts[counts.length - 1]) : 0;
-    };
-    let duringRestore = 0;
-    try {
-      await until(() => written() >= 20, 10_000, 'the writer has written');
-      await until(() => reader.stdout().includes('ready'), 10_000, 'the reader has read');
-      const restore = start([CLI, 'restore', idB, '--home', home, '--yes', '--json'], 40_000);
-      const before = written();
-      const r = await restore.done;
-      assert.equal(r.code, 0, r.stderr);
-      const atEnd = written();
-      duringRestore = atEnd - before;
-      // The writer carries on, chained to the restored receipts.
-      await until(() => written() >= atEnd + 40, 15_000, 'the writer writes after the restore');
-    } finally {
-      writer.child.kill('SIGTERM');
-      reader.child.kill('SIGTERM');
-    }
-    const [w, rd] = await Promise.all([writer.done, reader.done]);
-    assert.equal(w.code, 0, w.stderr);
-    assert.equal(rd.code, 0, rd.stderr);
-    const wrote = report(w.stdout);
-    const read = report(rd.stdout);
-    t.diagnostic(
-      `writer: ${wrote.written} receipts, ${duringRestore} while the restore ran, ${wrote.failed} failed; ` +
-        `reader: ${read.transactions} transactions, ${read.chains.ok} chain checks`,
-    );
-    assert.deepEqual(wrote.errors, [], 'the writer never failed');
-    assert.deepEqual(read.errors, [], 'the reader never failed');
-    assert.deepEqual(read.chains.broken, [], 'the chain verified in every snapshot checked');
-    const live = checkLive(dbFile);
-    assert.equal(live.integrity, 'ok');
-    assert.ok(live.chain.ok, `the live chain verifies: ${JSON.stringify(live.chain)}`);
-    // B's receipts, exactly, then the writer's.
-    assert.equal(tupleOf(dbFile, maxB), tupleB);
-    const now = JSON.parse(tupleOf(dbFile)) as { receipts: number };
-    assert.ok(now.receipts > (JSON.parse(tupleB) as { receipts: number }).receipts);
-  });
+  it(
+    'a writer during the restore never breaks the receipt chain',
+    { timeout: 60_000 },
+    async (t) => {
+      const maxB = (JSON.parse(tupleB) as { maxId: number }).maxId;
+      const writer = start([OBSERVER, 'write', dbFile, '40000'], 45_000);
+      const reader = start([OBSERVER, 'read', dbFile, '40000'], 45_000);
+      const written = () => {
+        const counts = writer.stdout().match(/^\d+$/gm);
+        return counts ? Number(counts[counts.length - 1]) : 0;
+      };
+      let duringRestore = 0;
+      try {
+        await until(() => written() >= 20, 10_000, 'the writer has written');
+        await until(() => reader.stdout().includes('ready'), 10_000, 'the reader has read');
+        const restore = start([CLI, 'restore', idB, '--home', home, '--yes', '--json'], 40_000);
+        const before = written();
+        const r = await restore.done;
+        assert.equal(r.code, 0, r.stderr);
+        const atEnd = written();
+        duringRestore = atEnd - before;
+        // The writer carries on, chained to the restored receipts.
+        await until(() => written() >= atEnd + 40, 15_000, 'the writer writes after the restore');
+      } finally {
+        writer.child.kill('SIGTERM');
+        reader.child.kill('SIGTERM');
+      }
+      const [w, rd] = await Promise.all([writer.done, reader.done]);
+      assert.equal(w.code, 0, w.stderr);
+      assert.equal(rd.code, 0, rd.stderr);
+      const wrote = report(w.stdout);
+      const read = report(rd.stdout);
+      t.diagnostic(
+        `writer: ${wrote.written} receipts, ${duringRestore} while the restore ran, ${wrote.failed} failed; ` +
+          `reader: ${read.transactions} transactions, ${read.chains.ok} chain checks`,
+      );
+      assert.deepEqual(wrote.errors, [], 'the writer never failed');
+      assert.deepEqual(read.errors, [], 'the reader never failed');
+      assert.deepEqual(read.chains.broken, [], 'the chain verified in every snapshot checked');
+      const live = checkLive(dbFile);
+      assert.equal(live.integrity, 'ok');
+      assert.ok(live.chain.ok, `the live chain verifies: ${JSON.stringify(live.chain)}`);
+      // B's receipts, exactly, then the writer's.
+      assert.equal(tupleOf(dbFile, maxB), tupleB);
+      const now = JSON.parse(tupleOf(dbFile)) as { receipts: number };
+      assert.ok(now.receipts > (JSON.parse(tupleB) as { receipts: number }).receipts);
+    },
+  );
 });
 
 // ------------------------------------------------------------------ SIGKILL
