@@ -369,4 +369,85 @@ describe('coffre restore', () => {
     assert.equal(coffre(['backup', '--home', newHome]).status, 0);
     assert.equal(coffre(['verify', 'latest', '--home', newHome]).status, 0);
   });
+
+  it('restores a SQLCipher database in place, still encrypted, and runs the restore hooks', () => {
+    const appDir = path.join(dir, 'cipher-app');
+    fs.mkdirSync(appDir);
+    const file = path.join(appDir, 'books.db');
+    const keyFile = path.join(appDir, 'db.key');
+    fs.writeFileSync(keyFile, 'k3y\n', { mode: 0o600 });
+    const open = () => {
+      const db = new Database(file);
+      db.pragma(`cipher = 'sqlcipher'`);
+      db.pragma('legacy = 4');
+      db.pragma(`key = 'k3y'`);
+      return db;
+    };
+    const db = open();
+    db.pragma('journal_mode = WAL');
+    db.exec(
+      'CREATE TABLE invoices (id INTEGER PRIMARY KEY, total INTEGER); INSERT INTO invoices (total) VALUES (100), (250);',
+    );
+    db.close();
+    const cipherHome = path.join(dir, 'cipher-home');
+    assert.equal(
+      coffre([
+        'init',
+        '--home',
+        cipherHome,
+        '--db',
+        file,
+        '--db-key-file',
+        keyFile,
+        '--profile',
+        'generic',
+        '--name',
+        'Cipher',
+      ]).status,
+      0,
+    );
+    const key = path.join(dir, 'cipher-age.txt');
+    assert.equal(coffre(['encryption', 'new-key', '--out', key, '--home', cipherHome]).status, 0);
+    const backup = coffre(['backup', '--home', cipherHome, '--json']).json();
+    const changed = open();
+    changed.exec('INSERT INTO invoices (total) VALUES (7)');
+    changed.close();
+    // Hooks: a failing before-restore command stops the restore before anything changes.
+    const config = path.join(cipherHome, 'config.json');
+    const log = path.join(dir, 'hooks.log');
+    const json = JSON.parse(fs.readFileSync(config, 'utf8'));
+    json.hooks = {
+      beforeRestore: 'exit 4',
+      afterRestore: `echo "after $COFFRE_RESTORE_RESULT $COFFRE_BACKUP_ID" >> '${log}'`,
+    };
+    fs.writeFileSync(config, JSON.stringify(json));
+    const stopped = coffre([
+      'restore',
+      backup.id,
+      '--home',
+      cipherHome,
+      '--identity',
+      key,
+      '--yes',
+    ]);
+    assert.equal(stopped.status, 16, stopped.stderr);
+    assert.match(stopped.stderr, /before-restore command failed \(exit 4\)/);
+    const count = () => {
+      const d = open();
+      const n = d.prepare('SELECT count(*) AS n FROM invoices').get() as { n: number };
+      d.close();
+      return n.n;
+    };
+    assert.equal(count(), 3);
+    json.hooks.beforeRestore = `echo "before $COFFRE_BACKUP_ID" >> '${log}'`;
+    fs.writeFileSync(config, JSON.stringify(json));
+    const r = coffre(['restore', backup.id, '--home', cipherHome, '--identity', key, '--yes']);
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(count(), 2);
+    assert.notEqual(fs.readFileSync(file).subarray(0, 15).toString('latin1'), 'SQLite format 3');
+    assert.equal(
+      fs.readFileSync(log, 'utf8'),
+      `before ${backup.id}\nafter restored ${backup.id}\n`,
+    );
+  });
 });
