@@ -4,6 +4,7 @@
 
 import { spawn } from 'node:child_process';
 import crypto from 'node:crypto';
+import { EventEmitter } from 'node:events';
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
@@ -278,8 +279,20 @@ export interface DemoResult {
  * console.log(result.id, result.sha256);
  * center.close();
  */
+/** What BackupCenter tells a host app as it happens (`center.events.on('restore', ...)`). */
+export interface CenterEvents {
+  backup: [{ id: string; origin: Origin; destinations: string[] }];
+  restore: [
+    | { phase: 'planned'; backupId: string; plan: RestorePlan }
+    | { phase: 'applied'; backupId: string; safetyBackupId: string | null; restartApp: boolean }
+    | { phase: 'failed'; backupId: string; code: string; message: string },
+  ];
+}
+
 export class BackupCenter {
   private state: StateDb | undefined;
+  /** Events for a host app: a backup made, a restore planned, applied or failed. */
+  readonly events = new EventEmitter<CenterEvents>();
 
   private constructor(
     readonly paths: HomePaths,
@@ -751,6 +764,7 @@ export class BackupCenter {
         bytes: written.size,
         sha256: written.sha256,
       });
+      this.events.emit('backup', { id, origin, destinations: names });
       // Retention runs after a good backup only, and never removes the one just made.
       const pruned: BackupResult['pruned'] = [];
       if (options.applyRetention !== false) {
@@ -1672,6 +1686,7 @@ export class BackupCenter {
       losses,
       adopt: adopting,
     });
+    this.events.emit('restore', { phase: 'planned', backupId: header.id, plan });
     if (options.confirm && !(await options.confirm(plan))) {
       return { applied: false, plan, safetyBackupId: null, restartApp: false };
     }
@@ -1738,6 +1753,13 @@ export class BackupCenter {
       // Before the commit: put everything back as it was.
       await recoverRestore(this.paths.restoreJournal, key);
       await this.runHook('afterRestore', header.id, 'failed');
+      const e = asCoffreError(err);
+      this.events.emit('restore', {
+        phase: 'failed',
+        backupId: header.id,
+        code: e.code,
+        message: e.message,
+      });
       throw err;
     }
     await finishRestore(this.paths.restoreJournal, journal);
@@ -1753,6 +1775,12 @@ export class BackupCenter {
       (this as { identity: Identity }).identity = adopted;
     }
     await this.runHook('afterRestore', header.id, 'restored');
+    this.events.emit('restore', {
+      phase: 'applied',
+      backupId: header.id,
+      safetyBackupId,
+      restartApp: true,
+    });
     return { applied: true, plan, safetyBackupId, restartApp: true };
   }
 
