@@ -943,16 +943,35 @@ export class BackupCenter {
         ...(isBackupId(ref) ? { backupId: ref } : {}),
       },
     );
-    try {
-      const report = await this.verifyUnrecorded(ref, options);
-      this.db.finishJob(jobId, new Date(), {
-        result: 'ok',
+    return this.recorded(
+      jobId,
+      () => this.verifyUnrecorded(ref, options),
+      (report) => ({
         backupId: report.id,
         bytes: report.size,
         sha256: report.sha256,
-      });
-      this.db.setDetail(jobId, report.level);
-      return report;
+        detail: report.level,
+      }),
+    );
+  }
+
+  /** Runs a job's work and writes its outcome, success or error, to the history. */
+  private async recorded<T>(
+    jobId: number,
+    work: () => Promise<T>,
+    describe: (result: T) => {
+      backupId?: string;
+      bytes?: number;
+      sha256?: string;
+      detail?: string;
+    },
+  ): Promise<T> {
+    try {
+      const result = await work();
+      const { detail, ...outcome } = describe(result);
+      this.db.finishJob(jobId, new Date(), { result: 'ok', ...outcome });
+      if (detail !== undefined) this.db.setDetail(jobId, detail);
+      return result;
     } catch (err) {
       const e = asCoffreError(err);
       this.db.finishJob(jobId, new Date(), {
@@ -1539,21 +1558,17 @@ export class BackupCenter {
     });
     const scratch: string[] = [];
     try {
-      const result = await this.restoreLocked(ref, options, now, scratch);
-      this.db.finishJob(jobId, new Date(), { result: 'ok', backupId: result.plan.backupId });
-      this.db.setDetail(
+      return await this.recorded(
         jobId,
-        JSON.stringify({ applied: result.applied, safetyBackupId: result.safetyBackupId }),
+        () => this.restoreLocked(ref, options, now, scratch),
+        (result) => ({
+          backupId: result.plan.backupId,
+          detail: JSON.stringify({
+            applied: result.applied,
+            safetyBackupId: result.safetyBackupId,
+          }),
+        }),
       );
-      return result;
-    } catch (err) {
-      const e = asCoffreError(err);
-      this.db.finishJob(jobId, new Date(), {
-        result: 'failed',
-        errorCode: e.code,
-        errorMessage: e.message,
-      });
-      throw e;
     } finally {
       for (const dir of scratch) await fsp.rm(dir, { recursive: true, force: true });
       lock.release();
