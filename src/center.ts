@@ -367,8 +367,8 @@ export class BackupCenter {
 
   /**
    * A restore killed while it was still verifying and staging (before its
-   * journal) leaves a staging folder next to the data: remove it, unless a
-   * job is running right now.
+   * journal) leaves a staging folder next to the data, and a killed job
+   * stays "running" in the history: tidy both, unless a job is running now.
    */
   private sweepRestoreLeftovers(): void {
     const source = this.config.source;
@@ -387,10 +387,15 @@ export class BackupCenter {
         return [];
       }
     });
-    if (leftovers.length === 0) return;
+    // A backup or restore still marked running was killed, unless it runs
+    // right now: taking the lock tells which, and closes it in the history.
+    const abandoned = this.db
+      .jobs(20)
+      .some((j) => j.result === 'running' && (j.kind === 'backup' || j.kind === 'restore'));
+    if (leftovers.length === 0 && !abandoned) return;
     let lock;
     try {
-      lock = this.lockJob('restore clean-up', new Date());
+      lock = this.lockJob('clean-up after a crash', new Date());
     } catch {
       return;
     }

@@ -398,6 +398,13 @@ describe('a restore killed with SIGKILL', () => {
         rounds.push(line);
         t.diagnostic(line);
         const problem = (what: string) => problems.push(`${round}: ${what}`);
+        const running = (
+          coffre(['history', '--home', home, '--json']).json() as { result: string; kind: string }[]
+        )
+          .filter((j) => j.result === 'running')
+          .map((j) => j.kind);
+        if (running.length > 0)
+          problem(`jobs still marked running after the next command: ${running.join(', ')}`);
         if (!reached) problem(`the restore never reached "${kill}"`);
         if (!killed && exit.code !== 0) problem(`the restore failed by itself: ${exit.stderr}`);
         if (status.status !== 0) problem(`status failed (${status.status}): ${status.stderr}`);
