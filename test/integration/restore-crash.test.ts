@@ -141,7 +141,8 @@ describe('readers and a writer during a restore', () => {
       const restore = start([CLI, 'restore', idA, '--home', home, '--yes', '--json'], 40_000);
       const r = await restore.done;
       assert.equal(r.code, 0, r.stderr);
-      await sleep(150);
+      // Long enough for the reader to see the committed state on a loaded machine.
+      await sleep(1500);
     } finally {
       reader.child.kill('SIGTERM');
     }
