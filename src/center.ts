@@ -9,7 +9,13 @@ import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
-import { readArchive, checkArchive, fingerprint } from './archive/reader.js';
+import {
+  checkArchive,
+  fingerprint,
+  readArchive,
+  type ArchiveContents,
+  type ReadOptions,
+} from './archive/reader.js';
 import { writeArchive, type ArchiveSnapshot } from './archive/writer.js';
 import { isAgeRecipient } from './archive/age.js';
 import { CoffreError, isCoffreError } from './core/errors.js';
@@ -1058,28 +1064,12 @@ export class BackupCenter {
       ? await fsp.mkdtemp(path.join(this.paths.tmp, `verify-${id.slice(-20)}-`))
       : undefined;
     try {
-      let contents;
-      try {
-        contents = await readArchive(await found.open(), {
-          identities,
-          passphrase,
-          ...(scratch ? { extractTo: scratch } : {}),
-          onProgress: progress('read'),
-        });
-      } catch (err) {
-        // Damaged bytes can look like a wrong key (a damaged key stanza) or a
-        // bad signature: when the file does not match its recorded
-        // fingerprint, that is the one true diagnosis.
-        if (found.sidecar && isCoffreError(err) && err.code !== 'DESTINATION_UNAVAILABLE') {
-          const { sha256 } = await fingerprint(await found.open());
-          if (sha256 !== found.sidecar.sha256)
-            throw fingerprintMismatch(found.archive, sha256, found.sidecar.sha256);
-        }
-        throw err;
-      }
-      if (found.sidecar && contents.sha256 !== found.sidecar.sha256) {
-        throw fingerprintMismatch(found.archive, contents.sha256, found.sidecar.sha256);
-      }
+      const contents = await this.readChecked(found, {
+        identities,
+        passphrase,
+        ...(scratch ? { extractTo: scratch } : {}),
+        onProgress: progress('read'),
+      });
       checks.push({
         name: 'fingerprint',
         detail: `SHA-256 ${contents.sha256}${found.sidecar ? ' matches the sidecar' : ''}`,
@@ -1115,6 +1105,35 @@ export class BackupCenter {
     } finally {
       if (scratch) await fsp.rm(scratch, { recursive: true, force: true });
     }
+  }
+
+  /**
+   * Reads a located archive (decrypting, hashing every entry, extracting if
+   * asked) and checks the whole-file fingerprint against its sidecar.
+   * Damaged bytes can look like a wrong key (a damaged key stanza) or a bad
+   * signature: when the file does not match its recorded fingerprint, that
+   * is the one true diagnosis, so it is what a failure reports.
+   */
+  private async readChecked(
+    found: { open: () => Promise<Readable>; archive: string; sidecar: Sidecar | null },
+    options: ReadOptions,
+  ): Promise<ArchiveContents> {
+    let contents: ArchiveContents;
+    try {
+      contents = await readArchive(await found.open(), options);
+    } catch (err) {
+      if (found.sidecar && isCoffreError(err) && err.code !== 'DESTINATION_UNAVAILABLE') {
+        const { sha256 } = await fingerprint(await found.open());
+        if (sha256 !== found.sidecar.sha256) {
+          throw fingerprintMismatch(found.archive, sha256, found.sidecar.sha256);
+        }
+      }
+      throw err;
+    }
+    if (found.sidecar && contents.sha256 !== found.sidecar.sha256) {
+      throw fingerprintMismatch(found.archive, contents.sha256, found.sidecar.sha256);
+    }
+    return contents;
   }
 
   private deepChecks(scratch: string, header: ArchiveHeader): VerifyReport['checks'] {
@@ -1625,7 +1644,7 @@ export class BackupCenter {
     );
     await fsp.mkdir(stage);
     scratch.push(stage);
-    const contents = await readArchive(await found.open(), {
+    const contents = await this.readChecked(found, {
       identities: options.identities ?? [],
       passphrase:
         options.passphrase ??
@@ -1636,7 +1655,7 @@ export class BackupCenter {
       ...(options.onProgress
         ? { onProgress: progressOf('read', found.sidecar?.size ?? 0, options.onProgress) }
         : {}),
-    }).catch(async (err: unknown) => {
+    }).catch((err: unknown) => {
       if ((err as NodeJS.ErrnoException).code === 'ENOSPC') {
         throw new CoffreError(
           'DISK_FULL',
@@ -1644,16 +1663,8 @@ export class BackupCenter {
           { cause: err },
         );
       }
-      if (found.sidecar && isCoffreError(err)) {
-        const { sha256 } = await fingerprint(await found.open());
-        if (sha256 !== found.sidecar.sha256)
-          throw fingerprintMismatch(found.archive, sha256, found.sidecar.sha256);
-      }
       throw err;
     });
-    if (found.sidecar && contents.sha256 !== found.sidecar.sha256) {
-      throw fingerprintMismatch(found.archive, contents.sha256, found.sidecar.sha256);
-    }
     const { header, problems } = checkArchive(contents);
     if (problems.length > 0) {
       throw new CoffreError(
