@@ -52,6 +52,7 @@ import { applyDatabase, measureLosses } from './restore/database.js';
 import {
   finishRestore,
   recoverRestore,
+  rollBackRestore,
   swapIn,
   writeJournal,
   type RestoreJournal,
@@ -67,6 +68,7 @@ import {
   type Config,
   type DestinationConfig,
 } from './state/config.js';
+import { fsyncDir } from './state/files.js';
 import { homePaths, type HomePaths } from './state/home.js';
 import {
   createIdentity,
@@ -115,6 +117,8 @@ export interface BackupOptions {
   trigger?: string;
   /** Apply each destination's retention after the backup (default true). */
   applyRetention?: boolean;
+  /** A missing files folder or settings file counts as empty (the safety backup of a restore). */
+  allowMissingSources?: boolean;
   onProgress?: (p: Progress) => void;
 }
 
@@ -677,7 +681,9 @@ export class BackupCenter {
         await dest.sweep(this.identity.id);
       }
       await sweepTmp(this.paths.tmp);
-      const files = source.files ? await listFiles(this.sourcePath(source.files)) : [];
+      const present = (p: string | null): p is string =>
+        p !== null && (!options.allowMissingSources || fs.existsSync(this.sourcePath(p)));
+      const files = present(source.files) ? await listFiles(this.sourcePath(source.files)) : [];
       const filesBytes = files.reduce((n, f) => n + f.size, 0);
       const dbBytes = fs.statSync(dbFile).size;
       options.onProgress?.({ phase: 'snapshot', done: 0, total: dbBytes + filesBytes });
@@ -742,7 +748,7 @@ export class BackupCenter {
 
       const written = await writeArchive({
         identity: this.identity,
-        settingsFile: source.settings ? this.sourcePath(source.settings) : null,
+        settingsFile: present(source.settings) ? this.sourcePath(source.settings) : null,
         files,
         snapshot,
         makeHeader,
@@ -1594,7 +1600,11 @@ export class BackupCenter {
         }),
       );
     } finally {
-      for (const dir of scratch) await fsp.rm(dir, { recursive: true, force: true });
+      // While a journal exists, its staged copies are what the next start
+      // needs to finish or roll back: leave them.
+      if (!fs.existsSync(this.paths.restoreJournal)) {
+        for (const dir of scratch) await fsp.rm(dir, { recursive: true, force: true });
+      }
       lock.release();
     }
   }
@@ -1727,6 +1737,7 @@ export class BackupCenter {
     let safetyBackupId: string | null = null;
     if (fs.existsSync(liveDb)) {
       const safety = await this.backupLocked({
+        allowMissingSources: true,
         origin: 'safety',
         note: `before restoring ${header.id}`,
         to: ['local'],
@@ -1764,15 +1775,24 @@ export class BackupCenter {
       database: { live: liveDb, staged: stagedDb, tables: selection.tables, full: selection.full },
       files: files && { live: files.live, staged: files.staged, old: files.old },
       settings: settings && { live: settings.live, staged: settings.staged, old: settings.old },
-      state: 'applying',
+      state: 'preparing',
     };
+    const fresh = `${liveDb}.coffre-restore-${suffix}`;
+    if (!fs.existsSync(liveDb)) journal.scratch.push(fresh);
     await writeJournal(this.paths.restoreJournal, journal);
     try {
+      // Preparing: copies that may cross file systems; a crash here rolls back.
       if (files && !fs.existsSync(files.from)) await fsp.mkdir(files.from, { recursive: true });
       for (const step of [files, settings]) if (step) await moveAcross(step.from, step.staged);
-      if (!fs.existsSync(liveDb)) await fsp.copyFile(stagedDb, liveDb);
-      else {
-        for (const step of [files, settings]) if (step) await swapIn(step);
+      if (!fs.existsSync(liveDb)) await fsp.copyFile(stagedDb, fresh);
+      // Swapping: every staged copy is complete.
+      await writeJournal(this.paths.restoreJournal, { ...journal, state: 'swapping' });
+      for (const step of [files, settings]) if (step) await swapIn(step);
+      if (!fs.existsSync(liveDb)) {
+        // No database at all (a lost disk): the renamed copy is the commit.
+        await fsp.rename(fresh, liveDb);
+        await fsyncDir(path.dirname(liveDb));
+      } else {
         applyDatabase(liveDb, stagedDb, {
           full: selection.full,
           tables: selection.tables,
@@ -1781,8 +1801,8 @@ export class BackupCenter {
         });
       }
     } catch (err) {
-      // Before the commit: put everything back as it was.
-      await recoverRestore(this.paths.restoreJournal, key);
+      // The database did not commit: put everything back as it was.
+      await rollBackRestore(this.paths.restoreJournal, journal);
       await this.runHook('afterRestore', header.id, 'failed');
       const e = asCoffreError(err);
       this.events.emit('restore', {

@@ -41,6 +41,8 @@ export class ChunkedCompressor {
         p?.resolve(Buffer.from(msg.data.buffer, msg.data.byteOffset, msg.data.byteLength));
       });
       worker.on('error', (err) => this.fail(err));
+      // A worker that stops without an error would leave its chunks pending forever.
+      worker.on('exit', () => this.fail(new Error('A compression worker stopped.')));
       return worker;
     });
   }

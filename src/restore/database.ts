@@ -76,12 +76,16 @@ export function applyDatabase(live: string, staged: string, options: ApplyOption
     attach(db, staged, options.key);
     db.exec('BEGIN IMMEDIATE');
     try {
+      const before = violationKeys(db, 'main');
+      const inBackup = violationKeys(db, 'restored');
       if (options.full) replaceAll(db, options.schemaVersion);
       else replaceTables(db, options.tables);
-      const violations = db.prepare('PRAGMA main.foreign_key_check').all() as {
-        table: string;
-        parent: string;
-      }[];
+      // Only references this restore breaks count: an app that runs without
+      // foreign keys may already have dangling rows, in its data or in the backup.
+      const after = violationKeys(db, 'main');
+      const violations = [...after.entries()]
+        .filter(([k]) => !before.has(k) && !inBackup.has(k))
+        .map(([, v]) => v);
       if (violations.length > 0) {
         const counts = new Map<string, number>();
         for (const v of violations) {
@@ -115,6 +119,19 @@ export function applyDatabase(live: string, staged: string, options: ApplyOption
   } finally {
     db.close();
   }
+}
+
+function violationKeys(
+  db: Database.Database,
+  schema: string,
+): Map<string, { table: string; parent: string }> {
+  const rows = db.prepare(`PRAGMA ${schema}.foreign_key_check`).all() as {
+    table: string;
+    rowid: number | null;
+    parent: string;
+    fkid: number;
+  }[];
+  return new Map(rows.map((r) => [`${r.table}|${r.rowid}|${r.parent}|${r.fkid}`, r]));
 }
 
 function replaceTables(db: Database.Database, tables: string[]): void {
@@ -173,19 +190,29 @@ function replaceAll(db: Database.Database, schemaVersion: number): void {
   db.pragma(`main.user_version = ${Math.trunc(schemaVersion)}`);
 }
 
-/** After a crash: whether the live tables already hold exactly the staged data (the commit happened). */
+/**
+ * After a crash: whether the live tables already hold exactly the staged data
+ * (the commit happened). Any doubt (a missing database, a table of another
+ * shape, an error) answers no, which rolls the restore back.
+ */
 export function databaseMatches(
   live: string,
   staged: string,
   tables: string[],
   key: string | null,
 ): boolean {
-  const db = openDatabase(live, { key, readonly: true });
+  let db: Database.Database;
+  try {
+    db = openDatabase(live, { key, readonly: true });
+  } catch {
+    return false;
+  }
   try {
     attach(db, staged, key);
     const liveTables = new Set(userTables(db));
     for (const table of tables) {
       if (!liveTables.has(table)) return false;
+      if (columns(db, 'main', table) !== columns(db, 'restored', table)) return false;
       const n = (sql: string) => (db.prepare(sql).get() as { n: number }).n;
       if (
         n(`SELECT count(*) AS n FROM main.${q(table)}`) !==
@@ -198,6 +225,8 @@ export function databaseMatches(
       if (differing > 0) return false;
     }
     return true;
+  } catch {
+    return false;
   } finally {
     db.close();
   }

@@ -26,7 +26,14 @@ export interface RestoreJournal {
   database: { live: string; staged: string; tables: string[]; full: boolean } | null;
   files: SwapStep | null;
   settings: SwapStep | null;
-  state: 'applying' | 'committed';
+  /**
+   * preparing: staged copies are being moved next to what they replace (a
+   * crash rolls back: nothing live was touched). swapping: the staged copies
+   * are complete; folders are swapped and the database transaction runs (a
+   * crash rolls forward only if the live database holds the staged data).
+   * committed: finish.
+   */
+  state: 'preparing' | 'swapping' | 'committed';
 }
 
 export async function writeJournal(file: string, journal: RestoreJournal): Promise<void> {
@@ -66,7 +73,7 @@ async function cleanUp(journal: RestoreJournal, file: string): Promise<void> {
   await fsp.rm(file, { force: true });
 }
 
-/** Ends a restore that was interrupted; says which way it went. */
+/** Ends a restore that a crash interrupted; says which way it went. */
 export async function recoverRestore(
   file: string,
   key: string | null,
@@ -74,17 +81,27 @@ export async function recoverRestore(
   const journal = readJournal(file);
   if (!journal) return null;
   const db = journal.database;
+  // Only a restore whose staged copies were complete (swapping) can be
+  // finished, and only if its database transaction committed.
   const committed =
     journal.state === 'committed' ||
-    (db !== null && exists(db.staged) && databaseMatches(db.live, db.staged, db.tables, key));
+    (journal.state === 'swapping' &&
+      db !== null &&
+      exists(db.staged) &&
+      databaseMatches(db.live, db.staged, db.tables, key));
   if (committed) {
     for (const step of [journal.files, journal.settings]) if (step) await swapIn(step);
     await cleanUp(journal, file);
     return { outcome: 'rolled-forward', journal };
   }
+  await rollBackRestore(file, journal);
+  return { outcome: 'rolled-back', journal };
+}
+
+/** Puts back what was swapped and removes the staged copies: the restore did not commit. */
+export async function rollBackRestore(file: string, journal: RestoreJournal): Promise<void> {
   for (const step of [journal.settings, journal.files]) if (step) await swapOut(step);
   await cleanUp(journal, file);
-  return { outcome: 'rolled-back', journal };
 }
 
 /** Marks the restore committed, then removes what it no longer needs. */

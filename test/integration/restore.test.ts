@@ -187,6 +187,49 @@ describe('coffre restore', () => {
     );
   });
 
+  it('restores onto a lost disk (no database, no images, no settings), and past dangling rows the app already had', () => {
+    const backup = coffre(['backup', '--home', home, '--json']).json();
+    const a = state();
+    for (const name of fs.readdirSync(app))
+      fs.rmSync(path.join(app, name), { recursive: true, force: true });
+    const r = coffre(['restore', backup.id, '--home', home, '--yes']);
+    assert.equal(r.status, 0, r.stderr);
+    assert.deepEqual(state(), a);
+    assert.deepEqual(
+      fs.readdirSync(app).filter((n) => n.includes('coffre')),
+      [],
+    );
+    // The images folder and settings file alone are missing: the safety backup does without them.
+    fs.rmSync(images, { recursive: true });
+    fs.rmSync(settingsFile);
+    assert.equal(coffre(['restore', backup.id, '--home', home, '--yes']).status, 0);
+    assert.deepEqual(state(), a);
+    // An app that runs without foreign keys may have dangling rows already:
+    // a section restore that adds none of its own is not refused for them.
+    const live = new Database(db);
+    live.pragma('foreign_keys = OFF');
+    live.prepare('UPDATE payments SET receipt_id = 999999 WHERE rowid = 1').run();
+    live.prepare("UPDATE employees SET last_name = 'Changed'").run();
+    live.close();
+    fs.writeFileSync(path.join(images, 'added-after.png'), 'new');
+    const section = coffre([
+      'restore',
+      backup.id,
+      '--home',
+      home,
+      '--yes',
+      '--sections',
+      'employees',
+    ]);
+    assert.equal(section.status, 0, section.stderr);
+    assert.ok(
+      fs.existsSync(path.join(images, 'added-after.png')),
+      'a section without files keeps the folder',
+    );
+    assert.equal(coffre(['restore', backup.id, '--home', home, '--yes']).status, 0);
+    assert.deepEqual(state(), a);
+  });
+
   it('refuses, before touching anything, a wrong key, a damaged archive, another register and a newer schema', () => {
     const key = path.join(dir, 'key.txt');
     const other = path.join(dir, 'other.txt');
