@@ -74,57 +74,74 @@ export function applyDatabase(live: string, staged: string, options: ApplyOption
     // Checked explicitly below, on the whole result, before the commit.
     db.pragma('foreign_keys = OFF');
     attach(db, staged, options.key);
-    db.exec('BEGIN IMMEDIATE');
-    try {
-      const before = violationKeys(db, 'main');
-      const inBackup = violationKeys(db, 'restored');
-      if (options.full) replaceAll(db, options.schemaVersion);
-      else replaceTables(db, options.tables);
-      // Only references this restore breaks count: an app that runs without
-      // foreign keys may already have dangling rows, in its data or in the backup.
-      const after = violationKeys(db, 'main');
-      const violations = [...after.entries()]
-        .filter(([k]) => !before.has(k) && !inBackup.has(k))
-        .map(([, v]) => v);
-      if (violations.length > 0) {
-        const counts = new Map<string, number>();
-        for (const v of violations) {
-          const k = `${v.table} -> ${v.parent}`;
-          counts.set(k, (counts.get(k) ?? 0) + 1);
+    // Only references this restore breaks count: an app that runs without
+    // foreign keys may already have dangling rows, in its data or in the
+    // backup. The common case has none at all and pays for one check; when
+    // the result has some, the transaction is rolled back, the rows that
+    // dangled before are noted, and the restore is tried once more.
+    let before: Map<string, Violation> | null = null;
+    for (;;) {
+      db.exec('BEGIN IMMEDIATE');
+      try {
+        if (options.full) replaceAll(db, options.schemaVersion);
+        else replaceTables(db, options.tables);
+        const after = violationKeys(db, 'main');
+        if (after.size > 0 && before === null) {
+          db.exec('ROLLBACK');
+          before = violationKeys(db, 'main');
+          continue;
         }
-        const summary = [...counts].map(([k, n]) => {
-          const [table, parent] = k.split(' -> ');
-          return `${n} row(s) of ${table} would point to ${parent} rows that would no longer exist`;
-        });
-        throw new CoffreError(
-          'RESTORE_CONFLICT',
-          `This restore would break references: ${summary.join('; ')}.`,
-          {
-            details: { violations: Object.fromEntries(counts) },
-          },
-        );
+        const inBackup =
+          after.size > 0 ? violationKeys(db, 'restored') : new Map<string, Violation>();
+        const known = before ?? new Map<string, Violation>();
+        const violations = [...after.entries()]
+          .filter(([k]) => !known.has(k) && !inBackup.has(k))
+          .map(([, v]) => v);
+        if (violations.length > 0) throw conflict(violations);
+        const check = db.pragma('main.integrity_check', { simple: true });
+        if (check !== 'ok') {
+          throw new CoffreError(
+            'RESTORE_CONFLICT',
+            `The restored database fails SQLite's integrity check: ${String(check)}.`,
+          );
+        }
+        db.exec('COMMIT');
+        return;
+      } catch (err) {
+        if (db.inTransaction) db.exec('ROLLBACK');
+        throw err;
       }
-      const check = db.pragma('main.integrity_check', { simple: true });
-      if (check !== 'ok') {
-        throw new CoffreError(
-          'RESTORE_CONFLICT',
-          `The restored database fails SQLite's integrity check: ${String(check)}.`,
-        );
-      }
-      db.exec('COMMIT');
-    } catch (err) {
-      if (db.inTransaction) db.exec('ROLLBACK');
-      throw err;
     }
   } finally {
     db.close();
   }
 }
 
-function violationKeys(
-  db: Database.Database,
-  schema: string,
-): Map<string, { table: string; parent: string }> {
+interface Violation {
+  table: string;
+  parent: string;
+}
+
+function conflict(violations: Violation[]): CoffreError {
+  const counts = new Map<string, number>();
+  for (const v of violations) {
+    const k = `${v.table} -> ${v.parent}`;
+    counts.set(k, (counts.get(k) ?? 0) + 1);
+  }
+  const summary = [...counts].map(([k, n]) => {
+    const [table, parent] = k.split(' -> ');
+    return `${n} row(s) of ${table} would point to ${parent} rows that would no longer exist`;
+  });
+  return new CoffreError(
+    'RESTORE_CONFLICT',
+    `This restore would break references: ${summary.join('; ')}.`,
+    {
+      details: { violations: Object.fromEntries(counts) },
+    },
+  );
+}
+
+function violationKeys(db: Database.Database, schema: string): Map<string, Violation> {
   const rows = db.prepare(`PRAGMA ${schema}.foreign_key_check`).all() as {
     table: string;
     rowid: number | null;
