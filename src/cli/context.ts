@@ -14,7 +14,16 @@ export function resolveHome(opts: HomeOption): string {
 }
 
 export async function openCenter(opts: HomeOption): Promise<BackupCenter> {
-  return BackupCenter.open(resolveHome(opts));
+  const center = await BackupCenter.open(resolveHome(opts));
+  if (center.recovered) {
+    const { outcome, backupId } = center.recovered;
+    process.stderr.write(
+      outcome === 'rolled-forward'
+        ? `Note: a restore of ${backupId} had been interrupted after its commit; it has now been finished.\n`
+        : `Note: a restore of ${backupId} had been interrupted before its commit; everything was put back as it was before it.\n`,
+    );
+  }
+  return center;
 }
 
 /** Runs `fn` with an open center and closes it whatever happens. */
