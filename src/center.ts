@@ -783,13 +783,21 @@ export class BackupCenter {
       });
       this.events.emit('backup', { id, origin, destinations: names });
       // Retention runs after a good backup only, and never removes the one just made.
+      // The backup is committed: a retention failure (a drive pulled out just
+      // now) is a warning, never a failed backup.
       const pruned: BackupResult['pruned'] = [];
       if (options.applyRetention !== false) {
-        const plan = await this.retentionPlan(now, names);
-        for (const entry of plan.entries) {
-          if (entry.keep || entry.id === id) continue;
-          await this.destination(entry.destination).delete(entry.archive);
-          pruned.push({ destination: entry.destination, id: entry.id });
+        try {
+          const plan = await this.retentionPlan(now, names);
+          for (const entry of plan.entries) {
+            if (entry.keep || entry.id === id) continue;
+            await this.destination(entry.destination).delete(entry.archive);
+            pruned.push({ destination: entry.destination, id: entry.id });
+          }
+        } catch (err) {
+          written.warnings.push(
+            `Retention could not run after this backup: ${asCoffreError(err).message} It will run after the next one, or with coffre prune.`,
+          );
         }
       }
       return {
