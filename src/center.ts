@@ -43,7 +43,15 @@ import {
 import { describeSpec, isDue, nextRun, validateSpec, type ScheduleSpec } from './core/schedule.js';
 import { summarizeSections } from './core/sections.js';
 import { FolderDestination } from './destinations/folder.js';
+import { openDestination } from './destinations/open.js';
 import type { Destination, Upload, Usage } from './destinations/types.js';
+import {
+  fitsInQuota,
+  quotaExceeded,
+  quotaPercent,
+  quotaWarning,
+  type QuotaState,
+} from './core/quota.js';
 import { createDemoData, type DemoOptions } from './source/demo.js';
 import { listFiles } from './source/files.js';
 import { takeSnapshot } from './source/snapshot.js';
@@ -66,7 +74,9 @@ import {
   resolveFromHome,
   saveConfig,
   type Config,
+  destinationSchema,
   type DestinationConfig,
+  type S3DestinationConfig,
 } from './state/config.js';
 import { fsyncDir } from './state/files.js';
 import { homePaths, type HomePaths } from './state/home.js';
@@ -81,7 +91,7 @@ import {
   type Identity,
 } from './state/identity.js';
 import { acquireJobLock, type JobLock } from './state/lock.js';
-import { readSecretFile } from './state/secrets.js';
+import { readSecretFile, type CloudCredentials } from './state/secrets.js';
 import { StateDb, type JobRecord } from './state/statedb.js';
 import { COFFRE_VERSION } from './version.js';
 
@@ -95,6 +105,15 @@ export interface InitOptions {
   databaseKeyFile?: string | null;
   appVersion?: string | null;
   now?: Date;
+}
+
+export interface OpenOptions {
+  /**
+   * Credentials for cloud destinations that have no credentials file. The
+   * library never reads the environment; the CLI passes AWS_ACCESS_KEY_ID and
+   * AWS_SECRET_ACCESS_KEY here.
+   */
+  cloudCredentials?: CloudCredentials | null;
 }
 
 export interface Progress {
@@ -119,6 +138,8 @@ export interface BackupOptions {
   applyRetention?: boolean;
   /** A missing files folder or settings file counts as empty (the safety backup of a restore). */
   allowMissingSources?: boolean;
+  /** Send this backup to cloud destinations even if it is not encrypted. */
+  allowUnencrypted?: boolean;
   onProgress?: (p: Progress) => void;
 }
 
@@ -134,8 +155,13 @@ export interface BackupResult {
   counts: { tables: Record<string, number>; files: number; sourceBytes: number };
   durationMs: number;
   warnings: string[];
-  /** Backups that retention removed after this one. */
+  /** Backups that retention removed, before this one (to fit a quota) or after it. */
   pruned: { destination: string; id: string }[];
+  /**
+   * Destinations that did not get this backup, and why. The backup exists in
+   * the others; it fails as a whole only when no destination got it.
+   */
+  failed: { destination: string; code: string; message: string }[];
 }
 
 export interface RetentionEntry {
@@ -262,6 +288,8 @@ export interface StatusReport {
     error: string | null;
   }[];
   encryption: { recipients: number; passphrase: boolean };
+  /** Each cloud destination's space against its quota. */
+  cloud: CloudUsage[];
 }
 
 export interface DestinationInfo {
@@ -270,6 +298,25 @@ export interface DestinationInfo {
   location: string;
   isDefault: boolean;
   usage: Usage | null;
+  error: { code: string; message: string } | null;
+  /** Cloud destinations: whether unencrypted backups may be sent there. */
+  allowUnencrypted?: boolean;
+}
+
+/** A cloud destination's space: what the plan allows, what is used, what retention keeps. */
+export interface CloudUsage {
+  name: string;
+  location: string;
+  usedBytes: number | null;
+  quotaBytes: number | null;
+  freeBytes: number | null;
+  percent: number | null;
+  /** Backups of every register in it, and this register's. */
+  backups: number | null;
+  ownBackups: number | null;
+  ownBytes: number | null;
+  retention: string;
+  warning: string | null;
   error: { code: string; message: string } | null;
 }
 
@@ -301,6 +348,7 @@ export interface CenterEvents {
 
 export class BackupCenter {
   private state: StateDb | undefined;
+  private cloudCredentials: CloudCredentials | null = null;
   /** Events for a host app: a backup made, a restore planned, applied or failed. */
   readonly events = new EventEmitter<CenterEvents>();
 
@@ -365,12 +413,13 @@ export class BackupCenter {
     return new BackupCenter(paths, config, identity);
   }
 
-  static async open(home: string): Promise<BackupCenter> {
+  static async open(home: string, options: OpenOptions = {}): Promise<BackupCenter> {
     const paths = homePaths(home);
     const config = await loadConfig(paths.config);
     const identity = await loadIdentity(paths.identity);
     await fsp.mkdir(paths.tmp, { recursive: true });
     const center = new BackupCenter(paths, config, identity);
+    center.cloudCredentials = options.cloudCredentials ?? null;
     await center.finishInterruptedRestore();
     return center;
   }
@@ -529,7 +578,10 @@ export class BackupCenter {
         },
       );
     }
-    return new FolderDestination(name, conf.kind, this.sourcePath(conf.path));
+    return openDestination(name, conf, {
+      resolvePath: (p) => this.sourcePath(p),
+      cloudCredentials: this.cloudCredentials,
+    });
   }
 
   private allDestinations(): Destination[] {
@@ -546,10 +598,34 @@ export class BackupCenter {
     if (name === 'local' || name in this.config.destinations) {
       throw new CoffreError('USAGE', `A destination named "${name}" already exists.`);
     }
-    const absolute = { ...conf, path: path.resolve(conf.path) };
     const next: Config = {
       ...this.config,
-      destinations: { ...this.config.destinations, [name]: absolute },
+      destinations: { ...this.config.destinations, [name]: checkDestination(name, conf) },
+    };
+    await saveConfig(this.paths.config, next);
+    this.config = next;
+    return this.describeDestination(name);
+  }
+
+  /** Changes a cloud destination's quota or unencrypted-upload setting. */
+  async updateDestination(
+    name: string,
+    patch: Partial<Pick<S3DestinationConfig, 'quotaBytes' | 'allowUnencrypted'>>,
+  ): Promise<DestinationInfo> {
+    this.destination(name);
+    const conf = this.config.destinations[name];
+    if (conf?.kind !== 's3') {
+      throw new CoffreError(
+        'USAGE',
+        `"${name}" is not a cloud destination: only cloud destinations have a quota and an unencrypted-upload setting.`,
+      );
+    }
+    const next: Config = {
+      ...this.config,
+      destinations: {
+        ...this.config.destinations,
+        [name]: checkDestination(name, { ...conf, ...patch }),
+      },
     };
     await saveConfig(this.paths.config, next);
     this.config = next;
@@ -591,7 +667,66 @@ export class BackupCenter {
       isDefault: this.config.defaultDestinations.includes(name),
       usage,
       error,
+      ...(dest.kind === 's3' ? { allowUnencrypted: this.cloudConfig(name).allowUnencrypted } : {}),
     };
+  }
+
+  private cloudConfig(name: string): S3DestinationConfig {
+    const conf = this.config.destinations[name];
+    if (conf?.kind !== 's3')
+      throw new CoffreError('INTERNAL', `"${name}" is not a cloud destination.`);
+    return conf;
+  }
+
+  /** Each cloud destination's used and free space against its quota, and the retention in force there. */
+  async cloudUsage(): Promise<CloudUsage[]> {
+    const names = Object.keys(this.config.destinations).filter(
+      (n) => this.config.destinations[n].kind === 's3',
+    );
+    return Promise.all(
+      names.map(async (name): Promise<CloudUsage> => {
+        const dest = this.destination(name);
+        const retention = describePolicy(this.policyFor(name));
+        try {
+          const usage = await dest.usage();
+          const own = await dest.list(this.identity.id);
+          const state: QuotaState | null =
+            usage.quotaBytes === null
+              ? null
+              : { usedBytes: usage.usedBytes, quotaBytes: usage.quotaBytes };
+          return {
+            name,
+            location: dest.location,
+            usedBytes: usage.usedBytes,
+            quotaBytes: usage.quotaBytes,
+            freeBytes: usage.freeBytes,
+            percent: state ? quotaPercent(state) : null,
+            backups: usage.backups,
+            ownBackups: own.length,
+            ownBytes: own.reduce((n, s) => n + s.size, 0),
+            retention,
+            warning: state ? quotaWarning(name, state) : null,
+            error: null,
+          };
+        } catch (err) {
+          const e = asCoffreError(err);
+          return {
+            name,
+            location: dest.location,
+            usedBytes: null,
+            quotaBytes: this.cloudConfig(name).quotaBytes,
+            freeBytes: null,
+            percent: null,
+            backups: null,
+            ownBackups: null,
+            ownBytes: null,
+            retention,
+            warning: null,
+            error: { code: e.code, message: e.message },
+          };
+        }
+      }),
+    );
   }
 
   async destinations(): Promise<DestinationInfo[]> {
@@ -651,7 +786,10 @@ export class BackupCenter {
         : this.config.defaultDestinations;
     // Every attempt is in the history, including one refused before it starts.
     const jobId = this.db.startJob('backup', now, names, { trigger: options.trigger ?? 'manual' });
-    const uploads: Upload[] = [];
+    const uploads: { dest: Destination; upload: Upload }[] = [];
+    const failed: BackupResult['failed'] = [];
+    const pruned: BackupResult['pruned'] = [];
+    const warnings: string[] = [];
     let snapshotFile: string | null = null;
     try {
       const destinations = names.map((n) => this.destination(n));
@@ -676,10 +814,28 @@ export class BackupCenter {
       const archive = id + archiveExtension(encrypted);
       snapshotFile = path.join(this.paths.tmp, `snapshot-${id}.db`);
       const snapshotPath = snapshotFile;
+      // Each destination gets ready on its own: one that cannot take this
+      // backup (an unplugged drive, a full cloud plan) is reported, and the
+      // others still get it. The backup fails only when none can.
+      const ready: { dest: Destination; limitBytes?: number }[] = [];
+      const dropped: CoffreError[] = [];
       for (const dest of destinations) {
-        await dest.check();
-        await dest.sweep(this.identity.id);
+        try {
+          await dest.check();
+          await dest.sweep(this.identity.id);
+          let limitBytes: number | undefined;
+          if (dest.kind === 's3') {
+            this.refuseUnencrypted(dest.name, encrypted, options.allowUnencrypted === true);
+            limitBytes = await this.makeRoom(dest, { id, now, origin }, pruned);
+          }
+          ready.push({ dest, ...(limitBytes === undefined ? {} : { limitBytes }) });
+        } catch (err) {
+          const e = asCoffreError(err);
+          dropped.push(e);
+          failed.push({ destination: dest.name, code: e.code, message: e.message });
+        }
       }
+      if (ready.length === 0) throw dropped[0];
       await sweepTmp(this.paths.tmp);
       const present = (p: string | null): p is string =>
         p !== null && (!options.allowMissingSources || fs.existsSync(this.sourcePath(p)));
@@ -698,7 +854,17 @@ export class BackupCenter {
       }));
       // Failures surface where the writer awaits it; this only marks it handled.
       snapshot.catch(() => undefined);
-      for (const dest of destinations) uploads.push(await dest.put(archive));
+      for (const { dest, limitBytes } of ready) {
+        try {
+          const upload = await dest.put(archive, limitBytes === undefined ? {} : { limitBytes });
+          uploads.push({ dest, upload });
+        } catch (err) {
+          const e = asCoffreError(err);
+          dropped.push(e);
+          failed.push({ destination: dest.name, code: e.code, message: e.message });
+        }
+      }
+      if (uploads.length === 0) throw dropped[0];
 
       const profile = this.profile;
       const makeHeader = (
@@ -754,7 +920,7 @@ export class BackupCenter {
         makeHeader,
         encryption,
         compressionLevel: this.config.compressionLevel,
-        outputs: uploads.map((u) => u.stream),
+        outputs: uploads.map((u) => u.upload.stream),
         estimatedBytes: dbBytes + filesBytes,
         ...(options.onProgress
           ? {
@@ -774,21 +940,41 @@ export class BackupCenter {
         ).toString('base64'),
         header: written.header,
       };
-      for (const upload of uploads) await upload.commit(sidecar);
+      const committed: Destination[] = [];
+      for (const [index, { dest, upload }] of uploads.entries()) {
+        try {
+          const lost = written.failedOutputs.get(index);
+          if (lost) throw lost;
+          await upload.commit(sidecar);
+          committed.push(dest);
+        } catch (err) {
+          await upload.abort().catch(() => undefined);
+          const e = asCoffreError(err);
+          dropped.push(e);
+          failed.push({ destination: dest.name, code: e.code, message: e.message });
+        }
+      }
+      if (committed.length === 0) throw dropped[0];
+      const done = committed.map((d) => d.name);
       this.db.finishJob(jobId, new Date(), {
         result: 'ok',
         backupId: id,
         bytes: written.size,
         sha256: written.sha256,
+        ...(failed.length > 0
+          ? {
+              errorCode: failed[0].code,
+              errorMessage: `Not saved to ${failed.map((f) => f.destination).join(', ')}: ${failed.map((f) => f.message).join(' ')}`,
+            }
+          : {}),
       });
-      this.events.emit('backup', { id, origin, destinations: names });
+      this.events.emit('backup', { id, origin, destinations: done });
       // Retention runs after a good backup only, and never removes the one just made.
       // The backup is committed: a retention failure (a drive pulled out just
       // now) is a warning, never a failed backup.
-      const pruned: BackupResult['pruned'] = [];
       if (options.applyRetention !== false) {
         try {
-          const plan = await this.retentionPlan(now, names);
+          const plan = await this.retentionPlan(now, done);
           for (const entry of plan.entries) {
             if (entry.keep || entry.id === id) continue;
             await this.destination(entry.destination).delete(entry.archive);
@@ -800,11 +986,22 @@ export class BackupCenter {
           );
         }
       }
+      for (const dest of committed) {
+        if (dest.kind !== 's3') continue;
+        const usage = await dest.usage().catch(() => null);
+        if (usage?.quotaBytes != null) {
+          const warning = quotaWarning(dest.name, {
+            usedBytes: usage.usedBytes,
+            quotaBytes: usage.quotaBytes,
+          });
+          if (warning) written.warnings.push(warning);
+        }
+      }
       return {
         id,
         archive,
         registerName: this.identity.name,
-        destinations: destinations.map((d) => ({ name: d.name, location: d.location })),
+        destinations: committed.map((d) => ({ name: d.name, location: d.location })),
         size: written.size,
         sha256: written.sha256,
         encrypted,
@@ -815,11 +1012,12 @@ export class BackupCenter {
           sourceBytes: dbBytes + filesBytes,
         },
         durationMs: Date.now() - started,
-        warnings: written.warnings,
+        warnings: [...warnings, ...written.warnings],
         pruned,
+        failed,
       };
     } catch (err) {
-      await Promise.all(uploads.map((u) => u.abort().catch(() => undefined)));
+      await Promise.all(uploads.map((u) => u.upload.abort().catch(() => undefined)));
       const e = asCoffreError(err);
       this.db.finishJob(jobId, new Date(), {
         result: 'failed',
@@ -833,6 +1031,52 @@ export class BackupCenter {
         await fsp.rm(snapshotFile + '-journal', { force: true });
       }
     }
+  }
+
+  /** Cloud destinations take unencrypted backups only when the user allowed it. */
+  private refuseUnencrypted(name: string, encrypted: boolean, allowed: boolean): void {
+    if (encrypted || allowed || this.cloudConfig(name).allowUnencrypted) return;
+    throw new CoffreError(
+      'UNENCRYPTED_UPLOAD',
+      `This backup is not encrypted, and "${name}" is a cloud destination: the provider could read the register's data. Nothing was uploaded there.`,
+      { details: { destination: name } },
+    );
+  }
+
+  /**
+   * Before an upload to a destination with a quota: when the backup would not
+   * fit, applies that destination's retention first (as it would stand with
+   * this backup made, never removing the newest backup there), then refuses
+   * with QUOTA_EXCEEDED if it still does not fit. Returns the bytes left,
+   * which the upload may not pass.
+   */
+  private async makeRoom(
+    dest: Destination,
+    pending: { id: string; now: Date; origin: Origin },
+    pruned: BackupResult['pruned'],
+  ): Promise<number | undefined> {
+    const usage = await dest.usage();
+    if (usage.quotaBytes === null) return undefined;
+    let state: QuotaState = { usedBytes: usage.usedBytes, quotaBytes: usage.quotaBytes };
+    const estimate = this.db.lastBackupBytes();
+    if (!fitsInQuota(state, estimate)) {
+      const plan = await this.retentionPlan(pending.now, [dest.name], pending);
+      const newest = plan.entries.reduce<RetentionEntry | null>(
+        (a, e) => (a === null || e.createdAt > a.createdAt ? e : a),
+        null,
+      );
+      for (const entry of plan.entries) {
+        if (entry.keep || entry === newest) continue;
+        await dest.delete(entry.archive);
+        pruned.push({ destination: dest.name, id: entry.id });
+      }
+      const after = await dest.usage();
+      state = { usedBytes: after.usedBytes, quotaBytes: usage.quotaBytes };
+    }
+    if (!fitsInQuota(state, estimate)) {
+      throw quotaExceeded(dest.name, state, estimate, describePolicy(this.policyFor(dest.name)));
+    }
+    return state.quotaBytes - state.usedBytes;
   }
 
   // ---------------------------------------------------------------- listing
@@ -864,7 +1108,7 @@ export class BackupCenter {
     const unavailable: { destination: string; code: string; message: string }[] = [];
     for (const dest of this.allDestinations()) {
       try {
-        for (const s of await dest.list()) {
+        for (const s of await dest.list(options.allRegisters ? undefined : this.identity.id)) {
           if (options.allRegisters || s.header.register.id === this.identity.id) {
             backups.push(this.toEntry(dest.name, s));
           }
@@ -1263,6 +1507,8 @@ export class BackupCenter {
       this.config.alerts.staleAfterHours,
       now,
     );
+    const cloud = await this.cloudUsage();
+    for (const u of cloud) if (u.warning) warnings.push(u.warning);
     return {
       register: {
         id: this.identity.id,
@@ -1297,6 +1543,7 @@ export class BackupCenter {
         recipients: this.config.encryption.recipients.length,
         passphrase: this.config.encryption.passphraseFile !== null,
       },
+      cloud,
     };
   }
 
@@ -1338,26 +1585,36 @@ export class BackupCenter {
    * What retention keeps and removes in each destination, and why; changes
    * nothing. `coffre prune --dry-run` shows exactly this.
    */
-  async retentionPlan(now: Date = new Date(), only?: string[]): Promise<RetentionReport> {
+  async retentionPlan(
+    now: Date = new Date(),
+    only?: string[],
+    /** A backup about to be made: planned as if it existed, never listed. */
+    pending?: { id: string; now: Date; origin: Origin },
+  ): Promise<RetentionReport> {
     const { backups, unavailable } = await this.list();
     const verifications = this.db.verifications();
     const names = only ?? ['local', ...Object.keys(this.config.destinations)];
     const entries: RetentionEntry[] = [];
     for (const destination of names) {
       const mine = backups.filter((b) => b.destination === destination);
-      const decisions = planRetention(
-        mine.map((b) => ({
-          id: b.id,
-          createdAt: b.createdAt,
-          origin: b.origin,
-          verification: verifications.get(b.id)?.result ?? null,
-        })),
-        this.policyFor(destination),
-        now,
-        this.timeZone,
-      );
+      const items = mine.map((b) => ({
+        id: b.id,
+        createdAt: b.createdAt,
+        origin: b.origin,
+        verification: verifications.get(b.id)?.result ?? null,
+      }));
+      if (pending) {
+        items.push({
+          id: pending.id,
+          createdAt: pending.now.toISOString(),
+          origin: pending.origin,
+          verification: null,
+        });
+      }
+      const decisions = planRetention(items, this.policyFor(destination), now, this.timeZone);
       for (const d of decisions) {
-        const b = mine.find((m) => m.id === d.id)!;
+        const b = mine.find((m) => m.id === d.id);
+        if (!b) continue;
         entries.push({
           destination,
           id: b.id,
@@ -1982,4 +2239,24 @@ async function sweepTmp(dir: string): Promise<void> {
         ((await fsp.stat(file).catch(() => null))?.mtimeMs ?? 0) < dayAgo);
     if (stale) await fsp.rm(file, { recursive: true, force: true });
   }
+}
+
+/** A destination's config as given by a caller, validated with the config file's own rules; paths made absolute. */
+function checkDestination(name: string, conf: DestinationConfig): DestinationConfig {
+  const parsed = destinationSchema.safeParse(conf);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map(
+      (i) => `${i.path.join('.') || 'destination'}: ${i.message}`,
+    );
+    throw new CoffreError('USAGE', `Destination "${name}": ${problems.join('; ')}.`, {
+      details: { problems },
+    });
+  }
+  const value = parsed.data;
+  if (value.kind === 'external') return { ...value, path: path.resolve(value.path) };
+  return {
+    ...value,
+    endpoint: value.endpoint.replace(/\/+$/, ''),
+    credentialsFile: value.credentialsFile ? path.resolve(value.credentialsFile) : null,
+  };
 }

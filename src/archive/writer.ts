@@ -4,7 +4,9 @@
 // (which a worker thread takes while the files stream), then the header, the
 // register's public key, SHA256SUMS and its signature. Memory stays flat: every
 // stage is a stream with bounded buffers, and several outputs (destinations)
-// are fed the same bytes with backpressure from the slowest.
+// are fed the same bytes with backpressure from the slowest. An output that
+// fails (a full USB stick, a cloud that went away) is dropped and reported;
+// the archive fails only when no output is left.
 
 import crypto from 'node:crypto';
 import { once } from 'node:events';
@@ -55,6 +57,8 @@ export interface ArchiveOutput {
   size: number;
   sha256: string;
   warnings: string[];
+  /** The outputs that failed on the way (by index in `outputs`); the others have the whole archive. */
+  failedOutputs: Map<number, Error>;
 }
 
 export async function writeArchive(input: ArchiveInput): Promise<ArchiveOutput> {
@@ -171,21 +175,35 @@ export async function writeArchive(input: ArchiveInput): Promise<ArchiveOutput> 
   const whole = crypto.createHash('sha256');
   let size = 0;
   const outputs = input.outputs;
+  const failedOutputs = new Map<number, Error>();
   // An output can fail at any moment (full disk, unplugged stick): listen from
-  // the start so the failure ends the pipeline instead of crashing the process.
+  // the start so the failure drops that output instead of crashing the process;
+  // the pipeline fails when none is left.
   let fail: (err: Error) => void = () => undefined;
   const failure = new Promise<never>((_, reject) => {
     fail = reject;
   });
   failure.catch(() => undefined);
-  for (const out of outputs) out.on('error', (err: Error) => fail(err));
+  const dropped = outputs.map(
+    (out, index) =>
+      new Promise<void>((resolve) =>
+        out.on('error', (err: Error) => {
+          if (!failedOutputs.has(index)) failedOutputs.set(index, err);
+          resolve();
+          if (failedOutputs.size === outputs.length) fail(failedOutputs.get(0) ?? err);
+        }),
+      ),
+  );
+  const live = () =>
+    outputs.map((out, index) => ({ out, index })).filter((o) => !failedOutputs.has(o.index));
   const sink = async function (source: AsyncIterable<Buffer>): Promise<void> {
     for await (const chunk of source) {
       whole.update(chunk);
       size += chunk.length;
       const waits: Promise<unknown>[] = [];
-      for (const out of outputs) {
-        if (!out.write(chunk)) waits.push(once(out, 'drain'));
+      for (const { out, index } of live()) {
+        if (!out.write(chunk))
+          waits.push(Promise.race([once(out, 'drain').catch(() => undefined), dropped[index]]));
       }
       if (waits.length > 0) await Promise.race([Promise.all(waits), failure]);
     }
@@ -193,10 +211,17 @@ export async function writeArchive(input: ArchiveInput): Promise<ArchiveOutput> 
       // 'finish', not end()'s callback: that one also waits for 'close', which a
       // destination that keeps its file open to fsync it does not emit yet.
       Promise.all(
-        outputs.map((out) => new Promise<void>((resolve) => out.once('finish', resolve).end())),
+        live().map(
+          ({ out, index }) =>
+            new Promise<void>((resolve) => {
+              out.once('finish', resolve).end();
+              void dropped[index].then(resolve);
+            }),
+        ),
       ),
       failure,
     ]);
+    if (failedOutputs.size === outputs.length) await failure;
   };
 
   const compressed = new PassThrough({ highWaterMark: 1 << 20 });
@@ -221,5 +246,5 @@ export async function writeArchive(input: ArchiveInput): Promise<ArchiveOutput> 
   }
   await downstream;
   if (!header) throw new CoffreError('INTERNAL', 'The archive ended without a header.');
-  return { header, size, sha256: whole.digest('hex'), warnings };
+  return { header, size, sha256: whole.digest('hex'), warnings, failedOutputs };
 }

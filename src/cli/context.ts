@@ -4,6 +4,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import { BackupCenter } from '../center.js';
+import type { CloudCredentials } from '../state/secrets.js';
 
 export interface HomeOption {
   home?: string;
@@ -13,8 +14,22 @@ export function resolveHome(opts: HomeOption): string {
   return path.resolve(opts.home ?? process.env.COFFRE_HOME ?? path.join(os.homedir(), '.coffre'));
 }
 
+/** Cloud credentials from the standard environment variables, when both are set. */
+export function cloudCredentialsFromEnv(): CloudCredentials | null {
+  const accessKeyId = process.env.AWS_ACCESS_KEY_ID;
+  const secretAccessKey = process.env.AWS_SECRET_ACCESS_KEY;
+  if (!accessKeyId || !secretAccessKey) return null;
+  const sessionToken = process.env.AWS_SESSION_TOKEN;
+  return { accessKeyId, secretAccessKey, ...(sessionToken ? { sessionToken } : {}) };
+}
+
 export async function openCenter(opts: HomeOption): Promise<BackupCenter> {
-  const center = await BackupCenter.open(resolveHome(opts));
+  // The AWS SDK warns on every run about Node.js versions it will stop
+  // supporting; Coffre users cannot act on it.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+  const center = await BackupCenter.open(resolveHome(opts), {
+    cloudCredentials: cloudCredentialsFromEnv(),
+  });
   if (center.recovered) {
     const { outcome, backupId } = center.recovered;
     process.stderr.write(

@@ -24,6 +24,9 @@ export const EXIT_CODES: Record<ErrorCode, number> = {
   BUSY: 14,
   SCHEMA_TOO_NEW: 15,
   RESTORE_CONFLICT: 16,
+  DESTINATION_AUTH: 17,
+  QUOTA_EXCEEDED: 18,
+  UNENCRYPTED_UPLOAD: 19,
 };
 
 export const HINTS: Record<ErrorCode, string> = {
@@ -56,6 +59,12 @@ export const HINTS: Record<ErrorCode, string> = {
     'Make the folder writable (unlock the USB stick, check permissions) or choose another destination with --to.',
   DISK_FULL:
     'Free some space on that drive (old backups there, other files); for a backup you can also choose another destination with --to.',
+  DESTINATION_AUTH:
+    'Set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY for this command, or give the destination a credentials file (mode 0600): `coffre destination add NAME s3 ... --credentials-file FILE`. Check that the key may read and write the bucket.',
+  QUOTA_EXCEEDED:
+    'Keep fewer backups in the cloud (`coffre retention set --destination NAME --daily 14`), or take a larger plan and raise the quota (`coffre destination set NAME --quota 100GB`). Nothing was deleted beyond what retention allows.',
+  UNENCRYPTED_UPLOAD:
+    'Set up encryption in one command: `coffre encryption new-key --out FILE` (keep FILE away from the register). Or, if the provider may read this data, allow it: --allow-unencrypted, or `coffre destination set NAME --allow-unencrypted`.',
   BUSY: 'Wait for it to finish and try again. A job that was killed releases its lock by itself.',
   SCHEMA_TOO_NEW:
     'Update the app to the version that made this backup (or newer), then restore. Nothing was changed.',

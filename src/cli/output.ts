@@ -1,16 +1,6 @@
 // Formatting for people: sizes, durations, dates and aligned tables.
 
-export function formatBytes(n: number): string {
-  if (n < 1024) return `${n} B`;
-  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
-  let v = n;
-  let i = -1;
-  do {
-    v /= 1024;
-    i++;
-  } while (v >= 1024 && i < units.length - 1);
-  return `${v.toFixed(v < 10 ? 1 : 0)} ${units[i]}`;
-}
+export { formatBytes } from '../core/quota.js';
 
 export function formatDuration(ms: number): string {
   if (ms < 1000) return `${ms} ms`;

@@ -34,6 +34,12 @@ export const ERROR_CODES = [
   'DESTINATION_UNAVAILABLE',
   /** A destination cannot be written (read-only medium or permissions). */
   'DESTINATION_READ_ONLY',
+  /** A cloud destination has no credentials, or the service refused them. */
+  'DESTINATION_AUTH',
+  /** A backup would go over a cloud destination's quota, even after retention. */
+  'QUOTA_EXCEEDED',
+  /** An unencrypted backup would be sent to the cloud without the user allowing it. */
+  'UNENCRYPTED_UPLOAD',
   /** The disk or medium is full. */
   'DISK_FULL',
   /** Another job holds this home's lock. */

@@ -1,10 +1,15 @@
 // The one interface every destination implements: local folder, external
-// folder, and later S3. BackupCenter only ever talks to this interface.
+// folder, S3-compatible bucket. BackupCenter only ever talks to this interface.
 
 import type { Readable, Writable } from 'node:stream';
 import type { Sidecar } from '../core/manifest.js';
 
-export type DestinationKind = 'local' | 'external';
+export type DestinationKind = 'local' | 'external' | 's3';
+
+export interface PutOptions {
+  /** Stop with QUOTA_EXCEEDED once the archive grows past this many bytes. */
+  limitBytes?: number;
+}
 
 /** An archive being written. Nothing is visible to `list` until `commit`. */
 export interface Upload {
@@ -31,10 +36,10 @@ export interface Destination {
   readonly location: string;
   /** Throws DESTINATION_UNAVAILABLE or DESTINATION_READ_ONLY when it cannot take a backup now. */
   check(): Promise<void>;
-  put(archive: string): Promise<Upload>;
+  put(archive: string, options?: PutOptions): Promise<Upload>;
   get(archive: string): Promise<Readable>;
-  /** Committed backups, from their sidecars only (archives are never opened). */
-  list(): Promise<Sidecar[]>;
+  /** Committed backups, from their sidecars only (archives are never opened); only one register's when given. */
+  list(registerId?: string): Promise<Sidecar[]>;
   delete(archive: string): Promise<void>;
   usage(): Promise<Usage>;
   /** Removes partial writes and uncommitted archives this register left behind. */

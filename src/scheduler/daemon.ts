@@ -65,6 +65,18 @@ export class Scheduler {
         if (ran) {
           const detail = ran.kind === 'backup' ? `${ran.result.size} bytes` : ran.result.level;
           emit({ type: 'job-done', kind, at: at.toISOString(), backupId: ran.result.id, detail });
+          // Made, but not everywhere (a cloud over its quota, an unplugged drive): someone should know.
+          if (ran.kind === 'backup' && ran.result.failed.length > 0) {
+            const message = `Backup ${ran.result.id} was not saved to ${ran.result.failed.map((f) => `${f.destination} (${f.message})`).join('; ')}`;
+            emit({
+              type: 'job-failed',
+              kind,
+              at: at.toISOString(),
+              code: ran.result.failed[0].code,
+              message,
+            });
+            await this.alert('backup-failed', message, emit);
+          }
         }
       } catch (err) {
         if (isCoffreError(err, 'BUSY')) {

@@ -19,7 +19,40 @@ const externalDestination = z.object({
   path: z.string().min(1),
 });
 
-export const destinationSchema = z.discriminatedUnion('kind', [externalDestination]);
+const s3Destination = z
+  .object({
+    kind: z.literal('s3'),
+    /** The service's URL, e.g. https://s3.eu-central-003.backblazeb2.com (AWS: https://s3.REGION.amazonaws.com). */
+    endpoint: z.url({ protocol: /^https?$/, error: 'a URL starting with https:// (or http://)' }),
+    bucket: z
+      .string()
+      .regex(
+        /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/,
+        'a bucket name: 3 to 63 lower-case letters, digits, dots and hyphens',
+      ),
+    /** A folder inside the bucket; each register writes under PREFIX/REGISTER8/. */
+    prefix: z
+      .string()
+      .regex(/^([A-Za-z0-9._-]+\/)*$/, 'folders ending with /, e.g. "shops/" (or empty)')
+      .default(''),
+    region: z.string().min(1).default('us-east-1'),
+    /** Bucket in the URL path (MinIO, Ceph, most self-hosted servers) instead of the host name. */
+    pathStyle: z.boolean().default(false),
+    /** The storage the shop's plan pays for, in bytes; null: no limit. */
+    quotaBytes: z.number().int().positive().nullable().default(null),
+    /** An AWS-style credentials file (mode 0600); without it, the environment's AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY. */
+    credentialsFile: z.string().min(1).nullable().default(null),
+    /** The profile to read in credentialsFile. */
+    credentialsProfile: z.string().min(1).default('default'),
+    /** Accept backups that are not encrypted (the provider could then read the data). */
+    allowUnencrypted: z.boolean().default(false),
+    /** Send a SHA-256 checksum with every part, checked by services that support it. */
+    checksums: z.boolean().default(true),
+  })
+  .strict();
+
+export const destinationSchema = z.discriminatedUnion('kind', [externalDestination, s3Destination]);
+export type S3DestinationConfig = z.infer<typeof s3Destination>;
 export type DestinationConfig = z.infer<typeof destinationSchema>;
 
 const time = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'a time as HH:MM, e.g. 02:30');

@@ -143,13 +143,21 @@ export class StateDb {
     id: number,
     at: Date,
     outcome:
-      | { result: 'ok'; backupId?: string; bytes?: number; sha256?: string }
+      | {
+          result: 'ok';
+          backupId?: string;
+          bytes?: number;
+          sha256?: string;
+          /** A backup that some destinations did not get: why, kept with the success. */
+          errorCode?: string;
+          errorMessage?: string;
+        }
       | { result: 'failed'; errorCode: string; errorMessage: string },
   ): void {
     if (outcome.result === 'ok') {
       this.db
         .prepare(
-          'UPDATE jobs SET ended_at = ?, result = ?, backup_id = ?, bytes = ?, sha256 = ?, error_code = NULL, error_message = NULL WHERE id = ?',
+          'UPDATE jobs SET ended_at = ?, result = ?, backup_id = ?, bytes = ?, sha256 = ?, error_code = ?, error_message = ? WHERE id = ?',
         )
         .run(
           at.toISOString(),
@@ -157,6 +165,8 @@ export class StateDb {
           outcome.backupId ?? null,
           outcome.bytes ?? null,
           outcome.sha256 ?? null,
+          outcome.errorCode ?? null,
+          outcome.errorMessage ?? null,
           id,
         );
     } else {
@@ -179,6 +189,16 @@ export class StateDb {
         "UPDATE jobs SET ended_at = ?, result = 'failed', error_code = 'INTERNAL', error_message = 'The job was interrupted (process ended).' WHERE result = 'running' AND kind IN ('backup', 'restore')",
       )
       .run(at.toISOString()).changes;
+  }
+
+  /** The archive size of the last backup that succeeded: the best guess of the next one's. */
+  lastBackupBytes(): number | null {
+    const row = this.db
+      .prepare(
+        "SELECT bytes FROM jobs WHERE kind = 'backup' AND result = 'ok' AND bytes IS NOT NULL ORDER BY id DESC LIMIT 1",
+      )
+      .get() as { bytes: number } | undefined;
+    return row?.bytes ?? null;
   }
 
   jobs(limit = 50, kind?: string): JobRecord[] {

@@ -3,9 +3,10 @@
 import type { Command } from 'commander';
 import type { BackupOptions } from '../../center.js';
 import { ORIGINS, type Origin } from '../../core/manifest.js';
-import { CoffreError } from '../../core/errors.js';
+import { CoffreError, type ErrorCode } from '../../core/errors.js';
 import { readSecretFile } from '../../state/secrets.js';
-import { collect, print, printJson, withCenter, type HomeOption } from '../context.js';
+import { collect, ExitWith, print, printJson, withCenter, type HomeOption } from '../context.js';
+import { EXIT_CODES, HINTS } from '../messages.js';
 import { formatBytes, formatDuration } from '../output.js';
 import { progressBar } from '../progress.js';
 
@@ -15,6 +16,7 @@ interface BackupFlags extends HomeOption {
   passphraseFile?: string;
   note?: string;
   origin?: string;
+  allowUnencrypted?: boolean;
   json?: boolean;
 }
 
@@ -41,6 +43,10 @@ export function registerBackup(program: Command): void {
     )
     .option('--note <text>', 'a note stored with the backup')
     .option('--origin <origin>', `why this backup is taken: ${ORIGINS.join(', ')}`, 'manual')
+    .option(
+      '--allow-unencrypted',
+      'send this backup to cloud destinations even though it is not encrypted',
+    )
     .option('--json', 'print one JSON object')
     .action(async (opts: BackupFlags) => {
       await runBackup(opts, opts);
@@ -60,6 +66,7 @@ export async function runBackup(home: HomeOption, opts: Omit<BackupFlags, 'home'
     ...(opts.to ? { to: opts.to } : {}),
     ...(opts.recipient ? { recipients: opts.recipient } : {}),
     ...(opts.passphraseFile ? { passphrase: readSecretFile(opts.passphraseFile) } : {}),
+    ...(opts.allowUnencrypted ? { allowUnencrypted: true } : {}),
   };
   const result = await withCenter(home, (center) => center.backup(options)).finally(() =>
     bar.done(),
@@ -78,7 +85,9 @@ export async function runBackup(home: HomeOption, opts: Omit<BackupFlags, 'home'
       durationMs: result.durationMs,
       warnings: result.warnings,
       pruned: result.pruned,
+      failed: result.failed.map((f) => ({ ...f, hint: HINTS[f.code as ErrorCode] ?? null })),
     });
+    failedExit(result.failed);
     return;
   }
   print(`Backup ${result.id} done in ${formatDuration(result.durationMs)}.`);
@@ -97,4 +106,15 @@ export async function runBackup(home: HomeOption, opts: Omit<BackupFlags, 'home'
       `  retention    removed ${result.pruned.length} older backup(s): ${result.pruned.map((p) => `${p.id} (${p.destination})`).join(', ')}`,
     );
   }
+  for (const f of result.failed) {
+    process.stderr.write(`Not saved to ${f.destination}: ${f.message}\n`);
+    const hint = HINTS[f.code as ErrorCode];
+    if (hint) process.stderr.write(`What to do: ${hint}\n`);
+  }
+  failedExit(result.failed);
+}
+
+/** A backup that some destinations did not get ends with the first one's exit code. */
+function failedExit(failed: { code: string }[]): void {
+  if (failed.length > 0) throw new ExitWith(EXIT_CODES[failed[0].code as ErrorCode] ?? 1);
 }

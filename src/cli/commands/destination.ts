@@ -4,38 +4,175 @@ import type { Command } from 'commander';
 import { CoffreError } from '../../core/errors.js';
 import { print, printJson, withCenter, type HomeOption } from '../context.js';
 import { formatBytes, table } from '../output.js';
+import type { DestinationConfig } from '../../state/config.js';
+import { parseSize } from '../../core/quota.js';
+
+interface AddFlags extends HomeOption {
+  path?: string;
+  endpoint?: string;
+  bucket?: string;
+  prefix?: string;
+  region?: string;
+  pathStyle?: boolean;
+  quota?: string;
+  credentialsFile?: string;
+  credentialsProfile: string;
+  allowUnencrypted?: boolean;
+  checksums: boolean;
+  json?: boolean;
+}
+
+/** The options of `destination add` that belong to a kind, checked against it. */
+function destinationConfig(kind: string, opts: AddFlags): DestinationConfig {
+  const s3Only = [
+    'endpoint',
+    'bucket',
+    'prefix',
+    'region',
+    'pathStyle',
+    'quota',
+    'credentialsFile',
+    'allowUnencrypted',
+  ] as const;
+  if (kind === 'external') {
+    const misplaced = s3Only.filter((k) => opts[k] !== undefined);
+    if (!opts.path) throw new CoffreError('USAGE', 'An external destination needs --path DIR.');
+    if (misplaced.length > 0) {
+      throw new CoffreError(
+        'USAGE',
+        `--${misplaced.map(kebab).join(', --')} only apply to s3 destinations.`,
+      );
+    }
+    return { kind: 'external', path: opts.path };
+  }
+  if (kind === 's3') {
+    if (opts.path)
+      throw new CoffreError(
+        'USAGE',
+        '--path is for external destinations; s3 takes --endpoint and --bucket.',
+      );
+    const missing = (['endpoint', 'bucket'] as const).filter((k) => !opts[k]);
+    if (missing.length > 0) {
+      throw new CoffreError('USAGE', `An s3 destination needs --${missing.join(' and --')}.`);
+    }
+    let prefix = opts.prefix ?? '';
+    if (prefix !== '' && !prefix.endsWith('/')) prefix += '/';
+    return {
+      kind: 's3',
+      endpoint: opts.endpoint!,
+      bucket: opts.bucket!,
+      prefix,
+      region: opts.region ?? 'us-east-1',
+      pathStyle: opts.pathStyle === true,
+      quotaBytes: opts.quota ? parseSize(opts.quota) : null,
+      credentialsFile: opts.credentialsFile ?? null,
+      credentialsProfile: opts.credentialsProfile,
+      allowUnencrypted: opts.allowUnencrypted === true,
+      checksums: opts.checksums,
+    };
+  }
+  throw new CoffreError(
+    'USAGE',
+    `Unknown destination kind "${kind}": use external (a folder) or s3 (cloud storage); "local" is built in.`,
+  );
+}
+
+function kebab(key: string): string {
+  return key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+}
 
 export function registerDestination(program: Command): void {
   const dest = program
     .command('destination')
-    .description('where backups are written: local, external folders');
+    .description('where backups are written: local, external folders, S3-compatible cloud storage');
 
   dest
     .command('add')
+    .description('add a destination: an external folder, or an S3-compatible bucket')
     .argument('<name>', 'a short name: lower-case letters, digits, - and _')
-    .argument('<kind>', 'external (a USB stick or network share folder)')
-    .requiredOption(
+    .argument('<kind>', 'external (a USB stick or network share folder) or s3 (cloud storage)')
+    .option(
       '--path <dir>',
-      'the folder (it must exist: Coffre never creates it, so an unplugged drive is noticed)',
+      'external: the folder (it must exist: Coffre never creates it, so an unplugged drive is noticed)',
     )
+    .option('--endpoint <url>', 's3: the service URL, e.g. https://s3.eu-west-1.amazonaws.com')
+    .option('--bucket <bucket>', 's3: the bucket (it must exist)')
+    .option('--prefix <folder/>', 's3: a folder in the bucket for these backups, ending with /')
+    .option('--region <region>', 's3: the region (default us-east-1)')
+    .option('--path-style', 's3: the bucket goes in the URL path (MinIO, Ceph, self-hosted)')
+    .option('--quota <size>', 's3: the storage the plan pays for, e.g. 10GB or 1TB')
+    .option(
+      '--credentials-file <file>',
+      's3: an AWS-style credentials file (mode 0600); default: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY',
+    )
+    .option('--credentials-profile <name>', 's3: the [profile] to read in that file', 'default')
+    .option('--allow-unencrypted', 's3: accept backups that are not encrypted')
+    .option('--no-checksums', 's3: do not send SHA-256 checksums (for services that reject them)')
+    .option('--home <dir>', 'Coffre home (default: $COFFRE_HOME or ~/.coffre)')
+    .option('--json', 'print JSON')
+    .action(async (name: string, kind: string, opts: AddFlags) => {
+      const conf = destinationConfig(kind, opts);
+      const info = await withCenter(opts, (c) => c.addDestination(name, conf));
+      if (opts.json) printJson(info);
+      else {
+        print(`Destination "${info.name}" added: ${info.location}.`);
+        if (info.error) print(`Note: it cannot be used right now: ${info.error.message}`);
+        else {
+          if (info.usage?.quotaBytes != null)
+            print(
+              `Quota: ${formatBytes(info.usage.usedBytes)} used of ${formatBytes(info.usage.quotaBytes)}.`,
+            );
+          print(`Use it with: coffre backup --to ${info.name}`);
+        }
+      }
+    });
+
+  dest
+    .command('set')
+    .description("change a cloud destination's quota or unencrypted-upload setting")
+    .argument('<name>')
+    .option('--quota <size>', 'the storage the plan pays for, e.g. 10GB')
+    .option('--no-quota', 'no quota')
+    .option('--allow-unencrypted', 'accept backups that are not encrypted')
+    .option('--refuse-unencrypted', 'refuse backups that are not encrypted (the default)')
     .option('--home <dir>', 'Coffre home (default: $COFFRE_HOME or ~/.coffre)')
     .option('--json', 'print JSON')
     .action(
-      async (name: string, kind: string, opts: HomeOption & { path: string; json?: boolean }) => {
-        if (kind !== 'external') {
+      async (
+        name: string,
+        opts: HomeOption & {
+          quota?: string | false;
+          allowUnencrypted?: boolean;
+          refuseUnencrypted?: boolean;
+          json?: boolean;
+        },
+      ) => {
+        if (opts.allowUnencrypted && opts.refuseUnencrypted) {
           throw new CoffreError(
             'USAGE',
-            `Unknown destination kind "${kind}": this version supports "external" (the "local" one is built in).`,
+            'Give either --allow-unencrypted or --refuse-unencrypted.',
           );
         }
-        const info = await withCenter(opts, (c) =>
-          c.addDestination(name, { kind: 'external', path: opts.path }),
-        );
+        const patch = {
+          ...(opts.quota === false ? { quotaBytes: null } : {}),
+          ...(typeof opts.quota === 'string' ? { quotaBytes: parseSize(opts.quota) } : {}),
+          ...(opts.allowUnencrypted ? { allowUnencrypted: true } : {}),
+          ...(opts.refuseUnencrypted ? { allowUnencrypted: false } : {}),
+        };
+        if (Object.keys(patch).length === 0) {
+          throw new CoffreError(
+            'USAGE',
+            'Nothing to change: give --quota SIZE, --no-quota, --allow-unencrypted or --refuse-unencrypted.',
+          );
+        }
+        const info = await withCenter(opts, (c) => c.updateDestination(name, patch));
         if (opts.json) printJson(info);
         else {
-          print(`Destination "${info.name}" added: ${info.location}.`);
+          const quota = info.usage?.quotaBytes;
+          print(
+            `Destination "${name}": quota ${quota != null ? formatBytes(quota) : 'none'}, unencrypted backups ${info.allowUnencrypted ? 'accepted' : 'refused'}.`,
+          );
           if (info.error) print(`Note: it cannot be used right now: ${info.error.message}`);
-          else print(`Use it with: coffre backup --to ${info.name}`);
         }
       },
     );
@@ -52,7 +189,7 @@ export function registerDestination(program: Command): void {
       }
       print(
         table(
-          ['NAME', 'KIND', 'DEFAULT', 'BACKUPS', 'USED', 'FREE', 'LOCATION'],
+          ['NAME', 'KIND', 'DEFAULT', 'BACKUPS', 'USED', 'FREE', 'QUOTA', 'LOCATION'],
           list.map((d) => [
             d.name,
             d.kind,
@@ -60,6 +197,7 @@ export function registerDestination(program: Command): void {
             d.usage ? String(d.usage.backups) : '-',
             d.usage ? formatBytes(d.usage.usedBytes) : '-',
             d.usage?.freeBytes != null ? formatBytes(d.usage.freeBytes) : '-',
+            d.usage?.quotaBytes != null ? formatBytes(d.usage.quotaBytes) : '-',
             d.error ? `${d.location} (unavailable: ${d.error.code})` : d.location,
           ]),
         ),

@@ -1,6 +1,7 @@
 // coffre status and coffre list.
 
 import type { Command } from 'commander';
+import { describeCloud } from './cloud.js';
 import { print, printJson, withCenter, type HomeOption } from '../context.js';
 import { formatAge, formatBytes, formatDate, table } from '../output.js';
 
@@ -19,9 +20,14 @@ export function registerStatus(program: Command): void {
     .command('list')
     .description('every backup of this register in every destination')
     .option('--home <dir>', 'Coffre home (default: $COFFRE_HOME or ~/.coffre)')
+    .option(
+      '--all-registers',
+      'every register that writes to the same destinations (one bucket for a fleet)',
+    )
     .option('--json', 'print JSON')
-    .action(async (opts: HomeOption & { json?: boolean }) => {
-      const { backups, unavailable } = await withCenter(opts, (c) => c.list());
+    .action(async (opts: HomeOption & { json?: boolean; allRegisters?: boolean }) => {
+      const all = opts.allRegisters === true;
+      const { backups, unavailable } = await withCenter(opts, (c) => c.list({ allRegisters: all }));
       if (opts.json) {
         printJson({ backups, unavailable });
         return;
@@ -30,8 +36,19 @@ export function registerStatus(program: Command): void {
       else {
         print(
           table(
-            ['ID', 'DATE', 'SIZE', 'ORIGIN', 'APP VERSION', 'ENCRYPTED', 'DESTINATION', 'NOTE'],
+            [
+              ...(all ? ['REGISTER'] : []),
+              'ID',
+              'DATE',
+              'SIZE',
+              'ORIGIN',
+              'APP VERSION',
+              'ENCRYPTED',
+              'DESTINATION',
+              'NOTE',
+            ],
             backups.map((b) => [
+              ...(all ? [`${b.registerName} (${b.registerId.slice(0, 8)})`] : []),
               b.id,
               formatDate(b.createdAt),
               formatBytes(b.size),
@@ -80,5 +97,9 @@ export async function printStatus(opts: HomeOption): Promise<void> {
     print(
       `  ${d.name.padEnd(12)} ${d.kind.padEnd(9)} ${d.error ? `unavailable: ${d.error}` : `${d.backups} backup(s)`}  ${d.location}`,
     );
+  }
+  if (s.cloud.length > 0) {
+    print('Cloud:');
+    for (const u of s.cloud) for (const line of describeCloud(u, '  ')) print(line);
   }
 }

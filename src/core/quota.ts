@@ -1,0 +1,92 @@
+// Sizes as people write them, and the quota rules of a cloud destination: a
+// backup that would go over the plan the shop pays for is refused (after
+// retention had its chance to make room), and 80 % full is worth a warning.
+
+import { CoffreError } from './errors.js';
+
+/** Binary units, as file managers show them: 1.5 GiB. */
+export function formatBytes(n: number): string {
+  if (n < 1024) return `${n} B`;
+  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
+  let v = n;
+  let i = -1;
+  do {
+    v /= 1024;
+    i++;
+  } while (v >= 1024 && i < units.length - 1);
+  return `${v.toFixed(v < 10 ? 1 : 0)} ${units[i]}`;
+}
+
+const UNITS: Record<string, number> = {
+  '': 1,
+  b: 1,
+  k: 1e3,
+  kb: 1e3,
+  m: 1e6,
+  mb: 1e6,
+  g: 1e9,
+  gb: 1e9,
+  t: 1e12,
+  tb: 1e12,
+  kib: 2 ** 10,
+  mib: 2 ** 20,
+  gib: 2 ** 30,
+  tib: 2 ** 40,
+};
+
+/**
+ * "10GB", "1.5 TB", "500MiB", "2000000": storage plans are sold in decimal
+ * units (GB = 10^9 bytes), so GB means that; GiB is 2^30. Throws USAGE.
+ */
+export function parseSize(text: string): number {
+  const match = /^\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*$/i.exec(text);
+  const unit = match ? UNITS[match[2].toLowerCase()] : undefined;
+  const bytes = match && unit ? Math.round(Number(match[1]) * unit) : NaN;
+  if (!Number.isSafeInteger(bytes) || bytes <= 0) {
+    throw new CoffreError(
+      'USAGE',
+      `"${text}" is not a size: write a number and a unit, e.g. 10GB, 500MB or 1.5TB.`,
+    );
+  }
+  return bytes;
+}
+
+/** Warn from this share of the quota on. */
+export const QUOTA_WARNING_RATIO = 0.8;
+
+export interface QuotaState {
+  usedBytes: number;
+  quotaBytes: number;
+}
+
+/** Whether a backup of about `estimate` bytes fits; unknown sizes fit while any room is left. */
+export function fitsInQuota(state: QuotaState, estimate: number | null): boolean {
+  return (
+    state.usedBytes + (estimate ?? 0) <= state.quotaBytes && state.usedBytes < state.quotaBytes
+  );
+}
+
+export function quotaPercent(state: QuotaState): number {
+  return Math.round((state.usedBytes / state.quotaBytes) * 100);
+}
+
+/** The warning once a destination is 80 % full, or null. */
+export function quotaWarning(destination: string, state: QuotaState): string | null {
+  if (state.usedBytes < state.quotaBytes * QUOTA_WARNING_RATIO) return null;
+  return `Cloud destination "${destination}" is ${quotaPercent(state)} % full (${formatBytes(state.usedBytes)} of ${formatBytes(state.quotaBytes)}): keep fewer backups there or take a larger plan before it refuses backups.`;
+}
+
+/** The refusal when a backup does not fit even after retention made room. */
+export function quotaExceeded(
+  destination: string,
+  state: QuotaState,
+  estimate: number | null,
+  retention: string,
+): CoffreError {
+  const need = estimate === null ? '' : ` This backup needs about ${formatBytes(estimate)};`;
+  return new CoffreError(
+    'QUOTA_EXCEEDED',
+    `Cloud destination "${destination}" is full for this backup:${need} ${formatBytes(state.usedBytes)} of its ${formatBytes(state.quotaBytes)} quota are used after applying its retention (${retention}). Nothing was uploaded.`,
+    { details: { destination, ...state, estimate } },
+  );
+}

@@ -1,0 +1,531 @@
+// A destination in an S3-compatible bucket: AWS S3, Backblaze B2, Cloudflare
+// R2, Wasabi, MinIO, Ceph, Garage. Each register writes under its own folder:
+//
+//   PREFIX/REGISTER8/ARCHIVE                  the archive, a multipart upload
+//   PREFIX/REGISTER8/ARCHIVE.coffre.json      its sidecar, written last
+//
+// REGISTER8 is the first 8 hex digits of the register id, the same ones that
+// end every archive name, so any archive can be found from its name alone (a
+// fresh machine restoring a lost register's backup does not know its id yet).
+// The sidecar object is the commit marker: an archive without one is never
+// listed, and the next job of that register removes it.
+//
+// The SDK is loaded on first use, so commands that never touch the cloud do not
+// pay for loading it. Its errors never reach the user as they are: they can
+// carry request headers, and those name the access key.
+
+import crypto from 'node:crypto';
+import { Transform, type Readable } from 'node:stream';
+import type * as S3 from '@aws-sdk/client-s3';
+import { CoffreError } from '../core/errors.js';
+import { parseArchiveName, SIDECAR_SUFFIX, type Sidecar } from '../core/manifest.js';
+import type { Destination, PutOptions, Upload, Usage } from './types.js';
+
+export interface S3Settings {
+  endpoint: string;
+  bucket: string;
+  /** '' or folders ending with '/'. */
+  prefix: string;
+  region: string;
+  pathStyle: boolean;
+  quotaBytes: number | null;
+  /** Send SHA-256 checksums with every part and with the sidecar. */
+  checksums: boolean;
+}
+
+export interface S3Credentials {
+  accessKeyId: string;
+  secretAccessKey: string;
+  sessionToken?: string;
+}
+
+/** Part size of multipart uploads: memory is about PART_SIZE × (QUEUE_SIZE + 1). */
+export const PART_SIZE = 8 << 20;
+const QUEUE_SIZE = 4;
+/** Sidecars are small: this many are fetched at once when listing. */
+const LIST_CONCURRENCY = 16;
+
+/** Archive keys this process is writing right now: never swept from under it. */
+const writing = new Set<string>();
+
+type Sdk = typeof S3;
+let sdkLoad: Promise<Sdk> | null = null;
+function loadSdk(): Promise<Sdk> {
+  sdkLoad ??= import('@aws-sdk/client-s3');
+  return sdkLoad;
+}
+
+interface SdkError {
+  name?: string;
+  code?: string;
+  Code?: string;
+  message?: string;
+  $metadata?: { httpStatusCode?: number };
+  $fault?: string;
+}
+
+const NETWORK: Record<string, string> = {
+  ECONNREFUSED: 'the server refused the connection (is it running? check the endpoint)',
+  ECONNRESET: 'the connection to the server was cut',
+  EPIPE: 'the connection to the server was cut',
+  ENOTFOUND: 'the host name could not be found (check the endpoint and the internet connection)',
+  EAI_AGAIN: 'the host name could not be looked up (check the internet connection)',
+  ETIMEDOUT: 'the server did not answer in time',
+  EHOSTUNREACH: 'the server cannot be reached from this network',
+  ENETUNREACH: 'this machine has no network to reach the server',
+};
+
+export class S3Destination implements Destination {
+  readonly kind = 's3' as const;
+  readonly location: string;
+  private clientPromise: Promise<S3.S3Client> | null = null;
+
+  constructor(
+    readonly name: string,
+    private readonly settings: S3Settings,
+    /** Called on first use; throws DESTINATION_AUTH when there are none. */
+    private readonly credentials: () => S3Credentials,
+  ) {
+    this.location = `s3://${settings.bucket}/${settings.prefix} at ${settings.endpoint}`;
+  }
+
+  private client(): Promise<S3.S3Client> {
+    this.clientPromise ??= loadSdk().then(
+      (sdk) =>
+        new sdk.S3Client({
+          endpoint: this.settings.endpoint,
+          region: this.settings.region,
+          forcePathStyle: this.settings.pathStyle,
+          credentials: this.credentials(),
+          // Retries with exponential backoff and jitter, for every request.
+          maxAttempts: 5,
+          retryMode: 'standard',
+          // Many S3-compatible services reject the CRC32 trailers the SDK
+          // sends by default; Coffre sends SHA-256 checksums itself.
+          requestChecksumCalculation: 'WHEN_REQUIRED',
+          responseChecksumValidation: 'WHEN_REQUIRED',
+          requestHandler: { connectionTimeout: 10_000, requestTimeout: 120_000 },
+        }),
+    );
+    // A failure (no credentials) is thrown again on the next use, not cached.
+    this.clientPromise.catch(() => (this.clientPromise = null));
+    return this.clientPromise;
+  }
+
+  private async send<T>(build: (sdk: Sdk) => { input: unknown }, doing: string): Promise<T> {
+    const [sdk, client] = await Promise.all([loadSdk(), this.client()]);
+    try {
+      return (await client.send(build(sdk) as never)) as T;
+    } catch (err) {
+      throw this.fail(err, doing);
+    }
+  }
+
+  /** An SDK or network error as a CoffreError a user can act on; never echoes the credentials. */
+  fail(err: unknown, doing: string): CoffreError {
+    if (err instanceof CoffreError) return err;
+    const e = (err ?? {}) as SdkError;
+    const status = e.$metadata?.httpStatusCode;
+    const name = e.Code ?? e.name ?? '';
+    const net = e.code && NETWORK[e.code];
+    let code: CoffreError['code'] = 'DESTINATION_UNAVAILABLE';
+    let reason: string;
+    if (net) reason = net;
+    else if (
+      [
+        'InvalidAccessKeyId',
+        'SignatureDoesNotMatch',
+        'AccessDenied',
+        'InvalidToken',
+        'ExpiredToken',
+        'Forbidden',
+      ].includes(name) ||
+      status === 401 ||
+      status === 403
+    ) {
+      code = 'DESTINATION_AUTH';
+      reason =
+        'the service refused the credentials, or they have no right to this bucket' +
+        (name ? ` (${name})` : '');
+    } else if (name === 'NoSuchBucket' || (name === 'NotFound' && doing === 'opening the bucket'))
+      reason = `the bucket "${this.settings.bucket}" does not exist`;
+    else if (name === 'TimeoutError' || name === 'RequestTimeout')
+      reason = 'the server did not answer in time';
+    else if (status !== undefined && status >= 500)
+      reason = `the service answered with an error (HTTP ${status}${name ? ` ${name}` : ''}); it may be down for a while`;
+    else if (name === 'AbortError') reason = 'the transfer was stopped';
+    else {
+      code = status === undefined ? 'DESTINATION_UNAVAILABLE' : 'INTERNAL';
+      reason = `${name || 'error'}${status ? ` (HTTP ${status})` : ''}: ${this.redact(e.message ?? String(err))}`;
+    }
+    return new CoffreError(
+      code,
+      `Cloud destination "${this.name}" (${this.location}): ${doing} failed: ${reason}.`,
+      {
+        details: {
+          destination: this.name,
+          location: this.location,
+          ...(name ? { service: name } : {}),
+          ...(status ? { httpStatus: status } : {}),
+        },
+      },
+    );
+  }
+
+  private redact(text: string): string {
+    let out = text;
+    try {
+      const { accessKeyId, secretAccessKey } = this.credentials();
+      for (const secret of [accessKeyId, secretAccessKey]) {
+        if (secret) out = out.split(secret).join('***');
+      }
+    } catch {
+      // No credentials: nothing to hide.
+    }
+    return out;
+  }
+
+  private registerFolder(registerId8: string): string {
+    return `${this.settings.prefix}${registerId8}/`;
+  }
+
+  private archiveKey(archive: string): string {
+    // Only names Coffre makes are ever turned into keys.
+    const parsed = parseArchiveName(archive);
+    if (parsed === null) {
+      throw new CoffreError('USAGE', `"${archive}" is not a Coffre archive name.`);
+    }
+    return this.registerFolder(parsed.id.slice(-8)) + archive;
+  }
+
+  async check(): Promise<void> {
+    await this.send(
+      (sdk) => new sdk.HeadBucketCommand({ Bucket: this.settings.bucket }),
+      'opening the bucket',
+    );
+  }
+
+  async put(archive: string, options: PutOptions = {}): Promise<Upload> {
+    const key = this.archiveKey(archive);
+    const [sdk, client, { Upload: MultipartUpload }] = await Promise.all([
+      loadSdk(),
+      this.client(),
+      import('@aws-sdk/lib-storage'),
+    ]);
+    const limit = options.limitBytes ?? null;
+    let written = 0;
+    const quotaError = () =>
+      new CoffreError(
+        'QUOTA_EXCEEDED',
+        `Cloud destination "${this.name}": this backup is larger than the ${formatMiB(limit ?? 0)} left in its quota; the upload was stopped and removed.`,
+        { details: { destination: this.name, quotaBytes: this.settings.quotaBytes } },
+      );
+    // What the archive writer writes to, and what the upload reads: it counts
+    // the bytes so the quota is never exceeded, whatever the estimate was.
+    const stream = new Transform({
+      highWaterMark: 1 << 20,
+      transform(chunk: Buffer, _encoding, callback) {
+        written += chunk.length;
+        if (limit !== null && written > limit) callback(quotaError());
+        else callback(null, chunk);
+      },
+    });
+    writing.add(key);
+    const upload = new MultipartUpload({
+      client,
+      params: {
+        Bucket: this.settings.bucket,
+        Key: key,
+        Body: stream,
+        ContentType: 'application/octet-stream',
+        ...(this.settings.checksums ? { ChecksumAlgorithm: sdk.ChecksumAlgorithm.SHA256 } : {}),
+      },
+      partSize: PART_SIZE,
+      queueSize: QUEUE_SIZE,
+      // A failed upload aborts its multipart upload: no parts left to pay for.
+      leavePartsOnError: false,
+    });
+    let uploaded = false;
+    const done = upload.done().then(
+      () => {
+        uploaded = true;
+      },
+      (err: unknown) => {
+        const mapped = this.fail(err, 'uploading the archive');
+        // The writer learns of it at its next write instead of waiting forever.
+        stream.destroy(mapped);
+        throw mapped;
+      },
+    );
+    done.catch(() => undefined);
+    let settled = false;
+
+    const abort = async () => {
+      if (settled) return;
+      settled = true;
+      // Writes still queued fail once the stream is destroyed: expected here.
+      stream.on('error', () => undefined);
+      if (!stream.destroyed) stream.destroy(new Error('Upload aborted.'));
+      await done.catch(() => undefined);
+      if (uploaded) {
+        await this.send(
+          (s) => new s.DeleteObjectCommand({ Bucket: this.settings.bucket, Key: key }),
+          'removing the unfinished archive',
+        ).catch(() => undefined);
+      }
+      // lib-storage has aborted its multipart upload, unless the server was
+      // gone at that moment: then the next job's sweep does it.
+      await this.abortUploads(key, () => true).catch(() => undefined);
+      writing.delete(key);
+    };
+
+    const commit = async (sidecar: Sidecar) => {
+      if (settled)
+        throw new CoffreError('INTERNAL', 'This upload was already committed or aborted.');
+      try {
+        await done;
+        // The service has exactly the bytes written, or the backup is not made.
+        const head = await this.send<S3.HeadObjectCommandOutput>(
+          (s) => new s.HeadObjectCommand({ Bucket: this.settings.bucket, Key: key }),
+          'checking the uploaded archive',
+        );
+        if (head.ContentLength !== sidecar.size) {
+          throw new CoffreError(
+            'DESTINATION_UNAVAILABLE',
+            `Cloud destination "${this.name}" stored ${head.ContentLength} bytes of the ${sidecar.size} bytes of ${archive}; the upload was removed.`,
+            { details: { destination: this.name, archive } },
+          );
+        }
+        const json = JSON.stringify(sidecar, null, 2) + '\n';
+        await this.send(
+          (s) =>
+            new s.PutObjectCommand({
+              Bucket: this.settings.bucket,
+              Key: key + SIDECAR_SUFFIX,
+              Body: json,
+              ContentType: 'application/json',
+              // Readable in any S3 browser without opening anything.
+              Metadata: {
+                'coffre-id': sidecar.header.id,
+                'coffre-register': sidecar.header.register.id,
+                'coffre-created': sidecar.header.createdAt,
+                'coffre-archive-sha256': sidecar.sha256,
+                'coffre-archive-size': String(sidecar.size),
+                'coffre-encrypted': String(sidecar.header.encryption.encrypted),
+              },
+              ...(this.settings.checksums
+                ? { ChecksumSHA256: crypto.createHash('sha256').update(json).digest('base64') }
+                : {}),
+            }),
+          'saving the backup metadata',
+        );
+        settled = true;
+        writing.delete(key);
+      } catch (err) {
+        uploaded = true;
+        settled = false;
+        await abort();
+        throw this.fail(err, 'saving the archive');
+      }
+    };
+    return { stream, commit, abort };
+  }
+
+  async get(archive: string): Promise<Readable> {
+    const key = this.archiveKey(archive);
+    let res: S3.GetObjectCommandOutput;
+    try {
+      res = await this.send<S3.GetObjectCommandOutput>(
+        (s) => new s.GetObjectCommand({ Bucket: this.settings.bucket, Key: key }),
+        'downloading the archive',
+      );
+    } catch (err) {
+      const e = err as CoffreError;
+      if (e.details?.service === 'NoSuchKey' || e.details?.httpStatus === 404) {
+        throw new CoffreError(
+          'BACKUP_NOT_FOUND',
+          `Cloud destination "${this.name}" has no archive ${archive}.`,
+          { details: { destination: this.name, archive } },
+        );
+      }
+      throw err;
+    }
+    const body = res.Body as Readable;
+    const total = res.ContentLength ?? null;
+    let received = 0;
+    const interrupted = (reason: string) =>
+      new CoffreError(
+        'DESTINATION_UNAVAILABLE',
+        `Cloud destination "${this.name}" (${this.location}): the download of ${archive} stopped after ${formatMiB(received)}${total !== null ? ` of ${formatMiB(total)}` : ''}: ${reason}. Nothing was changed; run the command again.`,
+        { details: { destination: this.name, archive, received, total } },
+      );
+    const out = new Transform({
+      highWaterMark: 1 << 20,
+      transform(chunk: Buffer, _encoding, callback) {
+        received += chunk.length;
+        callback(null, chunk);
+      },
+      flush(callback) {
+        // A connection that closes early must not look like a damaged archive.
+        callback(
+          total !== null && received !== total ? interrupted('the connection closed early') : null,
+        );
+      },
+    });
+    body.on('error', (err: NodeJS.ErrnoException) => {
+      out.destroy(interrupted(NETWORK[err.code ?? ''] ?? 'the connection to the server was cut'));
+    });
+    body.on('aborted', () => out.destroy(interrupted('the connection to the server was cut')));
+    out.on('close', () => {
+      if (!body.destroyed) body.destroy();
+    });
+    body.pipe(out);
+    return out;
+  }
+
+  /** Every object under a prefix, with its size. */
+  private async objects(prefix: string): Promise<Map<string, number>> {
+    const found = new Map<string, number>();
+    let token: string | undefined;
+    do {
+      const page = await this.send<S3.ListObjectsV2CommandOutput>(
+        (s) =>
+          new s.ListObjectsV2Command({
+            Bucket: this.settings.bucket,
+            Prefix: prefix,
+            ...(token ? { ContinuationToken: token } : {}),
+          }),
+        'listing',
+      );
+      for (const o of page.Contents ?? []) if (o.Key) found.set(o.Key, o.Size ?? 0);
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (token);
+    return found;
+  }
+
+  /** The committed archives among some objects: archive key → sidecar key. */
+  private committed(objects: Map<string, number>): Map<string, string> {
+    const out = new Map<string, string>();
+    for (const key of objects.keys()) {
+      if (!key.endsWith(SIDECAR_SUFFIX)) continue;
+      const archiveKey = key.slice(0, -SIDECAR_SUFFIX.length);
+      const archive = archiveKey.slice(archiveKey.lastIndexOf('/') + 1);
+      if (!objects.has(archiveKey) || parseArchiveName(archive) === null) continue;
+      if (this.archiveKey(archive) !== archiveKey) continue;
+      out.set(archiveKey, key);
+    }
+    return out;
+  }
+
+  async list(registerId?: string): Promise<Sidecar[]> {
+    const prefix = registerId ? this.registerFolder(registerId.slice(0, 8)) : this.settings.prefix;
+    const objects = await this.objects(prefix);
+    const pairs = [...this.committed(objects)];
+    const out: Sidecar[] = [];
+    let next = 0;
+    const worker = async () => {
+      while (next < pairs.length) {
+        const [archiveKey, sidecarKey] = pairs[next++];
+        const res = await this.send<S3.GetObjectCommandOutput>(
+          (s) => new s.GetObjectCommand({ Bucket: this.settings.bucket, Key: sidecarKey }),
+          'reading the backup list',
+        );
+        try {
+          const sidecar = JSON.parse(await res.Body!.transformToString()) as Sidecar;
+          const archive = archiveKey.slice(archiveKey.lastIndexOf('/') + 1);
+          if (
+            sidecar.sidecarVersion === 1 &&
+            sidecar.archive === archive &&
+            (!registerId || sidecar.header.register.id === registerId)
+          ) {
+            out.push(sidecar);
+          }
+        } catch {
+          // A damaged sidecar: the archive is still there and `verify` can read it.
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(LIST_CONCURRENCY, pairs.length) }, worker));
+    return out.sort((a, b) => a.header.createdAt.localeCompare(b.header.createdAt));
+  }
+
+  async delete(archive: string): Promise<void> {
+    const key = this.archiveKey(archive);
+    // Sidecar first: once it is gone, the backup is no longer listed.
+    for (const k of [key + SIDECAR_SUFFIX, key]) {
+      await this.send(
+        (s) => new s.DeleteObjectCommand({ Bucket: this.settings.bucket, Key: k }),
+        'deleting',
+      );
+    }
+  }
+
+  async usage(): Promise<Usage> {
+    // Everything under the prefix counts: it is what the plan is billed for.
+    const objects = await this.objects(this.settings.prefix);
+    let usedBytes = 0;
+    for (const size of objects.values()) usedBytes += size;
+    const quotaBytes = this.settings.quotaBytes;
+    return {
+      usedBytes,
+      backups: this.committed(objects).size,
+      freeBytes: quotaBytes === null ? null : Math.max(0, quotaBytes - usedBytes),
+      quotaBytes,
+    };
+  }
+
+  /** Aborts the multipart uploads under a prefix that `stale` selects; a service without the listing is skipped. */
+  private async abortUploads(prefix: string, stale: (key: string) => boolean): Promise<number> {
+    let uploads: S3.MultipartUpload[];
+    try {
+      const res = await this.send<S3.ListMultipartUploadsCommandOutput>(
+        (s) => new s.ListMultipartUploadsCommand({ Bucket: this.settings.bucket, Prefix: prefix }),
+        'listing unfinished uploads',
+      );
+      uploads = res.Uploads ?? [];
+    } catch (err) {
+      if ((err as CoffreError).details?.service === 'NotImplemented') return 0;
+      throw err;
+    }
+    let n = 0;
+    for (const u of uploads) {
+      if (!u.Key || !u.UploadId || !stale(u.Key)) continue;
+      await this.send(
+        (s) =>
+          new s.AbortMultipartUploadCommand({
+            Bucket: this.settings.bucket,
+            Key: u.Key,
+            UploadId: u.UploadId,
+          }),
+        'removing an unfinished upload',
+      ).catch((err: CoffreError) => {
+        if (err.details?.service !== 'NoSuchUpload') throw err;
+      });
+      n++;
+    }
+    return n;
+  }
+
+  async sweep(registerId: string): Promise<number> {
+    const folder = this.registerFolder(registerId.slice(0, 8));
+    const objects = await this.objects(folder);
+    const committed = this.committed(objects);
+    let removed = 0;
+    for (const key of objects.keys()) {
+      const name = key.slice(folder.length);
+      // An archive with no sidecar, not being written by this process: its job died.
+      if (parseArchiveName(name) === null || committed.has(key) || writing.has(key)) continue;
+      await this.send(
+        (s) => new s.DeleteObjectCommand({ Bucket: this.settings.bucket, Key: key }),
+        'removing an unfinished archive',
+      );
+      removed++;
+    }
+    removed += await this.abortUploads(folder, (key) => !writing.has(key));
+    return removed;
+  }
+}
+
+function formatMiB(bytes: number): string {
+  return `${(bytes / 1048576).toFixed(1)} MiB`;
+}
