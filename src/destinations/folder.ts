@@ -193,12 +193,14 @@ export class FolderDestination implements Destination {
     const names = await this.names();
     let usedBytes = 0;
     let backups = 0;
+    const present = new Set(names);
     for (const name of names) {
-      if (parseArchiveName(name) === null) continue;
+      const archive = name.endsWith(SIDECAR_SUFFIX) ? name.slice(0, -SIDECAR_SUFFIX.length) : name;
+      if (parseArchiveName(archive) === null) continue;
       const stat = await fsp.stat(path.join(this.location, name)).catch(() => null);
       if (!stat) continue;
       usedBytes += stat.size;
-      if (names.includes(name + SIDECAR_SUFFIX)) backups++;
+      if (archive === name && present.has(name + SIDECAR_SUFFIX)) backups++;
     }
     let freeBytes: number | null = null;
     try {

@@ -22,6 +22,10 @@ export interface Upload {
 }
 
 export interface Usage {
+  /**
+   * Bytes stored: archives and their sidecars (a cloud destination counts
+   * every object under its prefix: that is what the plan bills).
+   */
   usedBytes: number;
   backups: number;
   /** Free space on the medium, when the destination can tell. */

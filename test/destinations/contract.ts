@@ -91,7 +91,12 @@ export function destinationContract(name: string, make: () => Promise<Destinatio
       assert.deepEqual(await buffer(await dest.get(`${id1}.tar.zst`)), data);
       const usage = await dest.usage();
       assert.equal(usage.backups, 2);
-      assert.equal(usage.usedBytes, data.length * 2);
+      // Archives and sidecars (as they are written: indented JSON and a newline).
+      const sidecarBytes = list.reduce(
+        (n, s) => n + Buffer.byteLength(JSON.stringify(s, null, 2) + '\n'),
+        0,
+      );
+      assert.equal(usage.usedBytes, data.length * 2 + sidecarBytes);
       await dest.delete(`${id1}.tar.zst`);
       assert.deepEqual(
         (await dest.list()).map((s) => s.header.id),
