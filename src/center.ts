@@ -117,7 +117,7 @@ export interface OpenOptions {
 }
 
 export interface Progress {
-  phase: 'snapshot' | 'archive' | 'read' | 'check';
+  phase: 'snapshot' | 'archive' | 'read' | 'download' | 'check';
   done: number;
   total: number;
 }
@@ -1135,6 +1135,8 @@ export class BackupCenter {
     archive: string;
     destination: string | null;
     sidecar: Sidecar | null;
+    /** Read over the network (a cloud destination). */
+    remote: boolean;
   }> {
     if ((ref.includes('/') || ref.includes(path.sep)) && fs.existsSync(ref)) {
       const file = path.resolve(ref);
@@ -1149,6 +1151,7 @@ export class BackupCenter {
         archive: path.basename(file),
         destination: null,
         sidecar,
+        remote: false,
       };
     }
     const { backups, unavailable } = await this.list({ allRegisters });
@@ -1185,12 +1188,14 @@ export class BackupCenter {
     // The same backup may be in several destinations: prefer the local copy.
     const chosen = matches.find((m) => m.destination === 'local') ?? matches[0];
     const dest = this.destination(chosen.destination);
-    const sidecar = (await dest.list()).find((s) => s.archive === chosen.archive) ?? null;
+    const sidecar =
+      (await dest.list(chosen.registerId)).find((s) => s.archive === chosen.archive) ?? null;
     return {
       open: () => dest.get(chosen.archive),
       archive: chosen.archive,
       destination: dest.name,
       sidecar,
+      remote: dest.kind === 's3',
     };
   }
 
@@ -1326,7 +1331,7 @@ export class BackupCenter {
         identities,
         passphrase,
         ...(scratch ? { extractTo: scratch } : {}),
-        onProgress: progress('read'),
+        onProgress: progress(found.remote ? 'download' : 'read'),
       });
       checks.push({
         name: 'fingerprint',
@@ -1928,7 +1933,13 @@ export class BackupCenter {
           : null),
       extractTo: stage,
       ...(options.onProgress
-        ? { onProgress: progressOf('read', found.sidecar?.size ?? 0, options.onProgress) }
+        ? {
+            onProgress: progressOf(
+              found.remote ? 'download' : 'read',
+              found.sidecar?.size ?? 0,
+              options.onProgress,
+            ),
+          }
         : {}),
     }).catch((err: unknown) => {
       if ((err as NodeJS.ErrnoException).code === 'ENOSPC') {

@@ -13,6 +13,7 @@ export function progressBar(enabled: boolean): { update(p: Progress): void; done
     snapshot: 'Snapshot',
     archive: 'Backing up',
     read: 'Reading',
+    download: 'Download',
     check: 'Checking',
   };
   return {

@@ -15,7 +15,7 @@
 // carry request headers, and those name the access key.
 
 import crypto from 'node:crypto';
-import { Transform, type Readable } from 'node:stream';
+import { PassThrough, Transform, type Readable } from 'node:stream';
 import type * as S3 from '@aws-sdk/client-s3';
 import { CoffreError } from '../core/errors.js';
 import { parseArchiveName, SIDECAR_SUFFIX, type Sidecar } from '../core/manifest.js';
@@ -42,6 +42,9 @@ export interface S3Credentials {
 /** Part size of multipart uploads: memory is about PART_SIZE × (QUEUE_SIZE + 1). */
 export const PART_SIZE = 8 << 20;
 const QUEUE_SIZE = 4;
+/** A download cut mid-way is resumed this many times, waiting RESUME_DELAY_MS × attempt. */
+const DOWNLOAD_RESUMES = 3;
+const RESUME_DELAY_MS = 1000;
 /** Sidecars are small: this many are fetched at once when listing. */
 const LIST_CONCURRENCY = 16;
 
@@ -333,12 +336,20 @@ export class S3Destination implements Destination {
 
   async get(archive: string): Promise<Readable> {
     const key = this.archiveKey(archive);
-    let res: S3.GetObjectCommandOutput;
-    try {
-      res = await this.send<S3.GetObjectCommandOutput>(
-        (s) => new s.GetObjectCommand({ Bucket: this.settings.bucket, Key: key }),
+    const request = (from: number, etag?: string) =>
+      this.send<S3.GetObjectCommandOutput>(
+        (s) =>
+          new s.GetObjectCommand({
+            Bucket: this.settings.bucket,
+            Key: key,
+            // A resumed download must continue the same object, not a replaced one.
+            ...(from > 0 ? { Range: `bytes=${from}-`, ...(etag ? { IfMatch: etag } : {}) } : {}),
+          }),
         'downloading the archive',
       );
+    let res: S3.GetObjectCommandOutput;
+    try {
+      res = await request(0);
     } catch (err) {
       const e = err as CoffreError;
       if (e.details?.service === 'NoSuchKey' || e.details?.httpStatus === 404) {
@@ -350,36 +361,67 @@ export class S3Destination implements Destination {
       }
       throw err;
     }
-    const body = res.Body as Readable;
     const total = res.ContentLength ?? null;
+    const etag = res.ETag;
     let received = 0;
+    let resumes = 0;
+    const out = new PassThrough({ highWaterMark: 1 << 20 });
     const interrupted = (reason: string) =>
       new CoffreError(
         'DESTINATION_UNAVAILABLE',
         `Cloud destination "${this.name}" (${this.location}): the download of ${archive} stopped after ${formatMiB(received)}${total !== null ? ` of ${formatMiB(total)}` : ''}: ${reason}. Nothing was changed; run the command again.`,
         { details: { destination: this.name, archive, received, total } },
       );
-    const out = new Transform({
-      highWaterMark: 1 << 20,
-      transform(chunk: Buffer, _encoding, callback) {
-        received += chunk.length;
-        callback(null, chunk);
-      },
-      flush(callback) {
-        // A connection that closes early must not look like a damaged archive.
-        callback(
-          total !== null && received !== total ? interrupted('the connection closed early') : null,
+    let current: Readable | null = null;
+    out.on('close', () => current?.destroy());
+
+    // A connection cut mid-way is resumed where it stopped (a range request
+    // on the same object), a few times, before the download is given up.
+    const resume = async (reason: string) => {
+      if (out.destroyed) return;
+      if (total === null || resumes >= DOWNLOAD_RESUMES) {
+        out.destroy(interrupted(reason));
+        return;
+      }
+      resumes++;
+      await new Promise((resolve) => setTimeout(resolve, RESUME_DELAY_MS * resumes));
+      if (out.destroyed) return;
+      try {
+        pump((await request(received, etag)).Body as Readable);
+      } catch (err) {
+        out.destroy(
+          interrupted(`${reason}, and resuming failed (${this.fail(err, 'resuming').message})`),
         );
-      },
-    });
-    body.on('error', (err: NodeJS.ErrnoException) => {
-      out.destroy(interrupted(NETWORK[err.code ?? ''] ?? 'the connection to the server was cut'));
-    });
-    body.on('aborted', () => out.destroy(interrupted('the connection to the server was cut')));
-    out.on('close', () => {
-      if (!body.destroyed) body.destroy();
-    });
-    body.pipe(out);
+      }
+    };
+    const pump = (body: Readable) => {
+      current = body;
+      let over = false;
+      const stop = (reason: string | null) => {
+        if (over) return;
+        over = true;
+        body.removeAllListeners('data');
+        if (!body.destroyed) body.destroy();
+        if (reason === null) out.end();
+        else void resume(reason);
+      };
+      body.on('data', (chunk: Buffer) => {
+        received += chunk.length;
+        if (!out.write(chunk)) {
+          body.pause();
+          out.once('drain', () => body.resume());
+        }
+      });
+      body.on('end', () =>
+        // A connection that closes early must not look like a damaged archive.
+        stop(total !== null && received < total ? 'the connection closed early' : null),
+      );
+      body.on('error', (err: NodeJS.ErrnoException) =>
+        stop(NETWORK[err.code ?? ''] ?? 'the connection to the server was cut'),
+      );
+      body.on('aborted', () => stop('the connection to the server was cut'));
+    };
+    pump(res.Body as Readable);
     return out;
   }
 
