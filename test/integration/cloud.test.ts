@@ -4,13 +4,14 @@
 // a fresh machine that has only the cloud settings and the key.
 
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { BackupCenter } from '../../src/center.js';
 import { isCoffreError } from '../../src/core/errors.js';
 import { openDatabase } from '../../src/source/sqlite.js';
-import { coffre, removeDir, run, tempDir } from '../helpers.js';
+import { CLI, coffre, removeDir, run, tempDir } from '../helpers.js';
 import { startS3Server, type S3Server } from '../s3.js';
 
 const BUCKET = 'coffre-cloud';
@@ -25,14 +26,9 @@ after(async () => {
 });
 
 let n = 0;
-/** A demo register with a cloud destination under its own prefix. */
-async function demoWithCloud(
-  extra: string[] = [],
-  demo: { images?: number; name?: string } = {},
-): Promise<{ home: string; prefix: string }> {
-  const home = path.join(dir, `home-${n}`);
+/** Adds the test server as destination "cloud" of a home, under a prefix of its own. */
+function addCloud(home: string, extra: string[] = []): string {
   const prefix = `t${n++}/`;
-  await BackupCenter.createDemo(home, { profile: 'pos', images: demo.images ?? 20, ...demo });
   const r = coffre(
     [
       'destination',
@@ -53,7 +49,17 @@ async function demoWithCloud(
     server.env,
   );
   assert.equal(r.status, 0, r.stderr);
-  return { home, prefix };
+  return prefix;
+}
+
+/** A demo register with a cloud destination under its own prefix. */
+async function demoWithCloud(
+  extra: string[] = [],
+  demo: { images?: number; name?: string } = {},
+): Promise<{ home: string; prefix: string }> {
+  const home = path.join(dir, `home-${n}`);
+  await BackupCenter.createDemo(home, { profile: 'pos', images: demo.images ?? 20, ...demo });
+  return { home, prefix: addCloud(home, extra) };
 }
 
 function open(home: string): Promise<BackupCenter> {
@@ -374,5 +380,42 @@ describe('cloud destination', () => {
     // The new machine is now that register: its next backups go with the old ones.
     const status = coffre(['status', '--json', '--home', newHome], server.env).json();
     assert.equal(status.register.id.slice(0, 8), made.id.slice(-8));
+  });
+
+  it('killed mid-upload (SIGKILL): nothing is listed, and the next backup clears the parts', async () => {
+    // Larger images, so that the upload takes several parts.
+    const home = path.join(dir, 'killed');
+    const made = coffre(['demo', '--home', home, '--images', '400', '--large-images']);
+    assert.equal(made.status, 0, made.stderr);
+    addCloud(home, ['--allow-unencrypted']);
+    const child = spawn(process.execPath, [CLI, 'backup', '--to', 'cloud', '--home', home], {
+      stdio: 'ignore',
+      env: { ...process.env, ...server.env },
+    });
+    // Kill it once the first parts are on the server.
+    const deadline = Date.now() + 60_000;
+    while (server.openUploads(BUCKET).length === 0 && child.exitCode === null) {
+      assert.ok(Date.now() < deadline, 'the upload never started');
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    child.kill('SIGKILL');
+    await new Promise((resolve) => child.once('close', resolve));
+    assert.equal(child.signalCode, 'SIGKILL', 'the backup ended before it could be killed');
+    assert.equal(server.openUploads(BUCKET).length, 1);
+    assert.deepEqual(coffre(['list', '--json', '--home', home], server.env).json().backups, []);
+
+    const next = coffre(['backup', '--to', 'cloud', '--json', '--home', home], server.env);
+    assert.equal(next.status, 0, next.stderr);
+    assert.deepEqual(server.openUploads(BUCKET), []);
+    const listed = coffre(['list', '--json', '--home', home], server.env).json().backups;
+    assert.deepEqual(
+      listed.map((b: { id: string }) => b.id),
+      [next.json().id],
+    );
+    const verified = coffre(
+      ['verify', next.json().id, '--from', 'cloud', '--home', home],
+      server.env,
+    );
+    assert.equal(verified.status, 0, verified.stdout + verified.stderr);
   });
 });
