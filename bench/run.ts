@@ -5,18 +5,29 @@
 // The dataset (about 1 GiB of database and 2,000 images of 50-400 KiB) is
 // made once under bench/data/ and reused; delete that folder to remake it.
 // BENCH_RECEIPTS and BENCH_IMAGES change its size.
+//
+// The cloud section uploads and downloads the plain archive to and from a
+// local S3 server (s3rver, started here on 127.0.0.1), Coffre's S3 destination
+// next to `rclone copy` (rclone must be installed). To run only that section
+// (it takes one plain backup first for its archive):
+//
+//   npm run bench -- cloud
+//   node --expose-gc dist/bench/run.js cloud      (after `npm run build`)
 
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BackupCenter } from '../src/center.js';
+import { PART_SIZE } from '../src/destinations/s3.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const DATA = path.join(ROOT, 'bench', 'data');
 const HOME = path.join(DATA, 'home');
 const WORK = path.join(DATA, 'work');
 const CLI = path.join(ROOT, 'dist', 'src', 'cli', 'main.js');
+const S3_SERVER = path.join(ROOT, 'dist', 'test', 'fixtures', 's3-server.js');
+const CLOUD_CLIENT = path.join(ROOT, 'dist', 'bench', 'cloud-client.js');
 const RECEIPTS = Number(process.env.BENCH_RECEIPTS ?? 2_700_000);
 const IMAGES = Number(process.env.BENCH_IMAGES ?? 2000);
 
@@ -57,16 +68,22 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 /**
  * Runs a baseline and Coffre's command alternately, ROUNDS times each, and
  * keeps the median wall time of each: this machine is noisy, and alternating
- * spreads the noise over both sides.
+ * spreads the noise over both sides. A command made by a function gets the
+ * round's number, for runs that must not write where an earlier one did.
  */
 function compare(
-  pair: [name: string, command: string, bytes: number, before?: () => void][],
+  pair: [
+    name: string,
+    command: string | ((round: number) => string),
+    bytes: number,
+    before?: (round: number) => void,
+  ][],
 ): Measure[] {
   const runs = pair.map(() => ({ seconds: [] as number[], rss: [] as number[] }));
   for (let round = 0; round < ROUNDS; round++) {
     pair.forEach(([name, command, , before], i) => {
-      before?.();
-      const r = once(name, command);
+      before?.(round);
+      const r = once(name, typeof command === 'string' ? command : command(round));
       runs[i].seconds.push(r.seconds);
       runs[i].rss.push(r.rssKiB / 1024);
     });
@@ -128,7 +145,246 @@ function latestArchive(): string {
   return path.join(HOME, 'backups', names[names.length - 1]);
 }
 
+/** Moves an archive and its sidecar out of the backups folder, into WORK. */
+function keep(archive: string): string {
+  const kept = path.join(WORK, path.basename(archive));
+  fs.renameSync(archive, kept);
+  fs.renameSync(archive + '.coffre.json', kept + '.coffre.json');
+  return kept;
+}
+
+const BUCKET = 'coffre-bench';
+const ACCESS_KEY = 'COFFREBENCHKEY';
+const SECRET_KEY = 'coffre-bench-secret';
+/** QUEUE_SIZE in src/destinations/s3.ts: parts uploaded at once. */
+const COFFRE_QUEUE = 4;
+
+/** s3rver in its own process on 127.0.0.1, storing into dir. */
+async function startS3Server(dir: string): Promise<{ port: number; stop(): Promise<void> }> {
+  const child = spawn(
+    process.execPath,
+    [S3_SERVER, dir, '0', BUCKET, `${ACCESS_KEY}:${SECRET_KEY}`],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const port = await new Promise<number>((resolve, reject) => {
+    let out = '';
+    child.stdout.setEncoding('utf8');
+    child.stdout.on('data', (d: string) => {
+      out += d;
+      const end = out.indexOf('\n');
+      if (end >= 0) resolve((JSON.parse(out.slice(0, end)) as { port: number }).port);
+    });
+    child.once('exit', (code) =>
+      reject(new Error(`the S3 server exited (${code}) before listening`)),
+    );
+  });
+  return {
+    port,
+    async stop() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const kill = setTimeout(() => child.kill('SIGKILL'), 5000);
+      child.kill('SIGTERM');
+      await exited;
+      clearTimeout(kill);
+    },
+  };
+}
+
+interface Cloud {
+  archiveBytes: number;
+  rcloneUp: Measure;
+  rcloneUpAsCoffre: Measure;
+  up: Measure;
+  rcloneDown: Measure;
+  rcloneDownOneStream: Measure;
+  down: Measure;
+  rcloneDefaults: { chunk: string; concurrency: string; streams: string; cutoff: string };
+}
+
+/**
+ * Uploads and downloads an archive to and from a local S3 server: Coffre's
+ * S3 destination (bench/cloud-client.ts, as a backup uploads and a restore
+ * downloads) next to `rclone copy` of the same file, alternately. Each upload
+ * goes under a prefix of its own, checked for the whole archive and removed
+ * before the next run; the downloads all read one object Coffre uploaded.
+ * Before each run, `sync` writes out what the last one left in the page cache:
+ * each run writes the whole archive, and no run should pay for the one before.
+ */
+async function cloud(archive: string): Promise<Cloud> {
+  const name = path.basename(archive);
+  const archiveBytes = fs.statSync(archive).size;
+  const storage = path.join(WORK, 's3');
+  fs.rmSync(storage, { recursive: true, force: true });
+  fs.mkdirSync(storage, { recursive: true });
+  const server = await startS3Server(storage);
+  try {
+    const endpoint = `http://127.0.0.1:${server.port}`;
+    const conf = path.join(WORK, 'rclone.conf');
+    fs.writeFileSync(
+      conf,
+      [
+        '[bench]',
+        'type = s3',
+        'provider = Other',
+        'env_auth = false',
+        `access_key_id = ${ACCESS_KEY}`,
+        `secret_access_key = ${SECRET_KEY}`,
+        `endpoint = ${endpoint}`,
+        'force_path_style = true',
+        '',
+      ].join('\n'),
+      { mode: 0o600 },
+    );
+    // rclone 1.60 will not start with AWS_CA_BUNDLE set.
+    const rclone = `env -u AWS_CA_BUNDLE rclone --config ${q(conf)}`;
+    const coffre = `AWS_ACCESS_KEY_ID=${ACCESS_KEY} AWS_SECRET_ACCESS_KEY=${SECRET_KEY} AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED=true node ${q(CLOUD_CLIENT)}`;
+    const flags = sh(`${rclone} help flags`);
+    const flagDefault = (flag: string) =>
+      new RegExp(`--${flag} .*\\(default ([^)]+)\\)`).exec(flags)?.[1] ?? '?';
+    const rcloneDefaults = {
+      chunk: flagDefault('s3-chunk-size'),
+      concurrency: flagDefault('s3-upload-concurrency'),
+      streams: flagDefault('multi-thread-streams'),
+      cutoff: flagDefault('multi-thread-cutoff'),
+    };
+    const version = /rclone (v\S+)/.exec(sh(`${rclone} version`))?.[1] ?? '?';
+    console.log(
+      `\nCloud: the plain archive (${(archiveBytes / 2 ** 20).toFixed(0)} MiB) to and from a local S3 server (s3rver), median of ${ROUNDS} alternating runs; MB/s of archive`,
+    );
+    console.log(
+      `  rclone ${version} defaults: ${rcloneDefaults.chunk} parts, ${rcloneDefaults.concurrency} at once; downloads above ${rcloneDefaults.cutoff} in ${rcloneDefaults.streams} streams`,
+    );
+    console.log(
+      `  coffre: ${PART_SIZE / 2 ** 20} MiB parts, ${COFFRE_QUEUE} at once, SHA-256 of each part; downloads in one stream`,
+    );
+
+    // Where an object is, from rclone's listing of a prefix: its path and size.
+    const find = (prefix: string) =>
+      (
+        JSON.parse(sh(`${rclone} lsjson -R ${q(`bench:${BUCKET}/${prefix}`)}`)) as {
+          Path: string;
+          Name: string;
+          Size: number;
+        }[]
+      ).find((o) => o.Name === name);
+    const uploaded: string[] = [];
+    const settle = () => {
+      for (const prefix of uploaded.splice(0)) {
+        const size = find(prefix)?.Size;
+        if (size !== archiveBytes) {
+          throw new Error(
+            `the upload under ${prefix} stored ${size ?? 'no'} bytes of ${archiveBytes}`,
+          );
+        }
+        sh(`${rclone} purge ${q(`bench:${BUCKET}/${prefix}`)}`);
+      }
+    };
+    const upload = (
+      label: string,
+      folder: string,
+      command: (prefix: string) => string,
+    ): [string, (round: number) => string, number, (round: number) => void] => [
+      label,
+      (round) => command(`${folder}-${round}/`),
+      archiveBytes,
+      (round) => {
+        settle();
+        uploaded.push(`${folder}-${round}/`);
+        sh('sync');
+      },
+    ];
+    const [rcloneUp, rcloneUpAsCoffre, up] = compare([
+      upload(
+        'rclone copy up (defaults)',
+        'rclone',
+        (prefix) => `${rclone} copy ${q(archive)} ${q(`bench:${BUCKET}/${prefix}`)}`,
+      ),
+      upload(
+        `rclone copy up, ${PART_SIZE / 2 ** 20}M parts x${COFFRE_QUEUE} (as coffre)`,
+        'rclone-as-coffre',
+        (prefix) =>
+          `${rclone} copy --s3-chunk-size ${PART_SIZE / 2 ** 20}M --s3-upload-concurrency ${COFFRE_QUEUE} ${q(archive)} ${q(`bench:${BUCKET}/${prefix}`)}`,
+      ),
+      upload(
+        'coffre S3 upload: put + commit',
+        'coffre',
+        (prefix) => `${coffre} put ${endpoint} ${BUCKET} ${prefix} ${q(archive)}`,
+      ),
+    ]) as [Measure, Measure, Measure];
+    settle();
+
+    // The downloads read one archive Coffre uploaded, with its sidecar.
+    sh(`${coffre} put ${endpoint} ${BUCKET} seed/ ${q(archive)}`);
+    const seed = `bench:${BUCKET}/seed/${find('seed/')!.Path}`;
+    const rcloneDir = path.join(WORK, 'down-rclone');
+    const rcloneOneDir = path.join(WORK, 'down-rclone-one');
+    const coffreOut = path.join(WORK, 'down-coffre', name);
+    const fresh = (dir: string) => () => {
+      fs.rmSync(dir, { recursive: true, force: true });
+      fs.mkdirSync(dir);
+      sh('sync');
+    };
+    const [rcloneDown, rcloneDownOneStream, down] = compare([
+      [
+        'rclone copy down (defaults)',
+        `${rclone} copy ${q(seed)} ${q(rcloneDir)}`,
+        archiveBytes,
+        fresh(rcloneDir),
+      ],
+      [
+        'rclone copy down, one stream',
+        `${rclone} copy --multi-thread-streams 0 ${q(seed)} ${q(rcloneOneDir)}`,
+        archiveBytes,
+        fresh(rcloneOneDir),
+      ],
+      [
+        'coffre S3 download: get > file',
+        `${coffre} get ${endpoint} ${BUCKET} seed/ ${name} ${q(coffreOut)}`,
+        archiveBytes,
+        fresh(path.dirname(coffreOut)),
+      ],
+    ]) as [Measure, Measure, Measure];
+    for (const file of [path.join(rcloneDir, name), path.join(rcloneOneDir, name), coffreOut]) {
+      sh(`cmp -s ${q(archive)} ${q(file)}`);
+    }
+    return {
+      archiveBytes,
+      rcloneUp,
+      rcloneUpAsCoffre,
+      up,
+      rcloneDown,
+      rcloneDownOneStream,
+      down,
+      rcloneDefaults,
+    };
+  } finally {
+    await server.stop();
+    fs.rmSync(storage, { recursive: true, force: true });
+  }
+}
+
+function cloudSummary(c: Cloud): void {
+  const ratio = (a: Measure, b: Measure) => (a.seconds / b.seconds).toFixed(2);
+  const d = c.rcloneDefaults;
+  console.log(
+    `  cloud upload / rclone copy:        ${ratio(c.up, c.rcloneUp)}x rclone's defaults (${d.chunk} parts x${d.concurrency}), ${ratio(c.up, c.rcloneUpAsCoffre)}x with coffre's ${PART_SIZE / 2 ** 20} MiB parts x${COFFRE_QUEUE} (aim <= 1.2x)`,
+  );
+  console.log(
+    `  cloud download / rclone copy:      ${ratio(c.down, c.rcloneDown)}x rclone's defaults (${d.streams} streams), ${ratio(c.down, c.rcloneDownOneStream)}x with one stream as coffre (aim <= 1.2x)`,
+  );
+  console.log(
+    `  peak memory (cloud):               coffre upload ${c.up.maxRssMiB.toFixed(0)} MiB, download ${c.down.maxRssMiB.toFixed(0)} MiB, for a ${(c.archiveBytes / 2 ** 20).toFixed(0)} MiB archive; rclone upload ${c.rcloneUp.maxRssMiB.toFixed(0)} MiB, download ${c.rcloneDown.maxRssMiB.toFixed(0)} MiB`,
+  );
+}
+
 async function main(): Promise<void> {
+  const sections = process.argv.slice(2);
+  const unknown = sections.filter((s) => s !== 'cloud');
+  if (unknown.length > 0) {
+    throw new Error(`unknown section "${unknown[0]}": the one that runs alone is "cloud"`);
+  }
+  const cloudOnly = sections.includes('cloud');
   await dataset();
   const app = path.join(HOME, 'demo-register');
   const db = path.join(app, 'register.db');
@@ -143,6 +399,15 @@ async function main(): Promise<void> {
   fs.mkdirSync(WORK, { recursive: true });
   fs.rmSync(path.join(HOME, 'backups'), { recursive: true, force: true });
   fs.mkdirSync(path.join(HOME, 'backups'));
+  if (cloudOnly) {
+    console.log('\nOne plain backup, for its archive');
+    sh(`node ${q(CLI)} backup --home ${q(HOME)} --json > /dev/null`);
+    const result = await cloud(keep(latestArchive()));
+    console.log('\nSummary');
+    cloudSummary(result);
+    fs.rmSync(WORK, { recursive: true, force: true });
+    return;
+  }
   const key = path.join(WORK, 'key.txt');
   sh(`age-keygen -o ${q(key)} 2>/dev/null`);
   const recipient = sh(`age-keygen -y ${q(key)}`).trim();
@@ -174,10 +439,7 @@ async function main(): Promise<void> {
       clearBackups,
     ],
   ]) as [Measure, Measure, Measure];
-  const plainArchive = latestArchive();
-  const plainCopy = path.join(WORK, path.basename(plainArchive));
-  fs.renameSync(plainArchive, plainCopy);
-  fs.renameSync(plainArchive + '.coffre.json', plainCopy + '.coffre.json');
+  const plainCopy = keep(latestArchive());
   const [baseEnc, oursEnc] = compare([
     [
       'baseline: sqlite3 .backup + tar | zstd | age',
@@ -242,6 +504,8 @@ async function main(): Promise<void> {
     : 0;
   fs.rmSync(restoreDir, { recursive: true, force: true });
 
+  const cloudResult = await cloud(plainCopy);
+
   console.log('\nSummary');
   const ratio = (a: Measure, b: Measure) => (a.seconds / b.seconds).toFixed(2);
   console.log(
@@ -267,6 +531,7 @@ async function main(): Promise<void> {
   console.log(
     `  archive sizes:                     coffre ${(plainSize / 2 ** 20).toFixed(0)} MiB, baseline ${(fs.statSync(path.join(WORK, 'base.tar.zst')).size / 2 ** 20).toFixed(0)} MiB`,
   );
+  cloudSummary(cloudResult);
   fs.rmSync(WORK, { recursive: true, force: true });
 }
 

@@ -50,6 +50,7 @@ import {
   quotaExceeded,
   quotaPercent,
   quotaWarning,
+  roomLeft,
   type QuotaState,
 } from './core/quota.js';
 import { createDemoData, type DemoOptions } from './source/demo.js';
@@ -161,7 +162,12 @@ export interface BackupResult {
    * Destinations that did not get this backup, and why. The backup exists in
    * the others; it fails as a whole only when no destination got it.
    */
-  failed: { destination: string; code: string; message: string }[];
+  failed: {
+    destination: string;
+    code: string;
+    message: string;
+    details: Readonly<Record<string, unknown>>;
+  }[];
 }
 
 export interface RetentionEntry {
@@ -598,9 +604,26 @@ export class BackupCenter {
     if (name === 'local' || name in this.config.destinations) {
       throw new CoffreError('USAGE', `A destination named "${name}" already exists.`);
     }
+    const checked = checkDestination(name, conf);
+    // Two destinations on the same place would clean up each other's uploads.
+    const same = Object.entries(this.config.destinations).find(
+      ([, d]) =>
+        (d.kind === 'external' && checked.kind === 'external' && d.path === checked.path) ||
+        (d.kind === 's3' &&
+          checked.kind === 's3' &&
+          d.endpoint === checked.endpoint &&
+          d.bucket === checked.bucket &&
+          d.prefix === checked.prefix),
+    );
+    if (same) {
+      throw new CoffreError(
+        'USAGE',
+        `Destination "${same[0]}" already writes to that place; use it, or give this one another ${checked.kind === 's3' ? 'prefix' : 'folder'}.`,
+      );
+    }
     const next: Config = {
       ...this.config,
-      destinations: { ...this.config.destinations, [name]: checkDestination(name, conf) },
+      destinations: { ...this.config.destinations, [name]: checked },
     };
     await saveConfig(this.paths.config, next);
     this.config = next;
@@ -822,17 +845,34 @@ export class BackupCenter {
       for (const dest of destinations) {
         try {
           await dest.check();
-          await dest.sweep(this.identity.id);
+          try {
+            await dest.sweep(this.identity.id);
+          } catch (err) {
+            // Leftovers cost space, not safety: e.g. a key that may not delete.
+            warnings.push(
+              `The leftovers of an interrupted backup in "${dest.name}" could not be removed: ${asCoffreError(err).message}`,
+            );
+          }
           let limitBytes: number | undefined;
           if (dest.kind === 's3') {
             this.refuseUnencrypted(dest.name, encrypted, options.allowUnencrypted === true);
-            limitBytes = await this.makeRoom(dest, { id, now, origin }, pruned);
+            limitBytes = await this.makeRoom(
+              dest,
+              { id, now, origin },
+              pruned,
+              options.applyRetention !== false,
+            );
           }
           ready.push({ dest, ...(limitBytes === undefined ? {} : { limitBytes }) });
         } catch (err) {
           const e = asCoffreError(err);
           dropped.push(e);
-          failed.push({ destination: dest.name, code: e.code, message: e.message });
+          failed.push({
+            destination: dest.name,
+            code: e.code,
+            message: e.message,
+            details: e.details,
+          });
         }
       }
       if (ready.length === 0) throw dropped[0];
@@ -856,12 +896,20 @@ export class BackupCenter {
       snapshot.catch(() => undefined);
       for (const { dest, limitBytes } of ready) {
         try {
-          const upload = await dest.put(archive, limitBytes === undefined ? {} : { limitBytes });
+          const upload = await dest.put(archive, {
+            expectedBytes: dbBytes + filesBytes,
+            ...(limitBytes === undefined ? {} : { limitBytes }),
+          });
           uploads.push({ dest, upload });
         } catch (err) {
           const e = asCoffreError(err);
           dropped.push(e);
-          failed.push({ destination: dest.name, code: e.code, message: e.message });
+          failed.push({
+            destination: dest.name,
+            code: e.code,
+            message: e.message,
+            details: e.details,
+          });
         }
       }
       if (uploads.length === 0) throw dropped[0];
@@ -951,7 +999,12 @@ export class BackupCenter {
           await upload.abort().catch(() => undefined);
           const e = asCoffreError(err);
           dropped.push(e);
-          failed.push({ destination: dest.name, code: e.code, message: e.message });
+          failed.push({
+            destination: dest.name,
+            code: e.code,
+            message: e.message,
+            details: e.details,
+          });
         }
       }
       if (committed.length === 0) throw dropped[0];
@@ -1054,12 +1107,14 @@ export class BackupCenter {
     dest: Destination,
     pending: { id: string; now: Date; origin: Origin },
     pruned: BackupResult['pruned'],
+    applyRetention: boolean,
   ): Promise<number | undefined> {
     const usage = await dest.usage();
     if (usage.quotaBytes === null) return undefined;
     let state: QuotaState = { usedBytes: usage.usedBytes, quotaBytes: usage.quotaBytes };
     const estimate = this.db.lastBackupBytes();
-    if (!fitsInQuota(state, estimate)) {
+    let removed = 0;
+    if (!fitsInQuota(state, estimate) && applyRetention) {
       const plan = await this.retentionPlan(pending.now, [dest.name], pending);
       const newest = plan.entries.reduce<RetentionEntry | null>(
         (a, e) => (a === null || e.createdAt > a.createdAt ? e : a),
@@ -1069,14 +1124,21 @@ export class BackupCenter {
         if (entry.keep || entry === newest) continue;
         await dest.delete(entry.archive);
         pruned.push({ destination: dest.name, id: entry.id });
+        removed++;
       }
       const after = await dest.usage();
       state = { usedBytes: after.usedBytes, quotaBytes: usage.quotaBytes };
     }
     if (!fitsInQuota(state, estimate)) {
-      throw quotaExceeded(dest.name, state, estimate, describePolicy(this.policyFor(dest.name)));
+      throw quotaExceeded(
+        dest.name,
+        state,
+        estimate,
+        describePolicy(this.policyFor(dest.name)),
+        removed,
+      );
     }
-    return state.quotaBytes - state.usedBytes;
+    return roomLeft(state);
   }
 
   // ---------------------------------------------------------------- listing
@@ -1158,9 +1220,21 @@ export class BackupCenter {
     const pool = from ? backups.filter((b) => b.destination === from) : backups;
     if (from) this.destination(from);
     let matches: BackupEntry[];
-    if (ref === 'latest')
+    if (ref === 'latest') {
+      // In a bucket shared by a fleet, "latest" of which register? Never guess.
+      const registers = new Map(pool.map((b) => [b.registerId, b.registerName]));
+      if (registers.size > 1) {
+        throw new CoffreError(
+          'USAGE',
+          `"latest" is ambiguous: ${from ? `destination "${from}"` : 'the destinations'} hold backups of ${registers.size} registers (${[
+            ...registers,
+          ]
+            .map(([rid, name]) => `${name} ${rid.slice(0, 8)}`)
+            .join(', ')}). Give the backup's id: see coffre list --all-registers.`,
+        );
+      }
       matches = pool.length > 0 ? pool.filter((b) => b.id === pool[pool.length - 1].id) : [];
-    else {
+    } else {
       const bare = parseArchiveName(ref)?.id ?? ref;
       matches = pool.filter((b) => b.id === bare);
       if (matches.length === 0) matches = pool.filter((b) => b.id.startsWith(bare));

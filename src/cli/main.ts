@@ -17,7 +17,7 @@ import { registerSchedule } from './commands/schedule.js';
 import { registerMaintenance } from './commands/maintenance.js';
 import { registerRestore } from './commands/restore.js';
 import { ExitWith } from './context.js';
-import { EXIT_CODES, HINTS } from './messages.js';
+import { EXIT_CODES, hintFor } from './messages.js';
 
 const program = new Command('coffre')
   .description('Coffre: complete, verifiable backups of a register or accounting app')
@@ -52,7 +52,7 @@ try {
   } else if (err instanceof CommanderError) {
     process.exitCode = err.exitCode === 0 ? 0 : EXIT_CODES.USAGE;
   } else if (err instanceof CoffreError) {
-    const hint = HINTS[err.code];
+    const hint = hintFor(err.code, err.details);
     if (json) {
       process.stdout.write(
         JSON.stringify(
@@ -68,7 +68,7 @@ try {
   } else {
     const id = crypto.randomBytes(4).toString('hex');
     process.stderr.write(
-      `Error: something unexpected happened (error id ${id}). ${HINTS.INTERNAL}\n`,
+      `Error: something unexpected happened (error id ${id}). ${hintFor('INTERNAL')}\n`,
     );
     process.stderr.write(`[${id}] ${(err as Error)?.stack ?? String(err)}\n`);
     process.exitCode = EXIT_CODES.INTERNAL;

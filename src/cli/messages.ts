@@ -62,7 +62,7 @@ export const HINTS: Record<ErrorCode, string> = {
   DESTINATION_AUTH:
     'Set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY for this command, or give the destination a credentials file (mode 0600): `coffre destination add NAME s3 ... --credentials-file FILE`. Check that the key may read and write the bucket.',
   QUOTA_EXCEEDED:
-    'Keep fewer backups in the cloud (`coffre retention set --destination NAME --daily 14`), or take a larger plan and raise the quota (`coffre destination set NAME --quota 100GB`). Nothing was deleted beyond what retention allows.',
+    'Keep fewer backups in the cloud (e.g. `coffre retention set --destination NAME --daily 3 --weekly 2`), or take a larger plan and raise the quota (`coffre destination set NAME --quota 100GB`). Nothing was deleted beyond what retention allows.',
   UNENCRYPTED_UPLOAD:
     'Set up encryption in one command: `coffre encryption new-key --out FILE` (keep FILE away from the register). Or, if the provider may read this data, allow it: --allow-unencrypted, or `coffre destination set NAME --allow-unencrypted`.',
   BUSY: 'Wait for it to finish and try again. A job that was killed releases its lock by itself.',
@@ -71,3 +71,19 @@ export const HINTS: Record<ErrorCode, string> = {
   RESTORE_CONFLICT:
     'Nothing was changed. Restore the sections together (e.g. catalog with sales), or do a full restore.',
 };
+
+/** Where a cloud destination's error needs other advice than a drive's. */
+const CLOUD_HINTS: Partial<Record<ErrorCode, string>> = {
+  DESTINATION_UNAVAILABLE:
+    'Check the internet connection and the endpoint (`coffre destination list`); the service may be down for a while. Nothing partial was kept: run the command again later, or choose another destination with --to.',
+};
+
+/** The advice for an error: by its code, and for cloud destinations by what they need. */
+export function hintFor(
+  code: string,
+  details: Readonly<Record<string, unknown>> = {},
+): string | null {
+  const known = code as ErrorCode;
+  if (details.cloud === true && CLOUD_HINTS[known]) return CLOUD_HINTS[known];
+  return HINTS[known] ?? null;
+}

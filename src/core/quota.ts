@@ -59,11 +59,17 @@ export interface QuotaState {
   quotaBytes: number;
 }
 
-/** Whether a backup of about `estimate` bytes fits; unknown sizes fit while any room is left. */
+/** Room kept for the sidecar written after each archive (a few KiB in practice). */
+export const SIDECAR_ALLOWANCE = 64 * 1024;
+
+/** Whether a backup of about `estimate` bytes (and its sidecar) fits; unknown sizes fit while any room is left. */
 export function fitsInQuota(state: QuotaState, estimate: number | null): boolean {
-  return (
-    state.usedBytes + (estimate ?? 0) <= state.quotaBytes && state.usedBytes < state.quotaBytes
-  );
+  return state.usedBytes + (estimate ?? 0) + SIDECAR_ALLOWANCE <= state.quotaBytes;
+}
+
+/** The most an archive may grow to in the room left. */
+export function roomLeft(state: QuotaState): number {
+  return Math.max(0, state.quotaBytes - state.usedBytes - SIDECAR_ALLOWANCE);
 }
 
 export function quotaPercent(state: QuotaState): number {
@@ -82,11 +88,17 @@ export function quotaExceeded(
   state: QuotaState,
   estimate: number | null,
   retention: string,
+  pruned: number,
 ): CoffreError {
-  const need = estimate === null ? '' : ` This backup needs about ${formatBytes(estimate)};`;
-  return new CoffreError(
-    'QUOTA_EXCEEDED',
-    `Cloud destination "${destination}" is full for this backup:${need} ${formatBytes(state.usedBytes)} of its ${formatBytes(state.quotaBytes)} quota are used after applying its retention (${retention}). Nothing was uploaded.`,
-    { details: { destination, ...state, estimate } },
-  );
+  const after =
+    pruned > 0
+      ? `after its retention (${retention}) removed ${pruned} older backup(s)`
+      : `and its retention (${retention}) keeps every backup there`;
+  const message =
+    estimate !== null && estimate + SIDECAR_ALLOWANCE > state.quotaBytes
+      ? `This backup (about ${formatBytes(estimate)}) is larger than the whole quota of cloud destination "${destination}" (${formatBytes(state.quotaBytes)}). Nothing was uploaded.`
+      : `Cloud destination "${destination}" has no room for this backup${estimate === null ? '' : ` (about ${formatBytes(estimate)})`}: ${formatBytes(state.usedBytes)} of its ${formatBytes(state.quotaBytes)} quota are used ${after}. Nothing was uploaded.`;
+  return new CoffreError('QUOTA_EXCEEDED', message, {
+    details: { destination, ...state, estimate, pruned },
+  });
 }

@@ -18,6 +18,7 @@ import crypto from 'node:crypto';
 import { PassThrough, Transform, type Readable } from 'node:stream';
 import type * as S3 from '@aws-sdk/client-s3';
 import { CoffreError } from '../core/errors.js';
+import { formatBytes } from '../core/quota.js';
 import { parseArchiveName, SIDECAR_SUFFIX, type Sidecar } from '../core/manifest.js';
 import type { Destination, PutOptions, Upload, Usage } from './types.js';
 
@@ -42,6 +43,8 @@ export interface S3Credentials {
 /** Part size of multipart uploads: memory is about PART_SIZE × (QUEUE_SIZE + 1). */
 export const PART_SIZE = 8 << 20;
 const QUEUE_SIZE = 4;
+/** How long an aborted upload may take to stop by itself before it is told to. */
+const ABORT_GRACE_MS = 30_000;
 /** A download cut mid-way is resumed this many times, waiting RESUME_DELAY_MS × attempt. */
 const DOWNLOAD_RESUMES = 3;
 const RESUME_DELAY_MS = 1000;
@@ -107,7 +110,10 @@ export class S3Destination implements Destination {
           // sends by default; Coffre sends SHA-256 checksums itself.
           requestChecksumCalculation: 'WHEN_REQUIRED',
           responseChecksumValidation: 'WHEN_REQUIRED',
-          requestHandler: { connectionTimeout: 10_000, requestTimeout: 120_000 },
+          // An idle connection is given up after a minute (then retried);
+          // no limit on a whole request: an 8 MiB part on a shop's slow
+          // line can take minutes.
+          requestHandler: { connectionTimeout: 10_000, socketTimeout: 60_000 },
         }),
     );
     // A failure (no credentials) is thrown again on the next use, not cached.
@@ -127,6 +133,28 @@ export class S3Destination implements Destination {
   /** An SDK or network error as a CoffreError a user can act on; never echoes the credentials. */
   fail(err: unknown, doing: string): CoffreError {
     if (err instanceof CoffreError) return err;
+    const { code, reason, name, status } = this.explain(err, doing);
+    return new CoffreError(
+      code,
+      `Cloud destination "${this.name}" (${this.location}): ${doing} failed: ${reason}.`,
+      {
+        details: {
+          destination: this.name,
+          location: this.location,
+          cloud: true,
+          reason,
+          ...(name ? { service: name } : {}),
+          ...(status ? { httpStatus: status } : {}),
+        },
+      },
+    );
+  }
+
+  /** What went wrong, in words a user can act on. */
+  private explain(
+    err: unknown,
+    doing: string,
+  ): { code: CoffreError['code']; reason: string; name: string; status: number | undefined } {
     const e = (err ?? {}) as SdkError;
     const status = e.$metadata?.httpStatusCode;
     const name = e.Code ?? e.name ?? '';
@@ -153,33 +181,33 @@ export class S3Destination implements Destination {
     } else if (name === 'NoSuchBucket' || (name === 'NotFound' && doing === 'opening the bucket'))
       reason = `the bucket "${this.settings.bucket}" does not exist`;
     else if (name === 'TimeoutError' || name === 'RequestTimeout')
-      reason = 'the server did not answer in time';
+      reason = 'the server stopped answering';
+    else if (
+      [
+        'PermanentRedirect',
+        'AuthorizationHeaderMalformed',
+        'IllegalLocationConstraintException',
+      ].includes(name) ||
+      status === 301
+    )
+      reason = `the bucket is in another region than "${this.settings.region}": give the right one with --region`;
+    else if (name === 'NotImplemented' || status === 501)
+      reason = `the service does not support this request (${name || 'HTTP 501'}); if it rejects checksums, add the destination with --no-checksums`;
     else if (status !== undefined && status >= 500)
       reason = `the service answered with an error (HTTP ${status}${name ? ` ${name}` : ''}); it may be down for a while`;
     else if (name === 'AbortError') reason = 'the transfer was stopped';
     else {
-      code = status === undefined ? 'DESTINATION_UNAVAILABLE' : 'INTERNAL';
-      reason = `${name || 'error'}${status ? ` (HTTP ${status})` : ''}: ${this.redact(e.message ?? String(err))}`;
+      // A request the service refused (4xx): its own words say why.
+      reason = `the service refused the request (${name || 'error'}${status ? `, HTTP ${status}` : ''}: ${this.redact(e.message ?? String(err))})`;
     }
-    return new CoffreError(
-      code,
-      `Cloud destination "${this.name}" (${this.location}): ${doing} failed: ${reason}.`,
-      {
-        details: {
-          destination: this.name,
-          location: this.location,
-          ...(name ? { service: name } : {}),
-          ...(status ? { httpStatus: status } : {}),
-        },
-      },
-    );
+    return { code, reason, name, status };
   }
 
   private redact(text: string): string {
     let out = text;
     try {
-      const { accessKeyId, secretAccessKey } = this.credentials();
-      for (const secret of [accessKeyId, secretAccessKey]) {
+      const { accessKeyId, secretAccessKey, sessionToken } = this.credentials();
+      for (const secret of [accessKeyId, secretAccessKey, sessionToken]) {
         if (secret) out = out.split(secret).join('***');
       }
     } catch {
@@ -220,7 +248,7 @@ export class S3Destination implements Destination {
     const quotaError = () =>
       new CoffreError(
         'QUOTA_EXCEEDED',
-        `Cloud destination "${this.name}": this backup is larger than the ${formatMiB(limit ?? 0)} left in its quota; the upload was stopped and removed.`,
+        `Cloud destination "${this.name}": this backup is larger than the ${formatBytes(limit ?? 0)} left in its quota; the upload was stopped and removed.`,
         { details: { destination: this.name, quotaBytes: this.settings.quotaBytes } },
       );
     // What the archive writer writes to, and what the upload reads: it counts
@@ -233,17 +261,27 @@ export class S3Destination implements Destination {
         else callback(null, chunk);
       },
     });
+    // The upload reads its own stream: when a part fails, lib-storage stops
+    // reading and Node destroys the stream it read with a bare AbortError.
+    // The writer's stream must end with the real cause instead (below).
+    const body = new PassThrough({ highWaterMark: 1 << 20 });
+    stream.pipe(body);
+    stream.on('error', (err) => body.destroy(err));
     writing.add(key);
     const upload = new MultipartUpload({
       client,
       params: {
         Bucket: this.settings.bucket,
         Key: key,
-        Body: stream,
+        Body: body,
         ContentType: 'application/octet-stream',
         ...(this.settings.checksums ? { ChecksumAlgorithm: sdk.ChecksumAlgorithm.SHA256 } : {}),
       },
-      partSize: PART_SIZE,
+      // S3 allows 10,000 parts: larger archives get larger parts.
+      partSize: Math.max(
+        PART_SIZE,
+        Math.ceil((options.expectedBytes ?? 0) / 9000 / 2 ** 20) * 2 ** 20,
+      ),
       queueSize: QUEUE_SIZE,
       // A failed upload aborts its multipart upload: no parts left to pay for.
       leavePartsOnError: false,
@@ -269,12 +307,25 @@ export class S3Destination implements Destination {
       // Writes still queued fail once the stream is destroyed: expected here.
       stream.on('error', () => undefined);
       if (!stream.destroyed) stream.destroy(new Error('Upload aborted.'));
+      // lib-storage stops once it sees the stream end; if a request of its
+      // hangs, it is told to stop after a while.
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        done.catch(() => undefined),
+        new Promise<void>((resolve) => {
+          timer = setTimeout(() => void upload.abort().finally(resolve), ABORT_GRACE_MS);
+        }),
+      ]);
+      clearTimeout(timer);
       await done.catch(() => undefined);
       if (uploaded) {
-        await this.send(
-          (s) => new s.DeleteObjectCommand({ Bucket: this.settings.bucket, Key: key }),
-          'removing the unfinished archive',
-        ).catch(() => undefined);
+        // The sidecar too: a commit that failed may have written it.
+        for (const k of [key + SIDECAR_SUFFIX, key]) {
+          await this.send(
+            (s) => new s.DeleteObjectCommand({ Bucket: this.settings.bucket, Key: k }),
+            'removing the unfinished archive',
+          ).catch(() => undefined);
+        }
       }
       // lib-storage has aborted its multipart upload, unless the server was
       // gone at that moment: then the next job's sweep does it.
@@ -369,8 +420,8 @@ export class S3Destination implements Destination {
     const interrupted = (reason: string) =>
       new CoffreError(
         'DESTINATION_UNAVAILABLE',
-        `Cloud destination "${this.name}" (${this.location}): the download of ${archive} stopped after ${formatMiB(received)}${total !== null ? ` of ${formatMiB(total)}` : ''}: ${reason}. Nothing was changed; run the command again.`,
-        { details: { destination: this.name, archive, received, total } },
+        `Cloud destination "${this.name}" (${this.location}): the download of ${archive} stopped after ${formatBytes(received)}${total !== null ? ` of ${formatBytes(total)}` : ''}: ${reason}. Nothing was changed; run the command again.`,
+        { details: { destination: this.name, archive, received, total, cloud: true } },
       );
     let current: Readable | null = null;
     out.on('close', () => current?.destroy());
@@ -387,11 +438,18 @@ export class S3Destination implements Destination {
       await new Promise((resolve) => setTimeout(resolve, RESUME_DELAY_MS * resumes));
       if (out.destroyed) return;
       try {
-        pump((await request(received, etag)).Body as Readable);
+        const next = await request(received, etag);
+        // A server that ignores the range would send the archive from its start.
+        if (!next.ContentRange?.startsWith(`bytes ${received}-`)) {
+          (next.Body as Readable | undefined)?.destroy();
+          out.destroy(interrupted(`${reason}, and the server cannot resume a download`));
+          return;
+        }
+        pump(next.Body as Readable);
       } catch (err) {
-        out.destroy(
-          interrupted(`${reason}, and resuming failed (${this.fail(err, 'resuming').message})`),
-        );
+        const e = this.fail(err, 'resuming');
+        const why = typeof e.details.reason === 'string' ? e.details.reason : e.message;
+        out.destroy(interrupted(`${reason}, and resuming failed: ${why}`));
       }
     };
     const pump = (body: Readable) => {
@@ -402,7 +460,8 @@ export class S3Destination implements Destination {
         over = true;
         body.removeAllListeners('data');
         if (!body.destroyed) body.destroy();
-        if (reason === null) out.end();
+        // Every byte arrived: an error after the last one changes nothing.
+        if (reason === null || (total !== null && received >= total)) out.end();
         else void resume(reason);
       };
       body.on('data', (chunk: Buffer) => {
@@ -417,7 +476,12 @@ export class S3Destination implements Destination {
         stop(total !== null && received < total ? 'the connection closed early' : null),
       );
       body.on('error', (err: NodeJS.ErrnoException) =>
-        stop(NETWORK[err.code ?? ''] ?? 'the connection to the server was cut'),
+        stop(
+          NETWORK[err.code ?? ''] ??
+            (err.name === 'TimeoutError'
+              ? 'the server stopped sending'
+              : 'the connection to the server was cut'),
+        ),
       );
       body.on('aborted', () => stop('the connection to the server was cut'));
     };
@@ -468,10 +532,17 @@ export class S3Destination implements Destination {
     const worker = async () => {
       while (next < pairs.length) {
         const [archiveKey, sidecarKey] = pairs[next++];
-        const res = await this.send<S3.GetObjectCommandOutput>(
-          (s) => new s.GetObjectCommand({ Bucket: this.settings.bucket, Key: sidecarKey }),
-          'reading the backup list',
-        );
+        let res: S3.GetObjectCommandOutput;
+        try {
+          res = await this.send<S3.GetObjectCommandOutput>(
+            (s) => new s.GetObjectCommand({ Bucket: this.settings.bucket, Key: sidecarKey }),
+            'reading the backup list',
+          );
+        } catch (err) {
+          // Deleted since the listing (another register's retention): not a failure.
+          if ((err as CoffreError).details?.service === 'NoSuchKey') continue;
+          throw err;
+        }
         try {
           const sidecar = JSON.parse(await res.Body!.transformToString()) as Sidecar;
           const archive = archiveKey.slice(archiveKey.lastIndexOf('/') + 1);
@@ -483,7 +554,7 @@ export class S3Destination implements Destination {
             out.push(sidecar);
           }
         } catch {
-          // A damaged sidecar: the archive is still there and `verify` can read it.
+          // A damaged sidecar: not listed; the archive stays, for any S3 client to fetch.
         }
       }
     };
@@ -518,13 +589,23 @@ export class S3Destination implements Destination {
 
   /** Aborts the multipart uploads under a prefix that `stale` selects; a service without the listing is skipped. */
   private async abortUploads(prefix: string, stale: (key: string) => boolean): Promise<number> {
-    let uploads: S3.MultipartUpload[];
+    const uploads: S3.MultipartUpload[] = [];
+    let marker: { KeyMarker?: string; UploadIdMarker?: string } = {};
     try {
-      const res = await this.send<S3.ListMultipartUploadsCommandOutput>(
-        (s) => new s.ListMultipartUploadsCommand({ Bucket: this.settings.bucket, Prefix: prefix }),
-        'listing unfinished uploads',
-      );
-      uploads = res.Uploads ?? [];
+      for (;;) {
+        const res = await this.send<S3.ListMultipartUploadsCommandOutput>(
+          (s) =>
+            new s.ListMultipartUploadsCommand({
+              Bucket: this.settings.bucket,
+              Prefix: prefix,
+              ...marker,
+            }),
+          'listing unfinished uploads',
+        );
+        uploads.push(...(res.Uploads ?? []));
+        if (!res.IsTruncated || (!res.NextKeyMarker && !res.NextUploadIdMarker)) break;
+        marker = { KeyMarker: res.NextKeyMarker, UploadIdMarker: res.NextUploadIdMarker };
+      }
     } catch (err) {
       if ((err as CoffreError).details?.service === 'NotImplemented') return 0;
       throw err;
@@ -555,8 +636,13 @@ export class S3Destination implements Destination {
     let removed = 0;
     for (const key of objects.keys()) {
       const name = key.slice(folder.length);
-      // An archive with no sidecar, not being written by this process: its job died.
-      if (parseArchiveName(name) === null || committed.has(key) || writing.has(key)) continue;
+      const archiveKey = name.endsWith(SIDECAR_SUFFIX) ? key.slice(0, -SIDECAR_SUFFIX.length) : key;
+      if (parseArchiveName(archiveKey.slice(folder.length)) === null || writing.has(archiveKey))
+        continue;
+      // An archive with no sidecar (its job died before the commit), or a
+      // sidecar with no archive (a commit that failed after writing it).
+      const stale = archiveKey === key ? !committed.has(key) : !objects.has(archiveKey);
+      if (!stale) continue;
       await this.send(
         (s) => new s.DeleteObjectCommand({ Bucket: this.settings.bucket, Key: key }),
         'removing an unfinished archive',
@@ -566,8 +652,4 @@ export class S3Destination implements Destination {
     removed += await this.abortUploads(folder, (key) => !writing.has(key));
     return removed;
   }
-}
-
-function formatMiB(bytes: number): string {
-  return `${(bytes / 1048576).toFixed(1)} MiB`;
 }

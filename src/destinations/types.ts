@@ -9,6 +9,8 @@ export type DestinationKind = 'local' | 'external' | 's3';
 export interface PutOptions {
   /** Stop with QUOTA_EXCEEDED once the archive grows past this many bytes. */
   limitBytes?: number;
+  /** About how large the archive will be (an upper bound is fine), for destinations that size their parts. */
+  expectedBytes?: number;
 }
 
 /** An archive being written. Nothing is visible to `list` until `commit`. */

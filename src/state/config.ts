@@ -23,7 +23,12 @@ const s3Destination = z
   .object({
     kind: z.literal('s3'),
     /** The service's URL, e.g. https://s3.eu-central-003.backblazeb2.com (AWS: https://s3.REGION.amazonaws.com). */
-    endpoint: z.url({ protocol: /^https?$/, error: 'a URL starting with https:// (or http://)' }),
+    endpoint: z
+      .url({ protocol: /^https?$/, error: 'a URL starting with https:// (or http://)' })
+      .refine((u) => !/^https?:\/\/[^/]*@/.test(u), {
+        error:
+          'no user or password in the URL: credentials go in the environment or a credentials file',
+      }),
     bucket: z
       .string()
       .regex(

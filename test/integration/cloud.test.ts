@@ -26,14 +26,18 @@ after(async () => {
 });
 
 let n = 0;
-/** Adds the test server as destination "cloud" of a home, under a prefix of its own. */
-function addCloud(home: string, extra: string[] = []): string {
-  const prefix = `t${n++}/`;
+/** Adds the test server as a destination of a home ("cloud", under a prefix of its own by default). */
+function addCloud(
+  home: string,
+  extra: string[] = [],
+  options: { name?: string; prefix?: string; env?: Record<string, string> } = {},
+): string {
+  const prefix = options.prefix ?? `t${n++}/`;
   const r = coffre(
     [
       'destination',
       'add',
-      'cloud',
+      options.name ?? 'cloud',
       's3',
       '--endpoint',
       server.endpoint,
@@ -46,7 +50,7 @@ function addCloud(home: string, extra: string[] = []): string {
       home,
       ...extra,
     ],
-    server.env,
+    options.env ?? server.env,
   );
   assert.equal(r.status, 0, r.stderr);
   return prefix;
@@ -214,26 +218,7 @@ describe('cloud destination', () => {
     for (const name of ['Shop North', 'Shop South']) {
       const home = path.join(dir, `fleet-${name.slice(5)}`);
       await BackupCenter.createDemo(home, { profile: 'pos', images: 5, name });
-      const add = coffre(
-        [
-          'destination',
-          'add',
-          'cloud',
-          's3',
-          '--endpoint',
-          server.endpoint,
-          '--bucket',
-          BUCKET,
-          '--prefix',
-          'fleet/',
-          '--path-style',
-          '--allow-unencrypted',
-          '--home',
-          home,
-        ],
-        server.env,
-      );
-      assert.equal(add.status, 0, add.stderr);
+      addCloud(home, ['--allow-unencrypted'], { prefix: 'fleet/' });
       for (let i = 0; i < 2; i++) {
         const r = coffre(
           ['backup', '--to', 'cloud', '--origin', 'pre-operation', '--home', home],
@@ -254,6 +239,16 @@ describe('cloud destination', () => {
       server.env,
     ).json();
     assert.equal(all.backups.length, 4);
+    // Taking over "latest" in a fleet's bucket would guess which register.
+    const guess = coffre(
+      ['restore', '--from', 'cloud', 'latest', '--adopt', '--yes', '--home', shops[0]],
+      server.env,
+    );
+    assert.equal(guess.status, 2, guess.stdout + guess.stderr);
+    assert.match(
+      guess.stderr,
+      /"latest" is ambiguous.*Shop North.*Shop South|"latest" is ambiguous.*Shop South.*Shop North/,
+    );
     // The strictest retention in one register never touches the other's backups.
     const center = await open(shops[0]);
     await center.setRetention(
@@ -278,30 +273,36 @@ describe('cloud destination', () => {
     fs.chmodSync(file, 0o644);
     const other = path.join(dir, 'home-credfile');
     await BackupCenter.createDemo(other, { profile: 'pos', images: 5 });
+    // No credentials in the environment: the file is the only source.
+    const env = { AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '' };
     const add = (profile: string) =>
-      coffre([
+      addCloud(
+        other,
+        ['--allow-unencrypted', '--credentials-file', file, '--credentials-profile', profile],
+        { name: `cloud-${profile}`, prefix: `cred-${profile}/`, env },
+      );
+    add('shop');
+    // Two destinations on one place would clean up each other's uploads.
+    const twice = coffre(
+      [
         'destination',
         'add',
-        `cloud-${profile}`,
+        'again',
         's3',
         '--endpoint',
         server.endpoint,
         '--bucket',
         BUCKET,
         '--prefix',
-        'cred/',
+        'cred-shop/',
         '--path-style',
-        '--allow-unencrypted',
-        '--credentials-file',
-        file,
-        '--credentials-profile',
-        profile,
         '--home',
         other,
-      ]);
-    add('shop');
-    // No credentials in the environment: the file is the only source.
-    const env = { AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '' };
+      ],
+      env,
+    );
+    assert.equal(twice.status, 2);
+    assert.match(twice.stderr, /"cloud-shop" already writes to that place/);
     const loose = coffre(['backup', '--to', 'cloud-shop', '--home', other], env);
     assert.equal(loose.status, 17, loose.stderr);
     assert.match(loose.stderr, /chmod 600/);
@@ -336,27 +337,7 @@ describe('cloud destination', () => {
         .status,
       0,
     );
-    assert.equal(
-      coffre(
-        [
-          'destination',
-          'add',
-          'cloud',
-          's3',
-          '--endpoint',
-          server.endpoint,
-          '--bucket',
-          BUCKET,
-          '--prefix',
-          prefix,
-          '--path-style',
-          '--home',
-          newHome,
-        ],
-        server.env,
-      ).status,
-      0,
-    );
+    addCloud(newHome, [], { prefix });
     const restored = coffre(
       [
         'restore',

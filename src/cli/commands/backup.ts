@@ -6,7 +6,7 @@ import { ORIGINS, type Origin } from '../../core/manifest.js';
 import { CoffreError, type ErrorCode } from '../../core/errors.js';
 import { readSecretFile } from '../../state/secrets.js';
 import { collect, ExitWith, print, printJson, withCenter, type HomeOption } from '../context.js';
-import { EXIT_CODES, HINTS } from '../messages.js';
+import { EXIT_CODES, hintFor } from '../messages.js';
 import { formatBytes, formatDuration } from '../output.js';
 import { progressBar } from '../progress.js';
 
@@ -85,7 +85,12 @@ export async function runBackup(home: HomeOption, opts: Omit<BackupFlags, 'home'
       durationMs: result.durationMs,
       warnings: result.warnings,
       pruned: result.pruned,
-      failed: result.failed.map((f) => ({ ...f, hint: HINTS[f.code as ErrorCode] ?? null })),
+      failed: result.failed.map((f) => ({
+        destination: f.destination,
+        code: f.code,
+        message: f.message,
+        hint: hintFor(f.code, f.details),
+      })),
     });
     failedExit(result.failed);
     return;
@@ -108,7 +113,7 @@ export async function runBackup(home: HomeOption, opts: Omit<BackupFlags, 'home'
   }
   for (const f of result.failed) {
     process.stderr.write(`Not saved to ${f.destination}: ${f.message}\n`);
-    const hint = HINTS[f.code as ErrorCode];
+    const hint = hintFor(f.code, f.details);
     if (hint) process.stderr.write(`What to do: ${hint}\n`);
   }
   failedExit(result.failed);
