@@ -627,7 +627,8 @@ export class BackupCenter {
     };
     await saveConfig(this.paths.config, next);
     this.config = next;
-    return this.describeDestination(name);
+    // A new destination proves it can take backups now, not at the first night.
+    return this.describeDestination(name, { probe: true });
   }
 
   /** Changes a cloud destination's quota or unencrypted-upload setting. */
@@ -672,12 +673,16 @@ export class BackupCenter {
     this.config = next;
   }
 
-  private async describeDestination(name: string): Promise<DestinationInfo> {
+  private async describeDestination(
+    name: string,
+    options: { probe?: boolean } = {},
+  ): Promise<DestinationInfo> {
     const dest = this.destination(name);
     let usage: Usage | null = null;
     let error: DestinationInfo['error'] = null;
     try {
       await dest.check();
+      if (options.probe) await dest.probe?.();
       usage = await dest.usage();
     } catch (err) {
       const e = asCoffreError(err);

@@ -236,6 +236,44 @@ export class S3Destination implements Destination {
     );
   }
 
+  async probe(): Promise<void> {
+    const key = `${this.settings.prefix}.coffre-probe-${crypto.randomBytes(6).toString('hex')}`;
+    const text = `Coffre checks that it may write here; this object is deleted at once.\n`;
+    const step = async (right: string, run: (sdk: Sdk) => { input: unknown }) => {
+      try {
+        return await this.send<S3.GetObjectCommandOutput>(run, `${right} a test object`);
+      } catch (err) {
+        const e = err as CoffreError;
+        if (e.code !== 'DESTINATION_AUTH') throw e;
+        throw new CoffreError(
+          'DESTINATION_AUTH',
+          `Cloud destination "${this.name}" (${this.location}): the key may not ${right} in this bucket${right === 'delete' ? ' (retention and the clean-up of interrupted uploads need it)' : ''}.`,
+          { details: { ...e.details, right } },
+        );
+      }
+    };
+    await step(
+      'write',
+      (s) => new s.PutObjectCommand({ Bucket: this.settings.bucket, Key: key, Body: text }),
+    );
+    const read = await step(
+      'read',
+      (s) => new s.GetObjectCommand({ Bucket: this.settings.bucket, Key: key }),
+    );
+    const back = await read.Body?.transformToString();
+    await step(
+      'delete',
+      (s) => new s.DeleteObjectCommand({ Bucket: this.settings.bucket, Key: key }),
+    );
+    if (back !== text) {
+      throw new CoffreError(
+        'DESTINATION_UNAVAILABLE',
+        `Cloud destination "${this.name}" (${this.location}) did not give back what was written to it.`,
+        { details: { destination: this.name, cloud: true } },
+      );
+    }
+  }
+
   async put(archive: string, options: PutOptions = {}): Promise<Upload> {
     const key = this.archiveKey(archive);
     const [sdk, client, { Upload: MultipartUpload }] = await Promise.all([

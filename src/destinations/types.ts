@@ -42,6 +42,12 @@ export interface Destination {
   readonly location: string;
   /** Throws DESTINATION_UNAVAILABLE or DESTINATION_READ_ONLY when it cannot take a backup now. */
   check(): Promise<void>;
+  /**
+   * Proves the rights a backup needs by writing, reading back and deleting a
+   * small object (where check() cannot tell, as in cloud storage). Throws
+   * DESTINATION_AUTH naming the missing right.
+   */
+  probe?(): Promise<void>;
   put(archive: string, options?: PutOptions): Promise<Upload>;
   get(archive: string): Promise<Readable>;
   /** Committed backups, from their sidecars only (archives are never opened); only one register's when given. */

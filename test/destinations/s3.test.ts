@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { isCoffreError } from '../../src/core/errors.js';
 import { S3Destination, type S3Settings } from '../../src/destinations/s3.js';
@@ -171,5 +173,57 @@ describe('s3 destination', () => {
     const back = Buffer.concat(chunks);
     assert.equal(back.length, data.length);
     assert.ok(back.equals(data));
+  });
+
+  it('proves the rights a backup needs, and names the one a key lacks', async () => {
+    const dest = new S3Destination('cloud', settings(), credentials);
+    await dest.probe();
+    assert.equal((await dest.usage()).usedBytes, 0, 'the test object is gone');
+
+    // A bucket policy that denies deletes (as anti-ransomware setups do), in
+    // front of the real server: every other request passes through.
+    const target = new URL(server.endpoint);
+    const policy = http.createServer((req, res) => {
+      if (req.method === 'DELETE') {
+        req.resume();
+        res.writeHead(403, { 'content-type': 'application/xml' });
+        res.end(
+          '<?xml version="1.0" encoding="UTF-8"?><Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>',
+        );
+        return;
+      }
+      const forward = http.request(
+        {
+          host: target.hostname,
+          port: target.port,
+          method: req.method,
+          path: req.url,
+          headers: req.headers,
+        },
+        (answer) => {
+          res.writeHead(answer.statusCode ?? 502, answer.headers);
+          answer.pipe(res);
+        },
+      );
+      req.pipe(forward);
+    });
+    await new Promise<void>((resolve) => policy.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = (policy.address() as AddressInfo).port;
+      const denied = new S3Destination(
+        'cloud',
+        settings({ endpoint: `http://127.0.0.1:${port}` }),
+        credentials,
+      );
+      await denied.check();
+      await assert.rejects(denied.probe(), (err) => {
+        assert.ok(isCoffreError(err, 'DESTINATION_AUTH'), String(err));
+        assert.match(err.message, /may not delete/);
+        return true;
+      });
+    } finally {
+      policy.closeAllConnections();
+      await new Promise((resolve) => policy.close(resolve));
+    }
   });
 });
