@@ -51,6 +51,13 @@ const RESUME_DELAY_MS = 1000;
 /** Sidecars are small: this many are fetched at once when listing. */
 const LIST_CONCURRENCY = 16;
 
+/**
+ * Sidecars already read by this process, by place and ETag: `status` lists a
+ * destination several times, and a fleet's bucket holds many sidecars.
+ */
+const sidecarCache = new Map<string, { etag: string; sidecar: Sidecar }>();
+const SIDECAR_CACHE_SIZE = 10_000;
+
 /** Archive keys this process is writing right now: never swept from under it. */
 const writing = new Set<string>();
 
@@ -85,6 +92,8 @@ export class S3Destination implements Destination {
   readonly kind = 's3' as const;
   readonly location: string;
   private clientPromise: Promise<S3.S3Client> | null = null;
+  /** ETags seen by the last listings, by key. */
+  private readonly etags = new Map<string, string>();
 
   constructor(
     readonly name: string,
@@ -530,6 +539,7 @@ export class S3Destination implements Destination {
   /** Every object under a prefix, with its size. */
   private async objects(prefix: string): Promise<Map<string, number>> {
     const found = new Map<string, number>();
+    const tags = this.etags;
     let token: string | undefined;
     do {
       const page = await this.send<S3.ListObjectsV2CommandOutput>(
@@ -541,7 +551,11 @@ export class S3Destination implements Destination {
           }),
         'listing',
       );
-      for (const o of page.Contents ?? []) if (o.Key) found.set(o.Key, o.Size ?? 0);
+      for (const o of page.Contents ?? []) {
+        if (!o.Key) continue;
+        found.set(o.Key, o.Size ?? 0);
+        if (o.ETag) tags.set(o.Key, o.ETag);
+      }
       token = page.IsTruncated ? page.NextContinuationToken : undefined;
     } while (token);
     return found;
@@ -570,6 +584,24 @@ export class S3Destination implements Destination {
     const worker = async () => {
       while (next < pairs.length) {
         const [archiveKey, sidecarKey] = pairs[next++];
+        const archive = archiveKey.slice(archiveKey.lastIndexOf('/') + 1);
+        const keep = (sidecar: Sidecar) => {
+          if (
+            sidecar.sidecarVersion === 1 &&
+            sidecar.archive === archive &&
+            (!registerId || sidecar.header.register.id === registerId)
+          ) {
+            out.push(sidecar);
+          }
+        };
+        // A sidecar never changes once written: the same ETag, the same content.
+        const cacheKey = `${this.settings.endpoint} ${this.settings.bucket} ${sidecarKey}`;
+        const etag = this.etags.get(sidecarKey);
+        const cached = sidecarCache.get(cacheKey);
+        if (cached && etag && cached.etag === etag) {
+          keep(cached.sidecar);
+          continue;
+        }
         let res: S3.GetObjectCommandOutput;
         try {
           res = await this.send<S3.GetObjectCommandOutput>(
@@ -583,14 +615,11 @@ export class S3Destination implements Destination {
         }
         try {
           const sidecar = JSON.parse(await res.Body!.transformToString()) as Sidecar;
-          const archive = archiveKey.slice(archiveKey.lastIndexOf('/') + 1);
-          if (
-            sidecar.sidecarVersion === 1 &&
-            sidecar.archive === archive &&
-            (!registerId || sidecar.header.register.id === registerId)
-          ) {
-            out.push(sidecar);
+          if (res.ETag) {
+            if (sidecarCache.size >= SIDECAR_CACHE_SIZE) sidecarCache.clear();
+            sidecarCache.set(cacheKey, { etag: res.ETag, sidecar });
           }
+          keep(sidecar);
         } catch {
           // A damaged sidecar: not listed; the archive stays, for any S3 client to fetch.
         }
