@@ -2,8 +2,6 @@
 // apps call these methods and nothing below them; the rules live here and in
 // core/, the I/O in source/, archive/, destinations/ and state/.
 
-import { spawn } from 'node:child_process';
-import crypto from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
@@ -18,11 +16,12 @@ import {
 } from './archive/reader.js';
 import { writeArchive, type ArchiveSnapshot } from './archive/writer.js';
 import { isAgeRecipient } from './archive/age.js';
-import { CoffreError, isCoffreError } from './core/errors.js';
+import { asCoffreError, CoffreError, isCoffreError } from './core/errors.js';
 import {
   archiveExtension,
   backupId,
   ENTRY,
+  foreign,
   FORMAT_NAME,
   FORMAT_VERSION,
   fingerprintMessage,
@@ -56,18 +55,9 @@ import {
 import { createDemoData, type DemoOptions } from './source/demo.js';
 import { listFiles } from './source/files.js';
 import { takeSnapshot } from './source/snapshot.js';
-import { isEncryptedDatabaseFile, openDatabase, readFacts } from './source/sqlite.js';
-import { applyDatabase, measureLosses } from './restore/database.js';
-import {
-  finishRestore,
-  recoverRestore,
-  rollBackRestore,
-  swapIn,
-  writeJournal,
-  type RestoreJournal,
-  type SwapStep,
-} from './restore/journal.js';
-import { buildPlan, selectSections, type RestorePlan } from './restore/plan.js';
+import { isEncryptedDatabaseFile, openDatabase } from './source/sqlite.js';
+import type { RestorePlan } from './restore/plan.js';
+import { RestoreService, type RestoreOptions, type RestoreResult } from './restore/service.js';
 import {
   configSchema,
   DESTINATION_NAME,
@@ -79,7 +69,6 @@ import {
   type DestinationConfig,
   type S3DestinationConfig,
 } from './state/config.js';
-import { fsyncDir } from './state/files.js';
 import { homePaths, type HomePaths } from './state/home.js';
 import {
   createIdentity,
@@ -186,28 +175,7 @@ export interface RetentionReport {
   unavailable: { destination: string; code: string; message: string }[];
 }
 
-export interface RestoreOptions extends KeyOptions {
-  /** Only look in this destination. */
-  from?: string;
-  /** Section names; none: a full restore. */
-  sections?: string[];
-  /** On a new, empty installation: take the backup's register identity (a replaced register). */
-  adopt?: boolean;
-  /** Sees the plan before anything changes; false cancels. Absent: apply. */
-  confirm?: (plan: RestorePlan) => boolean | Promise<boolean>;
-  trigger?: string;
-  now?: Date;
-  onProgress?: (p: Progress) => void;
-}
-
-export interface RestoreResult {
-  applied: boolean;
-  plan: RestorePlan;
-  /** The backup taken just before, which `coffre restore --undo` brings back. */
-  safetyBackupId: string | null;
-  /** The app should restart (or reopen its database) to see the restored data. */
-  restartApp: boolean;
-}
+export type { RestoreOptions, RestoreResult } from './restore/service.js';
 
 export interface ScheduleInfo {
   timeZone: string;
@@ -354,6 +322,7 @@ export interface CenterEvents {
 
 export class BackupCenter {
   private state: StateDb | undefined;
+  private restoreService: RestoreService | undefined;
   private cloudCredentials: CloudCredentials | null = null;
   /** Events for a host app: a backup made, a restore planned, applied or failed. */
   readonly events = new EventEmitter<CenterEvents>();
@@ -426,50 +395,8 @@ export class BackupCenter {
     await fsp.mkdir(paths.tmp, { recursive: true });
     const center = new BackupCenter(paths, config, identity);
     center.cloudCredentials = options.cloudCredentials ?? null;
-    await center.finishInterruptedRestore();
+    center.recovered = await center.restoring.finishInterruptedRestore();
     return center;
-  }
-
-  /**
-   * A restore killed while it was still verifying and staging (before its
-   * journal) leaves a staging folder next to the data, and a killed job
-   * stays "running" in the history: tidy both, unless a job is running now.
-   */
-  private sweepRestoreLeftovers(): void {
-    const source = this.config.source;
-    const dirs = new Set(
-      [source.database, source.files, source.settings]
-        .filter((p): p is string => p !== null)
-        .map((p) => path.dirname(this.sourcePath(p))),
-    );
-    const leftovers = [...dirs].flatMap((dir) => {
-      try {
-        return fs
-          .readdirSync(dir)
-          .filter((n) => n.startsWith('.coffre-restore-'))
-          .map((n) => path.join(dir, n));
-      } catch {
-        return [];
-      }
-    });
-    // A backup or restore still marked running was killed, unless it runs
-    // right now: taking the lock tells which, and closes it in the history.
-    const abandoned = this.db
-      .jobs(20)
-      .some((j) => j.result === 'running' && (j.kind === 'backup' || j.kind === 'restore'));
-    if (leftovers.length === 0 && !abandoned) return;
-    let lock;
-    try {
-      lock = this.lockJob('clean-up after a crash', new Date());
-    } catch {
-      return;
-    }
-    try {
-      if (fs.existsSync(this.paths.restoreJournal)) return;
-      for (const p of leftovers) fs.rmSync(p, { recursive: true, force: true });
-    } finally {
-      lock.release();
-    }
   }
 
   /**
@@ -489,27 +416,6 @@ export class BackupCenter {
 
   /** The outcome of a restore that a crash interrupted, finished or rolled back when this center opened. */
   recovered: { outcome: 'rolled-forward' | 'rolled-back'; backupId: string } | null = null;
-
-  private async finishInterruptedRestore(): Promise<void> {
-    if (!fs.existsSync(this.paths.restoreJournal)) {
-      this.sweepRestoreLeftovers();
-      return;
-    }
-    const lock = this.lockJob('restore recovery', new Date());
-    try {
-      const r = await recoverRestore(this.paths.restoreJournal, this.databaseKey());
-      if (r) {
-        this.recovered = { outcome: r.outcome, backupId: r.journal.backupId };
-        const job = this.db.startJob('restore-recovery', new Date(), [], {
-          backupId: r.journal.backupId,
-        });
-        this.db.finishJob(job, new Date(), { result: 'ok', backupId: r.journal.backupId });
-        this.db.setDetail(job, r.outcome);
-      }
-    } finally {
-      lock.release();
-    }
-  }
 
   /** Creates the built-in demo register (or accounting books) and a home protecting it. */
   static async createDemo(
@@ -1930,310 +1836,39 @@ export class BackupCenter {
    * if (r.restartApp) restartTheApp();
    */
   async restore(ref: string, options: RestoreOptions = {}): Promise<RestoreResult> {
-    const now = options.now ?? new Date();
-    const lock = this.lockJob('restore', now);
-    const jobId = this.db.startJob('restore', now, options.from ? [options.from] : [], {
-      trigger: options.trigger ?? 'manual',
-    });
-    const scratch: string[] = [];
-    try {
-      return await this.recorded(
-        jobId,
-        () => this.restoreLocked(ref, options, now, scratch),
-        (result) => ({
-          backupId: result.plan.backupId,
-          detail: JSON.stringify({
-            applied: result.applied,
-            safetyBackupId: result.safetyBackupId,
-          }),
-        }),
-      );
-    } finally {
-      // While a journal exists, its staged copies are what the next start
-      // needs to finish or roll back: leave them.
-      if (!fs.existsSync(this.paths.restoreJournal)) {
-        for (const dir of scratch) await fsp.rm(dir, { recursive: true, force: true });
-      }
-      lock.release();
-    }
+    return this.restoring.restore(ref, options);
   }
 
   /** Brings back the state before the last applied restore, from its safety backup. */
   async undoLastRestore(
     options: Omit<RestoreOptions, 'sections' | 'adopt'> = {},
   ): Promise<RestoreResult> {
-    const last = this.db
-      .jobs(500, 'restore')
-      .find(
-        (j) =>
-          j.result === 'ok' &&
-          j.detail !== null &&
-          (JSON.parse(j.detail) as { applied: boolean }).applied,
-      );
-    const safety = last
-      ? (JSON.parse(last.detail!) as { safetyBackupId: string | null }).safetyBackupId
-      : null;
-    if (!safety) {
-      throw new CoffreError(
-        'BACKUP_NOT_FOUND',
-        'There is no restore to undo (no safety backup of a restore was found).',
-      );
-    }
-    return this.restore(safety, { ...options, trigger: 'undo' });
+    return this.restoring.undoLastRestore(options);
   }
 
-  private async restoreLocked(
-    ref: string,
-    options: RestoreOptions,
-    now: Date,
-    scratch: string[],
-  ): Promise<RestoreResult> {
-    const source = this.config.source;
-    const liveDb = this.sourcePath(source.database);
-    const key = this.databaseKey();
-    const found = await this.locate(ref, options.from, options.adopt === true);
-    const own = (r: { id: string; publicKey: string }) => isOwnRegister(this.identity, r);
-    if (found.sidecar && !own(found.sidecar.header.register) && !options.adopt)
-      throw foreign(found.sidecar.header);
-
-    // 1. Verify and stage everything, next to the live data (same file system).
-    const stage = path.join(
-      path.dirname(liveDb),
-      `.coffre-restore-${crypto.randomBytes(4).toString('hex')}`,
-    );
-    await fsp.mkdir(stage);
-    scratch.push(stage);
-    const contents = await this.readChecked(found, {
-      identities: options.identities ?? [],
-      passphrase:
-        options.passphrase ??
-        (this.config.encryption.passphraseFile && !options.identities?.length
-          ? readSecretFile(this.sourcePath(this.config.encryption.passphraseFile))
-          : null),
-      extractTo: stage,
-      ...(options.onProgress
-        ? {
-            onProgress: progressOf(
-              found.remote ? 'download' : 'read',
-              found.sidecar?.size ?? 0,
-              options.onProgress,
-            ),
-          }
-        : {}),
-    }).catch((err: unknown) => {
-      if ((err as NodeJS.ErrnoException).code === 'ENOSPC') {
-        throw new CoffreError(
-          'DISK_FULL',
-          `There is not enough free space next to the app's data (${path.dirname(liveDb)}) to stage this restore, which needs about ${Math.ceil((found.sidecar?.header.database.bytes ?? 0) / 2 ** 20) + Math.ceil((found.sidecar?.header.files.bytes ?? 0) / 2 ** 20)} MiB. Nothing was changed.`,
-          { cause: err },
-        );
-      }
-      throw err;
+  /** The restore feature (src/restore/service.ts), given what it needs of this center. */
+  private get restoring(): RestoreService {
+    this.restoreService ??= new RestoreService({
+      paths: this.paths,
+      config: () => this.config,
+      profile: () => this.profile,
+      sourcePath: (p) => this.sourcePath(p),
+      databaseKey: () => this.databaseKey(),
+      identity: () => this.identity,
+      // --adopt: the restore saved the adopted identity; this center now is that register.
+      setIdentity: (identity) => {
+        (this as { identity: Identity }).identity = identity;
+      },
+      db: () => this.db,
+      events: this.events,
+      lockJob: (job, now) => this.lockJob(job, now),
+      recorded: (jobId, work, describe) => this.recorded(jobId, work, describe),
+      locate: (ref, from, allRegisters) => this.locate(ref, from, allRegisters),
+      readChecked: (found, options) => this.readChecked(found, options),
+      backupLocked: (options) => this.backupLocked(options),
+      list: () => this.list(),
     });
-    const { header, problems } = checkArchive(contents);
-    if (problems.length > 0) {
-      throw new CoffreError(
-        'CORRUPT_ARCHIVE',
-        `${found.archive} has damaged entries: ${problems.slice(0, 10).join('; ')}.`,
-      );
-    }
-    const adopting = !own(header.register);
-    if (adopting && !options.adopt) throw foreign(header);
-    if (adopting && header.register.id !== this.identity.id && !(await this.isFresh(liveDb, key))) {
-      throw new CoffreError(
-        'FOREIGN_REGISTER',
-        `This backup belongs to register "${header.register.name}" and this installation already has data of its own: adopting another register's identity is only for a new, empty installation.`,
-      );
-    }
-
-    // 2. Is the app able to read it?
-    const current = fs.existsSync(liveDb)
-      ? this.liveFacts(liveDb, key)
-      : { tables: {}, schemaVersion: 0 };
-    if (
-      header.app.schemaVersion > current.schemaVersion &&
-      Object.keys(current.tables).length > 0
-    ) {
-      throw new CoffreError(
-        'SCHEMA_TOO_NEW',
-        `This backup's database schema is version ${header.app.schemaVersion}, newer than the app's (version ${current.schemaVersion}).`,
-      );
-    }
-
-    // 3. The plan: what is replaced, what is lost.
-    const selection = selectSections(header, options.sections);
-    const stagedDb = path.join(stage, header.database.entry);
-    const profile = this.profile;
-    const losses =
-      profile.headline && selection.tables.includes(profile.headline.table) && fs.existsSync(liveDb)
-        ? measureLosses(liveDb, stagedDb, key, [
-            { table: profile.headline.table, label: profile.headline.label },
-          ])
-        : [];
-    const liveFiles = source.files
-      ? await listFiles(this.sourcePath(source.files)).catch(() => [])
-      : [];
-    const plan = buildPlan({
-      header,
-      selection,
-      currentTables: current.tables,
-      currentFiles: liveFiles.length,
-      currentSchema: current.schemaVersion,
-      losses,
-      adopt: adopting,
-    });
-    this.events.emit('restore', { phase: 'planned', backupId: header.id, plan });
-    if (options.confirm && !(await options.confirm(plan))) {
-      return { applied: false, plan, safetyBackupId: null, restartApp: false };
-    }
-
-    // 4. Hooks, then a safety backup so that the restore can be undone.
-    await this.runHook('beforeRestore', header.id, 'starting');
-    let safetyBackupId: string | null = null;
-    if (fs.existsSync(liveDb)) {
-      const safety = await this.backupLocked({
-        allowMissingSources: true,
-        origin: 'safety',
-        note: `before restoring ${header.id}`,
-        to: ['local'],
-        trigger: 'restore',
-      });
-      safetyBackupId = safety.id;
-    }
-
-    // 5. Stage the swaps next to what they replace, write the journal, apply.
-    // The journal is written before anything moves: a kill from here on is
-    // finished or rolled back by the next start, leftovers included.
-    const suffix = crypto.randomBytes(4).toString('hex');
-    const swapStep = (live: string, from: string): SwapStep & { from: string } => {
-      const staged = path.join(
-        path.dirname(live),
-        `.coffre-restore-${suffix}-${path.basename(live)}`,
-      );
-      scratch.push(staged);
-      return { live, staged, old: `${live}.coffre-old-${suffix}`, from };
-    };
-    const files =
-      selection.files && source.files
-        ? swapStep(this.sourcePath(source.files), path.join(stage, ENTRY.filesDir))
-        : null;
-    const settings =
-      selection.settings && source.settings && header.settings
-        ? swapStep(this.sourcePath(source.settings), path.join(stage, header.settings.entry))
-        : null;
-    const journal: RestoreJournal = {
-      version: 1,
-      backupId: header.id,
-      startedAt: now.toISOString(),
-      safetyBackupId,
-      scratch: [...scratch],
-      database: { live: liveDb, staged: stagedDb, tables: selection.tables, full: selection.full },
-      files: files && { live: files.live, staged: files.staged, old: files.old },
-      settings: settings && { live: settings.live, staged: settings.staged, old: settings.old },
-      state: 'preparing',
-    };
-    const fresh = `${liveDb}.coffre-restore-${suffix}`;
-    if (!fs.existsSync(liveDb)) journal.scratch.push(fresh);
-    await writeJournal(this.paths.restoreJournal, journal);
-    try {
-      // Preparing: copies that may cross file systems; a crash here rolls back.
-      if (files && !fs.existsSync(files.from)) await fsp.mkdir(files.from, { recursive: true });
-      for (const step of [files, settings]) if (step) await moveAcross(step.from, step.staged);
-      if (!fs.existsSync(liveDb)) await fsp.copyFile(stagedDb, fresh);
-      // Swapping: every staged copy is complete.
-      await writeJournal(this.paths.restoreJournal, { ...journal, state: 'swapping' });
-      for (const step of [files, settings]) if (step) await swapIn(step);
-      if (!fs.existsSync(liveDb)) {
-        // No database at all (a lost disk): the renamed copy is the commit.
-        await fsp.rename(fresh, liveDb);
-        await fsyncDir(path.dirname(liveDb));
-      } else {
-        applyDatabase(liveDb, stagedDb, {
-          full: selection.full,
-          tables: selection.tables,
-          key: header.database.sourceEncrypted ? key : null,
-          schemaVersion: header.app.schemaVersion,
-        });
-      }
-    } catch (err) {
-      // The database did not commit: put everything back as it was.
-      await rollBackRestore(this.paths.restoreJournal, journal);
-      await this.runHook('afterRestore', header.id, 'failed');
-      const e = asCoffreError(err);
-      this.events.emit('restore', {
-        phase: 'failed',
-        backupId: header.id,
-        code: e.code,
-        message: e.message,
-      });
-      throw err;
-    }
-    await finishRestore(this.paths.restoreJournal, journal);
-    if (adopting) {
-      const trusted = new Set([...(this.identity.trustedKeys ?? []), header.register.publicKey]);
-      const adopted: Identity = {
-        ...this.identity,
-        id: header.register.id,
-        name: header.register.name,
-        trustedKeys: [...trusted],
-      };
-      await saveIdentity(this.paths.identity, adopted);
-      (this as { identity: Identity }).identity = adopted;
-    }
-    await this.runHook('afterRestore', header.id, 'restored');
-    this.events.emit('restore', {
-      phase: 'applied',
-      backupId: header.id,
-      safetyBackupId,
-      restartApp: true,
-    });
-    return { applied: true, plan, safetyBackupId, restartApp: true };
-  }
-
-  private liveFacts(
-    liveDb: string,
-    key: string | null,
-  ): { tables: Record<string, number>; schemaVersion: number } {
-    const db = openDatabase(liveDb, { key, readonly: true });
-    try {
-      const facts = readFacts(db);
-      return { tables: facts.tables, schemaVersion: facts.schemaVersion };
-    } finally {
-      db.close();
-    }
-  }
-
-  /** A new installation: no rows in the database, and no backup of its own. */
-  private async isFresh(liveDb: string, key: string | null): Promise<boolean> {
-    if (fs.existsSync(liveDb)) {
-      const { tables } = this.liveFacts(liveDb, key);
-      if (Object.values(tables).some((n) => n > 0)) return false;
-    }
-    return (await this.list()).backups.length === 0;
-  }
-
-  private async runHook(
-    which: 'beforeRestore' | 'afterRestore',
-    backupId: string,
-    result: string,
-  ): Promise<void> {
-    const command = this.config.hooks[which];
-    if (!command) return;
-    const code = await new Promise<number>((resolve) => {
-      const child = spawn(command, {
-        shell: true,
-        stdio: 'inherit',
-        env: { ...process.env, COFFRE_BACKUP_ID: backupId, COFFRE_RESTORE_RESULT: result },
-      });
-      child.on('error', () => resolve(127));
-      child.on('close', (c) => resolve(c ?? 1));
-    });
-    if (code !== 0 && which === 'beforeRestore') {
-      throw new CoffreError(
-        'RESTORE_CONFLICT',
-        `The before-restore command failed (exit ${code}); nothing was changed.`,
-      );
-    }
+    return this.restoreService;
   }
 
   history(limit = 50): JobRecord[] {
@@ -2274,19 +1909,6 @@ export function backupWarnings(
   return warnings;
 }
 
-function asCoffreError(err: unknown): CoffreError {
-  if (err instanceof CoffreError) return err;
-  return new CoffreError('INTERNAL', (err as Error)?.message ?? String(err), { cause: err });
-}
-
-function foreign(header: Pick<ArchiveHeader, 'register'>): CoffreError {
-  return new CoffreError(
-    'FOREIGN_REGISTER',
-    `This backup was made by another register: "${header.register.name}" (${header.register.id}, key ${header.register.keyFingerprint}).`,
-    { details: { registerId: header.register.id, registerName: header.register.name } },
-  );
-}
-
 function fingerprintMismatch(archive: string, actual: string, expected: string): CoffreError {
   return new CoffreError(
     'CORRUPT_ARCHIVE',
@@ -2295,25 +1917,6 @@ function fingerprintMismatch(archive: string, actual: string, expected: string):
       details: { actual, expected },
     },
   );
-}
-
-function progressOf(phase: Progress['phase'], total: number, onProgress: (p: Progress) => void) {
-  let done = 0;
-  return (n: number) => {
-    done += n;
-    onProgress({ phase, done, total: Math.max(total, done) });
-  };
-}
-
-/** Renames, or copies then removes when the two paths are on different file systems. */
-async function moveAcross(from: string, to: string): Promise<void> {
-  try {
-    await fsp.rename(from, to);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EXDEV') throw err;
-    await fsp.cp(from, to, { recursive: true });
-    await fsp.rm(from, { recursive: true, force: true });
-  }
 }
 
 /** Removes scratch files a killed job left in the home's tmp folder. */

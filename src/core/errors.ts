@@ -75,6 +75,12 @@ export function isCoffreError(err: unknown, code?: ErrorCode): err is CoffreErro
   return err instanceof CoffreError && (code === undefined || err.code === code);
 }
 
+/** Any error as a CoffreError: a CoffreError as it is, anything else as INTERNAL (the cause kept). */
+export function asCoffreError(err: unknown): CoffreError {
+  if (err instanceof CoffreError) return err;
+  return new CoffreError('INTERNAL', (err as Error)?.message ?? String(err), { cause: err });
+}
+
 /** Maps a Node.js file-system error to the error kind a user can act on. */
 export function fsErrorCode(err: unknown): ErrorCode | undefined {
   const code = (err as NodeJS.ErrnoException | undefined)?.code;

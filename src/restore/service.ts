@@ -1,0 +1,547 @@
+// Restoring a backup into the live app data, and finishing or rolling back,
+// when a home opens, a restore that a crash interrupted. BackupCenter's
+// restore methods delegate here. What this needs of the center (its paths,
+// config, identity, state database, job lock, history and how it finds,
+// reads and backs up) comes through RestoreContext: this module imports
+// center.ts for types only.
+
+import { spawn } from 'node:child_process';
+import crypto from 'node:crypto';
+import type { EventEmitter } from 'node:events';
+import fs from 'node:fs';
+import fsp from 'node:fs/promises';
+import path from 'node:path';
+import type { Readable } from 'node:stream';
+import { checkArchive, type ArchiveContents, type ReadOptions } from '../archive/reader.js';
+import type {
+  BackupEntry,
+  BackupOptions,
+  BackupResult,
+  CenterEvents,
+  KeyOptions,
+  Progress,
+} from '../center.js';
+import { asCoffreError, CoffreError } from '../core/errors.js';
+import { ENTRY, foreign, type Sidecar } from '../core/manifest.js';
+import type { Profile } from '../core/profiles.js';
+import { listFiles } from '../source/files.js';
+import { openDatabase, readFacts } from '../source/sqlite.js';
+import type { Config } from '../state/config.js';
+import { fsyncDir } from '../state/files.js';
+import type { HomePaths } from '../state/home.js';
+import { isOwnRegister, saveIdentity, type Identity } from '../state/identity.js';
+import type { JobLock } from '../state/lock.js';
+import { readSecretFile } from '../state/secrets.js';
+import type { StateDb } from '../state/statedb.js';
+import { applyDatabase, measureLosses } from './database.js';
+import {
+  finishRestore,
+  recoverRestore,
+  rollBackRestore,
+  swapIn,
+  writeJournal,
+  type RestoreJournal,
+  type SwapStep,
+} from './journal.js';
+import { buildPlan, selectSections, type RestorePlan } from './plan.js';
+
+export interface RestoreOptions extends KeyOptions {
+  /** Only look in this destination. */
+  from?: string;
+  /** Section names; none: a full restore. */
+  sections?: string[];
+  /** On a new, empty installation: take the backup's register identity (a replaced register). */
+  adopt?: boolean;
+  /** Sees the plan before anything changes; false cancels. Absent: apply. */
+  confirm?: (plan: RestorePlan) => boolean | Promise<boolean>;
+  trigger?: string;
+  now?: Date;
+  onProgress?: (p: Progress) => void;
+}
+
+export interface RestoreResult {
+  applied: boolean;
+  plan: RestorePlan;
+  /** The backup taken just before, which `coffre restore --undo` brings back. */
+  safetyBackupId: string | null;
+  /** The app should restart (or reopen its database) to see the restored data. */
+  restartApp: boolean;
+}
+
+/** A restore that a crash interrupted, finished or rolled back when the center opened. */
+export interface RecoveredRestore {
+  outcome: 'rolled-forward' | 'rolled-back';
+  backupId: string;
+}
+
+/** A backup that the center found: how to read it, and its sidecar when there is one. */
+export interface FoundBackup {
+  open: () => Promise<Readable>;
+  archive: string;
+  destination: string | null;
+  sidecar: Sidecar | null;
+  /** Read over the network (a cloud destination). */
+  remote: boolean;
+}
+
+/**
+ * What a restore needs of the BackupCenter of its home. Getters are
+ * functions: the config and the identity change, the state database opens
+ * lazily.
+ */
+export interface RestoreContext {
+  readonly paths: HomePaths;
+  readonly config: () => Readonly<Config>;
+  readonly profile: () => Profile;
+  /** A config path resolved against the home. */
+  readonly sourcePath: (p: string) => string;
+  /** The key of the app's database, when it is encrypted. */
+  readonly databaseKey: () => string | null;
+  readonly identity: () => Identity;
+  /** Makes the center use this identity (--adopt, once it is saved). */
+  readonly setIdentity: (identity: Identity) => void;
+  readonly db: () => StateDb;
+  readonly events: EventEmitter<CenterEvents>;
+  /** Takes the home's job lock (and closes killed jobs in the history). */
+  readonly lockJob: (job: string, now: Date) => JobLock;
+  /** Runs a job's work and writes its outcome, success or error, to the history. */
+  readonly recorded: <T>(
+    jobId: number,
+    work: () => Promise<T>,
+    describe: (result: T) => {
+      backupId?: string;
+      bytes?: number;
+      sha256?: string;
+      detail?: string;
+    },
+  ) => Promise<T>;
+  /** Finds a backup by id, unique id prefix, `latest`, or an archive file path. */
+  readonly locate: (ref: string, from?: string, allRegisters?: boolean) => Promise<FoundBackup>;
+  /** Reads an archive, reporting a fingerprint mismatch as what is wrong. */
+  readonly readChecked: (found: FoundBackup, options: ReadOptions) => Promise<ArchiveContents>;
+  /** Takes a backup; the caller holds the job lock. */
+  readonly backupLocked: (options: BackupOptions) => Promise<BackupResult>;
+  /** This register's backups in every destination. */
+  readonly list: () => Promise<{ backups: BackupEntry[] }>;
+}
+
+/** The restore feature of one home. */
+export class RestoreService {
+  constructor(private readonly ctx: RestoreContext) {}
+
+  /**
+   * Restores a backup, whole or by section. Everything is verified and
+   * staged first; `confirm` sees the plan (what will be replaced and lost)
+   * before anything changes; a safety backup is taken; then the database is
+   * replaced in one transaction and the files by folder renames, under a
+   * journal that the next start uses to finish or roll back a killed restore.
+   * (BackupCenter.restore.)
+   */
+  async restore(ref: string, options: RestoreOptions = {}): Promise<RestoreResult> {
+    const now = options.now ?? new Date();
+    const lock = this.ctx.lockJob('restore', now);
+    const jobId = this.ctx.db().startJob('restore', now, options.from ? [options.from] : [], {
+      trigger: options.trigger ?? 'manual',
+    });
+    const scratch: string[] = [];
+    try {
+      return await this.ctx.recorded(
+        jobId,
+        () => this.restoreLocked(ref, options, now, scratch),
+        (result) => ({
+          backupId: result.plan.backupId,
+          detail: JSON.stringify({
+            applied: result.applied,
+            safetyBackupId: result.safetyBackupId,
+          }),
+        }),
+      );
+    } finally {
+      // While a journal exists, its staged copies are what the next start
+      // needs to finish or roll back: leave them.
+      if (!fs.existsSync(this.ctx.paths.restoreJournal)) {
+        for (const dir of scratch) await fsp.rm(dir, { recursive: true, force: true });
+      }
+      lock.release();
+    }
+  }
+
+  /** Brings back the state before the last applied restore, from its safety backup. */
+  async undoLastRestore(
+    options: Omit<RestoreOptions, 'sections' | 'adopt'> = {},
+  ): Promise<RestoreResult> {
+    const last = this.ctx
+      .db()
+      .jobs(500, 'restore')
+      .find(
+        (j) =>
+          j.result === 'ok' &&
+          j.detail !== null &&
+          (JSON.parse(j.detail) as { applied: boolean }).applied,
+      );
+    const safety = last
+      ? (JSON.parse(last.detail!) as { safetyBackupId: string | null }).safetyBackupId
+      : null;
+    if (!safety) {
+      throw new CoffreError(
+        'BACKUP_NOT_FOUND',
+        'There is no restore to undo (no safety backup of a restore was found).',
+      );
+    }
+    return this.restore(safety, { ...options, trigger: 'undo' });
+  }
+
+  private async restoreLocked(
+    ref: string,
+    options: RestoreOptions,
+    now: Date,
+    scratch: string[],
+  ): Promise<RestoreResult> {
+    const source = this.ctx.config().source;
+    const liveDb = this.ctx.sourcePath(source.database);
+    const key = this.ctx.databaseKey();
+    const found = await this.ctx.locate(ref, options.from, options.adopt === true);
+    const own = (r: { id: string; publicKey: string }) => isOwnRegister(this.ctx.identity(), r);
+    if (found.sidecar && !own(found.sidecar.header.register) && !options.adopt)
+      throw foreign(found.sidecar.header);
+
+    // 1. Verify and stage everything, next to the live data (same file system).
+    const stage = path.join(
+      path.dirname(liveDb),
+      `.coffre-restore-${crypto.randomBytes(4).toString('hex')}`,
+    );
+    await fsp.mkdir(stage);
+    scratch.push(stage);
+    const { passphraseFile } = this.ctx.config().encryption;
+    const contents = await this.ctx
+      .readChecked(found, {
+        identities: options.identities ?? [],
+        passphrase:
+          options.passphrase ??
+          (passphraseFile && !options.identities?.length
+            ? readSecretFile(this.ctx.sourcePath(passphraseFile))
+            : null),
+        extractTo: stage,
+        ...(options.onProgress
+          ? {
+              onProgress: progressOf(
+                found.remote ? 'download' : 'read',
+                found.sidecar?.size ?? 0,
+                options.onProgress,
+              ),
+            }
+          : {}),
+      })
+      .catch((err: unknown) => {
+        if ((err as NodeJS.ErrnoException).code === 'ENOSPC') {
+          throw new CoffreError(
+            'DISK_FULL',
+            `There is not enough free space next to the app's data (${path.dirname(liveDb)}) to stage this restore, which needs about ${Math.ceil((found.sidecar?.header.database.bytes ?? 0) / 2 ** 20) + Math.ceil((found.sidecar?.header.files.bytes ?? 0) / 2 ** 20)} MiB. Nothing was changed.`,
+            { cause: err },
+          );
+        }
+        throw err;
+      });
+    const { header, problems } = checkArchive(contents);
+    if (problems.length > 0) {
+      throw new CoffreError(
+        'CORRUPT_ARCHIVE',
+        `${found.archive} has damaged entries: ${problems.slice(0, 10).join('; ')}.`,
+      );
+    }
+    const adopting = !own(header.register);
+    if (adopting && !options.adopt) throw foreign(header);
+    if (
+      adopting &&
+      header.register.id !== this.ctx.identity().id &&
+      !(await this.isFresh(liveDb, key))
+    ) {
+      throw new CoffreError(
+        'FOREIGN_REGISTER',
+        `This backup belongs to register "${header.register.name}" and this installation already has data of its own: adopting another register's identity is only for a new, empty installation.`,
+      );
+    }
+
+    // 2. Is the app able to read it?
+    const current = fs.existsSync(liveDb)
+      ? this.liveFacts(liveDb, key)
+      : { tables: {}, schemaVersion: 0 };
+    if (
+      header.app.schemaVersion > current.schemaVersion &&
+      Object.keys(current.tables).length > 0
+    ) {
+      throw new CoffreError(
+        'SCHEMA_TOO_NEW',
+        `This backup's database schema is version ${header.app.schemaVersion}, newer than the app's (version ${current.schemaVersion}).`,
+      );
+    }
+
+    // 3. The plan: what is replaced, what is lost.
+    const selection = selectSections(header, options.sections);
+    const stagedDb = path.join(stage, header.database.entry);
+    const profile = this.ctx.profile();
+    const losses =
+      profile.headline && selection.tables.includes(profile.headline.table) && fs.existsSync(liveDb)
+        ? measureLosses(liveDb, stagedDb, key, [
+            { table: profile.headline.table, label: profile.headline.label },
+          ])
+        : [];
+    const liveFiles = source.files
+      ? await listFiles(this.ctx.sourcePath(source.files)).catch(() => [])
+      : [];
+    const plan = buildPlan({
+      header,
+      selection,
+      currentTables: current.tables,
+      currentFiles: liveFiles.length,
+      currentSchema: current.schemaVersion,
+      losses,
+      adopt: adopting,
+    });
+    this.ctx.events.emit('restore', { phase: 'planned', backupId: header.id, plan });
+    if (options.confirm && !(await options.confirm(plan))) {
+      return { applied: false, plan, safetyBackupId: null, restartApp: false };
+    }
+
+    // 4. Hooks, then a safety backup so that the restore can be undone.
+    await this.runHook('beforeRestore', header.id, 'starting');
+    let safetyBackupId: string | null = null;
+    if (fs.existsSync(liveDb)) {
+      const safety = await this.ctx.backupLocked({
+        allowMissingSources: true,
+        origin: 'safety',
+        note: `before restoring ${header.id}`,
+        to: ['local'],
+        trigger: 'restore',
+      });
+      safetyBackupId = safety.id;
+    }
+
+    // 5. Stage the swaps next to what they replace, write the journal, apply.
+    // The journal is written before anything moves: a kill from here on is
+    // finished or rolled back by the next start, leftovers included.
+    const suffix = crypto.randomBytes(4).toString('hex');
+    const swapStep = (live: string, from: string): SwapStep & { from: string } => {
+      const staged = path.join(
+        path.dirname(live),
+        `.coffre-restore-${suffix}-${path.basename(live)}`,
+      );
+      scratch.push(staged);
+      return { live, staged, old: `${live}.coffre-old-${suffix}`, from };
+    };
+    const files =
+      selection.files && source.files
+        ? swapStep(this.ctx.sourcePath(source.files), path.join(stage, ENTRY.filesDir))
+        : null;
+    const settings =
+      selection.settings && source.settings && header.settings
+        ? swapStep(this.ctx.sourcePath(source.settings), path.join(stage, header.settings.entry))
+        : null;
+    const journal: RestoreJournal = {
+      version: 1,
+      backupId: header.id,
+      startedAt: now.toISOString(),
+      safetyBackupId,
+      scratch: [...scratch],
+      database: { live: liveDb, staged: stagedDb, tables: selection.tables, full: selection.full },
+      files: files && { live: files.live, staged: files.staged, old: files.old },
+      settings: settings && { live: settings.live, staged: settings.staged, old: settings.old },
+      state: 'preparing',
+    };
+    const fresh = `${liveDb}.coffre-restore-${suffix}`;
+    if (!fs.existsSync(liveDb)) journal.scratch.push(fresh);
+    await writeJournal(this.ctx.paths.restoreJournal, journal);
+    try {
+      // Preparing: copies that may cross file systems; a crash here rolls back.
+      if (files && !fs.existsSync(files.from)) await fsp.mkdir(files.from, { recursive: true });
+      for (const step of [files, settings]) if (step) await moveAcross(step.from, step.staged);
+      if (!fs.existsSync(liveDb)) await fsp.copyFile(stagedDb, fresh);
+      // Swapping: every staged copy is complete.
+      await writeJournal(this.ctx.paths.restoreJournal, { ...journal, state: 'swapping' });
+      for (const step of [files, settings]) if (step) await swapIn(step);
+      if (!fs.existsSync(liveDb)) {
+        // No database at all (a lost disk): the renamed copy is the commit.
+        await fsp.rename(fresh, liveDb);
+        await fsyncDir(path.dirname(liveDb));
+      } else {
+        applyDatabase(liveDb, stagedDb, {
+          full: selection.full,
+          tables: selection.tables,
+          key: header.database.sourceEncrypted ? key : null,
+          schemaVersion: header.app.schemaVersion,
+        });
+      }
+    } catch (err) {
+      // The database did not commit: put everything back as it was.
+      await rollBackRestore(this.ctx.paths.restoreJournal, journal);
+      await this.runHook('afterRestore', header.id, 'failed');
+      const e = asCoffreError(err);
+      this.ctx.events.emit('restore', {
+        phase: 'failed',
+        backupId: header.id,
+        code: e.code,
+        message: e.message,
+      });
+      throw err;
+    }
+    await finishRestore(this.ctx.paths.restoreJournal, journal);
+    if (adopting) {
+      const trusted = new Set([
+        ...(this.ctx.identity().trustedKeys ?? []),
+        header.register.publicKey,
+      ]);
+      const adopted: Identity = {
+        ...this.ctx.identity(),
+        id: header.register.id,
+        name: header.register.name,
+        trustedKeys: [...trusted],
+      };
+      await saveIdentity(this.ctx.paths.identity, adopted);
+      this.ctx.setIdentity(adopted);
+    }
+    await this.runHook('afterRestore', header.id, 'restored');
+    this.ctx.events.emit('restore', {
+      phase: 'applied',
+      backupId: header.id,
+      safetyBackupId,
+      restartApp: true,
+    });
+    return { applied: true, plan, safetyBackupId, restartApp: true };
+  }
+
+  private liveFacts(
+    liveDb: string,
+    key: string | null,
+  ): { tables: Record<string, number>; schemaVersion: number } {
+    const db = openDatabase(liveDb, { key, readonly: true });
+    try {
+      const facts = readFacts(db);
+      return { tables: facts.tables, schemaVersion: facts.schemaVersion };
+    } finally {
+      db.close();
+    }
+  }
+
+  /** A new installation: no rows in the database, and no backup of its own. */
+  private async isFresh(liveDb: string, key: string | null): Promise<boolean> {
+    if (fs.existsSync(liveDb)) {
+      const { tables } = this.liveFacts(liveDb, key);
+      if (Object.values(tables).some((n) => n > 0)) return false;
+    }
+    return (await this.ctx.list()).backups.length === 0;
+  }
+
+  private async runHook(
+    which: 'beforeRestore' | 'afterRestore',
+    backupId: string,
+    result: string,
+  ): Promise<void> {
+    const command = this.ctx.config().hooks[which];
+    if (!command) return;
+    const code = await new Promise<number>((resolve) => {
+      const child = spawn(command, {
+        shell: true,
+        stdio: 'inherit',
+        env: { ...process.env, COFFRE_BACKUP_ID: backupId, COFFRE_RESTORE_RESULT: result },
+      });
+      child.on('error', () => resolve(127));
+      child.on('close', (c) => resolve(c ?? 1));
+    });
+    if (code !== 0 && which === 'beforeRestore') {
+      throw new CoffreError(
+        'RESTORE_CONFLICT',
+        `The before-restore command failed (exit ${code}); nothing was changed.`,
+      );
+    }
+  }
+
+  /**
+   * At open: finishes or rolls back a restore that a crash interrupted (its
+   * journal is there), else tidies what a killed one left. Returns what it
+   * did with an interrupted restore, or null.
+   */
+  async finishInterruptedRestore(): Promise<RecoveredRestore | null> {
+    if (!fs.existsSync(this.ctx.paths.restoreJournal)) {
+      this.sweepRestoreLeftovers();
+      return null;
+    }
+    let recovered: RecoveredRestore | null = null;
+    const lock = this.ctx.lockJob('restore recovery', new Date());
+    try {
+      const r = await recoverRestore(this.ctx.paths.restoreJournal, this.ctx.databaseKey());
+      if (r) {
+        recovered = { outcome: r.outcome, backupId: r.journal.backupId };
+        const job = this.ctx.db().startJob('restore-recovery', new Date(), [], {
+          backupId: r.journal.backupId,
+        });
+        this.ctx.db().finishJob(job, new Date(), { result: 'ok', backupId: r.journal.backupId });
+        this.ctx.db().setDetail(job, r.outcome);
+      }
+    } finally {
+      lock.release();
+    }
+    return recovered;
+  }
+
+  /**
+   * A restore killed while it was still verifying and staging (before its
+   * journal) leaves a staging folder next to the data, and a killed job
+   * stays "running" in the history: tidy both, unless a job is running now.
+   */
+  private sweepRestoreLeftovers(): void {
+    const source = this.ctx.config().source;
+    const dirs = new Set(
+      [source.database, source.files, source.settings]
+        .filter((p): p is string => p !== null)
+        .map((p) => path.dirname(this.ctx.sourcePath(p))),
+    );
+    const leftovers = [...dirs].flatMap((dir) => {
+      try {
+        return fs
+          .readdirSync(dir)
+          .filter((n) => n.startsWith('.coffre-restore-'))
+          .map((n) => path.join(dir, n));
+      } catch {
+        return [];
+      }
+    });
+    // A backup or restore still marked running was killed, unless it runs
+    // right now: taking the lock tells which, and closes it in the history.
+    const abandoned = this.ctx
+      .db()
+      .jobs(20)
+      .some((j) => j.result === 'running' && (j.kind === 'backup' || j.kind === 'restore'));
+    if (leftovers.length === 0 && !abandoned) return;
+    let lock;
+    try {
+      lock = this.ctx.lockJob('clean-up after a crash', new Date());
+    } catch {
+      return;
+    }
+    try {
+      if (fs.existsSync(this.ctx.paths.restoreJournal)) return;
+      for (const p of leftovers) fs.rmSync(p, { recursive: true, force: true });
+    } finally {
+      lock.release();
+    }
+  }
+}
+
+function progressOf(phase: Progress['phase'], total: number, onProgress: (p: Progress) => void) {
+  let done = 0;
+  return (n: number) => {
+    done += n;
+    onProgress({ phase, done, total: Math.max(total, done) });
+  };
+}
+
+/** Renames, or copies then removes when the two paths are on different file systems. */
+async function moveAcross(from: string, to: string): Promise<void> {
+  try {
+    await fsp.rename(from, to);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EXDEV') throw err;
+    await fsp.cp(from, to, { recursive: true });
+    await fsp.rm(from, { recursive: true, force: true });
+  }
+}
