@@ -301,15 +301,6 @@ export interface DemoResult {
   counts: Record<string, number>;
 }
 
-/**
- * The backup center of one installation (one register).
- *
- * @example
- * const center = await BackupCenter.open('/var/lib/coffre');
- * const result = await center.backup({ to: ['local', 'usb'], note: 'before the update' });
- * console.log(result.id, result.sha256);
- * center.close();
- */
 /** What BackupCenter tells a host app as it happens (`center.events.on('restore', ...)`). */
 export interface CenterEvents {
   backup: [{ id: string; origin: Origin; destinations: string[] }];
@@ -320,6 +311,15 @@ export interface CenterEvents {
   ];
 }
 
+/**
+ * The backup center of one installation (one register).
+ *
+ * @example
+ * const center = await BackupCenter.open('/var/lib/coffre');
+ * const result = await center.backup({ to: ['local', 'usb'], note: 'before the update' });
+ * console.log(result.id, result.sha256);
+ * center.close();
+ */
 export class BackupCenter {
   private state: StateDb | undefined;
   private restoreService: RestoreService | undefined;

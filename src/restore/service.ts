@@ -157,12 +157,15 @@ export class RestoreService {
         }),
       );
     } finally {
-      // While a journal exists, its staged copies are what the next start
-      // needs to finish or roll back: leave them.
-      if (!fs.existsSync(this.ctx.paths.restoreJournal)) {
-        for (const dir of scratch) await fsp.rm(dir, { recursive: true, force: true });
+      try {
+        // While a journal exists, its staged copies are what the next start
+        // needs to finish or roll back: leave them.
+        if (!fs.existsSync(this.ctx.paths.restoreJournal)) {
+          for (const dir of scratch) await fsp.rm(dir, { recursive: true, force: true });
+        }
+      } finally {
+        lock.release();
       }
-      lock.release();
     }
   }
 
@@ -305,16 +308,33 @@ export class RestoreService {
 
     // 4. Hooks, then a safety backup so that the restore can be undone.
     await this.runHook('beforeRestore', header.id, 'starting');
+    // From here on, the app was told a restore starts: whatever fails, it
+    // hears that it ended (and can start again).
+    const failed = async (err: unknown): Promise<never> => {
+      await this.runHook('afterRestore', header.id, 'failed').catch(() => undefined);
+      const e = asCoffreError(err);
+      this.ctx.events.emit('restore', {
+        phase: 'failed',
+        backupId: header.id,
+        code: e.code,
+        message: e.message,
+      });
+      throw err;
+    };
     let safetyBackupId: string | null = null;
     if (fs.existsSync(liveDb)) {
-      const safety = await this.ctx.backupLocked({
-        allowMissingSources: true,
-        origin: 'safety',
-        note: `before restoring ${header.id}`,
-        to: ['local'],
-        trigger: 'restore',
-      });
-      safetyBackupId = safety.id;
+      try {
+        const safety = await this.ctx.backupLocked({
+          allowMissingSources: true,
+          origin: 'safety',
+          note: `before restoring ${header.id}`,
+          to: ['local'],
+          trigger: 'restore',
+        });
+        safetyBackupId = safety.id;
+      } catch (err) {
+        await failed(err);
+      }
     }
 
     // 5. Stage the swaps next to what they replace, write the journal, apply.
@@ -350,7 +370,11 @@ export class RestoreService {
     };
     const fresh = `${liveDb}.coffre-restore-${suffix}`;
     if (!fs.existsSync(liveDb)) journal.scratch.push(fresh);
-    await writeJournal(this.ctx.paths.restoreJournal, journal);
+    try {
+      await writeJournal(this.ctx.paths.restoreJournal, journal);
+    } catch (err) {
+      await failed(err);
+    }
     try {
       // Preparing: copies that may cross file systems; a crash here rolls back.
       if (files && !fs.existsSync(files.from)) await fsp.mkdir(files.from, { recursive: true });
@@ -374,15 +398,7 @@ export class RestoreService {
     } catch (err) {
       // The database did not commit: put everything back as it was.
       await rollBackRestore(this.ctx.paths.restoreJournal, journal);
-      await this.runHook('afterRestore', header.id, 'failed');
-      const e = asCoffreError(err);
-      this.ctx.events.emit('restore', {
-        phase: 'failed',
-        backupId: header.id,
-        code: e.code,
-        message: e.message,
-      });
-      throw err;
+      await failed(err);
     }
     await finishRestore(this.ctx.paths.restoreJournal, journal);
     if (adopting) {

@@ -492,5 +492,22 @@ describe('coffre restore', () => {
       fs.readFileSync(log, 'utf8'),
       `before ${backup.id}\nafter restored ${backup.id}\n`,
     );
+    // The app was stopped by the before-restore hook: when the restore then
+    // fails (here its safety backup cannot be written), it is started again.
+    const changedAgain = open();
+    changedAgain.exec('INSERT INTO invoices (total) VALUES (8)');
+    changedAgain.close();
+    const backups = path.join(cipherHome, 'backups');
+    const kept = path.join(dir, 'kept-backups');
+    fs.renameSync(backups, kept);
+    fs.writeFileSync(backups, 'not a folder');
+    fs.writeFileSync(log, '');
+    const archive = path.join(kept, `${backup.id}.tar.zst.age`);
+    const blocked = coffre(['restore', archive, '--home', cipherHome, '--identity', key, '--yes']);
+    assert.notEqual(blocked.status, 0, blocked.stdout);
+    assert.equal(count(), 3);
+    assert.equal(fs.readFileSync(log, 'utf8'), `before ${backup.id}\nafter failed ${backup.id}\n`);
+    fs.rmSync(backups);
+    fs.renameSync(kept, backups);
   });
 });
