@@ -34,6 +34,12 @@ export interface RestoreJournal {
    * committed: finish.
    */
   state: 'preparing' | 'swapping' | 'committed';
+  /**
+   * A restore that takes over another register's identity (--adopt): which
+   * one. Saved before the journal is removed, and by the recovery of a
+   * restore that rolls forward, so data and identity always go together.
+   */
+  adopt?: { id: string; name: string; publicKey: string } | null;
 }
 
 export async function writeJournal(file: string, journal: RestoreJournal): Promise<void> {
@@ -77,6 +83,8 @@ async function cleanUp(journal: RestoreJournal, file: string): Promise<void> {
 export async function recoverRestore(
   file: string,
   key: string | null,
+  /** Runs when the restore rolls forward, before its journal goes (the --adopt identity). */
+  onRolledForward: (journal: RestoreJournal) => Promise<void> = () => Promise.resolve(),
 ): Promise<{ outcome: 'rolled-forward' | 'rolled-back'; journal: RestoreJournal } | null> {
   const journal = readJournal(file);
   if (!journal) return null;
@@ -91,6 +99,7 @@ export async function recoverRestore(
       databaseMatches(db.live, db.staged, db.tables, key));
   if (committed) {
     for (const step of [journal.files, journal.settings]) if (step) await swapIn(step);
+    await onRolledForward(journal);
     await cleanUp(journal, file);
     return { outcome: 'rolled-forward', journal };
   }

@@ -367,6 +367,13 @@ export class RestoreService {
       files: files && { live: files.live, staged: files.staged, old: files.old },
       settings: settings && { live: settings.live, staged: settings.staged, old: settings.old },
       state: 'preparing',
+      adopt: adopting
+        ? {
+            id: header.register.id,
+            name: header.register.name,
+            publicKey: header.register.publicKey,
+          }
+        : null,
     };
     const fresh = `${liveDb}.coffre-restore-${suffix}`;
     if (!fs.existsSync(liveDb)) journal.scratch.push(fresh);
@@ -400,21 +407,10 @@ export class RestoreService {
       await rollBackRestore(this.ctx.paths.restoreJournal, journal);
       await failed(err);
     }
+    // The identity is saved while the journal still exists: after a crash
+    // from here on, the recovery rolls forward and adopts it too.
+    if (journal.adopt) await this.adopt(journal.adopt);
     await finishRestore(this.ctx.paths.restoreJournal, journal);
-    if (adopting) {
-      const trusted = new Set([
-        ...(this.ctx.identity().trustedKeys ?? []),
-        header.register.publicKey,
-      ]);
-      const adopted: Identity = {
-        ...this.ctx.identity(),
-        id: header.register.id,
-        name: header.register.name,
-        trustedKeys: [...trusted],
-      };
-      await saveIdentity(this.ctx.paths.identity, adopted);
-      this.ctx.setIdentity(adopted);
-    }
     await this.runHook('afterRestore', header.id, 'restored');
     this.ctx.events.emit('restore', {
       phase: 'applied',
@@ -476,6 +472,19 @@ export class RestoreService {
    * journal is there), else tidies what a killed one left. Returns what it
    * did with an interrupted restore, or null.
    */
+  /** Takes over a register's identity (--adopt), keeping its key as trusted. */
+  private async adopt(register: { id: string; name: string; publicKey: string }): Promise<void> {
+    const trusted = new Set([...(this.ctx.identity().trustedKeys ?? []), register.publicKey]);
+    const adopted: Identity = {
+      ...this.ctx.identity(),
+      id: register.id,
+      name: register.name,
+      trustedKeys: [...trusted],
+    };
+    await saveIdentity(this.ctx.paths.identity, adopted);
+    this.ctx.setIdentity(adopted);
+  }
+
   async finishInterruptedRestore(): Promise<RecoveredRestore | null> {
     if (!fs.existsSync(this.ctx.paths.restoreJournal)) {
       this.sweepRestoreLeftovers();
@@ -484,7 +493,13 @@ export class RestoreService {
     let recovered: RecoveredRestore | null = null;
     const lock = this.ctx.lockJob('restore recovery', new Date());
     try {
-      const r = await recoverRestore(this.ctx.paths.restoreJournal, this.ctx.databaseKey());
+      const r = await recoverRestore(
+        this.ctx.paths.restoreJournal,
+        this.ctx.databaseKey(),
+        async (journal) => {
+          if (journal.adopt) await this.adopt(journal.adopt);
+        },
+      );
       if (r) {
         recovered = { outcome: r.outcome, backupId: r.journal.backupId };
         const job = this.ctx.db().startJob('restore-recovery', new Date(), [], {

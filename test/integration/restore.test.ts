@@ -413,6 +413,46 @@ describe('coffre restore', () => {
     assert.equal(coffre(['verify', 'latest', '--home', newHome]).status, 0);
   });
 
+  it('a crash after an --adopt restore committed: the next start adopts the identity too', () => {
+    const theirs = JSON.parse(fs.readFileSync(path.join(home, 'identity.json'), 'utf8')) as {
+      id: string;
+      name: string;
+      publicKey: string;
+    };
+    const app = path.join(dir, 'adopt-crash-app');
+    fs.mkdirSync(app);
+    const appDb = path.join(app, 'register.db');
+    run('sqlite3', [appDb, 'PRAGMA user_version = 0; VACUUM;']);
+    const newHome = path.join(dir, 'adopt-crash-home');
+    assert.equal(
+      coffre(['init', '--home', newHome, '--db', appDb, '--profile', 'pos', '--name', 'Spare'])
+        .status,
+      0,
+    );
+    // What a restore leaves when it is killed right after its commit.
+    fs.writeFileSync(
+      path.join(newHome, 'restore-journal.json'),
+      JSON.stringify({
+        version: 1,
+        backupId: 'spare_20261120-100000-000_00000000',
+        startedAt: '2026-11-20T10:00:00.000Z',
+        safetyBackupId: null,
+        scratch: [],
+        database: null,
+        files: null,
+        settings: null,
+        state: 'committed',
+        adopt: { id: theirs.id, name: theirs.name, publicKey: theirs.publicKey },
+      }),
+    );
+    const status = coffre(['status', '--home', newHome, '--json']);
+    assert.equal(status.status, 0, status.stderr);
+    assert.match(status.stderr, /interrupted after its commit; it has now been finished/);
+    assert.equal(status.json().register.id, theirs.id);
+    assert.equal(status.json().register.name, theirs.name);
+    assert.equal(fs.existsSync(path.join(newHome, 'restore-journal.json')), false);
+  });
+
   it('restores a SQLCipher database in place, still encrypted, and runs the restore hooks', () => {
     const appDir = path.join(dir, 'cipher-app');
     fs.mkdirSync(appDir);
