@@ -753,6 +753,16 @@ export class BackupCenter {
       // others still get it. The backup fails only when none can.
       const ready: { dest: Destination; limitBytes?: number }[] = [];
       const dropped: CoffreError[] = [];
+      const drop = (dest: Destination, err: unknown) => {
+        const e = asCoffreError(err);
+        dropped.push(e);
+        failed.push({
+          destination: dest.name,
+          code: e.code,
+          message: e.message,
+          details: e.details,
+        });
+      };
       for (const dest of destinations) {
         try {
           await dest.check();
@@ -776,14 +786,7 @@ export class BackupCenter {
           }
           ready.push({ dest, ...(limitBytes === undefined ? {} : { limitBytes }) });
         } catch (err) {
-          const e = asCoffreError(err);
-          dropped.push(e);
-          failed.push({
-            destination: dest.name,
-            code: e.code,
-            message: e.message,
-            details: e.details,
-          });
+          drop(dest, err);
         }
       }
       if (ready.length === 0) throw dropped[0];
@@ -813,14 +816,7 @@ export class BackupCenter {
           });
           uploads.push({ dest, upload });
         } catch (err) {
-          const e = asCoffreError(err);
-          dropped.push(e);
-          failed.push({
-            destination: dest.name,
-            code: e.code,
-            message: e.message,
-            details: e.details,
-          });
+          drop(dest, err);
         }
       }
       if (uploads.length === 0) throw dropped[0];
@@ -908,14 +904,7 @@ export class BackupCenter {
           committed.push(dest);
         } catch (err) {
           await upload.abort().catch(() => undefined);
-          const e = asCoffreError(err);
-          dropped.push(e);
-          failed.push({
-            destination: dest.name,
-            code: e.code,
-            message: e.message,
-            details: e.details,
-          });
+          drop(dest, err);
         }
       }
       if (committed.length === 0) throw dropped[0];
