@@ -57,7 +57,12 @@ import { listFiles } from './source/files.js';
 import { takeSnapshot } from './source/snapshot.js';
 import { isEncryptedDatabaseFile, openDatabase } from './source/sqlite.js';
 import type { RestorePlan } from './restore/plan.js';
-import { RestoreService, type RestoreOptions, type RestoreResult } from './restore/service.js';
+import {
+  RestoreService,
+  type JobSummary,
+  type RestoreOptions,
+  type RestoreResult,
+} from './restore/service.js';
 import {
   configSchema,
   DESTINATION_NAME,
@@ -1207,12 +1212,7 @@ export class BackupCenter {
   private async recorded<T>(
     jobId: number,
     work: () => Promise<T>,
-    describe: (result: T) => {
-      backupId?: string;
-      bytes?: number;
-      sha256?: string;
-      detail?: string;
-    },
+    describe: (result: T) => JobSummary,
   ): Promise<T> {
     try {
       const result = await work();

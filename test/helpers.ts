@@ -70,3 +70,28 @@ export function run(
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.status}): ${r.stderr}`);
   return r.stdout;
 }
+
+/**
+ * Checks an unpacked archive with standard tools only, as FORMAT.md says:
+ * every entry's hash (sha256sum) and the signature of the list (openssl).
+ */
+export function checkUnpackedByHand(dir: string): void {
+  const check = run('sha256sum', ['-c', 'coffre/SHA256SUMS'], { cwd: dir });
+  if (/FAILED/.test(check)) throw new Error(`sha256sum -c failed in ${dir}:\n${check}`);
+  run(
+    'openssl',
+    [
+      'pkeyutl',
+      '-verify',
+      '-pubin',
+      '-inkey',
+      'coffre/register.pub.pem',
+      '-rawin',
+      '-in',
+      'coffre/SHA256SUMS',
+      '-sigfile',
+      'coffre/SHA256SUMS.sig',
+    ],
+    { cwd: dir },
+  );
+}

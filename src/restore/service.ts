@@ -84,6 +84,14 @@ export interface FoundBackup {
   remote: boolean;
 }
 
+/** What the history keeps of a job that succeeded. */
+export interface JobSummary {
+  backupId?: string;
+  bytes?: number;
+  sha256?: string;
+  detail?: string;
+}
+
 /**
  * What a restore needs of the BackupCenter of its home. Getters are
  * functions: the config and the identity change, the state database opens
@@ -108,12 +116,7 @@ export interface RestoreContext {
   readonly recorded: <T>(
     jobId: number,
     work: () => Promise<T>,
-    describe: (result: T) => {
-      backupId?: string;
-      bytes?: number;
-      sha256?: string;
-      detail?: string;
-    },
+    describe: (result: T) => JobSummary,
   ) => Promise<T>;
   /** Finds a backup by id, unique id prefix, `latest`, or an archive file path. */
   readonly locate: (ref: string, from?: string, allRegisters?: boolean) => Promise<FoundBackup>;

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { coffre, removeDir, run, tempDir } from '../helpers.js';
+import { checkUnpackedByHand, coffre, removeDir, run, tempDir } from '../helpers.js';
 
 function sidecarOf(archive: string): {
   sha256: string;
@@ -34,24 +34,7 @@ function openByHand(archive: string, work: string, keyFile?: string): string {
   const out = path.join(work, 'out');
   fs.mkdirSync(out);
   run('tar', ['-xf', tar, '-C', out]);
-  const check = run('sha256sum', ['-c', 'coffre/SHA256SUMS'], { cwd: out });
-  assert.ok(!/FAILED/.test(check));
-  run(
-    'openssl',
-    [
-      'pkeyutl',
-      '-verify',
-      '-pubin',
-      '-inkey',
-      'coffre/register.pub.pem',
-      '-rawin',
-      '-in',
-      'coffre/SHA256SUMS',
-      '-sigfile',
-      'coffre/SHA256SUMS.sig',
-    ],
-    { cwd: out },
-  );
+  checkUnpackedByHand(out);
   return out;
 }
 
