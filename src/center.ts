@@ -976,13 +976,7 @@ export class BackupCenter {
       };
     } catch (err) {
       await Promise.all(uploads.map((u) => u.upload.abort().catch(() => undefined)));
-      const e = asCoffreError(err);
-      this.db.finishJob(jobId, new Date(), {
-        result: 'failed',
-        errorCode: e.code,
-        errorMessage: e.message,
-      });
-      throw e;
+      throw this.jobFailed(jobId, err);
     } finally {
       if (snapshotFile) {
         await fsp.rm(snapshotFile, { force: true });
@@ -1208,6 +1202,17 @@ export class BackupCenter {
     );
   }
 
+  /** Writes a job's failure to the history; returns the error to throw. */
+  private jobFailed(jobId: number, err: unknown): CoffreError {
+    const e = asCoffreError(err);
+    this.db.finishJob(jobId, new Date(), {
+      result: 'failed',
+      errorCode: e.code,
+      errorMessage: e.message,
+    });
+    return e;
+  }
+
   /** Runs a job's work and writes its outcome, success or error, to the history. */
   private async recorded<T>(
     jobId: number,
@@ -1221,13 +1226,7 @@ export class BackupCenter {
       if (detail !== undefined) this.db.setDetail(jobId, detail);
       return result;
     } catch (err) {
-      const e = asCoffreError(err);
-      this.db.finishJob(jobId, new Date(), {
-        result: 'failed',
-        errorCode: e.code,
-        errorMessage: e.message,
-      });
-      throw e;
+      throw this.jobFailed(jobId, err);
     }
   }
 
