@@ -3,6 +3,28 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
+// The layers (see docs/DESIGN-NOTES.md): what each folder of src/ may import.
+// core/ is pure; the I/O edges (source, archive, destinations, state) never
+// reach up to the services; the services never reach the facade; the front
+// ends (cli, server, web, scheduler) see only the facade and public types.
+const FRONT_ENDS = ['**/cli/*', '**/server/*', '**/web/*', '**/scheduler/*', '**/host.js'];
+const FACADE = ['**/center.js', '**/index.js'];
+const layer = (files, groups, message) => ({
+  files,
+  rules: { 'no-restricted-imports': ['error', { patterns: [{ group: groups, message }] }] },
+});
+const INTERNALS = [
+  'core',
+  'source',
+  'archive',
+  'destinations',
+  'state',
+  'services',
+  'restore',
+  'fiscal',
+];
+const internalsFrom = (depth) => [...INTERNALS.map((d) => `${depth}${d}/*`), `${depth}center.js`];
+
 export default tseslint.config(
   { ignores: ['dist/', 'node_modules/', 'demo/', 'bench/data/', 'eslint.config.js'] },
   js.configs.recommended,
@@ -22,7 +44,10 @@ export default tseslint.config(
         },
       ],
       '@typescript-eslint/no-misused-promises': 'error',
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_', ignoreRestSiblings: true },
+      ],
     },
   },
   {
@@ -35,6 +60,55 @@ export default tseslint.config(
       '@typescript-eslint/no-unsafe-call': 'off',
       '@typescript-eslint/no-unsafe-return': 'off',
       '@typescript-eslint/no-explicit-any': 'off',
+    },
+  },
+  layer(
+    ['src/core/**/*.ts'],
+    [
+      '../*',
+      'node:fs',
+      'node:fs/*',
+      'node:child_process',
+      'node:net',
+      'node:http',
+      'node:https',
+      'node:os',
+      'node:worker_threads',
+      'better-sqlite3-multiple-ciphers',
+      '@aws-sdk/*',
+    ],
+    'core/ is pure: no I/O, and it imports only core/.',
+  ),
+  layer(
+    ['src/source/**/*.ts', 'src/archive/**/*.ts', 'src/destinations/**/*.ts', 'src/state/**/*.ts'],
+    ['**/services/*', '**/restore/*', '**/fiscal/*', ...FACADE, ...FRONT_ENDS],
+    'The I/O edges (source, archive, destinations, state) never import services, the facade or a front end.',
+  ),
+  layer(
+    ['src/services/**/*.ts', 'src/restore/**/*.ts', 'src/fiscal/**/*.ts'],
+    [...FACADE, ...FRONT_ENDS],
+    'A service gets what it uses through its constructor: it never imports the facade or a front end.',
+  ),
+  layer(
+    ['src/cli/*.ts', 'src/scheduler/*.ts', 'src/server/*.ts', 'src/web/*.ts'],
+    internalsFrom('../'),
+    'Front ends import only the facade and public types (src/index.ts), the host bootstrap and other front ends.',
+  ),
+  layer(
+    ['src/cli/*/*.ts', 'src/server/*/*.ts', 'src/web/*/*.ts'],
+    internalsFrom('../../'),
+    'Front ends import only the facade and public types (src/index.ts), the host bootstrap and other front ends.',
+  ),
+  {
+    // Only the host bootstrap and the CLI's entry point touch the process.
+    files: ['src/**/*.ts'],
+    ignores: ['src/host.ts', 'src/cli/main.ts'],
+    rules: {
+      'no-restricted-properties': [
+        'error',
+        { object: 'process', property: 'env', message: 'Read the environment in src/host.ts.' },
+        { object: 'process', property: 'exit', message: 'Only src/cli/main.ts ends the process.' },
+      ],
     },
   },
 );

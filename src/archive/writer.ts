@@ -17,6 +17,7 @@ import path from 'node:path';
 import { PassThrough, type Transform, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { CoffreError } from '../core/errors.js';
+import { warning, type Warning } from '../core/warnings.js';
 import { ENTRY, formatSums, type ArchiveHeader } from '../core/manifest.js';
 import type { SourceFile } from '../source/files.js';
 import type { SnapshotResult } from '../source/snapshot.js';
@@ -56,14 +57,14 @@ export interface ArchiveOutput {
   header: ArchiveHeader;
   size: number;
   sha256: string;
-  warnings: string[];
+  warnings: Warning[];
   /** The outputs that failed on the way (by index in `outputs`); the others have the whole archive. */
   failedOutputs: Map<number, Error>;
 }
 
 export async function writeArchive(input: ArchiveInput): Promise<ArchiveOutput> {
   const sums: { name: string; sha256: string }[] = [];
-  const warnings: string[] = [];
+  const warnings: Warning[] = [];
   let header: ArchiveHeader | undefined;
   let done = 0;
   let total = input.estimatedBytes;
@@ -107,7 +108,15 @@ export async function writeArchive(input: ArchiveInput): Promise<ArchiveOutput> 
       const read = await out.readFile(fd, size, hash, progress);
       if (read < size) {
         // The file shrank while it was read: keep the archive well formed.
-        warnings.push(`${abs} changed while it was read; its archived copy may be incomplete.`);
+        warnings.push(
+          warning(
+            'FILE_CHANGED',
+            `${abs} changed while it was read; its archived copy may be incomplete.`,
+            {
+              file: abs,
+            },
+          ),
+        );
         const zeros = Buffer.alloc(size - read);
         hash.update(zeros);
         await out.write(zeros);

@@ -1,34 +1,26 @@
-// What every command shares: where the home is, how to print for people or
-// for scripts. The only place of the CLI that reads the environment.
+// What every command shares: where the home is (through the host bootstrap,
+// which reads the environment), how to print for people or for scripts, and
+// how to ask for a confirmation.
 
-import os from 'node:os';
-import path from 'node:path';
-import { BackupCenter } from '../center.js';
-import type { CloudCredentials } from '../state/secrets.js';
+import * as host from '../host.js';
+import { BackupCenter, CoffreError } from '../index.js';
 
 export interface HomeOption {
   home?: string;
 }
 
-export function resolveHome(opts: HomeOption): string {
-  return path.resolve(opts.home ?? process.env.COFFRE_HOME ?? path.join(os.homedir(), '.coffre'));
-}
+/** The home the command works on, once it is known: an unexpected error is logged there. */
+export let currentHome: string | null = null;
 
-/** Cloud credentials from the standard environment variables, when both are set. */
-export function cloudCredentialsFromEnv(): CloudCredentials | null {
-  const accessKeyId = process.env.AWS_ACCESS_KEY_ID;
-  const secretAccessKey = process.env.AWS_SECRET_ACCESS_KEY;
-  if (!accessKeyId || !secretAccessKey) return null;
-  const sessionToken = process.env.AWS_SESSION_TOKEN;
-  return { accessKeyId, secretAccessKey, ...(sessionToken ? { sessionToken } : {}) };
+export function resolveHome(opts: HomeOption): string {
+  currentHome = host.resolveHome(opts.home);
+  return currentHome;
 }
 
 export async function openCenter(opts: HomeOption): Promise<BackupCenter> {
-  // The AWS SDK warns on every run about Node.js versions it will stop
-  // supporting; Coffre users cannot act on it.
-  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+  host.quietCloudSdk();
   const center = await BackupCenter.open(resolveHome(opts), {
-    cloudCredentials: cloudCredentialsFromEnv(),
+    cloudCredentials: host.cloudCredentialsFromEnv(),
   });
   if (center.recovered) {
     const { outcome, backupId } = center.recovered;
@@ -73,9 +65,18 @@ export class ExitWith extends Error {
   }
 }
 
-/** Asks a yes/no question on a terminal; false when there is no terminal to ask. */
-export async function confirm(question: string): Promise<boolean> {
-  if (!process.stdin.isTTY) return false;
+/**
+ * Asks a yes/no question on a terminal. With --yes the answer is yes. With
+ * no terminal to ask, nothing can be confirmed: a usage error (add --yes).
+ */
+export async function confirm(question: string, opts: { yes?: boolean } = {}): Promise<boolean> {
+  if (opts.yes) return true;
+  if (!process.stdin.isTTY) {
+    throw new CoffreError(
+      'USAGE',
+      'Nothing was changed: this needs a confirmation. Run it on a terminal, or add --yes.',
+    );
+  }
   const { createInterface } = await import('node:readline/promises');
   const rl = createInterface({ input: process.stdin, output: process.stderr });
   try {
@@ -83,4 +84,9 @@ export async function confirm(question: string): Promise<boolean> {
   } finally {
     rl.close();
   }
+}
+
+/** The user answered no: a clean cancel, not an error. */
+export function cancelled(): void {
+  print('Nothing changed.');
 }

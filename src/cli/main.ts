@@ -2,9 +2,9 @@
 // The `coffre` command line: parses, calls BackupCenter, prints. The only
 // place that sets the process exit code.
 
+import { CoffreError } from '../index.js';
 import crypto from 'node:crypto';
 import { Command, CommanderError } from 'commander';
-import { CoffreError } from '../core/errors.js';
 import { COFFRE_VERSION } from '../version.js';
 import { registerBackup } from './commands/backup.js';
 import { registerCloud } from './commands/cloud.js';
@@ -16,7 +16,8 @@ import { registerVerify } from './commands/verify.js';
 import { registerSchedule } from './commands/schedule.js';
 import { registerMaintenance } from './commands/maintenance.js';
 import { registerRestore } from './commands/restore.js';
-import { ExitWith } from './context.js';
+import { currentHome, ExitWith } from './context.js';
+import { logUnexpected } from '../host.js';
 import { EXIT_CODES, hintFor } from './messages.js';
 
 const program = new Command('coffre')
@@ -66,11 +67,32 @@ try {
     }
     process.exitCode = EXIT_CODES[err.code];
   } else {
-    const id = crypto.randomBytes(4).toString('hex');
-    process.stderr.write(
-      `Error: something unexpected happened (error id ${id}). ${hintFor('INTERNAL')}\n`,
-    );
-    process.stderr.write(`[${id}] ${(err as Error)?.stack ?? String(err)}\n`);
+    // The full record goes to the home's log; the user gets an id to find it.
+    const logged = currentHome ? logUnexpected(currentHome, err, process.argv) : null;
+    const id = logged?.id ?? crypto.randomBytes(4).toString('hex');
+    const where = logged ? ` Its details are in ${logged.file}, under id ${id}.` : '';
+    const message = `Something unexpected happened (error id ${id}).${where}`;
+    if (json) {
+      process.stdout.write(
+        JSON.stringify(
+          {
+            error: {
+              code: 'INTERNAL',
+              id,
+              message,
+              hint: hintFor('INTERNAL'),
+              log: logged?.file ?? null,
+            },
+          },
+          null,
+          2,
+        ) + '\n',
+      );
+    } else {
+      process.stderr.write(`Error: ${message}\n${hintFor('INTERNAL')}\n`);
+    }
+    // Without a home to log to, the record can only go to the terminal.
+    if (!logged) process.stderr.write(`[${id}] ${(err as Error)?.stack ?? String(err)}\n`);
     process.exitCode = EXIT_CODES.INTERNAL;
   }
 }

@@ -1,7 +1,6 @@
+import { type ErrorCode } from '../index.js';
 // The CLI's words for each error kind: what to do next, and the exit code a
 // script can test. The library's message says what happened.
-
-import type { ErrorCode } from '../core/errors.js';
 
 export const EXIT_CODES: Record<ErrorCode, number> = {
   INTERNAL: 1,
@@ -31,7 +30,7 @@ export const EXIT_CODES: Record<ErrorCode, number> = {
 
 export const HINTS: Record<ErrorCode, string> = {
   INTERNAL:
-    'This is unexpected. Run the command again; if it fails again, report it with the id below.',
+    'This is unexpected. Run the command again; if it fails again, report it with the error id above.',
   USAGE: 'Check the command with `coffre help <command>`.',
   NOT_INITIALIZED:
     'Set up this home first: `coffre init --home DIR --db FILE --profile pos|accounting|generic --name NAME`, or `coffre demo --home DIR` to try Coffre on a demo register.',
@@ -85,5 +84,9 @@ export function hintFor(
 ): string | null {
   const known = code as ErrorCode;
   if (details.cloud === true && CLOUD_HINTS[known]) return CLOUD_HINTS[known];
+  if (Array.isArray(details.registers))
+    return "Give the backup's id: see `coffre list --all-registers`.";
+  if (details.unknownDestination === true)
+    return 'See the destinations with `coffre destination list`, or add one with `coffre destination add`.';
   return HINTS[known] ?? null;
 }

@@ -1,7 +1,7 @@
 // A progress bar on a terminal (stderr), nothing when output is not a TTY or
 // when --json asks for machine output.
 
-import type { Progress } from '../center.js';
+import type { Progress } from '../index.js';
 import { formatBytes } from './output.js';
 
 export function progressBar(enabled: boolean): { update(p: Progress): void; done(): void } {

@@ -2,6 +2,7 @@
 // backup that would go over the plan the shop pays for is refused (after
 // retention had its chance to make room), and 80 % full is worth a warning.
 
+import { warning, type Warning } from './warnings.js';
 import { CoffreError } from './errors.js';
 
 /** Binary units, as file managers show them: 1.5 GiB. */
@@ -77,9 +78,14 @@ export function quotaPercent(state: QuotaState): number {
 }
 
 /** The warning once a destination is 80 % full, or null. */
-export function quotaWarning(destination: string, state: QuotaState): string | null {
+export function quotaWarning(destination: string, state: QuotaState): Warning | null {
   if (state.usedBytes < state.quotaBytes * QUOTA_WARNING_RATIO) return null;
-  return `Cloud destination "${destination}" is ${quotaPercent(state)} % full (${formatBytes(state.usedBytes)} of ${formatBytes(state.quotaBytes)}): keep fewer backups there or take a larger plan before it refuses backups.`;
+  const percent = quotaPercent(state);
+  return warning(
+    'QUOTA_NEARLY_FULL',
+    `Cloud destination "${destination}" is ${percent} % full (${formatBytes(state.usedBytes)} of ${formatBytes(state.quotaBytes)}): keep fewer backups there or take a larger plan before it refuses backups.`,
+    { destination, ...state, percent },
+  );
 }
 
 /** The refusal when a backup does not fit even after retention made room. */

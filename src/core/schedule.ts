@@ -356,7 +356,7 @@ export function parseSpecArgs(args: {
   if (given.length !== 1) {
     throw new CoffreError(
       'USAGE',
-      `give exactly one of --daily, --weekly or --cron (got ${given.length === 0 ? 'none' : given.map((key) => `--${key}`).join(' and ')}), e.g. --daily 02:30, --weekly "sun 03:00" or --cron "0 */6 * * *"`,
+      `give exactly one kind of schedule: daily, weekly or cron (got ${given.length === 0 ? 'none' : given.join(' and ')}), e.g. daily 02:30, weekly "sun 03:00" or cron "0 */6 * * *"`,
     );
   }
   let spec: ScheduleSpec;

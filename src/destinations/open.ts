@@ -43,7 +43,7 @@ export function openDestination(
       if (context.cloudCredentials) return context.cloudCredentials;
       throw new CoffreError(
         'DESTINATION_AUTH',
-        `Cloud destination "${name}" has no credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or give it a credentials file.`,
+        `Cloud destination "${name}" has no credentials: give it a credentials file, or give credentials when Coffre is opened.`,
         { details: { destination: name } },
       );
     },

@@ -18,6 +18,8 @@ import crypto from 'node:crypto';
 import { PassThrough, Transform, type Readable } from 'node:stream';
 import type * as S3 from '@aws-sdk/client-s3';
 import { CoffreError } from '../core/errors.js';
+import { resumableDownload } from './s3-download.js';
+import { explainS3Error } from './s3-errors.js';
 import { formatBytes } from '../core/quota.js';
 import { parseArchiveName, SIDECAR_SUFFIX, type Sidecar } from '../core/manifest.js';
 import type { Destination, PutOptions, Upload, Usage } from './types.js';
@@ -45,9 +47,6 @@ export const PART_SIZE = 8 << 20;
 const QUEUE_SIZE = 4;
 /** How long an aborted upload may take to stop by itself before it is told to. */
 const ABORT_GRACE_MS = 30_000;
-/** A download cut mid-way is resumed this many times, waiting RESUME_DELAY_MS × attempt. */
-const DOWNLOAD_RESUMES = 3;
-const RESUME_DELAY_MS = 1000;
 /** Sidecars are small: this many are fetched at once when listing. */
 const LIST_CONCURRENCY = 16;
 
@@ -67,26 +66,6 @@ function loadSdk(): Promise<Sdk> {
   sdkLoad ??= import('@aws-sdk/client-s3');
   return sdkLoad;
 }
-
-interface SdkError {
-  name?: string;
-  code?: string;
-  Code?: string;
-  message?: string;
-  $metadata?: { httpStatusCode?: number };
-  $fault?: string;
-}
-
-const NETWORK: Record<string, string> = {
-  ECONNREFUSED: 'the server refused the connection (is it running? check the endpoint)',
-  ECONNRESET: 'the connection to the server was cut',
-  EPIPE: 'the connection to the server was cut',
-  ENOTFOUND: 'the host name could not be found (check the endpoint and the internet connection)',
-  EAI_AGAIN: 'the host name could not be looked up (check the internet connection)',
-  ETIMEDOUT: 'the server did not answer in time',
-  EHOSTUNREACH: 'the server cannot be reached from this network',
-  ENETUNREACH: 'this machine has no network to reach the server',
-};
 
 export class S3Destination implements Destination {
   readonly kind = 's3' as const;
@@ -159,57 +138,8 @@ export class S3Destination implements Destination {
     );
   }
 
-  /** What went wrong, in words a user can act on. */
-  private explain(
-    err: unknown,
-    doing: string,
-  ): { code: CoffreError['code']; reason: string; name: string; status: number | undefined } {
-    const e = (err ?? {}) as SdkError;
-    const status = e.$metadata?.httpStatusCode;
-    const name = e.Code ?? e.name ?? '';
-    const net = e.code && NETWORK[e.code];
-    let code: CoffreError['code'] = 'DESTINATION_UNAVAILABLE';
-    let reason: string;
-    if (net) reason = net;
-    else if (
-      [
-        'InvalidAccessKeyId',
-        'SignatureDoesNotMatch',
-        'AccessDenied',
-        'InvalidToken',
-        'ExpiredToken',
-        'Forbidden',
-      ].includes(name) ||
-      status === 401 ||
-      status === 403
-    ) {
-      code = 'DESTINATION_AUTH';
-      reason =
-        'the service refused the credentials, or they have no right to this bucket' +
-        (name ? ` (${name})` : '');
-    } else if (name === 'NoSuchBucket' || (name === 'NotFound' && doing === 'opening the bucket'))
-      reason = `the bucket "${this.settings.bucket}" does not exist`;
-    else if (name === 'TimeoutError' || name === 'RequestTimeout')
-      reason = 'the server stopped answering';
-    else if (
-      [
-        'PermanentRedirect',
-        'AuthorizationHeaderMalformed',
-        'IllegalLocationConstraintException',
-      ].includes(name) ||
-      status === 301
-    )
-      reason = `the bucket is in another region than "${this.settings.region}": give the right one with --region`;
-    else if (name === 'NotImplemented' || status === 501)
-      reason = `the service does not support this request (${name || 'HTTP 501'}); if it rejects checksums, add the destination with --no-checksums`;
-    else if (status !== undefined && status >= 500)
-      reason = `the service answered with an error (HTTP ${status}${name ? ` ${name}` : ''}); it may be down for a while`;
-    else if (name === 'AbortError') reason = 'the transfer was stopped';
-    else {
-      // A request the service refused (4xx): its own words say why.
-      reason = `the service refused the request (${name || 'error'}${status ? `, HTTP ${status}` : ''}: ${this.redact(e.message ?? String(err))})`;
-    }
-    return { code, reason, name, status };
+  private explain(err: unknown, doing: string) {
+    return explainS3Error(err, doing, this.settings, (text) => this.redact(text));
   }
 
   private redact(text: string): string {
@@ -459,81 +389,16 @@ export class S3Destination implements Destination {
       }
       throw err;
     }
-    const total = res.ContentLength ?? null;
-    const etag = res.ETag;
-    let received = 0;
-    let resumes = 0;
-    const out = new PassThrough({ highWaterMark: 1 << 20 });
-    const interrupted = (reason: string) =>
-      new CoffreError(
-        'DESTINATION_UNAVAILABLE',
-        `Cloud destination "${this.name}" (${this.location}): the download of ${archive} stopped after ${formatBytes(received)}${total !== null ? ` of ${formatBytes(total)}` : ''}: ${reason}. Nothing was changed; run the command again.`,
-        { details: { destination: this.name, archive, received, total, cloud: true } },
-      );
-    let current: Readable | null = null;
-    out.on('close', () => current?.destroy());
-
-    // A connection cut mid-way is resumed where it stopped (a range request
-    // on the same object), a few times, before the download is given up.
-    const resume = async (reason: string) => {
-      if (out.destroyed) return;
-      if (total === null || resumes >= DOWNLOAD_RESUMES) {
-        out.destroy(interrupted(reason));
-        return;
-      }
-      resumes++;
-      await new Promise((resolve) => setTimeout(resolve, RESUME_DELAY_MS * resumes));
-      if (out.destroyed) return;
-      try {
-        const next = await request(received, etag);
-        // A server that ignores the range would send the archive from its start.
-        if (!next.ContentRange?.startsWith(`bytes ${received}-`)) {
-          (next.Body as Readable | undefined)?.destroy();
-          out.destroy(interrupted(`${reason}, and the server cannot resume a download`));
-          return;
-        }
-        pump(next.Body as Readable);
-      } catch (err) {
-        const e = this.fail(err, 'resuming');
-        const why = typeof e.details.reason === 'string' ? e.details.reason : e.message;
-        out.destroy(interrupted(`${reason}, and resuming failed: ${why}`));
-      }
-    };
-    const pump = (body: Readable) => {
-      current = body;
-      let over = false;
-      const stop = (reason: string | null) => {
-        if (over) return;
-        over = true;
-        body.removeAllListeners('data');
-        if (!body.destroyed) body.destroy();
-        // Every byte arrived: an error after the last one changes nothing.
-        if (reason === null || (total !== null && received >= total)) out.end();
-        else void resume(reason);
-      };
-      body.on('data', (chunk: Buffer) => {
-        received += chunk.length;
-        if (!out.write(chunk)) {
-          body.pause();
-          out.once('drain', () => body.resume());
-        }
-      });
-      body.on('end', () =>
-        // A connection that closes early must not look like a damaged archive.
-        stop(total !== null && received < total ? 'the connection closed early' : null),
-      );
-      body.on('error', (err: NodeJS.ErrnoException) =>
-        stop(
-          NETWORK[err.code ?? ''] ??
-            (err.name === 'TimeoutError'
-              ? 'the server stopped sending'
-              : 'the connection to the server was cut'),
+    return resumableDownload(res, {
+      request,
+      fail: (err) => this.fail(err, 'resuming'),
+      interrupted: (reason, received, total) =>
+        new CoffreError(
+          'DESTINATION_UNAVAILABLE',
+          `Cloud destination "${this.name}" (${this.location}): the download of ${archive} stopped after ${formatBytes(received)}${total !== null ? ` of ${formatBytes(total)}` : ''}: ${reason}. Nothing was changed; run the command again.`,
+          { details: { destination: this.name, archive, received, total, cloud: true } },
         ),
-      );
-      body.on('aborted', () => stop('the connection to the server was cut'));
-    };
-    pump(res.Body as Readable);
-    return out;
+    });
   }
 
   /** Every object under a prefix, with its size. */

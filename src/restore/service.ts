@@ -1,38 +1,30 @@
 // Restoring a backup into the live app data, and finishing or rolling back,
-// when a home opens, a restore that a crash interrupted. BackupCenter's
-// restore methods delegate here. What this needs of the center (its paths,
-// config, identity, state database, job lock, history and how it finds,
-// reads and backs up) comes through RestoreContext: this module imports
-// center.ts for types only.
+// when a home opens, a restore that a crash interrupted. The restore service
+// receives the services it uses (jobs, catalog, backup) and the home's
+// stores; it never sees the BackupCenter.
 
 import { spawn } from 'node:child_process';
 import crypto from 'node:crypto';
-import type { EventEmitter } from 'node:events';
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
-import type { Readable } from 'node:stream';
-import { checkArchive, type ArchiveContents, type ReadOptions } from '../archive/reader.js';
-import type {
-  BackupEntry,
-  BackupOptions,
-  BackupResult,
-  CenterEvents,
-  KeyOptions,
-  Progress,
-} from '../center.js';
+import { checkSidecar, readChecked } from '../archive/checked.js';
+import { checkArchive } from '../archive/reader.js';
+import type { Clock } from '../core/clock.js';
 import { asCoffreError, CoffreError } from '../core/errors.js';
-import { ENTRY, foreign, type Sidecar } from '../core/manifest.js';
-import type { Profile } from '../core/profiles.js';
+import { ENTRY, foreign } from '../core/manifest.js';
+import { withExports } from '../core/shell.js';
+import type { BackupService, Progress } from '../services/backup.js';
+import type { Catalog } from '../services/catalog.js';
+import type { JobRunner } from '../services/jobs.js';
+import type { AppSource } from '../services/source.js';
+import { progressOf, type KeyOptions } from '../services/verify.js';
 import { listFiles } from '../source/files.js';
 import { openDatabase, readFacts } from '../source/sqlite.js';
-import type { Config } from '../state/config.js';
+import type { ConfigStore } from '../state/config.js';
 import { fsyncDir } from '../state/files.js';
 import type { HomePaths } from '../state/home.js';
-import { isOwnRegister, saveIdentity, type Identity } from '../state/identity.js';
-import type { JobLock } from '../state/lock.js';
-import { readSecretFile } from '../state/secrets.js';
-import type { StateDb } from '../state/statedb.js';
+import { isOwnRegister, type Identity, type IdentityStore } from '../state/identity.js';
 import { applyDatabase, measureLosses } from './database.js';
 import {
   finishRestore,
@@ -74,63 +66,18 @@ export interface RecoveredRestore {
   backupId: string;
 }
 
-/** A backup that the center found: how to read it, and its sidecar when there is one. */
-export interface FoundBackup {
-  open: () => Promise<Readable>;
-  archive: string;
-  destination: string | null;
-  sidecar: Sidecar | null;
-  /** Read over the network (a cloud destination). */
-  remote: boolean;
-}
-
-/** What the history keeps of a job that succeeded. */
-export interface JobSummary {
-  backupId?: string;
-  bytes?: number;
-  sha256?: string;
-  detail?: string;
-}
-
-/**
- * What a restore needs of the BackupCenter of its home. Getters are
- * functions: the config and the identity change, the state database opens
- * lazily.
- */
-export interface RestoreContext {
-  readonly paths: HomePaths;
-  readonly config: () => Readonly<Config>;
-  readonly profile: () => Profile;
-  /** A config path resolved against the home. */
-  readonly sourcePath: (p: string) => string;
-  /** The key of the app's database, when it is encrypted. */
-  readonly databaseKey: () => string | null;
-  readonly identity: () => Identity;
-  /** Makes the center use this identity (--adopt, once it is saved). */
-  readonly setIdentity: (identity: Identity) => void;
-  readonly db: () => StateDb;
-  readonly events: EventEmitter<CenterEvents>;
-  /** Takes the home's job lock (and closes killed jobs in the history). */
-  readonly lockJob: (job: string, now: Date) => JobLock;
-  /** Runs a job's work and writes its outcome, success or error, to the history. */
-  readonly recorded: <T>(
-    jobId: number,
-    work: () => Promise<T>,
-    describe: (result: T) => JobSummary,
-  ) => Promise<T>;
-  /** Finds a backup by id, unique id prefix, `latest`, or an archive file path. */
-  readonly locate: (ref: string, from?: string, allRegisters?: boolean) => Promise<FoundBackup>;
-  /** Reads an archive, reporting a fingerprint mismatch as what is wrong. */
-  readonly readChecked: (found: FoundBackup, options: ReadOptions) => Promise<ArchiveContents>;
-  /** Takes a backup; the caller holds the job lock. */
-  readonly backupLocked: (options: BackupOptions) => Promise<BackupResult>;
-  /** This register's backups in every destination. */
-  readonly list: () => Promise<{ backups: BackupEntry[] }>;
-}
-
 /** The restore feature of one home. */
 export class RestoreService {
-  constructor(private readonly ctx: RestoreContext) {}
+  constructor(
+    private readonly paths: Pick<HomePaths, 'restoreJournal'>,
+    private readonly config: ConfigStore,
+    private readonly identity: IdentityStore,
+    private readonly source: AppSource,
+    private readonly jobs: Pick<JobRunner, 'lock' | 'start' | 'recorded' | 'db' | 'events'>,
+    private readonly catalog: Pick<Catalog, 'locate' | 'list'>,
+    private readonly backups: Pick<BackupService, 'backupLocked'>,
+    private readonly clock: Clock,
+  ) {}
 
   /**
    * Restores a backup, whole or by section. Everything is verified and
@@ -141,14 +88,14 @@ export class RestoreService {
    * (BackupCenter.restore.)
    */
   async restore(ref: string, options: RestoreOptions = {}): Promise<RestoreResult> {
-    const now = options.now ?? new Date();
-    const lock = this.ctx.lockJob('restore', now);
-    const jobId = this.ctx.db().startJob('restore', now, options.from ? [options.from] : [], {
+    const now = options.now ?? this.clock();
+    const lock = this.jobs.lock('restore', now);
+    const jobId = this.jobs.start('restore', now, options.from ? [options.from] : [], {
       trigger: options.trigger ?? 'manual',
     });
     const scratch: string[] = [];
     try {
-      return await this.ctx.recorded(
+      return await this.jobs.recorded(
         jobId,
         () => this.restoreLocked(ref, options, now, scratch),
         (result) => ({
@@ -163,7 +110,7 @@ export class RestoreService {
       try {
         // While a journal exists, its staged copies are what the next start
         // needs to finish or roll back: leave them.
-        if (!fs.existsSync(this.ctx.paths.restoreJournal)) {
+        if (!fs.existsSync(this.paths.restoreJournal)) {
           for (const dir of scratch) await fsp.rm(dir, { recursive: true, force: true });
         }
       } finally {
@@ -176,7 +123,7 @@ export class RestoreService {
   async undoLastRestore(
     options: Omit<RestoreOptions, 'sections' | 'adopt'> = {},
   ): Promise<RestoreResult> {
-    const last = this.ctx
+    const last = this.jobs
       .db()
       .jobs(500, 'restore')
       .find(
@@ -203,13 +150,13 @@ export class RestoreService {
     now: Date,
     scratch: string[],
   ): Promise<RestoreResult> {
-    const source = this.ctx.config().source;
-    const liveDb = this.ctx.sourcePath(source.database);
-    const key = this.ctx.databaseKey();
-    const found = await this.ctx.locate(ref, options.from, options.adopt === true);
-    const own = (r: { id: string; publicKey: string }) => isOwnRegister(this.ctx.identity(), r);
-    if (found.sidecar && !own(found.sidecar.header.register) && !options.adopt)
-      throw foreign(found.sidecar.header);
+    const source = this.config.get().source;
+    const liveDb = this.source.databaseFile;
+    const key = this.source.databaseKey();
+    const found = await this.catalog.locate(ref, options.from, options.adopt === true);
+    const own = (r: { id: string; publicKey: string }) => isOwnRegister(this.identity.get(), r);
+    // The same checks as verify: the sidecar is signed, and is this register's.
+    checkSidecar(found, this.identity.get(), { allowForeign: options.adopt === true });
 
     // 1. Verify and stage everything, next to the live data (same file system).
     const stage = path.join(
@@ -218,36 +165,26 @@ export class RestoreService {
     );
     await fsp.mkdir(stage);
     scratch.push(stage);
-    const { passphraseFile } = this.ctx.config().encryption;
-    const contents = await this.ctx
-      .readChecked(found, {
-        identities: options.identities ?? [],
-        passphrase:
-          options.passphrase ??
-          (passphraseFile && !options.identities?.length
-            ? readSecretFile(this.ctx.sourcePath(passphraseFile))
-            : null),
-        extractTo: stage,
-        ...(options.onProgress
-          ? {
-              onProgress: progressOf(
-                found.remote ? 'download' : 'read',
-                found.sidecar?.size ?? 0,
-                options.onProgress,
-              ),
-            }
-          : {}),
-      })
-      .catch((err: unknown) => {
-        if ((err as NodeJS.ErrnoException).code === 'ENOSPC') {
-          throw new CoffreError(
-            'DISK_FULL',
-            `There is not enough free space next to the app's data (${path.dirname(liveDb)}) to stage this restore, which needs about ${Math.ceil((found.sidecar?.header.database.bytes ?? 0) / 2 ** 20) + Math.ceil((found.sidecar?.header.files.bytes ?? 0) / 2 ** 20)} MiB. Nothing was changed.`,
-            { cause: err },
-          );
-        }
-        throw err;
-      });
+    const contents = await readChecked(found, {
+      identities: options.identities ?? [],
+      passphrase:
+        options.passphrase ?? (!options.identities?.length ? this.source.passphrase() : null),
+      extractTo: stage,
+      onProgress: progressOf(
+        found.remote ? 'download' : 'read',
+        found.sidecar?.size ?? 0,
+        options.onProgress,
+      ),
+    }).catch((err: unknown) => {
+      if ((err as NodeJS.ErrnoException).code === 'ENOSPC') {
+        throw new CoffreError(
+          'DISK_FULL',
+          `There is not enough free space next to the app's data (${path.dirname(liveDb)}) to stage this restore, which needs about ${Math.ceil((found.sidecar?.header.database.bytes ?? 0) / 2 ** 20) + Math.ceil((found.sidecar?.header.files.bytes ?? 0) / 2 ** 20)} MiB. Nothing was changed.`,
+          { cause: err },
+        );
+      }
+      throw err;
+    });
     const { header, problems } = checkArchive(contents);
     if (problems.length > 0) {
       throw new CoffreError(
@@ -259,7 +196,7 @@ export class RestoreService {
     if (adopting && !options.adopt) throw foreign(header);
     if (
       adopting &&
-      header.register.id !== this.ctx.identity().id &&
+      header.register.id !== this.identity.get().id &&
       !(await this.isFresh(liveDb, key))
     ) {
       throw new CoffreError(
@@ -285,7 +222,7 @@ export class RestoreService {
     // 3. The plan: what is replaced, what is lost.
     const selection = selectSections(header, options.sections);
     const stagedDb = path.join(stage, header.database.entry);
-    const profile = this.ctx.profile();
+    const profile = this.source.profile;
     const losses =
       profile.headline && selection.tables.includes(profile.headline.table) && fs.existsSync(liveDb)
         ? measureLosses(liveDb, stagedDb, key, [
@@ -293,7 +230,7 @@ export class RestoreService {
           ])
         : [];
     const liveFiles = source.files
-      ? await listFiles(this.ctx.sourcePath(source.files)).catch(() => [])
+      ? await listFiles(this.source.path(source.files)).catch(() => [])
       : [];
     const plan = buildPlan({
       header,
@@ -304,7 +241,7 @@ export class RestoreService {
       losses,
       adopt: adopting,
     });
-    this.ctx.events.emit('restore', { phase: 'planned', backupId: header.id, plan });
+    this.jobs.events.emit('restore', { phase: 'planned', backupId: header.id, plan });
     if (options.confirm && !(await options.confirm(plan))) {
       return { applied: false, plan, safetyBackupId: null, restartApp: false };
     }
@@ -316,7 +253,7 @@ export class RestoreService {
     const failed = async (err: unknown): Promise<never> => {
       await this.runHook('afterRestore', header.id, 'failed').catch(() => undefined);
       const e = asCoffreError(err);
-      this.ctx.events.emit('restore', {
+      this.jobs.events.emit('restore', {
         phase: 'failed',
         backupId: header.id,
         code: e.code,
@@ -327,7 +264,7 @@ export class RestoreService {
     let safetyBackupId: string | null = null;
     if (fs.existsSync(liveDb)) {
       try {
-        const safety = await this.ctx.backupLocked({
+        const safety = await this.backups.backupLocked({
           allowMissingSources: true,
           origin: 'safety',
           note: `before restoring ${header.id}`,
@@ -354,11 +291,11 @@ export class RestoreService {
     };
     const files =
       selection.files && source.files
-        ? swapStep(this.ctx.sourcePath(source.files), path.join(stage, ENTRY.filesDir))
+        ? swapStep(this.source.path(source.files), path.join(stage, ENTRY.filesDir))
         : null;
     const settings =
       selection.settings && source.settings && header.settings
-        ? swapStep(this.ctx.sourcePath(source.settings), path.join(stage, header.settings.entry))
+        ? swapStep(this.source.path(source.settings), path.join(stage, header.settings.entry))
         : null;
     const journal: RestoreJournal = {
       version: 1,
@@ -381,7 +318,7 @@ export class RestoreService {
     const fresh = `${liveDb}.coffre-restore-${suffix}`;
     if (!fs.existsSync(liveDb)) journal.scratch.push(fresh);
     try {
-      await writeJournal(this.ctx.paths.restoreJournal, journal);
+      await writeJournal(this.paths.restoreJournal, journal);
     } catch (err) {
       await failed(err);
     }
@@ -391,7 +328,7 @@ export class RestoreService {
       for (const step of [files, settings]) if (step) await moveAcross(step.from, step.staged);
       if (!fs.existsSync(liveDb)) await fsp.copyFile(stagedDb, fresh);
       // Swapping: every staged copy is complete.
-      await writeJournal(this.ctx.paths.restoreJournal, { ...journal, state: 'swapping' });
+      await writeJournal(this.paths.restoreJournal, { ...journal, state: 'swapping' });
       for (const step of [files, settings]) if (step) await swapIn(step);
       if (!fs.existsSync(liveDb)) {
         // No database at all (a lost disk): the renamed copy is the commit.
@@ -407,15 +344,15 @@ export class RestoreService {
       }
     } catch (err) {
       // The database did not commit: put everything back as it was.
-      await rollBackRestore(this.ctx.paths.restoreJournal, journal);
+      await rollBackRestore(this.paths.restoreJournal, journal);
       await failed(err);
     }
     // The identity is saved while the journal still exists: after a crash
     // from here on, the recovery rolls forward and adopts it too.
     if (journal.adopt) await this.adopt(journal.adopt);
-    await finishRestore(this.ctx.paths.restoreJournal, journal);
+    await finishRestore(this.paths.restoreJournal, journal);
     await this.runHook('afterRestore', header.id, 'restored');
-    this.ctx.events.emit('restore', {
+    this.jobs.events.emit('restore', {
       phase: 'applied',
       backupId: header.id,
       safetyBackupId,
@@ -443,7 +380,7 @@ export class RestoreService {
       const { tables } = this.liveFacts(liveDb, key);
       if (Object.values(tables).some((n) => n > 0)) return false;
     }
-    return (await this.ctx.list()).backups.length === 0;
+    return (await this.catalog.list()).backups.length === 0;
   }
 
   private async runHook(
@@ -451,14 +388,13 @@ export class RestoreService {
     backupId: string,
     result: string,
   ): Promise<void> {
-    const command = this.ctx.config().hooks[which];
+    const command = this.config.get().hooks[which];
     if (!command) return;
     const code = await new Promise<number>((resolve) => {
-      const child = spawn(command, {
-        shell: true,
-        stdio: 'inherit',
-        env: { ...process.env, COFFRE_BACKUP_ID: backupId, COFFRE_RESTORE_RESULT: result },
-      });
+      const child = spawn(
+        withExports(command, { COFFRE_BACKUP_ID: backupId, COFFRE_RESTORE_RESULT: result }),
+        { shell: true, stdio: 'inherit' },
+      );
       child.on('error', () => resolve(127));
       child.on('close', (c) => resolve(c ?? 1));
     });
@@ -470,46 +406,46 @@ export class RestoreService {
     }
   }
 
+  /** Takes over a register's identity (--adopt), keeping its key as trusted. */
+  private async adopt(register: { id: string; name: string; publicKey: string }): Promise<void> {
+    const current = this.identity.get();
+    const trusted = new Set([...(current.trustedKeys ?? []), register.publicKey]);
+    const adopted: Identity = {
+      ...current,
+      id: register.id,
+      name: register.name,
+      trustedKeys: [...trusted],
+    };
+    await this.identity.replace(adopted);
+  }
+
   /**
    * At open: finishes or rolls back a restore that a crash interrupted (its
    * journal is there), else tidies what a killed one left. Returns what it
    * did with an interrupted restore, or null.
    */
-  /** Takes over a register's identity (--adopt), keeping its key as trusted. */
-  private async adopt(register: { id: string; name: string; publicKey: string }): Promise<void> {
-    const trusted = new Set([...(this.ctx.identity().trustedKeys ?? []), register.publicKey]);
-    const adopted: Identity = {
-      ...this.ctx.identity(),
-      id: register.id,
-      name: register.name,
-      trustedKeys: [...trusted],
-    };
-    await saveIdentity(this.ctx.paths.identity, adopted);
-    this.ctx.setIdentity(adopted);
-  }
-
   async finishInterruptedRestore(): Promise<RecoveredRestore | null> {
-    if (!fs.existsSync(this.ctx.paths.restoreJournal)) {
+    if (!fs.existsSync(this.paths.restoreJournal)) {
       this.sweepRestoreLeftovers();
       return null;
     }
     let recovered: RecoveredRestore | null = null;
-    const lock = this.ctx.lockJob('restore recovery', new Date());
+    const lock = this.jobs.lock('restore recovery', this.clock());
     try {
       const r = await recoverRestore(
-        this.ctx.paths.restoreJournal,
-        this.ctx.databaseKey(),
+        this.paths.restoreJournal,
+        this.source.databaseKey(),
         async (journal) => {
           if (journal.adopt) await this.adopt(journal.adopt);
         },
       );
       if (r) {
         recovered = { outcome: r.outcome, backupId: r.journal.backupId };
-        const job = this.ctx.db().startJob('restore-recovery', new Date(), [], {
+        const job = this.jobs.start('restore-recovery', this.clock(), [], {
           backupId: r.journal.backupId,
         });
-        this.ctx.db().finishJob(job, new Date(), { result: 'ok', backupId: r.journal.backupId });
-        this.ctx.db().setDetail(job, r.outcome);
+        this.jobs.db().finishJob(job, this.clock(), { result: 'ok', backupId: r.journal.backupId });
+        this.jobs.db().setDetail(job, r.outcome);
       }
     } finally {
       lock.release();
@@ -523,11 +459,11 @@ export class RestoreService {
    * stays "running" in the history: tidy both, unless a job is running now.
    */
   private sweepRestoreLeftovers(): void {
-    const source = this.ctx.config().source;
+    const source = this.config.get().source;
     const dirs = new Set(
       [source.database, source.files, source.settings]
         .filter((p): p is string => p !== null)
-        .map((p) => path.dirname(this.ctx.sourcePath(p))),
+        .map((p) => path.dirname(this.source.path(p))),
     );
     const leftovers = [...dirs].flatMap((dir) => {
       try {
@@ -541,32 +477,24 @@ export class RestoreService {
     });
     // A backup or restore still marked running was killed, unless it runs
     // right now: taking the lock tells which, and closes it in the history.
-    const abandoned = this.ctx
+    const abandoned = this.jobs
       .db()
       .jobs(20)
       .some((j) => j.result === 'running' && (j.kind === 'backup' || j.kind === 'restore'));
     if (leftovers.length === 0 && !abandoned) return;
     let lock;
     try {
-      lock = this.ctx.lockJob('clean-up after a crash', new Date());
+      lock = this.jobs.lock('clean-up after a crash', this.clock());
     } catch {
       return;
     }
     try {
-      if (fs.existsSync(this.ctx.paths.restoreJournal)) return;
+      if (fs.existsSync(this.paths.restoreJournal)) return;
       for (const p of leftovers) fs.rmSync(p, { recursive: true, force: true });
     } finally {
       lock.release();
     }
   }
-}
-
-function progressOf(phase: Progress['phase'], total: number, onProgress: (p: Progress) => void) {
-  let done = 0;
-  return (n: number) => {
-    done += n;
-    onProgress({ phase, done, total: Math.max(total, done) });
-  };
 }
 
 /** Renames, or copies then removes when the two paths are on different file systems. */

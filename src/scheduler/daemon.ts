@@ -3,9 +3,8 @@
 // takes the on-close backup when it is stopped. The clock is injected so that
 // tests drive it through days and weeks in milliseconds.
 
-import type { BackupCenter } from '../center.js';
-import { isCoffreError } from '../core/errors.js';
-import { sendAlert, type AlertEvent } from './alerts.js';
+import { isCoffreError, type BackupCenter } from '../index.js';
+import type { AlertEvent } from '../index.js';
 
 export interface Clock {
   now(): Date;
@@ -107,16 +106,9 @@ export class Scheduler {
     message: string,
     emit: (e: SchedulerEvent) => void,
   ): Promise<void> {
-    const targets = this.center.configuration.alerts;
-    if (!targets.command && !targets.webhook) return;
     const at = this.clock.now().toISOString();
-    const problems = await sendAlert(targets, {
-      event,
-      message,
-      at,
-      register: { id: this.center.identity.id, name: this.center.identity.name },
-    });
-    emit({ type: 'alert', at, event, problems });
+    const problems = await this.center.sendAlert(event, message);
+    if (problems) emit({ type: 'alert', at, event, problems });
   }
 
   /** How long to sleep before the next look. */

@@ -6,55 +6,68 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import { CoffreError } from '../core/errors.js';
-import { DEFAULT_RETENTION } from '../core/retention.js';
+import { DEFAULT_RETENTION, validatePolicy } from '../core/retention.js';
 import { validateSpec } from '../core/schedule.js';
 import { writeFileAtomic } from './files.js';
+
+/**
+ * An object that refuses unknown keys, naming them and the valid ones: a
+ * misspelt key ("schedul", "dayly") is an error, never silently dropped (and
+ * then erased by the next save).
+ */
+function strictObject<T extends z.ZodRawShape>(shape: T) {
+  const valid = Object.keys(shape).join(', ');
+  return z.strictObject(shape, {
+    error: (issue) =>
+      issue.code === 'unrecognized_keys'
+        ? `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}; the valid keys here are: ${valid}`
+        : undefined,
+  });
+}
 
 /** Names users give destinations: used in file names and on the command line. */
 export const DESTINATION_NAME = /^[a-z0-9][a-z0-9_-]{0,31}$/;
 
-const externalDestination = z.object({
+const externalDestination = strictObject({
   kind: z.literal('external'),
   /** A folder on a USB stick or a network share. Never created by Coffre: a missing folder means the medium is not there. */
   path: z.string().min(1),
 });
 
-const s3Destination = z
-  .object({
-    kind: z.literal('s3'),
-    /** The service's URL, e.g. https://s3.eu-central-003.backblazeb2.com (AWS: https://s3.REGION.amazonaws.com). */
-    endpoint: z
-      .url({ protocol: /^https?$/, error: 'a URL starting with https:// (or http://)' })
-      .refine((u) => !/^https?:\/\/[^/]*@/.test(u), {
-        error:
-          'no user or password in the URL: credentials go in the environment or a credentials file',
-      }),
-    bucket: z
-      .string()
-      .regex(
-        /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/,
-        'a bucket name: 3 to 63 lower-case letters, digits, dots and hyphens',
-      ),
-    /** A folder inside the bucket; each register writes under PREFIX/REGISTER8/. */
-    prefix: z
-      .string()
-      .regex(/^([A-Za-z0-9._-]+\/)*$/, 'folders ending with /, e.g. "shops/" (or empty)')
-      .default(''),
-    region: z.string().min(1).default('us-east-1'),
-    /** Bucket in the URL path (MinIO, Ceph, most self-hosted servers) instead of the host name. */
-    pathStyle: z.boolean().default(false),
-    /** The storage the shop's plan pays for, in bytes; null: no limit. */
-    quotaBytes: z.number().int().positive().nullable().default(null),
-    /** An AWS-style credentials file (mode 0600); without it, the environment's AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY. */
-    credentialsFile: z.string().min(1).nullable().default(null),
-    /** The profile to read in credentialsFile. */
-    credentialsProfile: z.string().min(1).default('default'),
-    /** Accept backups that are not encrypted (the provider could then read the data). */
-    allowUnencrypted: z.boolean().default(false),
-    /** Send a SHA-256 checksum with every part, checked by services that support it. */
-    checksums: z.boolean().default(true),
-  })
-  .strict();
+const s3Destination = strictObject({
+  kind: z.literal('s3'),
+  /** The service's URL, e.g. https://s3.eu-central-003.backblazeb2.com (AWS: https://s3.REGION.amazonaws.com). */
+  endpoint: z
+    .url({ protocol: /^https?$/, error: 'a URL starting with https:// (or http://)' })
+    .refine((u) => !/^https?:\/\/[^/]*@/.test(u), {
+      error:
+        'no user or password in the URL: credentials go in the environment or a credentials file',
+    }),
+  bucket: z
+    .string()
+    .regex(
+      /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/,
+      'a bucket name: 3 to 63 lower-case letters, digits, dots and hyphens',
+    ),
+  /** A folder inside the bucket; each register writes under PREFIX/REGISTER8/. */
+  prefix: z
+    .string()
+    .regex(/^([A-Za-z0-9._-]+\/)*$/, 'folders ending with /, e.g. "shops/" (or empty)')
+    .default(''),
+  region: z.string().min(1).default('us-east-1'),
+  /** Bucket in the URL path (MinIO, Ceph, most self-hosted servers) instead of the host name. */
+  pathStyle: z.boolean().default(false),
+  /** The storage the shop's plan pays for, in bytes; null: no limit. */
+  quotaBytes: z.number().int().positive().nullable().default(null),
+  /** An AWS-style credentials file (mode 0600); without it, the environment's AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY. */
+  credentialsFile: z.string().min(1).nullable().default(null),
+  /** The profile to read in credentialsFile. */
+  credentialsProfile: z.string().min(1).default('default'),
+  /** Accept backups that are not encrypted (the provider could then read the data). */
+  allowUnencrypted: z.boolean().default(false),
+  /** Send a SHA-256 checksum with every part, checked by services that support it. */
+  checksums: z.boolean().default(true),
+});
 
 export const destinationSchema = z.discriminatedUnion('kind', [externalDestination, s3Destination]);
 export type S3DestinationConfig = z.infer<typeof s3Destination>;
@@ -62,30 +75,28 @@ export type DestinationConfig = z.infer<typeof destinationSchema>;
 
 const time = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'a time as HH:MM, e.g. 02:30');
 const scheduleSpec = z.discriminatedUnion('every', [
-  z.object({ every: z.literal('day'), at: time }),
-  z.object({
+  strictObject({ every: z.literal('day'), at: time }),
+  strictObject({
     every: z.literal('week'),
     day: z.enum(['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun']),
     at: time,
   }),
-  z.object({ every: z.literal('cron'), cron: z.string().min(1) }),
+  strictObject({ every: z.literal('cron'), cron: z.string().min(1) }),
 ]);
 const count = z.number().int().min(0).max(1000);
 // Strict: a misspelt key ("dayly") is reported, not silently ignored.
-const retentionPolicy = z
-  .object({
-    daily: count,
-    weekly: count,
-    monthly: count.default(0),
-    yearly: count.default(0),
-    preOperation: count.default(DEFAULT_RETENTION.preOperation),
-    safety: count.default(DEFAULT_RETENTION.safety),
-  })
-  .strict();
+const retentionPolicy = strictObject({
+  daily: count,
+  weekly: count,
+  monthly: count.default(0),
+  yearly: count.default(0),
+  preOperation: count.default(DEFAULT_RETENTION.preOperation),
+  safety: count.default(DEFAULT_RETENTION.safety),
+});
 
-export const configSchema = z.object({
+export const configSchema = strictObject({
   version: z.literal(1),
-  source: z.object({
+  source: strictObject({
     /** Which section map applies: pos, accounting or generic. */
     profile: z.enum(['pos', 'accounting', 'generic']),
     /** The app's SQLite database file. */
@@ -99,14 +110,12 @@ export const configSchema = z.object({
     /** The protected app's version, recorded in every archive. */
     appVersion: z.string().min(1).nullable().default(null),
   }),
-  encryption: z
-    .object({
-      /** age recipients (age1...): scheduled backups encrypt without any secret on the device. */
-      recipients: z.array(z.string().startsWith('age1')).default([]),
-      /** A file holding a passphrase (mode 0600), used instead of recipients. */
-      passphraseFile: z.string().min(1).nullable().default(null),
-    })
-    .default({ recipients: [], passphraseFile: null }),
+  encryption: strictObject({
+    /** age recipients (age1...): scheduled backups encrypt without any secret on the device. */
+    recipients: z.array(z.string().startsWith('age1')).default([]),
+    /** A file holding a passphrase (mode 0600), used instead of recipients. */
+    passphraseFile: z.string().min(1).nullable().default(null),
+  }).default({ recipients: [], passphraseFile: null }),
   /** Destinations by name. `local` (the home's backups/ folder) always exists and is not listed here. */
   destinations: z
     .record(
@@ -119,53 +128,50 @@ export const configSchema = z.object({
   /** zstd level: 3 is the good balance; higher is smaller and slower. */
   compressionLevel: z.number().int().min(1).max(19).default(3),
   /** Automatic backups and test restores. Times are the register's local time. */
-  schedule: z
-    .object({
-      /** When automatic backups run; null: no automatic backups. */
-      backup: scheduleSpec.nullable().default(null),
-      /** Also back up when the application closes (daemon stop, or BackupCenter.onApplicationClose()). */
-      onClose: z.boolean().default(false),
-      /** Destinations of automatic backups; empty: the default destinations. */
-      destinations: z.array(z.string()).default([]),
-      /** When the newest backup is test-restored into a scratch folder (deep verification). */
-      verify: scheduleSpec.nullable().default({ every: 'week', day: 'sun', at: '04:00' }),
-      /** When the schedule was last set: runs before it are not caught up. */
-      since: z.string().nullable().default(null),
-      /** IANA time zone of the register; null: the machine's. */
-      timeZone: z.string().nullable().default(null),
-    })
-    .default({
-      backup: null,
-      onClose: false,
-      destinations: [],
-      verify: { every: 'week', day: 'sun', at: '04:00' },
-      since: null,
-      timeZone: null,
-    }),
+  schedule: strictObject({
+    /** When automatic backups run; null: no automatic backups. */
+    backup: scheduleSpec.nullable().default(null),
+    /** Also back up when the application closes (daemon stop, or BackupCenter.onApplicationClose()). */
+    onClose: z.boolean().default(false),
+    /** Destinations of automatic backups; empty: the default destinations. */
+    destinations: z.array(z.string()).default([]),
+    /** When the newest backup is test-restored into a scratch folder (deep verification). */
+    verify: scheduleSpec.nullable().default({ every: 'week', day: 'sun', at: '04:00' }),
+    /** When the schedule was last set: runs before it are not caught up. */
+    since: z.string().nullable().default(null),
+    /** IANA time zone of the register; null: the machine's. */
+    timeZone: z.string().nullable().default(null),
+  }).default({
+    backup: null,
+    onClose: false,
+    destinations: [],
+    verify: { every: 'week', day: 'sun', at: '04:00' },
+    since: null,
+    timeZone: null,
+  }),
   /** Retention applied to every destination after each successful backup (see docs/RETENTION.md). */
   retention: retentionPolicy.default({ ...DEFAULT_RETENTION }),
   /** A different retention for some destinations, e.g. 30 daily on the external drive. */
   retentionByDestination: z.record(z.string(), retentionPolicy).default({}),
   /** Commands run around a restore, e.g. to stop and start the protected app. */
-  hooks: z
-    .object({
-      /** Run before anything is changed; if it fails, the restore stops and nothing changes. */
-      beforeRestore: z.string().min(1).nullable().default(null),
-      /** Run after the restore, whether or not it succeeded (COFFRE_RESTORE_RESULT says which). */
-      afterRestore: z.string().min(1).nullable().default(null),
-    })
-    .default({ beforeRestore: null, afterRestore: null }),
+  hooks: strictObject({
+    /** Run before anything is changed; if it fails, the restore stops and nothing changes. */
+    beforeRestore: z.string().min(1).nullable().default(null),
+    /** Run after the restore, whether or not it succeeded (COFFRE_RESTORE_RESULT says which). */
+    afterRestore: z.string().min(1).nullable().default(null),
+  }).default({ beforeRestore: null, afterRestore: null }),
   /** Someone must hear about a failed or stale backup. */
-  alerts: z
-    .object({
-      /** Warn when the newest good backup is older than this (26 h suits a daily schedule). */
-      staleAfterHours: z.number().positive().default(26),
-      /** A command run on a failure or a stale backup, with COFFRE_EVENT and COFFRE_MESSAGE set. */
-      command: z.string().min(1).nullable().default(null),
-      /** A URL that receives a JSON POST on a failure or a stale backup. */
-      webhook: z.string().url().nullable().default(null),
-    })
-    .default({ staleAfterHours: 26, command: null, webhook: null }),
+  alerts: strictObject({
+    /** Warn when the newest good backup is older than this (26 h suits a daily schedule). */
+    staleAfterHours: z.number().positive().default(26),
+    /** A command run on a failure or a stale backup, with COFFRE_EVENT and COFFRE_MESSAGE set. */
+    command: z.string().min(1).nullable().default(null),
+    /** A URL that receives a JSON POST on a failure or a stale backup. */
+    webhook: z
+      .url({ protocol: /^https?$/, error: 'a URL starting with https:// (or http://)' })
+      .nullable()
+      .default(null),
+  }).default({ staleAfterHours: 26, command: null, webhook: null }),
 });
 
 export type Config = z.infer<typeof configSchema>;
@@ -173,49 +179,97 @@ export type ConfigInput = z.input<typeof configSchema>;
 
 export type ValidationResult = { ok: true; config: Config } | { ok: false; errors: string[] };
 
+/** A destination name the config uses must exist ("local" always does). */
+function knownDestination(config: Config, name: string): boolean {
+  return name === 'local' || name in config.destinations;
+}
+
+/**
+ * The rules a config must hold beyond its shape, one validator each. Every
+ * load and every update runs all of them, so no front end can store a config
+ * that the next start would refuse.
+ */
+export const CONFIG_RULES: readonly { rule: string; check: (config: Config) => string[] }[] = [
+  {
+    rule: '"local" is built in',
+    check: (c) =>
+      'local' in c.destinations
+        ? ['destinations.local: "local" is built in and cannot be redefined']
+        : [],
+  },
+  {
+    rule: 'default destinations exist',
+    check: (c) =>
+      c.defaultDestinations
+        .filter((d) => !knownDestination(c, d))
+        .map((d) => `defaultDestinations: no destination named "${d}"`),
+  },
+  {
+    rule: 'schedules are valid',
+    check: (c) => [
+      ...(c.schedule.backup
+        ? validateSpec(c.schedule.backup).map((e) => `schedule.backup: ${e}`)
+        : []),
+      ...(c.schedule.verify
+        ? validateSpec(c.schedule.verify).map((e) => `schedule.verify: ${e}`)
+        : []),
+    ],
+  },
+  {
+    rule: 'scheduled destinations exist',
+    check: (c) =>
+      c.schedule.destinations
+        .filter((d) => !knownDestination(c, d))
+        .map((d) => `schedule.destinations: no destination named "${d}"`),
+  },
+  {
+    rule: 'the time zone exists',
+    check: (c) => {
+      if (!c.schedule.timeZone) return [];
+      try {
+        new Intl.DateTimeFormat('en', { timeZone: c.schedule.timeZone });
+        return [];
+      } catch {
+        return [
+          `schedule.timeZone: "${c.schedule.timeZone}" is not a time zone (e.g. Europe/Paris)`,
+        ];
+      }
+    },
+  },
+  {
+    rule: 'retention is valid',
+    check: (c) => [
+      ...validatePolicy(c.retention).map((e) => `retention: ${e}`),
+      ...Object.entries(c.retentionByDestination).flatMap(([d, p]) => [
+        ...(knownDestination(c, d)
+          ? []
+          : [`retentionByDestination.${d}: no destination named "${d}"`]),
+        ...validatePolicy(p).map((e) => `retentionByDestination.${d}: ${e}`),
+      ]),
+    ],
+  },
+  {
+    rule: 'one kind of encryption',
+    check: (c) =>
+      c.encryption.recipients.length > 0 && c.encryption.passphraseFile
+        ? ['encryption: use either recipients or a passphrase file, not both']
+        : [],
+  },
+];
+
 /** Pure: validates parsed JSON and returns a typed config or `path: message` lines. */
 export function validateConfig(json: unknown): ValidationResult {
   const result = configSchema.safeParse(json);
-  if (result.success) {
-    const config = result.data;
-    const unknownDefaults = config.defaultDestinations.filter(
-      (d) => d !== 'local' && !(d in config.destinations),
-    );
-    if (unknownDefaults.length > 0) {
-      return {
-        ok: false,
-        errors: unknownDefaults.map((d) => `defaultDestinations: no destination named "${d}"`),
-      };
-    }
-    const specErrors = [
-      ...(config.schedule.backup
-        ? validateSpec(config.schedule.backup).map((e) => `schedule.backup: ${e}`)
-        : []),
-      ...(config.schedule.verify
-        ? validateSpec(config.schedule.verify).map((e) => `schedule.verify: ${e}`)
-        : []),
-      ...config.schedule.destinations
-        .filter((d) => d !== 'local' && !(d in config.destinations))
-        .map((d) => `schedule.destinations: no destination named "${d}"`),
-      ...Object.keys(config.retentionByDestination)
-        .filter((d) => d !== 'local' && !(d in config.destinations))
-        .map((d) => `retentionByDestination.${d}: no destination named "${d}"`),
-    ];
-    if (specErrors.length > 0) return { ok: false, errors: specErrors };
-    if ('local' in config.destinations) {
-      return {
-        ok: false,
-        errors: ['destinations.local: "local" is built in and cannot be redefined'],
-      };
-    }
-    return { ok: true, config };
+  if (!result.success) {
+    return {
+      ok: false,
+      errors: result.error.issues.map(
+        (issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`,
+      ),
+    };
   }
-  return {
-    ok: false,
-    errors: result.error.issues.map(
-      (issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`,
-    ),
-  };
+  const errors = CONFIG_RULES.flatMap((r) => r.check(result.data));
+  return errors.length > 0 ? { ok: false, errors } : { ok: true, config: result.data };
 }
 
 export async function loadConfig(file: string): Promise<Config> {
@@ -268,4 +322,48 @@ export async function saveConfig(file: string, config: Config): Promise<void> {
 /** Resolves a config path (relative to the home) to an absolute one. */
 export function resolveFromHome(home: string, p: string): string {
   return path.resolve(home, p);
+}
+
+/** Which retention applies in a destination: its own, else the general one. */
+export function retentionFor(config: Config, destination: string): Config['retention'] {
+  return config.retentionByDestination[destination] ?? config.retention;
+}
+
+/**
+ * The home's config, held in memory and changed through one function: every
+ * update is validated whole (shape and rules) before it is written
+ * atomically, and only then becomes the current config.
+ */
+export class ConfigStore {
+  private constructor(
+    readonly file: string,
+    private current: Config,
+  ) {}
+
+  static async load(file: string): Promise<ConfigStore> {
+    return new ConfigStore(file, await loadConfig(file));
+  }
+
+  /** A store for a config just created (and already saved). */
+  static of(file: string, config: Config): ConfigStore {
+    return new ConfigStore(file, config);
+  }
+
+  get(): Readonly<Config> {
+    return this.current;
+  }
+
+  /** Applies a change to a copy, validates the result, saves it, and makes it current. */
+  async update(change: (config: Config) => Config): Promise<Config> {
+    const next = change(structuredClone(this.current));
+    const result = validateConfig(next);
+    if (!result.ok) {
+      throw new CoffreError('USAGE', `That change is not valid: ${result.errors.join('; ')}.`, {
+        details: { errors: result.errors },
+      });
+    }
+    await writeFileAtomic(this.file, JSON.stringify(result.config, null, 2) + '\n', 0o600);
+    this.current = result.config;
+    return result.config;
+  }
 }

@@ -111,3 +111,24 @@ export async function loadIdentity(file: string): Promise<Identity> {
   }
   return value as Identity;
 }
+
+/**
+ * The register's identity as this home holds it: read once at open, replaced
+ * (saved first) when a restore adopts another register's identity.
+ */
+export class IdentityStore {
+  constructor(
+    private readonly file: string,
+    private current: Identity,
+  ) {}
+
+  get(): Identity {
+    return this.current;
+  }
+
+  /** Saves a new identity, then makes it current. */
+  async replace(identity: Identity): Promise<void> {
+    await saveIdentity(this.file, identity);
+    this.current = identity;
+  }
+}

@@ -162,7 +162,7 @@ describe('coffre backup', () => {
 
     fs.renameSync(usb, usb + '-unplugged');
     const missing = coffre(['backup', '--home', home, '--to', 'usb']);
-    assert.equal(missing.status, 12);
+    assert.equal(missing.status, 12, missing.stderr);
     assert.match(missing.stderr, /DESTINATION_UNAVAILABLE/);
     assert.match(missing.stderr, /Plug in/);
     const json = coffre(['backup', '--home', home, '--to', 'usb', '--json']);
@@ -174,7 +174,12 @@ describe('coffre backup', () => {
     );
     fs.renameSync(usb + '-unplugged', usb);
     assert.equal(coffre(['destination', 'remove', 'usb', '--home', home]).status, 0);
-    assert.equal(coffre(['backup', '--home', home, '--to', 'usb']).status, 12);
+    // A name that is not a destination is a typo to fix, not a drive to plug in.
+    const unknown = coffre(['backup', '--home', home, '--to', 'usb']);
+    assert.equal(unknown.status, 2, unknown.stderr);
+    assert.match(unknown.stderr, /no destination named "usb" \(known: local\)/);
+    assert.match(unknown.stderr, /coffre destination list/);
+    assert.doesNotMatch(unknown.stderr, /Plug in/);
   });
 
   it('refuses a read-only or full external folder and leaves nothing behind', (t) => {

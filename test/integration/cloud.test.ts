@@ -151,8 +151,13 @@ describe('cloud destination', () => {
       const second = await center.backup({ to: ['cloud'], now: day(2), origin: 'automatic' });
       assert.deepEqual(second.pruned, []);
       assert.ok(
-        second.warnings.some((w) => /"cloud" is \d+ % full/.test(w)),
-        second.warnings.join('\n'),
+        second.warnings.some(
+          (w) =>
+            w.code === 'QUOTA_NEARLY_FULL' &&
+            w.data.destination === 'cloud' &&
+            /"cloud" is \d+ % full/.test(w.message),
+        ),
+        JSON.stringify(second.warnings),
       );
       // The third does not fit: retention (2 daily, counting the new one)
       // removes the first before the upload.

@@ -89,9 +89,11 @@ describe('maintenance', () => {
     const victim = list[0].id;
     const refused = coffre(['delete', victim, '--home', home]);
     assert.equal(refused.status, 2);
+    assert.match(refused.stderr, /needs a confirmation/);
     const r = coffre(['delete', victim, '--yes', '--home', home, '--json']);
     assert.equal(r.status, 0, r.stderr);
-    assert.equal(r.json()[0].id, victim);
+    assert.equal(r.json().applied, true);
+    assert.equal(r.json().deleted[0].id, victim);
     const now = coffre(['list', '--home', home, '--json']).json().backups;
     assert.equal(now.length, list.length - 1);
     assert.equal(coffre(['delete', victim, '--yes', '--home', home]).status, 11);

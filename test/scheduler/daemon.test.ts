@@ -244,8 +244,10 @@ describe('scheduler', () => {
       await center.backup({ now: new Date('2026-11-21T06:00:00Z') });
       const status = await center.status(new Date('2026-11-22T12:00:00Z'));
       assert.ok(
-        status.warnings.some((w) => /30 hours old/.test(w)),
-        status.warnings.join('\n'),
+        status.warnings.some(
+          (w) => w.code === 'BACKUP_STALE' && w.data.hours === 30 && /30 hours old/.test(w.message),
+        ),
+        JSON.stringify(status.warnings),
       );
       clock.set('2026-11-22T12:00:00Z');
       await center.setSchedule({ backup: null }, clock.now());

@@ -1,10 +1,8 @@
 // coffre backup.
 
+import { CoffreError, ORIGINS, readSecretFile, type ErrorCode, type Origin } from '../../index.js';
 import type { Command } from 'commander';
-import type { BackupOptions } from '../../center.js';
-import { ORIGINS, type Origin } from '../../core/manifest.js';
-import { CoffreError, type ErrorCode } from '../../core/errors.js';
-import { readSecretFile } from '../../state/secrets.js';
+import type { BackupOptions } from '../../index.js';
 import { collect, ExitWith, print, printJson, withCenter, type HomeOption } from '../context.js';
 import { EXIT_CODES, hintFor } from '../messages.js';
 import { formatBytes, formatDuration } from '../output.js';
@@ -105,7 +103,7 @@ export async function runBackup(home: HomeOption, opts: Omit<BackupFlags, 'home'
   print(
     `  contents     ${rows} rows in ${Object.keys(result.counts.tables).length} tables, ${result.counts.files} files, ${formatBytes(result.counts.sourceBytes)} of data`,
   );
-  for (const w of result.warnings) print(`  warning      ${w}`);
+  for (const w of result.warnings) print(`  warning      ${w.message}`);
   if (result.pruned.length > 0) {
     print(
       `  retention    removed ${result.pruned.length} older backup(s): ${result.pruned.map((p) => `${p.id} (${p.destination})`).join(', ')}`,

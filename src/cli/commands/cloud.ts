@@ -1,7 +1,7 @@
 // coffre cloud usage.
 
 import type { Command } from 'commander';
-import type { CloudUsage } from '../../center.js';
+import type { CloudUsage } from '../../index.js';
 import { print, printJson, withCenter, type HomeOption } from '../context.js';
 import { formatBytes } from '../output.js';
 
@@ -46,6 +46,6 @@ export function describeCloud(u: CloudUsage, indent = ''): string[] {
     );
   }
   lines.push(`${indent}  retention: ${u.retention}`);
-  if (u.warning) lines.push(`${indent}  warning: ${u.warning}`);
+  if (u.warning) lines.push(`${indent}  warning: ${u.warning.message}`);
   return lines;
 }

@@ -1,9 +1,7 @@
 // coffre encryption new-key|set|show.
 
-import fs from 'node:fs';
+import { CoffreError } from '../../index.js';
 import type { Command } from 'commander';
-import { generateAgeKeyPair } from '../../archive/age.js';
-import { CoffreError } from '../../core/errors.js';
 import { collect, print, printJson, withCenter, type HomeOption } from '../context.js';
 
 export function registerEncryption(program: Command): void {
@@ -23,21 +21,9 @@ export function registerEncryption(program: Command): void {
     .option('--home <dir>', 'Coffre home (default: $COFFRE_HOME or ~/.coffre)')
     .option('--json', 'print JSON')
     .action(async (opts: HomeOption & { out: string; json?: boolean }) => {
-      const pair = generateAgeKeyPair();
-      const text = `# Coffre backup key, created ${new Date().toISOString()}\n# public key: ${pair.recipient}\n${pair.identity}\n`;
-      try {
-        fs.writeFileSync(opts.out, text, { mode: 0o600, flag: 'wx' });
-      } catch (err) {
-        throw new CoffreError(
-          'USAGE',
-          `Cannot write ${opts.out}: ${(err as Error).message} (an existing key file is never overwritten).`,
-        );
-      }
-      await withCenter(opts, (c) =>
-        c.setEncryption({ recipients: [pair.recipient], passphraseFile: null }),
-      );
+      const pair = await withCenter(opts, (c) => c.newEncryptionKey(opts.out));
       if (opts.json) {
-        printJson({ recipient: pair.recipient, identityFile: opts.out });
+        printJson({ recipient: pair.recipient, identityFile: pair.identityFile });
         return;
       }
       print(`Backups are now encrypted to ${pair.recipient}.`);
@@ -62,9 +48,15 @@ export function registerEncryption(program: Command): void {
     .option('--passphrase-file <file>', 'a file holding the passphrase (mode 0600)')
     .option('--none', 'stop encrypting new backups')
     .option('--home <dir>', 'Coffre home (default: $COFFRE_HOME or ~/.coffre)')
+    .option('--json', 'print JSON')
     .action(
       async (
-        opts: HomeOption & { recipient?: string[]; passphraseFile?: string; none?: boolean },
+        opts: HomeOption & {
+          recipient?: string[];
+          passphraseFile?: string;
+          none?: boolean;
+          json?: boolean;
+        },
       ) => {
         if (!opts.none && !opts.recipient && !opts.passphraseFile) {
           throw new CoffreError(
@@ -72,12 +64,14 @@ export function registerEncryption(program: Command): void {
             'Give --recipient age1..., --passphrase-file FILE, or --none.',
           );
         }
-        await withCenter(opts, (c) =>
-          c.setEncryption({
+        const encryption = await withCenter(opts, async (c) => {
+          await c.setEncryption({
             recipients: opts.none ? [] : (opts.recipient ?? []),
             passphraseFile: opts.none ? null : (opts.passphraseFile ?? null),
-          }),
-        );
+          });
+          return c.configuration.encryption;
+        });
+        if (opts.json) return printJson(encryption);
         print(opts.none ? 'New backups will not be encrypted.' : 'New backups will be encrypted.');
       },
     );

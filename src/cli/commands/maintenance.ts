@@ -1,11 +1,18 @@
 // coffre prune, coffre delete, coffre retention, coffre guard, coffre alerts.
 
+import { CoffreError, DEFAULT_RETENTION } from '../../index.js';
 import { spawn } from 'node:child_process';
 import type { Command } from 'commander';
-import type { RetentionReport } from '../../center.js';
-import { CoffreError } from '../../core/errors.js';
-import { DEFAULT_RETENTION, type RetentionPolicy } from '../../core/retention.js';
-import { confirm, ExitWith, print, printJson, withCenter, type HomeOption } from '../context.js';
+import type { RetentionReport } from '../../index.js';
+import {
+  cancelled,
+  confirm,
+  ExitWith,
+  print,
+  printJson,
+  withCenter,
+  type HomeOption,
+} from '../context.js';
 import { formatDate, table } from '../output.js';
 
 function count(value: string): number {
@@ -47,9 +54,9 @@ export function registerMaintenance(program: Command): void {
     .option('--json', 'print JSON')
     .action(async (opts: HomeOption & { dryRun?: boolean; yes?: boolean; json?: boolean }) => {
       await withCenter(opts, async (c) => {
-        const plan = await c.retentionPlan();
-        const doomed = plan.entries.filter((e) => !e.keep);
         if (opts.dryRun) {
+          const plan = await c.retentionPlan();
+          const doomed = plan.entries.filter((e) => !e.keep);
           if (opts.json) printJson(plan);
           else {
             printPlan(plan);
@@ -57,17 +64,16 @@ export function registerMaintenance(program: Command): void {
           }
           return;
         }
-        if (doomed.length > 0 && !opts.yes) {
-          if (!opts.json) printPlan(plan);
-          if (!(await confirm(`Delete ${doomed.length} backup(s)?`))) {
-            throw new CoffreError(
-              'USAGE',
-              'Nothing was deleted: confirm on a terminal, or add --yes.',
-            );
-          }
-        }
-        const result = await c.prune();
+        // The plan confirmed is the plan applied: both happen inside the job.
+        const result = await c.prune({
+          confirm: async (plan) => {
+            if (opts.yes) return true;
+            if (!opts.json) printPlan(plan);
+            return confirm(`Delete ${plan.entries.filter((e) => !e.keep).length} backup(s)?`);
+          },
+        });
         if (opts.json) printJson(result);
+        else if (!result.applied) cancelled();
         else
           print(
             `${result.deleted} backup(s) deleted, ${result.swept} leftover temporary file(s) removed.`,
@@ -85,22 +91,19 @@ export function registerMaintenance(program: Command): void {
     .option('--json', 'print JSON')
     .action(
       async (ref: string, opts: HomeOption & { from?: string; yes?: boolean; json?: boolean }) => {
-        if (
-          !opts.yes &&
-          !(await confirm(
-            `Delete backup ${ref}${opts.from ? ` from ${opts.from}` : ' everywhere'}?`,
-          ))
-        ) {
-          throw new CoffreError(
-            'USAGE',
-            'Nothing was deleted: confirm on a terminal, or add --yes.',
-          );
-        }
-        const deleted = await withCenter(opts, (c) =>
-          c.deleteBackup(ref, opts.from ? { from: opts.from } : {}),
+        const result = await withCenter(opts, (c) =>
+          c.deleteBackup(ref, {
+            ...(opts.from ? { from: opts.from } : {}),
+            confirm: (copies) =>
+              confirm(
+                `Delete backup ${copies[0]?.id ?? ref} from ${copies.map((d) => d.destination).join(', ')}?`,
+                opts,
+              ),
+          }),
         );
-        if (opts.json) printJson(deleted);
-        else for (const d of deleted) print(`Deleted ${d.id} from ${d.destination}.`);
+        if (opts.json) printJson(result);
+        else if (!result.applied) cancelled();
+        else for (const d of result.deleted) print(`Deleted ${d.id} from ${d.destination}.`);
       },
     );
 
@@ -117,6 +120,7 @@ export function registerMaintenance(program: Command): void {
     .option('--safety <n>', 'safety backups (taken before a restore) to keep', count)
     .option('--destination <name>', 'only for this destination (default: every destination)')
     .option('--home <dir>', 'Coffre home (default: $COFFRE_HOME or ~/.coffre)')
+    .option('--json', 'print JSON')
     .action(
       async (
         opts: HomeOption &
@@ -124,27 +128,30 @@ export function registerMaintenance(program: Command): void {
             Record<'daily' | 'weekly' | 'monthly' | 'yearly' | 'preOperation' | 'safety', number>
           > & {
             destination?: string;
+            json?: boolean;
           },
       ) => {
         await withCenter(opts, async (c) => {
-          const config = c.configuration;
-          const base: RetentionPolicy =
-            (opts.destination ? config.retentionByDestination[opts.destination] : undefined) ??
-            config.retention;
-          const policy: RetentionPolicy = {
-            daily: opts.daily ?? base.daily,
-            weekly: opts.weekly ?? base.weekly,
-            monthly: opts.monthly ?? base.monthly,
-            yearly: opts.yearly ?? base.yearly,
-            preOperation: opts.preOperation ?? base.preOperation,
-            safety: opts.safety ?? base.safety,
-          };
-          await c.setRetention(policy, opts.destination);
+          const { destination, json: _json, home: _home, ...patch } = opts;
+          const policy = await c.setRetention(
+            {
+              daily: patch.daily,
+              weekly: patch.weekly,
+              monthly: patch.monthly,
+              yearly: patch.yearly,
+              preOperation: patch.preOperation,
+              safety: patch.safety,
+            },
+            destination,
+          );
           const plan = await c.retentionPlan();
           const doomed = plan.entries.filter((e) => !e.keep).length;
-          print(
-            `Retention${opts.destination ? ` in ${opts.destination}` : ''} set. ${doomed} backup(s) would go at the next prune or backup (see coffre prune --dry-run).`,
-          );
+          if (opts.json)
+            printJson({ destination: destination ?? null, policy, wouldDelete: doomed });
+          else
+            print(
+              `Retention${destination ? ` in ${destination}` : ''} set. ${doomed} backup(s) would go at the next prune or backup (see coffre prune --dry-run).`,
+            );
         });
       },
     );
@@ -170,7 +177,8 @@ export function registerMaintenance(program: Command): void {
     .argument('<command...>', 'the command and its arguments (after --)')
     .option('--note <text>', 'note for the backup (default: the command)')
     .option('--home <dir>', 'Coffre home (default: $COFFRE_HOME or ~/.coffre)')
-    .action(async (command: string[], opts: HomeOption & { note?: string }) => {
+    .option('--json', 'print one JSON object when the command has ended')
+    .action(async (command: string[], opts: HomeOption & { note?: string; json?: boolean }) => {
       const backup = await withCenter(opts, (c) =>
         c.backup({
           origin: 'pre-operation',
@@ -178,15 +186,29 @@ export function registerMaintenance(program: Command): void {
           note: opts.note ?? `before: ${command.join(' ')}`,
         }),
       );
-      print(`Pre-operation backup ${backup.id} taken. Running: ${command.join(' ')}`);
+      if (!opts.json)
+        print(`Pre-operation backup ${backup.id} taken. Running: ${command.join(' ')}`);
       const code = await new Promise<number>((resolve) => {
-        const child = spawn(command[0], command.slice(1), { stdio: 'inherit' });
+        // Under --json the command's output goes to stderr: stdout is the JSON.
+        const child = spawn(command[0], command.slice(1), {
+          stdio: opts.json ? ['inherit', process.stderr, 'inherit'] : 'inherit',
+        });
         child.on('error', (err) => {
           process.stderr.write(`Could not start ${command[0]}: ${err.message}\n`);
           resolve(127);
         });
         child.on('close', (c, signal) => resolve(c ?? (signal ? 128 : 1)));
       });
+      if (opts.json) {
+        printJson({
+          backupId: backup.id,
+          destinations: backup.destinations.map((d) => d.name),
+          command,
+          exitCode: code,
+        });
+        if (code !== 0) throw new ExitWith(code);
+        return;
+      }
       if (code === 0) {
         print(`The command succeeded. Backup ${backup.id} stays available (pre-operation).`);
         return;
@@ -209,16 +231,32 @@ export function registerMaintenance(program: Command): void {
     .option('--webhook <url>', 'a URL that receives a JSON POST; "" to remove')
     .option('--stale-after <hours>', 'warn when the newest backup is older than this', count)
     .option('--home <dir>', 'Coffre home (default: $COFFRE_HOME or ~/.coffre)')
+    .option('--json', 'print JSON')
     .action(
-      async (opts: HomeOption & { command?: string; webhook?: string; staleAfter?: number }) => {
-        await withCenter(opts, (c) =>
-          c.setAlerts({
-            ...(opts.command !== undefined ? { command: opts.command || null } : {}),
-            ...(opts.webhook !== undefined ? { webhook: opts.webhook || null } : {}),
-            ...(opts.staleAfter !== undefined ? { staleAfterHours: opts.staleAfter } : {}),
-          }),
+      async (
+        opts: HomeOption & {
+          command?: string;
+          webhook?: string;
+          staleAfter?: number;
+          json?: boolean;
+        },
+      ) => {
+        const change = {
+          ...(opts.command !== undefined ? { command: opts.command || null } : {}),
+          ...(opts.webhook !== undefined ? { webhook: opts.webhook || null } : {}),
+          ...(opts.staleAfter !== undefined ? { staleAfterHours: opts.staleAfter } : {}),
+        };
+        // No option: show the settings, change nothing.
+        const alerts = await withCenter(opts, (c) =>
+          Object.keys(change).length > 0 ? c.setAlerts(change) : Promise.resolve(c.alerts),
         );
-        print('Alerts updated.');
+        if (opts.json) printJson(alerts);
+        else {
+          if (Object.keys(change).length > 0) print('Alerts updated.');
+          print(`Command:     ${alerts.command ?? 'none'}`);
+          print(`Webhook:     ${alerts.webhook ?? 'none'}`);
+          print(`Stale after: ${alerts.staleAfterHours} h`);
+        }
       },
     );
 }

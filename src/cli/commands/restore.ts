@@ -1,11 +1,23 @@
 // coffre restore.
 
+import {
+  CoffreError,
+  describeLoss,
+  readIdentityFiles,
+  readSecretFile,
+  type RestorePlan,
+} from '../../index.js';
 import type { Command } from 'commander';
-import type { RestoreOptions, RestoreResult } from '../../center.js';
-import { CoffreError } from '../../core/errors.js';
-import { describeLoss, type RestorePlan } from '../../restore/plan.js';
-import { readIdentityFiles, readSecretFile } from '../../state/secrets.js';
-import { collect, confirm, print, printJson, withCenter, type HomeOption } from '../context.js';
+import type { RestoreOptions, RestoreResult } from '../../index.js';
+import {
+  cancelled,
+  collect,
+  confirm,
+  print,
+  printJson,
+  withCenter,
+  type HomeOption,
+} from '../context.js';
 import { formatDate, table } from '../output.js';
 import { progressBar } from '../progress.js';
 
@@ -65,6 +77,7 @@ export function registerRestore(program: Command): void {
         );
       const bar = progressBar(!opts.json);
       let shown = false;
+      let answered = false;
       const options: RestoreOptions = {
         identities: opts.identity ? readIdentityFiles(opts.identity) : [],
         passphrase: opts.passphraseFile ? readSecretFile(opts.passphraseFile) : null,
@@ -73,8 +86,12 @@ export function registerRestore(program: Command): void {
           bar.done();
           if (opts.yes) return true;
           shown = true;
-          if (opts.json) return false;
+          if (opts.json || !process.stdin.isTTY) {
+            if (!opts.json) printPlan(plan);
+            return false;
+          }
           printPlan(plan);
+          answered = true;
           return confirm('Restore now?');
         },
         ...(opts.from ? { from: opts.from } : {}),
@@ -97,7 +114,11 @@ export function registerRestore(program: Command): void {
       }
       if (!result.applied) {
         if (!shown) printPlan(result.plan);
-        throw new CoffreError('USAGE', 'Nothing was changed: confirm on a terminal, or add --yes.');
+        if (answered) return cancelled();
+        throw new CoffreError(
+          'USAGE',
+          'Nothing was changed: this needs a confirmation. Run it on a terminal, or add --yes.',
+        );
       }
       print(`Restored ${result.plan.backupId}.`);
       if (result.safetyBackupId)

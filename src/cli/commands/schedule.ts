@@ -1,8 +1,7 @@
 // coffre schedule set|show, coffre daemon, coffre history.
 
+import { CoffreError, parseSpecArgs, type ScheduleSpec } from '../../index.js';
 import type { Command } from 'commander';
-import { CoffreError } from '../../core/errors.js';
-import { parseSpecArgs, type ScheduleSpec } from '../../core/schedule.js';
 import { Scheduler, systemClock, type SchedulerEvent } from '../../scheduler/daemon.js';
 import { collect, openCenter, print, printJson, withCenter, type HomeOption } from '../context.js';
 import { formatBytes, formatDate, table } from '../output.js';

@@ -1,8 +1,8 @@
 // coffre init, coffre demo, coffre start.
 
+import { CoffreError, isCoffreError } from '../../index.js';
 import type { Command } from 'commander';
-import { BackupCenter } from '../../center.js';
-import { CoffreError, isCoffreError } from '../../core/errors.js';
+import { BackupCenter } from '../../index.js';
 import { print, printJson, resolveHome } from '../context.js';
 import { runBackup } from './backup.js';
 import { printStatus } from './status.js';

@@ -91,7 +91,7 @@ export async function printStatus(opts: HomeOption): Promise<void> {
   print(
     `Encryption:   ${s.encryption.recipients > 0 ? `${s.encryption.recipients} recipient key(s)` : s.encryption.passphrase ? 'passphrase' : 'none (backups are not encrypted)'}`,
   );
-  for (const w of s.warnings) print(`WARNING:      ${w}`);
+  for (const w of s.warnings) print(`WARNING:      ${w.message}`);
   print('Destinations:');
   for (const d of s.destinations) {
     print(

@@ -1,7 +1,7 @@
 // coffre verify.
 
+import { readIdentityFiles, readSecretFile } from '../../index.js';
 import type { Command } from 'commander';
-import { readIdentityFiles, readSecretFile } from '../../state/secrets.js';
 import { collect, print, printJson, withCenter, type HomeOption } from '../context.js';
 import { formatBytes } from '../output.js';
 import { progressBar } from '../progress.js';
@@ -54,7 +54,11 @@ export function registerVerify(program: Command): void {
           `Backup ${report.id}: OK (${report.level} check, ${formatBytes(report.size)}${report.destination ? `, in ${report.destination}` : ''})`,
         );
         for (const c of report.checks) print(`  ${c.name.padEnd(18)} ${c.detail}`);
-        if (report.notChecked) print(`  Note: ${report.notChecked}`);
+        if (report.notChecked) {
+          print(`  Note: ${report.notChecked}`);
+          if (report.level === 'fingerprint')
+            print('  Give the key with --identity FILE or --passphrase-file FILE.');
+        }
       },
     );
 }

@@ -3,6 +3,7 @@
 // must not turn a failed backup into a crashed scheduler.
 
 import { spawn } from 'node:child_process';
+import { withExports } from '../core/shell.js';
 
 export interface AlertTargets {
   command: string | null;
@@ -20,16 +21,12 @@ export async function sendAlert(targets: AlertTargets, alert: AlertEvent): Promi
   const problems: string[] = [];
   if (targets.command) {
     const code = await new Promise<number | string>((resolve) => {
-      const child = spawn(targets.command!, {
-        shell: true,
-        stdio: 'ignore',
-        env: {
-          ...process.env,
-          COFFRE_EVENT: alert.event,
-          COFFRE_MESSAGE: alert.message,
-          COFFRE_REGISTER: alert.register.name,
-        },
+      const command = withExports(targets.command!, {
+        COFFRE_EVENT: alert.event,
+        COFFRE_MESSAGE: alert.message,
+        COFFRE_REGISTER: alert.register.name,
       });
+      const child = spawn(command, { shell: true, stdio: 'ignore' });
       const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
       child.on('error', (err) => resolve(err.message));
       child.on('close', (c) => {

@@ -1,0 +1,77 @@
+// Warnings as data: a stable code, the facts behind it, and a plain sentence
+// for whoever shows it. Edges (CLI, page) choose the words they print from the
+// code and data; nothing compares a warning's text.
+
+export const WARNING_CODES = [
+  /** This register has no backup at all. */
+  'NO_BACKUP',
+  /** The newest backup is older than the stale threshold. */
+  'BACKUP_STALE',
+  /** The last backup attempt failed after the newest good backup. */
+  'LAST_BACKUP_FAILED',
+  /** A cloud destination is over 80 % of its quota. */
+  'QUOTA_NEARLY_FULL',
+  /** A destination kept leftovers of an interrupted backup that could not be removed. */
+  'LEFTOVERS_KEPT',
+  /** Retention could not run after a good backup. */
+  'RETENTION_NOT_APPLIED',
+  /** A file changed while it was read into the archive. */
+  'FILE_CHANGED',
+] as const;
+
+export type WarningCode = (typeof WARNING_CODES)[number];
+
+export interface Warning {
+  code: WarningCode;
+  /** A sentence in plain English, without command-line flags. */
+  message: string;
+  data: Readonly<Record<string, unknown>>;
+}
+
+export function warning(
+  code: WarningCode,
+  message: string,
+  data: Record<string, unknown> = {},
+): Warning {
+  return { code, message, data };
+}
+
+/**
+ * Pure: what the status should warn about. The newest backup older than the
+ * threshold is stale; a failure newer than it is reported.
+ */
+export function backupWarnings(
+  newestBackup: string | null,
+  lastFailure: { startedAt: string; errorMessage: string | null; errorCode: string | null } | null,
+  staleAfterHours: number,
+  now: Date,
+): Warning[] {
+  const warnings: Warning[] = [];
+  if (!newestBackup) warnings.push(warning('NO_BACKUP', 'There is no backup yet.'));
+  else {
+    const hours = (now.getTime() - Date.parse(newestBackup)) / 3_600_000;
+    if (hours > staleAfterHours) {
+      warnings.push(
+        warning(
+          'BACKUP_STALE',
+          `The newest backup is ${Math.floor(hours)} hours old (more than ${staleAfterHours} h).`,
+          { newest: newestBackup, hours: Math.floor(hours), staleAfterHours },
+        ),
+      );
+    }
+  }
+  if (lastFailure) {
+    warnings.push(
+      warning(
+        'LAST_BACKUP_FAILED',
+        `The last backup attempt failed (${lastFailure.startedAt}): ${lastFailure.errorMessage ?? lastFailure.errorCode ?? 'unknown error'}`,
+        {
+          at: lastFailure.startedAt,
+          errorCode: lastFailure.errorCode,
+          errorMessage: lastFailure.errorMessage,
+        },
+      ),
+    );
+  }
+  return warnings;
+}

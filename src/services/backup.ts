@@ -1,0 +1,475 @@
+// Taking a backup: a snapshot of the live database, the files and the
+// settings, streamed as one archive to every destination that can take it,
+// then retention. The job runner holds the lock and writes the history.
+
+import fs from 'node:fs';
+import fsp from 'node:fs/promises';
+import path from 'node:path';
+import { isAgeRecipient } from '../archive/age.js';
+import { writeArchive, type ArchiveSnapshot } from '../archive/writer.js';
+import type { Clock } from '../core/clock.js';
+import { asCoffreError, CoffreError } from '../core/errors.js';
+import {
+  archiveExtension,
+  backupId,
+  ENTRY,
+  FORMAT_NAME,
+  FORMAT_VERSION,
+  fingerprintMessage,
+  type ArchiveHeader,
+  type Origin,
+  type Sidecar,
+} from '../core/manifest.js';
+import {
+  fitsInQuota,
+  quotaExceeded,
+  quotaWarning,
+  roomLeft,
+  type QuotaState,
+} from '../core/quota.js';
+import { describePolicy } from '../core/retention.js';
+import { summarizeSections } from '../core/sections.js';
+import { warning, type Warning } from '../core/warnings.js';
+import type { Destination, Upload } from '../destinations/types.js';
+import { listFiles } from '../source/files.js';
+import { takeSnapshot } from '../source/snapshot.js';
+import { isEncryptedDatabaseFile } from '../source/sqlite.js';
+import { retentionFor, type ConfigStore } from '../state/config.js';
+import type { HomePaths } from '../state/home.js';
+import { keyFingerprint, sign, type IdentityStore } from '../state/identity.js';
+import { COFFRE_VERSION } from '../version.js';
+import type { DestinationService } from './destinations.js';
+import type { JobRunner } from './jobs.js';
+import { sweepTmp, type MaintenanceService, type RetentionEntry } from './maintenance.js';
+import type { AppSource } from './source.js';
+
+export interface Progress {
+  phase: 'snapshot' | 'archive' | 'read' | 'download' | 'check';
+  done: number;
+  total: number;
+}
+
+export interface BackupOptions {
+  /** Destination names; the config's defaults when empty. */
+  to?: string[];
+  /** age recipients for this backup, instead of the config's. */
+  recipients?: string[];
+  /** A passphrase for this backup, instead of the config's. */
+  passphrase?: string | null;
+  origin?: Origin;
+  note?: string | null;
+  now?: Date;
+  /** What started it, kept in the history: manual, schedule, on-close, guard. */
+  trigger?: string;
+  /** Apply each destination's retention after the backup (default true). */
+  applyRetention?: boolean;
+  /** A missing files folder or settings file counts as empty (the safety backup of a restore). */
+  allowMissingSources?: boolean;
+  /** Send this backup to cloud destinations even if it is not encrypted. */
+  allowUnencrypted?: boolean;
+  onProgress?: (p: Progress) => void;
+}
+
+export interface BackupResult {
+  id: string;
+  archive: string;
+  registerName: string;
+  destinations: { name: string; location: string }[];
+  size: number;
+  sha256: string;
+  encrypted: boolean;
+  origin: Origin;
+  counts: { tables: Record<string, number>; files: number; sourceBytes: number };
+  durationMs: number;
+  warnings: Warning[];
+  /** Backups that retention removed, before this one (to fit a quota) or after it. */
+  pruned: { destination: string; id: string }[];
+  /**
+   * Destinations that did not get this backup, and why. The backup exists in
+   * the others; it fails as a whole only when no destination got it.
+   */
+  failed: {
+    destination: string;
+    code: string;
+    message: string;
+    details: Readonly<Record<string, unknown>>;
+  }[];
+}
+
+export class BackupService {
+  constructor(
+    private readonly paths: Pick<HomePaths, 'tmp'>,
+    private readonly config: ConfigStore,
+    private readonly identity: IdentityStore,
+    private readonly source: AppSource,
+    private readonly jobs: Pick<JobRunner, 'locked' | 'start' | 'failed' | 'db' | 'events'>,
+    private readonly destinations: Pick<DestinationService, 'get' | 'cloudConfig'>,
+    private readonly retention: Pick<MaintenanceService, 'plan'>,
+    private readonly clock: Clock,
+  ) {}
+
+  /** Takes a backup and writes it to each destination. One job at a time per home. */
+  async backup(options: BackupOptions = {}): Promise<BackupResult> {
+    return this.jobs.locked('backup', options.now ?? this.clock(), () =>
+      this.backupLocked(options),
+    );
+  }
+
+  private resolveEncryption(options: BackupOptions): {
+    recipients: string[];
+    passphrase: string | null;
+  } {
+    const explicit = (options.recipients?.length ?? 0) > 0 || !!options.passphrase;
+    const config = this.config.get();
+    const recipients = explicit ? (options.recipients ?? []) : config.encryption.recipients;
+    const passphrase = explicit ? (options.passphrase ?? null) : this.source.passphrase();
+    for (const r of recipients) {
+      if (!isAgeRecipient(r)) {
+        throw new CoffreError(
+          'USAGE',
+          `"${r}" is not an age recipient (it should start with age1, as age-keygen prints).`,
+        );
+      }
+    }
+    if (recipients.length > 0 && passphrase) {
+      throw new CoffreError(
+        'USAGE',
+        'Use either recipients or a passphrase for one backup, not both.',
+      );
+    }
+    return { recipients, passphrase };
+  }
+
+  /** The backup itself; the caller holds the job lock. */
+  async backupLocked(options: BackupOptions): Promise<BackupResult> {
+    const now = options.now ?? this.clock();
+    const started = Date.now();
+    const origin = options.origin ?? 'manual';
+    const config = this.config.get();
+    const identity = this.identity.get();
+    const names =
+      options.to && options.to.length > 0 ? [...new Set(options.to)] : config.defaultDestinations;
+    // Every attempt is in the history, including one refused before it starts.
+    const jobId = this.jobs.start('backup', now, names, { trigger: options.trigger ?? 'manual' });
+    const uploads: { dest: Destination; upload: Upload }[] = [];
+    const failed: BackupResult['failed'] = [];
+    const pruned: BackupResult['pruned'] = [];
+    const warnings: Warning[] = [];
+    let snapshotFile: string | null = null;
+    try {
+      const destinations = names.map((n) => this.destinations.get(n));
+      const source = config.source;
+      const dbFile = this.source.databaseFile;
+      if (!fs.existsSync(dbFile)) {
+        throw new CoffreError('SOURCE_UNAVAILABLE', `The database ${dbFile} does not exist.`, {
+          details: { file: dbFile },
+        });
+      }
+      const key = this.source.databaseKey();
+      const sourceEncrypted = key !== null || isEncryptedDatabaseFile(dbFile);
+      const encryption = this.resolveEncryption(options);
+      const encrypted = encryption.recipients.length > 0 || encryption.passphrase !== null;
+      if (sourceEncrypted && !encrypted) {
+        throw new CoffreError(
+          'ENCRYPTION_REQUIRED',
+          'The database is encrypted, so its backups must be encrypted too.',
+        );
+      }
+      const id = backupId(identity.name, identity.id, now);
+      const archive = id + archiveExtension(encrypted);
+      snapshotFile = path.join(this.paths.tmp, `snapshot-${id}.db`);
+      const snapshotPath = snapshotFile;
+      // Each destination gets ready on its own: one that cannot take this
+      // backup (an unplugged drive, a full cloud plan) is reported, and the
+      // others still get it. The backup fails only when none can.
+      const ready: { dest: Destination; limitBytes?: number }[] = [];
+      const dropped: CoffreError[] = [];
+      const drop = (dest: Destination, err: unknown) => {
+        const e = asCoffreError(err);
+        dropped.push(e);
+        failed.push({
+          destination: dest.name,
+          code: e.code,
+          message: e.message,
+          details: e.details,
+        });
+      };
+      for (const dest of destinations) {
+        try {
+          await dest.check();
+          try {
+            await dest.sweep(identity.id);
+          } catch (err) {
+            // Leftovers cost space, not safety: e.g. a key that may not delete.
+            warnings.push(
+              warning(
+                'LEFTOVERS_KEPT',
+                `The leftovers of an interrupted backup in "${dest.name}" could not be removed: ${asCoffreError(err).message}`,
+                { destination: dest.name },
+              ),
+            );
+          }
+          let limitBytes: number | undefined;
+          if (dest.kind === 's3') {
+            this.refuseUnencrypted(dest.name, encrypted, options.allowUnencrypted === true);
+            limitBytes = await this.makeRoom(
+              dest,
+              { id, now, origin },
+              pruned,
+              options.applyRetention !== false,
+            );
+          }
+          ready.push({ dest, ...(limitBytes === undefined ? {} : { limitBytes }) });
+        } catch (err) {
+          drop(dest, err);
+        }
+      }
+      if (ready.length === 0) throw dropped[0];
+      await sweepTmp(this.paths.tmp, now);
+      const present = (p: string | null): p is string =>
+        p !== null && (!options.allowMissingSources || fs.existsSync(this.source.path(p)));
+      const files = present(source.files) ? await listFiles(this.source.path(source.files)) : [];
+      const filesBytes = files.reduce((n, f) => n + f.size, 0);
+      const dbBytes = fs.statSync(dbFile).size;
+      options.onProgress?.({ phase: 'snapshot', done: 0, total: dbBytes + filesBytes });
+      const snapshot: Promise<ArchiveSnapshot> = takeSnapshot({
+        source: dbFile,
+        target: snapshotPath,
+        key,
+      }).then((result) => ({
+        file: snapshotPath,
+        entryName: path.basename(dbFile),
+        result,
+      }));
+      // Failures surface where the writer awaits it; this only marks it handled.
+      snapshot.catch(() => undefined);
+      for (const { dest, limitBytes } of ready) {
+        try {
+          const upload = await dest.put(archive, {
+            expectedBytes: dbBytes + filesBytes,
+            ...(limitBytes === undefined ? {} : { limitBytes }),
+          });
+          uploads.push({ dest, upload });
+        } catch (err) {
+          drop(dest, err);
+        }
+      }
+      if (uploads.length === 0) throw dropped[0];
+
+      const profile = this.source.profile;
+      const makeHeader = (
+        snap: ArchiveSnapshot,
+        filesInfo: { count: number; bytes: number },
+        settings: { entry: string; bytes: number } | null,
+      ): ArchiveHeader => ({
+        format: FORMAT_NAME,
+        formatVersion: FORMAT_VERSION,
+        id,
+        createdAt: now.toISOString(),
+        origin,
+        note: options.note ?? null,
+        register: {
+          id: identity.id,
+          name: identity.name,
+          publicKey: identity.publicKey,
+          keyFingerprint: keyFingerprint(identity.publicKey),
+        },
+        app: {
+          profile: profile.name,
+          version: source.appVersion,
+          schemaVersion: snap.result.schemaVersion,
+        },
+        coffre: { version: COFFRE_VERSION },
+        database: {
+          entry: ENTRY.databaseDir + snap.entryName,
+          bytes: snap.result.bytes,
+          pageSize: snap.result.pageSize,
+          sourceEncrypted: snap.result.encrypted,
+          tables: snap.result.tables,
+        },
+        files: { label: profile.filesLabel, count: filesInfo.count, bytes: filesInfo.bytes },
+        settings,
+        sections: summarizeSections(
+          profile,
+          snap.result.tables,
+          source.files ? filesInfo.count : null,
+          settings !== null,
+        ),
+        encryption: {
+          encrypted,
+          method: !encrypted ? null : encryption.passphrase ? 'age-scrypt' : 'age-x25519',
+          recipients: encryption.recipients,
+        },
+      });
+
+      const written = await writeArchive({
+        identity,
+        settingsFile: present(source.settings) ? this.source.path(source.settings) : null,
+        files,
+        snapshot,
+        makeHeader,
+        encryption,
+        compressionLevel: config.compressionLevel,
+        outputs: uploads.map((u) => u.upload.stream),
+        estimatedBytes: dbBytes + filesBytes,
+        ...(options.onProgress
+          ? {
+              onProgress: (done: number, total: number) =>
+                options.onProgress!({ phase: 'archive', done, total }),
+            }
+          : {}),
+      });
+      const sidecar: Sidecar = {
+        sidecarVersion: 1,
+        archive,
+        size: written.size,
+        sha256: written.sha256,
+        fingerprintSignature: sign(identity, fingerprintMessage(archive, written.sha256)).toString(
+          'base64',
+        ),
+        header: written.header,
+      };
+      const committed: Destination[] = [];
+      for (const [index, { dest, upload }] of uploads.entries()) {
+        try {
+          const lost = written.failedOutputs.get(index);
+          if (lost) throw lost;
+          await upload.commit(sidecar);
+          committed.push(dest);
+        } catch (err) {
+          await upload.abort().catch(() => undefined);
+          drop(dest, err);
+        }
+      }
+      if (committed.length === 0) throw dropped[0];
+      const done = committed.map((d) => d.name);
+      this.jobs.db().finishJob(jobId, this.clock(), {
+        result: 'ok',
+        backupId: id,
+        bytes: written.size,
+        sha256: written.sha256,
+        ...(failed.length > 0
+          ? {
+              errorCode: failed[0].code,
+              errorMessage: `Not saved to ${failed.map((f) => f.destination).join(', ')}: ${failed.map((f) => f.message).join(' ')}`,
+            }
+          : {}),
+      });
+      this.jobs.events.emit('backup', { id, origin, destinations: done });
+      // Retention runs after a good backup only, and never removes the one just made.
+      // The backup is committed: a retention failure (a drive pulled out just
+      // now) is a warning, never a failed backup.
+      if (options.applyRetention !== false) {
+        try {
+          const plan = await this.retention.plan(now, done);
+          for (const entry of plan.entries) {
+            if (entry.keep || entry.id === id) continue;
+            await this.destinations.get(entry.destination).delete(entry.archive);
+            pruned.push({ destination: entry.destination, id: entry.id });
+          }
+        } catch (err) {
+          warnings.push(
+            warning(
+              'RETENTION_NOT_APPLIED',
+              `Retention could not run after this backup: ${asCoffreError(err).message} It will run after the next backup, or at the next prune.`,
+              { code: asCoffreError(err).code },
+            ),
+          );
+        }
+      }
+      for (const dest of committed) {
+        if (dest.kind !== 's3') continue;
+        const usage = await dest.usage().catch(() => null);
+        if (usage?.quotaBytes != null) {
+          const w = quotaWarning(dest.name, {
+            usedBytes: usage.usedBytes,
+            quotaBytes: usage.quotaBytes,
+          });
+          if (w) warnings.push(w);
+        }
+      }
+      return {
+        id,
+        archive,
+        registerName: identity.name,
+        destinations: committed.map((d) => ({ name: d.name, location: d.location })),
+        size: written.size,
+        sha256: written.sha256,
+        encrypted,
+        origin,
+        counts: {
+          tables: written.header.database.tables,
+          files: files.length,
+          sourceBytes: dbBytes + filesBytes,
+        },
+        durationMs: Date.now() - started,
+        warnings: [...warnings, ...written.warnings],
+        pruned,
+        failed,
+      };
+    } catch (err) {
+      await Promise.all(uploads.map((u) => u.upload.abort().catch(() => undefined)));
+      throw this.jobs.failed(jobId, err);
+    } finally {
+      if (snapshotFile) {
+        await fsp.rm(snapshotFile, { force: true });
+        await fsp.rm(snapshotFile + '-journal', { force: true });
+      }
+    }
+  }
+
+  /** Cloud destinations take unencrypted backups only when the user allowed it. */
+  private refuseUnencrypted(name: string, encrypted: boolean, allowed: boolean): void {
+    if (encrypted || allowed || this.destinations.cloudConfig(name).allowUnencrypted) return;
+    throw new CoffreError(
+      'UNENCRYPTED_UPLOAD',
+      `This backup is not encrypted, and "${name}" is a cloud destination: the provider could read the register's data. Nothing was uploaded there.`,
+      { details: { destination: name } },
+    );
+  }
+
+  /**
+   * Before an upload to a destination with a quota: when the backup would not
+   * fit, applies that destination's retention first (as it would stand with
+   * this backup made, never removing the newest backup there), then refuses
+   * with QUOTA_EXCEEDED if it still does not fit. Returns the bytes left,
+   * which the upload may not pass.
+   */
+  private async makeRoom(
+    dest: Destination,
+    pending: { id: string; now: Date; origin: Origin },
+    pruned: BackupResult['pruned'],
+    applyRetention: boolean,
+  ): Promise<number | undefined> {
+    const usage = await dest.usage();
+    if (usage.quotaBytes === null) return undefined;
+    let state: QuotaState = { usedBytes: usage.usedBytes, quotaBytes: usage.quotaBytes };
+    const estimate = this.jobs.db().lastBackupBytes();
+    let removed = 0;
+    if (!fitsInQuota(state, estimate) && applyRetention) {
+      const plan = await this.retention.plan(pending.now, [dest.name], pending);
+      const newest = plan.entries.reduce<RetentionEntry | null>(
+        (a, e) => (a === null || e.createdAt > a.createdAt ? e : a),
+        null,
+      );
+      for (const entry of plan.entries) {
+        if (entry.keep || entry === newest) continue;
+        await dest.delete(entry.archive);
+        pruned.push({ destination: dest.name, id: entry.id });
+        removed++;
+      }
+      const after = await dest.usage();
+      state = { usedBytes: after.usedBytes, quotaBytes: usage.quotaBytes };
+    }
+    if (!fitsInQuota(state, estimate)) {
+      throw quotaExceeded(
+        dest.name,
+        state,
+        estimate,
+        describePolicy(retentionFor(this.config.get(), dest.name)),
+        removed,
+      );
+    }
+    return roomLeft(state);
+  }
+}

@@ -1,0 +1,187 @@
+// The catalog: finds and lists backups across destinations from their
+// sidecars, reading each destination once per call.
+
+import fs from 'node:fs';
+import fsp from 'node:fs/promises';
+import path from 'node:path';
+import type { Readable } from 'node:stream';
+import { asCoffreError, CoffreError } from '../core/errors.js';
+import { parseArchiveName, SIDECAR_SUFFIX, type Origin, type Sidecar } from '../core/manifest.js';
+import type { Destination } from '../destinations/types.js';
+import type { IdentityStore } from '../state/identity.js';
+import type { DestinationService } from './destinations.js';
+
+export interface BackupEntry {
+  id: string;
+  archive: string;
+  destination: string;
+  createdAt: string;
+  size: number;
+  sha256: string;
+  origin: Origin;
+  note: string | null;
+  appVersion: string | null;
+  coffreVersion: string;
+  encrypted: boolean;
+  registerId: string;
+  registerName: string;
+}
+
+export interface Unavailable {
+  destination: string;
+  code: string;
+  message: string;
+}
+
+/** A backup that the catalog found: how to read it, and its sidecar when there is one. */
+export interface FoundBackup {
+  open: () => Promise<Readable>;
+  archive: string;
+  destination: string | null;
+  sidecar: Sidecar | null;
+  /** Read over the network (a cloud destination). */
+  remote: boolean;
+  /** Every destination that holds this archive (none for a loose file). */
+  copies: BackupEntry[];
+}
+
+interface Scanned {
+  entry: BackupEntry;
+  sidecar: Sidecar;
+  dest: Destination;
+}
+
+function toEntry(destination: string, s: Sidecar): BackupEntry {
+  return {
+    id: s.header.id,
+    archive: s.archive,
+    destination,
+    createdAt: s.header.createdAt,
+    size: s.size,
+    sha256: s.sha256,
+    origin: s.header.origin,
+    note: s.header.note,
+    appVersion: s.header.app.version,
+    coffreVersion: s.header.coffre.version,
+    encrypted: s.header.encryption.encrypted,
+    registerId: s.header.register.id,
+    registerName: s.header.register.name,
+  };
+}
+
+export class Catalog {
+  constructor(
+    private readonly destinations: Pick<DestinationService, 'all' | 'get'>,
+    private readonly identity: IdentityStore,
+  ) {}
+
+  /** Reads every destination once: its backups (this register's, or all) and what could not be read. */
+  private async scan(
+    allRegisters: boolean,
+  ): Promise<{ found: Scanned[]; unavailable: Unavailable[] }> {
+    const own = this.identity.get().id;
+    const found: Scanned[] = [];
+    const unavailable: Unavailable[] = [];
+    for (const dest of this.destinations.all()) {
+      try {
+        for (const s of await dest.list(allRegisters ? undefined : own)) {
+          if (allRegisters || s.header.register.id === own) {
+            found.push({ entry: toEntry(dest.name, s), sidecar: s, dest });
+          }
+        }
+      } catch (err) {
+        const e = asCoffreError(err);
+        unavailable.push({ destination: dest.name, code: e.code, message: e.message });
+      }
+    }
+    found.sort(
+      (a, b) =>
+        a.entry.createdAt.localeCompare(b.entry.createdAt) ||
+        a.entry.destination.localeCompare(b.entry.destination),
+    );
+    return { found, unavailable };
+  }
+
+  /** Every backup of this register in every destination, oldest first; unreachable destinations are reported apart. */
+  async list(options: { allRegisters?: boolean } = {}): Promise<{
+    backups: BackupEntry[];
+    unavailable: Unavailable[];
+  }> {
+    const { found, unavailable } = await this.scan(options.allRegisters === true);
+    return { backups: found.map((f) => f.entry), unavailable };
+  }
+
+  /** Finds a backup by id, unique id prefix, `latest`, or an archive file path. */
+  async locate(ref: string, from?: string, allRegisters = false): Promise<FoundBackup> {
+    if ((ref.includes('/') || ref.includes(path.sep)) && fs.existsSync(ref)) {
+      const file = path.resolve(ref);
+      let sidecar: Sidecar | null = null;
+      try {
+        sidecar = JSON.parse(await fsp.readFile(file + SIDECAR_SUFFIX, 'utf8')) as Sidecar;
+      } catch {
+        sidecar = null;
+      }
+      return {
+        open: () => Promise.resolve(fs.createReadStream(file, { highWaterMark: 1 << 20 })),
+        archive: path.basename(file),
+        destination: null,
+        sidecar,
+        remote: false,
+        copies: [],
+      };
+    }
+    if (from) this.destinations.get(from);
+    const { found, unavailable } = await this.scan(allRegisters);
+    const pool = from ? found.filter((b) => b.entry.destination === from) : found;
+    let matches: Scanned[];
+    if (ref === 'latest') {
+      // In a bucket shared by a fleet, "latest" of which register? Never guess.
+      const registers = new Map(pool.map((b) => [b.entry.registerId, b.entry.registerName]));
+      if (registers.size > 1) {
+        throw new CoffreError(
+          'USAGE',
+          `"latest" is ambiguous: ${from ? `destination "${from}"` : 'the destinations'} hold backups of ${registers.size} registers (${[
+            ...registers,
+          ]
+            .map(([rid, name]) => `${name} ${rid.slice(0, 8)}`)
+            .join(', ')}). Give the backup's id.`,
+          { details: { registers: [...registers.keys()] } },
+        );
+      }
+      const newest = pool.length > 0 ? pool[pool.length - 1].entry.id : null;
+      matches = pool.filter((b) => b.entry.id === newest);
+    } else {
+      const bare = parseArchiveName(ref)?.id ?? ref;
+      matches = pool.filter((b) => b.entry.id === bare);
+      if (matches.length === 0) matches = pool.filter((b) => b.entry.id.startsWith(bare));
+    }
+    const ids = [...new Set(matches.map((m) => m.entry.id))];
+    if (ids.length === 0) {
+      const hint =
+        unavailable.length > 0
+          ? ` (not reachable: ${unavailable.map((u) => u.destination).join(', ')})`
+          : '';
+      throw new CoffreError(
+        'BACKUP_NOT_FOUND',
+        `No backup "${ref}" in ${from ? `destination "${from}"` : 'any destination'}${hint}.`,
+        { details: { ref, unavailable } },
+      );
+    }
+    if (ids.length > 1) {
+      throw new CoffreError(
+        'USAGE',
+        `"${ref}" matches several backups: ${ids.slice(0, 5).join(', ')}. Give more of the id.`,
+      );
+    }
+    // The same backup may be in several destinations: prefer the local copy.
+    const chosen = matches.find((m) => m.entry.destination === 'local') ?? matches[0];
+    return {
+      open: () => chosen.dest.get(chosen.entry.archive),
+      archive: chosen.entry.archive,
+      destination: chosen.dest.name,
+      sidecar: chosen.sidecar,
+      remote: chosen.dest.kind === 's3',
+      copies: matches.map((m) => m.entry),
+    };
+  }
+}

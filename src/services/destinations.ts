@@ -1,0 +1,382 @@
+// Destinations: the built-in local folder, external folders and cloud
+// buckets. Opening one by name, adding, changing and removing them (with the
+// defaults and checks every front end shares), and describing their space.
+
+import path from 'node:path';
+import { asCoffreError, CoffreError } from '../core/errors.js';
+import { parseSize, quotaPercent, quotaWarning, type QuotaState } from '../core/quota.js';
+import { describePolicy } from '../core/retention.js';
+import type { Warning } from '../core/warnings.js';
+import { FolderDestination } from '../destinations/folder.js';
+import { openDestination } from '../destinations/open.js';
+import type { Destination, Usage } from '../destinations/types.js';
+import {
+  DESTINATION_NAME,
+  destinationSchema,
+  retentionFor,
+  resolveFromHome,
+  type ConfigStore,
+  type DestinationConfig,
+  type S3DestinationConfig,
+} from '../state/config.js';
+import type { HomePaths } from '../state/home.js';
+import type { IdentityStore } from '../state/identity.js';
+import type { CloudCredentials } from '../state/secrets.js';
+
+export interface DestinationInfo {
+  name: string;
+  kind: string;
+  location: string;
+  isDefault: boolean;
+  usage: Usage | null;
+  error: { code: string; message: string } | null;
+  /** Cloud destinations: whether unencrypted backups may be sent there. */
+  allowUnencrypted?: boolean;
+}
+
+/** A cloud destination's space: what the plan allows, what is used, what retention keeps. */
+export interface CloudUsage {
+  name: string;
+  location: string;
+  usedBytes: number | null;
+  quotaBytes: number | null;
+  freeBytes: number | null;
+  percent: number | null;
+  /** Backups of every register in it, and this register's. */
+  backups: number | null;
+  ownBackups: number | null;
+  ownBytes: number | null;
+  retention: string;
+  warning: Warning | null;
+  error: { code: string; message: string } | null;
+}
+
+/**
+ * A destination as a caller describes it: the kind, and the settings of that
+ * kind. Omitted settings take their defaults; a quota may be a size as people
+ * write it ("10GB").
+ */
+export interface DestinationInput {
+  kind: string;
+  path?: string;
+  endpoint?: string;
+  bucket?: string;
+  prefix?: string;
+  region?: string;
+  pathStyle?: boolean;
+  quota?: string | number | null;
+  quotaBytes?: number | null;
+  credentialsFile?: string | null;
+  credentialsProfile?: string;
+  allowUnencrypted?: boolean;
+  checksums?: boolean;
+}
+
+/** A change to a cloud destination. */
+export interface DestinationPatch {
+  quota?: string | number | null;
+  quotaBytes?: number | null;
+  allowUnencrypted?: boolean;
+}
+
+const S3_ONLY = [
+  'endpoint',
+  'bucket',
+  'prefix',
+  'region',
+  'pathStyle',
+  'quota',
+  'quotaBytes',
+  'credentialsFile',
+  'allowUnencrypted',
+] as const;
+
+function quotaOf(input: { quota?: string | number | null; quotaBytes?: number | null }) {
+  if (input.quota !== undefined) {
+    return input.quota === null
+      ? null
+      : typeof input.quota === 'number'
+        ? input.quota
+        : parseSize(input.quota);
+  }
+  return input.quotaBytes;
+}
+
+export class DestinationService {
+  constructor(
+    private readonly paths: Pick<HomePaths, 'root' | 'backups'>,
+    private readonly config: ConfigStore,
+    private readonly identity: IdentityStore,
+    private readonly cloudCredentials: CloudCredentials | null,
+  ) {}
+
+  /** Every destination name: local first, then the config's. */
+  names(): string[] {
+    return ['local', ...Object.keys(this.config.get().destinations)];
+  }
+
+  /** Opens a destination by name; an unknown name is refused with the known ones. */
+  get(name: string): Destination {
+    if (name === 'local') return new FolderDestination('local', 'local', this.paths.backups);
+    const conf = this.config.get().destinations[name];
+    if (!conf) {
+      throw new CoffreError(
+        'USAGE',
+        `There is no destination named "${name}" (known: ${this.names().join(', ')}).`,
+        { details: { destination: name, unknownDestination: true } },
+      );
+    }
+    return openDestination(name, conf, {
+      resolvePath: (p) => resolveFromHome(this.paths.root, p),
+      cloudCredentials: this.cloudCredentials,
+    });
+  }
+
+  all(): Destination[] {
+    return this.names().map((n) => this.get(n));
+  }
+
+  isCloud(name: string): boolean {
+    return this.config.get().destinations[name]?.kind === 's3';
+  }
+
+  cloudConfig(name: string): S3DestinationConfig {
+    const conf = this.config.get().destinations[name];
+    if (conf?.kind !== 's3')
+      throw new CoffreError('USAGE', `"${name}" is not a cloud destination.`, {
+        details: { destination: name },
+      });
+    return conf;
+  }
+
+  /** Turns what a caller gave into a destination's config: defaults, normalisation, checks. */
+  normalize(name: string, input: DestinationInput): DestinationConfig {
+    if (input.kind === 'external') {
+      const misplaced = S3_ONLY.filter((k) => input[k] !== undefined && input[k] !== null);
+      if (!input.path)
+        throw new CoffreError('USAGE', 'An external destination needs the path of its folder.');
+      if (misplaced.length > 0) {
+        throw new CoffreError(
+          'USAGE',
+          `${misplaced.join(', ')} only apply to s3 (cloud) destinations.`,
+          { details: { misplaced } },
+        );
+      }
+      return checkDestination(name, { kind: 'external', path: input.path });
+    }
+    if (input.kind === 's3') {
+      if (input.path)
+        throw new CoffreError(
+          'USAGE',
+          'A path is for external destinations; an s3 destination takes an endpoint and a bucket.',
+        );
+      const missing = (['endpoint', 'bucket'] as const).filter((k) => !input[k]);
+      if (missing.length > 0) {
+        throw new CoffreError('USAGE', `An s3 destination needs ${missing.join(' and ')}.`, {
+          details: { missing },
+        });
+      }
+      let prefix = input.prefix ?? '';
+      if (prefix !== '' && !prefix.endsWith('/')) prefix += '/';
+      return checkDestination(name, {
+        kind: 's3',
+        endpoint: input.endpoint!,
+        bucket: input.bucket!,
+        prefix,
+        region: input.region ?? 'us-east-1',
+        pathStyle: input.pathStyle === true,
+        quotaBytes: quotaOf(input) ?? null,
+        credentialsFile: input.credentialsFile ?? null,
+        credentialsProfile: input.credentialsProfile ?? 'default',
+        allowUnencrypted: input.allowUnencrypted === true,
+        checksums: input.checksums ?? true,
+      });
+    }
+    throw new CoffreError(
+      'USAGE',
+      `Unknown destination kind "${input.kind}": use external (a folder) or s3 (cloud storage); "local" is built in.`,
+    );
+  }
+
+  async add(name: string, input: DestinationInput): Promise<DestinationInfo> {
+    if (!DESTINATION_NAME.test(name)) {
+      throw new CoffreError(
+        'USAGE',
+        `"${name}" is not a valid destination name: use lower-case letters, digits, - and _ (up to 32).`,
+      );
+    }
+    const existing = this.config.get().destinations;
+    if (name === 'local' || name in existing) {
+      throw new CoffreError('USAGE', `A destination named "${name}" already exists.`);
+    }
+    const checked = this.normalize(name, input);
+    // Two destinations on the same place would clean up each other's uploads.
+    const same = Object.entries(existing).find(
+      ([, d]) =>
+        (d.kind === 'external' && checked.kind === 'external' && d.path === checked.path) ||
+        (d.kind === 's3' &&
+          checked.kind === 's3' &&
+          d.endpoint === checked.endpoint &&
+          d.bucket === checked.bucket &&
+          d.prefix === checked.prefix),
+    );
+    if (same) {
+      throw new CoffreError(
+        'USAGE',
+        `Destination "${same[0]}" already writes to that place; use it, or give this one another ${checked.kind === 's3' ? 'prefix' : 'folder'}.`,
+      );
+    }
+    await this.config.update((c) => ({
+      ...c,
+      destinations: { ...c.destinations, [name]: checked },
+    }));
+    // A new destination proves it can take backups now, not at the first night.
+    return this.describe(name, { probe: true });
+  }
+
+  /** Changes a cloud destination's quota or unencrypted-upload setting. */
+  async update(name: string, patch: DestinationPatch): Promise<DestinationInfo> {
+    this.get(name);
+    const conf = this.config.get().destinations[name];
+    if (conf?.kind !== 's3') {
+      throw new CoffreError(
+        'USAGE',
+        `"${name}" is not a cloud destination: only cloud destinations have a quota and an unencrypted-upload setting.`,
+      );
+    }
+    const quotaBytes = quotaOf(patch);
+    const changes = {
+      ...(quotaBytes !== undefined ? { quotaBytes } : {}),
+      ...(patch.allowUnencrypted !== undefined ? { allowUnencrypted: patch.allowUnencrypted } : {}),
+    };
+    if (Object.keys(changes).length === 0) {
+      throw new CoffreError(
+        'USAGE',
+        'Nothing to change: give a quota (or none), or whether unencrypted backups are accepted.',
+      );
+    }
+    const next = checkDestination(name, { ...conf, ...changes });
+    await this.config.update((c) => ({ ...c, destinations: { ...c.destinations, [name]: next } }));
+    return this.describe(name);
+  }
+
+  async remove(name: string): Promise<void> {
+    if (name === 'local')
+      throw new CoffreError('USAGE', 'The "local" destination is built in and cannot be removed.');
+    this.get(name);
+    await this.config.update((c) => {
+      const defaults = c.defaultDestinations.filter((d) => d !== name);
+      const retentionByDestination = { ...c.retentionByDestination };
+      delete retentionByDestination[name];
+      return {
+        ...c,
+        destinations: Object.fromEntries(
+          Object.entries(c.destinations).filter(([n]) => n !== name),
+        ),
+        defaultDestinations: defaults.length > 0 ? defaults : ['local'],
+        retentionByDestination,
+        schedule: {
+          ...c.schedule,
+          destinations: c.schedule.destinations.filter((d) => d !== name),
+        },
+      };
+    });
+  }
+
+  async describe(name: string, options: { probe?: boolean } = {}): Promise<DestinationInfo> {
+    const dest = this.get(name);
+    let usage: Usage | null = null;
+    let error: DestinationInfo['error'] = null;
+    try {
+      await dest.check();
+      if (options.probe) await dest.probe?.();
+      usage = await dest.usage();
+    } catch (err) {
+      const e = asCoffreError(err);
+      error = { code: e.code, message: e.message };
+    }
+    return {
+      name,
+      kind: dest.kind,
+      location: dest.location,
+      isDefault: this.config.get().defaultDestinations.includes(name),
+      usage,
+      error,
+      ...(dest.kind === 's3' ? { allowUnencrypted: this.cloudConfig(name).allowUnencrypted } : {}),
+    };
+  }
+
+  async list(): Promise<DestinationInfo[]> {
+    return Promise.all(this.names().map((n) => this.describe(n)));
+  }
+
+  /** Each cloud destination's used and free space against its quota, and the retention in force there. */
+  async cloudUsage(): Promise<CloudUsage[]> {
+    const config = this.config.get();
+    const names = Object.keys(config.destinations).filter((n) => this.isCloud(n));
+    return Promise.all(
+      names.map(async (name): Promise<CloudUsage> => {
+        const dest = this.get(name);
+        const retention = describePolicy(retentionFor(config, name));
+        try {
+          const usage = await dest.usage();
+          const own = await dest.list(this.identity.get().id);
+          const state: QuotaState | null =
+            usage.quotaBytes === null
+              ? null
+              : { usedBytes: usage.usedBytes, quotaBytes: usage.quotaBytes };
+          return {
+            name,
+            location: dest.location,
+            usedBytes: usage.usedBytes,
+            quotaBytes: usage.quotaBytes,
+            freeBytes: usage.freeBytes,
+            percent: state ? quotaPercent(state) : null,
+            backups: usage.backups,
+            ownBackups: own.length,
+            ownBytes: own.reduce((n, s) => n + s.size, 0),
+            retention,
+            warning: state ? quotaWarning(name, state) : null,
+            error: null,
+          };
+        } catch (err) {
+          const e = asCoffreError(err);
+          return {
+            name,
+            location: dest.location,
+            usedBytes: null,
+            quotaBytes: this.cloudConfig(name).quotaBytes,
+            freeBytes: null,
+            percent: null,
+            backups: null,
+            ownBackups: null,
+            ownBytes: null,
+            retention,
+            warning: null,
+            error: { code: e.code, message: e.message },
+          };
+        }
+      }),
+    );
+  }
+}
+
+/** A destination's config validated with the config file's own rules; paths made absolute. */
+function checkDestination(name: string, conf: unknown): DestinationConfig {
+  const parsed = destinationSchema.safeParse(conf);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map(
+      (i) => `${i.path.join('.') || 'destination'}: ${i.message}`,
+    );
+    throw new CoffreError('USAGE', `Destination "${name}": ${problems.join('; ')}.`, {
+      details: { problems },
+    });
+  }
+  const value = parsed.data;
+  if (value.kind === 'external') return { ...value, path: path.resolve(value.path) };
+  return {
+    ...value,
+    endpoint: value.endpoint.replace(/\/+$/, ''),
+    credentialsFile: value.credentialsFile ? path.resolve(value.credentialsFile) : null,
+  };
+}

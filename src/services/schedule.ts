@@ -1,0 +1,150 @@
+// The schedule: when automatic backups and test restores run, which ones are
+// due (a run missed while the machine was off is due once), running one
+// under the lock, and the backup an app asks for when it closes.
+
+import type { Clock } from '../core/clock.js';
+import { describeSpec, isDue, nextRun, type ScheduleSpec } from '../core/schedule.js';
+import { backupWarnings } from '../core/warnings.js';
+import type { Config, ConfigStore } from '../state/config.js';
+import type { JobRecord } from '../state/statedb.js';
+import type { BackupOptions, BackupResult, BackupService } from './backup.js';
+import type { DestinationService } from './destinations.js';
+import type { JobRunner } from './jobs.js';
+import type { VerifyReport, VerifyService } from './verify.js';
+
+export interface ScheduleInfo {
+  timeZone: string;
+  backup: { spec: ScheduleSpec; describe: string; next: string; last: JobRecord | null } | null;
+  verify: { spec: ScheduleSpec; describe: string; next: string; last: JobRecord | null } | null;
+  onClose: boolean;
+  destinations: string[];
+  since: string | null;
+}
+
+export type SchedulePatch = Partial<
+  Pick<Config['schedule'], 'backup' | 'verify' | 'onClose' | 'destinations' | 'timeZone'>
+>;
+
+export type ScheduledRun =
+  { kind: 'backup'; result: BackupResult } | { kind: 'verify'; result: VerifyReport } | null;
+
+export class ScheduleService {
+  constructor(
+    private readonly config: ConfigStore,
+    private readonly jobs: Pick<JobRunner, 'lock' | 'db'>,
+    private readonly destinations: Pick<DestinationService, 'get'>,
+    private readonly backups: Pick<BackupService, 'backup' | 'backupLocked'>,
+    private readonly verifier: Pick<VerifyService, 'verify'>,
+    private readonly clock: Clock,
+  ) {}
+
+  /** The register's local time zone: the config's, else the machine's. */
+  get timeZone(): string {
+    return this.config.get().schedule.timeZone ?? Intl.DateTimeFormat().resolvedOptions().timeZone;
+  }
+
+  /** Changes the schedule; a run missed before this moment is not caught up. */
+  async set(patch: SchedulePatch, now: Date = this.clock()): Promise<ScheduleInfo> {
+    for (const d of patch.destinations ?? []) this.destinations.get(d);
+    await this.config.update((c) => ({
+      ...c,
+      schedule: { ...c.schedule, ...patch, since: now.toISOString() },
+    }));
+    return this.info(now);
+  }
+
+  info(now: Date = this.clock()): ScheduleInfo {
+    const tz = this.timeZone;
+    const config = this.config.get();
+    const sched = config.schedule;
+    const describe = (spec: ScheduleSpec | null, kind: string) =>
+      spec
+        ? {
+            spec,
+            describe: describeSpec(spec),
+            next: nextRun(spec, now, tz).toISOString(),
+            last: this.jobs.db().lastJob(kind, 'schedule'),
+          }
+        : null;
+    return {
+      timeZone: tz,
+      backup: describe(sched.backup, 'backup'),
+      verify: describe(sched.verify, 'verify'),
+      onClose: sched.onClose,
+      destinations: sched.destinations.length > 0 ? sched.destinations : config.defaultDestinations,
+      since: sched.since,
+    };
+  }
+
+  /** Which scheduled jobs are due now (a run missed while the machine was off is due once). */
+  dueJobs(now: Date): ('backup' | 'verify')[] {
+    const sched = this.config.get().schedule;
+    const since = sched.since ? new Date(sched.since) : new Date(0);
+    const due: ('backup' | 'verify')[] = [];
+    for (const kind of ['backup', 'verify'] as const) {
+      const spec = sched[kind];
+      if (!spec) continue;
+      const last = this.jobs.db().lastJob(kind, 'schedule');
+      if (isDue(spec, last ? new Date(last.startedAt) : null, since, now, this.timeZone).due)
+        due.push(kind);
+    }
+    return due;
+  }
+
+  /**
+   * Cheap staleness check from the job history (no destination is read): the
+   * scheduler calls it on every tick.
+   */
+  staleness(now: Date): { stale: string | null; newest: string | null } {
+    const last = this.jobs
+      .db()
+      .jobs(200, 'backup')
+      .find((j) => j.result === 'ok');
+    const stale = backupWarnings(
+      last?.startedAt ?? null,
+      null,
+      this.config.get().alerts.staleAfterHours,
+      now,
+    ).find((w) => w.code === 'BACKUP_STALE');
+    return { stale: stale?.message ?? null, newest: last?.backupId ?? null };
+  }
+
+  private scheduledBackupOptions(now: Date, trigger: string): BackupOptions {
+    const to = this.config.get().schedule.destinations;
+    return { origin: 'automatic', trigger, now, ...(to.length > 0 ? { to } : {}) };
+  }
+
+  /**
+   * Runs one scheduled job if it is still due once the job lock is held, so
+   * that two schedulers waking together (two daemons, a daemon and a host
+   * app) never run the same job twice. Returns null when it was no longer
+   * due; throws BUSY when another job holds the lock.
+   */
+  async runScheduled(kind: 'backup' | 'verify', now: Date): Promise<ScheduledRun> {
+    const lock = this.jobs.lock(`scheduled ${kind}`, now);
+    try {
+      if (!this.dueJobs(now).includes(kind)) return null;
+      if (kind === 'backup') {
+        return {
+          kind,
+          result: await this.backups.backupLocked(this.scheduledBackupOptions(now, 'schedule')),
+        };
+      }
+      return {
+        kind,
+        result: await this.verifier.verify('latest', { deep: true, trigger: 'schedule', now }),
+      };
+    } finally {
+      lock.release();
+    }
+  }
+
+  /**
+   * A host app calls this when it closes: with "on close" enabled, takes an
+   * automatic backup before returning. Returns null when it is not enabled.
+   */
+  async onApplicationClose(now: Date = this.clock()): Promise<BackupResult | null> {
+    if (!this.config.get().schedule.onClose) return null;
+    return this.backups.backup(this.scheduledBackupOptions(now, 'on-close'));
+  }
+}

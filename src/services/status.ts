@@ -1,0 +1,156 @@
+// The status of a register: what is protected, the last backup and failure,
+// the last passed test restore, the schedule, the destinations, and the
+// warnings someone should act on.
+
+import fs from 'node:fs';
+import type { Clock } from '../core/clock.js';
+import { backupWarnings, type Warning } from '../core/warnings.js';
+import { listFiles } from '../source/files.js';
+import { isEncryptedDatabaseFile, openDatabase } from '../source/sqlite.js';
+import type { ConfigStore } from '../state/config.js';
+import { keyFingerprint, type IdentityStore } from '../state/identity.js';
+import type { JobRecord } from '../state/statedb.js';
+import type { BackupEntry, Catalog } from './catalog.js';
+import type { CloudUsage, DestinationService } from './destinations.js';
+import type { JobRunner } from './jobs.js';
+import type { ScheduleService } from './schedule.js';
+import type { AppSource } from './source.js';
+
+export interface StatusReport {
+  register: { id: string; name: string; profile: string; keyFingerprint: string };
+  source: {
+    database: string;
+    headline: { label: string; count: number } | null;
+    files: { label: string; count: number; bytes: number } | null;
+    databaseBytes: number;
+    encrypted: boolean;
+  };
+  lastBackup: (BackupEntry & { ageMs: number }) | null;
+  lastFailure: JobRecord | null;
+  /** The last deep verification (test restore) that passed. */
+  lastTestRestore: { at: string; backupId: string | null } | null;
+  schedule: {
+    backup: string | null;
+    verify: string | null;
+    onClose: boolean;
+    nextBackup: string | null;
+  };
+  /** Things someone should act on: no backup, a stale one, a failure, a cloud nearly full. */
+  warnings: Warning[];
+  destinations: {
+    name: string;
+    kind: string;
+    location: string;
+    backups: number | null;
+    error: string | null;
+  }[];
+  encryption: { recipients: number; passphrase: boolean };
+  /** Each cloud destination's space against its quota. */
+  cloud: CloudUsage[];
+}
+
+export class StatusService {
+  constructor(
+    private readonly config: ConfigStore,
+    private readonly identity: IdentityStore,
+    private readonly source: AppSource,
+    private readonly jobs: Pick<JobRunner, 'db'>,
+    private readonly catalog: Pick<Catalog, 'list'>,
+    private readonly destinations: Pick<DestinationService, 'all' | 'cloudUsage'>,
+    private readonly schedule: Pick<ScheduleService, 'info'>,
+    private readonly clock: Clock,
+  ) {}
+
+  async status(now: Date = this.clock()): Promise<StatusReport> {
+    const profile = this.source.profile;
+    const config = this.config.get();
+    const source = config.source;
+    const identity = this.identity.get();
+    const dbFile = this.source.databaseFile;
+    let headline: StatusReport['source']['headline'] = null;
+    let databaseBytes = 0;
+    let encrypted = false;
+    if (fs.existsSync(dbFile)) {
+      databaseBytes = fs.statSync(dbFile).size;
+      encrypted = isEncryptedDatabaseFile(dbFile);
+      if (profile.headline) {
+        try {
+          const db = openDatabase(dbFile, { key: this.source.databaseKey() });
+          try {
+            const n = (
+              db.prepare(`SELECT count(*) AS n FROM "${profile.headline.table}"`).get() as {
+                n: number;
+              }
+            ).n;
+            headline = { label: profile.headline.label, count: n };
+          } finally {
+            db.close();
+          }
+        } catch {
+          headline = null;
+        }
+      }
+    }
+    let files: StatusReport['source']['files'] = null;
+    if (source.files) {
+      const list = await listFiles(this.source.path(source.files)).catch(() => []);
+      files = {
+        label: profile.filesLabel,
+        count: list.length,
+        bytes: list.reduce((n, f) => n + f.size, 0),
+      };
+    }
+    const { backups, unavailable } = await this.catalog.list();
+    const last = backups.length > 0 ? backups[backups.length - 1] : null;
+    const db = this.jobs.db();
+    const failures = db.jobs(20, 'backup').filter((j) => j.result === 'failed');
+    const lastFailure =
+      failures[0] && (!last || failures[0].startedAt > last.createdAt) ? failures[0] : null;
+    const deep = db.jobs(200, 'verify').find((j) => j.result === 'ok' && j.detail === 'deep');
+    const info = this.schedule.info(now);
+    const warnings = backupWarnings(
+      last ? last.createdAt : null,
+      lastFailure,
+      config.alerts.staleAfterHours,
+      now,
+    );
+    const cloud = await this.destinations.cloudUsage();
+    for (const u of cloud) if (u.warning) warnings.push(u.warning);
+    return {
+      register: {
+        id: identity.id,
+        name: identity.name,
+        profile: profile.name,
+        keyFingerprint: keyFingerprint(identity.publicKey),
+      },
+      source: { database: dbFile, headline, files, databaseBytes, encrypted },
+      lastBackup: last ? { ...last, ageMs: now.getTime() - Date.parse(last.createdAt) } : null,
+      lastFailure,
+      lastTestRestore: deep
+        ? { at: deep.endedAt ?? deep.startedAt, backupId: deep.backupId }
+        : null,
+      schedule: {
+        backup: info.backup?.describe ?? null,
+        verify: info.verify?.describe ?? null,
+        onClose: info.onClose,
+        nextBackup: info.backup?.next ?? null,
+      },
+      warnings,
+      destinations: this.destinations.all().map((d) => {
+        const down = unavailable.find((u) => u.destination === d.name);
+        return {
+          name: d.name,
+          kind: d.kind,
+          location: d.location,
+          backups: down ? null : backups.filter((b) => b.destination === d.name).length,
+          error: down ? down.message : null,
+        };
+      }),
+      encryption: {
+        recipients: config.encryption.recipients.length,
+        passphrase: config.encryption.passphraseFile !== null,
+      },
+      cloud,
+    };
+  }
+}
