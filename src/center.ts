@@ -16,7 +16,7 @@ import {
 } from './archive/reader.js';
 import { writeArchive, type ArchiveSnapshot } from './archive/writer.js';
 import { isAgeRecipient } from './archive/age.js';
-import { asCoffreError, CoffreError, isCoffreError } from './core/errors.js';
+import { asCoffreError, CoffreError, isCoffreError, type ErrorCode } from './core/errors.js';
 import {
   archiveExtension,
   backupId,
@@ -33,6 +33,7 @@ import {
   type Sidecar,
 } from './core/manifest.js';
 import { getProfile, type Profile } from './core/profiles.js';
+import { checkSidecar, parseSidecarText, type TrustedRegister } from './core/sidecar.js';
 import {
   describePolicy,
   planRetention,
@@ -43,7 +44,7 @@ import { describeSpec, isDue, nextRun, validateSpec, type ScheduleSpec } from '.
 import { summarizeSections } from './core/sections.js';
 import { FolderDestination } from './destinations/folder.js';
 import { openDestination } from './destinations/open.js';
-import type { Destination, Upload, Usage } from './destinations/types.js';
+import type { DamagedSidecar, Destination, Upload, Usage } from './destinations/types.js';
 import {
   fitsInQuota,
   quotaExceeded,
@@ -82,7 +83,6 @@ import {
   saveIdentity,
   sign,
   isOwnRegister,
-  verifySignature,
   type Identity,
 } from './state/identity.js';
 import { acquireJobLock, type JobLock } from './state/lock.js';
@@ -162,6 +162,15 @@ export interface BackupResult {
     message: string;
     details: Readonly<Record<string, unknown>>;
   }[];
+}
+
+/** An archive in a destination whose sidecar is damaged: not listed as a backup. */
+export interface DamagedBackup {
+  destination: string;
+  archive: string;
+  id: string;
+  code: string;
+  message: string;
 }
 
 export interface RetentionEntry {
@@ -1064,12 +1073,31 @@ export class BackupCenter {
   async list(options: { allRegisters?: boolean } = {}): Promise<{
     backups: BackupEntry[];
     unavailable: { destination: string; code: string; message: string }[];
+    /** Archives whose sidecar is damaged: not listed as backups; reading one gives this error. */
+    damaged: DamagedBackup[];
   }> {
     const backups: BackupEntry[] = [];
     const unavailable: { destination: string; code: string; message: string }[] = [];
+    const damaged: DamagedBackup[] = [];
+    const register8 = `_${this.identity.id.slice(0, 8)}`;
     for (const dest of this.allDestinations()) {
+      // A damaged sidecar is not a backup to list, but reading it by id must say why.
+      const onDamaged = ({ archive, error }: DamagedSidecar) => {
+        const id = parseArchiveName(archive)?.id ?? archive;
+        if (!options.allRegisters && !id.endsWith(register8)) return;
+        damaged.push({
+          destination: dest.name,
+          archive,
+          id,
+          code: error.code,
+          message: error.message,
+        });
+      };
       try {
-        for (const s of await dest.list(options.allRegisters ? undefined : this.identity.id)) {
+        for (const s of await dest.list(
+          options.allRegisters ? undefined : this.identity.id,
+          onDamaged,
+        )) {
           if (options.allRegisters || s.header.register.id === this.identity.id) {
             backups.push(this.toEntry(dest.name, s));
           }
@@ -1083,7 +1111,7 @@ export class BackupCenter {
       (a, b) =>
         a.createdAt.localeCompare(b.createdAt) || a.destination.localeCompare(b.destination),
     );
-    return { backups, unavailable };
+    return { backups, unavailable, damaged };
   }
 
   /** Finds a backup by id, unique id prefix, `latest`, or an archive file path. */
@@ -1101,21 +1129,31 @@ export class BackupCenter {
   }> {
     if ((ref.includes('/') || ref.includes(path.sep)) && fs.existsSync(ref)) {
       const file = path.resolve(ref);
+      const archive = path.basename(file);
       let sidecar: Sidecar | null = null;
+      let text: string | null = null;
       try {
-        sidecar = JSON.parse(await fsp.readFile(file + SIDECAR_SUFFIX, 'utf8')) as Sidecar;
-      } catch {
-        sidecar = null;
+        text = await fsp.readFile(file + SIDECAR_SUFFIX, 'utf8');
+      } catch (err) {
+        // No sidecar: a loose archive, checked by its signed entry list alone.
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
+          throw new CoffreError(
+            'CORRUPT_ARCHIVE',
+            `The metadata (sidecar) of ${archive} cannot be read: ${(err as Error).message}.`,
+            { cause: err },
+          );
+        }
       }
+      if (text !== null) sidecar = parseSidecarText(text, archive);
       return {
         open: () => Promise.resolve(fs.createReadStream(file, { highWaterMark: 1 << 20 })),
-        archive: path.basename(file),
+        archive,
         destination: null,
         sidecar,
         remote: false,
       };
     }
-    const { backups, unavailable } = await this.list({ allRegisters });
+    const { backups, unavailable, damaged } = await this.list({ allRegisters });
     const pool = from ? backups.filter((b) => b.destination === from) : backups;
     if (from) this.destination(from);
     let matches: BackupEntry[];
@@ -1139,6 +1177,17 @@ export class BackupCenter {
       if (matches.length === 0) matches = pool.filter((b) => b.id.startsWith(bare));
     }
     const ids = [...new Set(matches.map((m) => m.id))];
+    if (ids.length === 0 && ref !== 'latest') {
+      const bare = parseArchiveName(ref)?.id ?? ref;
+      const broken = damaged.find(
+        (d) => (!from || d.destination === from) && (d.id === bare || d.id.startsWith(bare)),
+      );
+      if (broken) {
+        throw new CoffreError(broken.code as ErrorCode, broken.message, {
+          details: { destination: broken.destination, archive: broken.archive },
+        });
+      }
+    }
     if (ids.length === 0) {
       const hint =
         unavailable.length > 0
@@ -1244,20 +1293,7 @@ export class BackupCenter {
     };
 
     if (found.sidecar) {
-      const s = found.sidecar;
-      if (!isOwnRegister(this.identity, s.header.register)) throw foreign(s.header);
-      if (
-        !verifySignature(
-          s.header.register.publicKey,
-          fingerprintMessage(s.archive, s.sha256),
-          Buffer.from(s.fingerprintSignature, 'base64'),
-        )
-      ) {
-        throw new CoffreError(
-          'BAD_SIGNATURE',
-          `The metadata of ${found.archive} is not signed by this register's key.`,
-        );
-      }
+      checkSidecar(found.sidecar, { actualSize: null, trusted: this.trustedRegister() });
       checks.push({ name: 'sidecar signature', detail: 'signed by this register' });
     }
 
@@ -1270,6 +1306,7 @@ export class BackupCenter {
       const { sha256, size } = await fingerprint(await found.open(), progress('read'));
       if (found.sidecar && sha256 !== found.sidecar.sha256)
         throw fingerprintMismatch(found.archive, sha256, found.sidecar.sha256);
+      if (found.sidecar) checkSidecar(found.sidecar, { actualSize: size, trusted: null });
       checks.push({
         name: 'fingerprint',
         detail: found.sidecar
@@ -1353,7 +1390,16 @@ export class BackupCenter {
   private async readChecked(
     found: { open: () => Promise<Readable>; archive: string; sidecar: Sidecar | null },
     options: ReadOptions,
+    /** Any register's sidecar is acceptable: adopting a replaced register. */
+    anyRegister = false,
   ): Promise<ArchiveContents> {
+    // Verify and restore both come through here: the sidecar is checked before its fingerprint is used.
+    if (found.sidecar) {
+      checkSidecar(found.sidecar, {
+        actualSize: null,
+        trusted: anyRegister ? null : this.trustedRegister(),
+      });
+    }
     let contents: ArchiveContents;
     try {
       contents = await readArchive(await found.open(), options);
@@ -1369,7 +1415,16 @@ export class BackupCenter {
     if (found.sidecar && contents.sha256 !== found.sidecar.sha256) {
       throw fingerprintMismatch(found.archive, contents.sha256, found.sidecar.sha256);
     }
+    if (found.sidecar) checkSidecar(found.sidecar, { actualSize: contents.size, trusted: null });
     return contents;
+  }
+
+  /** The register an archive must come from: this one, signed with a key it has used. */
+  private trustedRegister(): TrustedRegister {
+    return {
+      id: this.identity.id,
+      keys: [this.identity.publicKey, ...(this.identity.trustedKeys ?? [])],
+    };
   }
 
   private deepChecks(scratch: string, header: ArchiveHeader): VerifyReport['checks'] {
@@ -1852,7 +1907,7 @@ export class BackupCenter {
       lockJob: (job, now) => this.lockJob(job, now),
       recorded: (jobId, work, describe) => this.recorded(jobId, work, describe),
       locate: (ref, from, allRegisters) => this.locate(ref, from, allRegisters),
-      readChecked: (found, options) => this.readChecked(found, options),
+      readChecked: (found, options, anyRegister) => this.readChecked(found, options, anyRegister),
       backupLocked: (options) => this.backupLocked(options),
       list: () => this.list(),
     });

@@ -7,10 +7,11 @@ import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
-import { CoffreError, fsErrorCode } from '../core/errors.js';
+import { asCoffreError, CoffreError, fsErrorCode } from '../core/errors.js';
 import { parseArchiveName, SIDECAR_SUFFIX, type Sidecar } from '../core/manifest.js';
+import { parseSidecarText } from '../core/sidecar.js';
 import { fsyncDir, writeFileAtomic } from '../state/files.js';
-import type { Destination, DestinationKind, Upload, Usage } from './types.js';
+import type { DamagedSidecar, Destination, DestinationKind, Upload, Usage } from './types.js';
 
 const PARTIAL_PREFIX = '.partial-';
 
@@ -157,7 +158,10 @@ export class FolderDestination implements Destination {
     }
   }
 
-  async list(): Promise<Sidecar[]> {
+  async list(
+    _registerId?: string,
+    onDamaged?: (damaged: DamagedSidecar) => void,
+  ): Promise<Sidecar[]> {
     const names = await this.names();
     const present = new Set(names);
     const out: Sidecar[] = [];
@@ -165,13 +169,28 @@ export class FolderDestination implements Destination {
       if (!name.endsWith(SIDECAR_SUFFIX)) continue;
       const archive = name.slice(0, -SIDECAR_SUFFIX.length);
       if (parseArchiveName(archive) === null || !present.has(archive)) continue;
+      let text: string;
       try {
-        const sidecar = JSON.parse(
-          await fsp.readFile(path.join(this.location, name), 'utf8'),
-        ) as Sidecar;
-        if (sidecar.sidecarVersion === 1 && sidecar.archive === archive) out.push(sidecar);
-      } catch {
-        // A damaged sidecar: the archive is still there and `verify` can read it.
+        text = await fsp.readFile(path.join(this.location, name), 'utf8');
+      } catch (err) {
+        // Removed since the listing (another job's retention): not a backup any more.
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue;
+        const failed = this.fail(err, `reading the metadata of ${archive}`);
+        onDamaged?.({
+          archive,
+          // Not a file at all (a folder by that name): damaged, as a bad sidecar is.
+          error:
+            failed.code === 'INTERNAL'
+              ? new CoffreError('CORRUPT_ARCHIVE', failed.message, { cause: err })
+              : failed,
+        });
+        continue;
+      }
+      try {
+        out.push(parseSidecarText(text, archive));
+      } catch (err) {
+        // A damaged sidecar: the archive is still there; reading it says what is wrong.
+        onDamaged?.({ archive, error: asCoffreError(err) });
       }
     }
     return out.sort((a, b) => a.header.createdAt.localeCompare(b.header.createdAt));

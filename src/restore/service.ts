@@ -120,8 +120,12 @@ export interface RestoreContext {
   ) => Promise<T>;
   /** Finds a backup by id, unique id prefix, `latest`, or an archive file path. */
   readonly locate: (ref: string, from?: string, allRegisters?: boolean) => Promise<FoundBackup>;
-  /** Reads an archive, reporting a fingerprint mismatch as what is wrong. */
-  readonly readChecked: (found: FoundBackup, options: ReadOptions) => Promise<ArchiveContents>;
+  /** Checks the sidecar (of any register when adopting) and reads the archive, reporting a fingerprint mismatch as what is wrong. */
+  readonly readChecked: (
+    found: FoundBackup,
+    options: ReadOptions,
+    anyRegister?: boolean,
+  ) => Promise<ArchiveContents>;
   /** Takes a backup; the caller holds the job lock. */
   readonly backupLocked: (options: BackupOptions) => Promise<BackupResult>;
   /** This register's backups in every destination. */
@@ -220,24 +224,28 @@ export class RestoreService {
     scratch.push(stage);
     const { passphraseFile } = this.ctx.config().encryption;
     const contents = await this.ctx
-      .readChecked(found, {
-        identities: options.identities ?? [],
-        passphrase:
-          options.passphrase ??
-          (passphraseFile && !options.identities?.length
-            ? readSecretFile(this.ctx.sourcePath(passphraseFile))
-            : null),
-        extractTo: stage,
-        ...(options.onProgress
-          ? {
-              onProgress: progressOf(
-                found.remote ? 'download' : 'read',
-                found.sidecar?.size ?? 0,
-                options.onProgress,
-              ),
-            }
-          : {}),
-      })
+      .readChecked(
+        found,
+        {
+          identities: options.identities ?? [],
+          passphrase:
+            options.passphrase ??
+            (passphraseFile && !options.identities?.length
+              ? readSecretFile(this.ctx.sourcePath(passphraseFile))
+              : null),
+          extractTo: stage,
+          ...(options.onProgress
+            ? {
+                onProgress: progressOf(
+                  found.remote ? 'download' : 'read',
+                  found.sidecar?.size ?? 0,
+                  options.onProgress,
+                ),
+              }
+            : {}),
+        },
+        options.adopt === true,
+      )
       .catch((err: unknown) => {
         if ((err as NodeJS.ErrnoException).code === 'ENOSPC') {
           throw new CoffreError(
