@@ -54,7 +54,7 @@ import {
   type QuotaState,
 } from './core/quota.js';
 import { createDemoData, type DemoOptions } from './source/demo.js';
-import { listFiles } from './source/files.js';
+import { describeSkipped, listFiles, scanFiles } from './source/files.js';
 import { takeSnapshot } from './source/snapshot.js';
 import { isEncryptedDatabaseFile, openDatabase } from './source/sqlite.js';
 import type { RestorePlan } from './restore/plan.js';
@@ -807,7 +807,12 @@ export class BackupCenter {
       await sweepTmp(this.paths.tmp);
       const present = (p: string | null): p is string =>
         p !== null && (!options.allowMissingSources || fs.existsSync(this.sourcePath(p)));
-      const files = present(source.files) ? await listFiles(this.sourcePath(source.files)) : [];
+      const scan = present(source.files)
+        ? await scanFiles(this.sourcePath(source.files))
+        : { files: [], skipped: [] };
+      const files = scan.files;
+      // BackupResult.warnings are strings for now: the skipped entries as words.
+      warnings.push(...scan.skipped.map(describeSkipped));
       const filesBytes = files.reduce((n, f) => n + f.size, 0);
       const dbBytes = fs.statSync(dbFile).size;
       options.onProgress?.({ phase: 'snapshot', done: 0, total: dbBytes + filesBytes });
