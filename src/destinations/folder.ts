@@ -5,6 +5,7 @@
 
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { asCoffreError, CoffreError, fsErrorCode } from '../core/errors.js';
@@ -14,6 +15,57 @@ import { fsyncDir, writeFileAtomic } from '../state/files.js';
 import type { DamagedSidecar, Destination, DestinationKind, Upload, Usage } from './types.js';
 
 const PARTIAL_PREFIX = '.partial-';
+
+/**
+ * The first 8 hex digits of this boot's id (Linux), or null where the system
+ * has none. A partial file's name records the boot and the PID that write it:
+ * a PID means something only within one boot.
+ */
+function readBootId(): string | null {
+  try {
+    const id = fs.readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').replace(/[^0-9a-f]/g, '');
+    return id.length >= 8 ? id.slice(0, 8) : null;
+  } catch {
+    return null;
+  }
+}
+
+const BOOT_ID = readBootId();
+
+/** `.partial-PID.BOOT-ARCHIVE`; `.partial-PID-ARCHIVE` from Coffre before boot ids, or without one. */
+function partialName(archive: string): string {
+  return `${PARTIAL_PREFIX}${process.pid}${BOOT_ID ? `.${BOOT_ID}` : ''}-${archive}`;
+}
+
+export interface PartialFacts {
+  /** The partial file's name. */
+  name: string;
+  /** Its last change (ms since the epoch). */
+  mtimeMs: number;
+}
+
+export interface SystemFacts {
+  bootId: string | null;
+  /** When this boot started (ms since the epoch). */
+  bootTimeMs: number;
+  alive: (pid: number) => boolean;
+}
+
+/**
+ * Whether a partial file's writer is gone, so the file can be removed: it
+ * was written during another boot (its name says so, or, with no boot in
+ * its name, it last changed before this boot began), or its process is dead.
+ * Returns the archive it belongs to, or null when it must be kept.
+ */
+export function stalePartial(partial: PartialFacts, system: SystemFacts): string | null {
+  const match = /^\.partial-(\d+)(?:\.([0-9a-f]{8}))?-(.+)$/.exec(partial.name);
+  if (!match) return null;
+  const [, pid, boot, archive] = match;
+  if (boot !== undefined && system.bootId !== null && boot !== system.bootId) return archive;
+  // A minute of slack: clocks are set early in a boot.
+  if (boot === undefined && partial.mtimeMs < system.bootTimeMs - 60_000) return archive;
+  return system.alive(Number(pid)) ? null : archive;
+}
 
 export class FolderDestination implements Destination {
   readonly location: string;
@@ -77,7 +129,7 @@ export class FolderDestination implements Destination {
   async put(archive: string): Promise<Upload> {
     const final = this.archivePath(archive);
     await this.check();
-    const partial = path.join(this.location, `${PARTIAL_PREFIX}${process.pid}-${archive}`);
+    const partial = path.join(this.location, partialName(archive));
     let handle: fsp.FileHandle;
     try {
       handle = await fsp.open(partial, 'wx', 0o644);
@@ -237,11 +289,17 @@ export class FolderDestination implements Destination {
     const mine = (archive: string) =>
       parseArchiveName(archive)?.id.endsWith(`_${registerId.slice(0, 8)}`) === true;
     let removed = 0;
+    const system: SystemFacts = {
+      bootId: BOOT_ID,
+      bootTimeMs: Date.now() - os.uptime() * 1000,
+      alive: processAlive,
+    };
     for (const name of names) {
       let stale = false;
       if (name.startsWith(PARTIAL_PREFIX)) {
-        const match = /^\.partial-(\d+)-(.+)$/.exec(name);
-        stale = match !== null && mine(match[2]) && !processAlive(Number(match[1]));
+        const stat = await fsp.stat(path.join(this.location, name)).catch(() => null);
+        const archive = stat ? stalePartial({ name, mtimeMs: stat.mtimeMs }, system) : null;
+        stale = archive !== null && mine(archive);
       } else if (mine(name) && !present.has(name + SIDECAR_SUFFIX)) {
         // Renamed into place but never committed: the job died in between.
         stale = true;
