@@ -27,6 +27,7 @@ export const EXIT_CODES: Record<ErrorCode, number> = {
   DESTINATION_AUTH: 17,
   QUOTA_EXCEEDED: 18,
   UNENCRYPTED_UPLOAD: 19,
+  SECRET_FILE_UNSAFE: 20,
 };
 
 export const HINTS: Record<ErrorCode, string> = {
@@ -65,6 +66,8 @@ export const HINTS: Record<ErrorCode, string> = {
     'Keep fewer backups in the cloud (e.g. `coffre retention set --destination NAME --daily 3 --weekly 2`), or take a larger plan and raise the quota (`coffre destination set NAME --quota 100GB`). Nothing was deleted beyond what retention allows.',
   UNENCRYPTED_UPLOAD:
     'Set up encryption in one command: `coffre encryption new-key --out FILE` (keep FILE away from the register). Or, if the provider may read this data, allow it: --allow-unencrypted, or `coffre destination set NAME --allow-unencrypted`.',
+  SECRET_FILE_UNSAFE:
+    'Make the file readable by its owner only (`chmod 600 FILE`, as the message says), and check that nobody copied it meanwhile; then run the command again.',
   BUSY: 'Wait for it to finish and try again. A job that was killed releases its lock by itself.',
   SCHEMA_TOO_NEW:
     'Update the app to the version that made this backup (or newer), then restore. Nothing was changed.',

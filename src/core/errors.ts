@@ -48,6 +48,8 @@ export const ERROR_CODES = [
   'SCHEMA_TOO_NEW',
   /** A restore would leave the data inconsistent (broken references, schema mismatch): nothing changed. */
   'RESTORE_CONFLICT',
+  /** A secret file (passphrase, key, identity) can be read by other users. */
+  'SECRET_FILE_UNSAFE',
   /** Anything else: a bug or an unexpected condition. */
   'INTERNAL',
 ] as const;
