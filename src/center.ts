@@ -75,7 +75,8 @@ import {
   type DestinationConfig,
   type S3DestinationConfig,
 } from './state/config.js';
-import { homePaths, type HomePaths } from './state/home.js';
+import { diskFullAt, homeDiskFull } from './state/disk.js';
+import { checkHome, homeFileError, homePaths, type HomePaths } from './state/home.js';
 import {
   createIdentity,
   keyFingerprint,
@@ -350,6 +351,7 @@ export class BackupCenter {
   /** Creates a home protecting an existing app's data. */
   static async init(options: InitOptions): Promise<BackupCenter> {
     const paths = homePaths(options.home);
+    checkHome(paths.root);
     if (fs.existsSync(paths.config) || fs.existsSync(paths.identity)) {
       throw new CoffreError(
         'ALREADY_INITIALIZED',
@@ -404,9 +406,14 @@ export class BackupCenter {
 
   static async open(home: string, options: OpenOptions = {}): Promise<BackupCenter> {
     const paths = homePaths(home);
+    checkHome(paths.root);
     const config = await loadConfig(paths.config);
     const identity = await loadIdentity(paths.identity);
-    await fsp.mkdir(paths.tmp, { recursive: true });
+    await fsp.mkdir(paths.tmp, { recursive: true }).catch((err: unknown) => {
+      throw diskFullAt(err, paths.root)
+        ? homeDiskFull(paths.root, 'making its tmp folder', err)
+        : (homeFileError(paths.tmp, err) ?? err);
+    });
     const center = new BackupCenter(paths, config, identity);
     center.cloudCredentials = options.cloudCredentials ?? null;
     center.recovered = await center.restoring.finishInterruptedRestore();
@@ -1134,6 +1141,15 @@ export class BackupCenter {
   }> {
     if ((ref.includes('/') || ref.includes(path.sep)) && fs.existsSync(ref)) {
       const file = path.resolve(ref);
+      // Only a regular file is read: a folder fails late and a FIFO would wait for ever.
+      const stat = fs.statSync(file);
+      if (!stat.isFile()) {
+        throw new CoffreError(
+          'USAGE',
+          `${file} is ${stat.isDirectory() ? 'a folder' : 'not a regular file (a pipe, socket or device)'}, not an archive file.`,
+          { details: { input: 'archive-path', path: file } },
+        );
+      }
       const archive = path.basename(file);
       let sidecar: Sidecar | null = null;
       let text: string | null = null;
@@ -1920,6 +1936,12 @@ export class BackupCenter {
   }
 
   history(limit = 50): JobRecord[] {
+    if (!Number.isSafeInteger(limit) || limit < 1) {
+      throw new CoffreError(
+        'USAGE',
+        `The number of jobs to show must be a whole number of at least 1, not ${String(limit)}.`,
+      );
+    }
     return this.db.jobs(limit);
   }
 

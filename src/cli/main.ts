@@ -4,7 +4,7 @@
 
 import crypto from 'node:crypto';
 import { Command, CommanderError } from 'commander';
-import { CoffreError } from '../core/errors.js';
+import { asCoffreError, CoffreError } from '../core/errors.js';
 import { COFFRE_VERSION } from '../version.js';
 import { registerBackup } from './commands/backup.js';
 import { registerCloud } from './commands/cloud.js';
@@ -51,22 +51,40 @@ try {
     process.exitCode = err.exitCode;
   } else if (err instanceof CommanderError) {
     process.exitCode = err.exitCode === 0 ? 0 : EXIT_CODES.USAGE;
-  } else if (err instanceof CoffreError) {
-    const hint = hintFor(err.code, err.details);
+  } else if (err instanceof CoffreError || asCoffreError(err).code !== 'INTERNAL') {
+    // A full disk can surface anywhere (SQLite, a config save): asCoffreError knows it.
+    const e = asCoffreError(err);
+    const hint = hintFor(e.code, e.details);
     if (json) {
       process.stdout.write(
         JSON.stringify(
-          { error: { code: err.code, message: err.message, hint, details: err.details } },
+          { error: { code: e.code, message: e.message, hint, details: e.details } },
           null,
           2,
         ) + '\n',
       );
     } else {
-      process.stderr.write(`Error (${err.code}): ${err.message}\n${hint}\n`);
+      process.stderr.write(`Error (${e.code}): ${e.message}\n${hint}\n`);
     }
-    process.exitCode = EXIT_CODES[err.code];
+    process.exitCode = EXIT_CODES[e.code];
   } else {
     const id = crypto.randomBytes(4).toString('hex');
+    if (json) {
+      process.stdout.write(
+        JSON.stringify(
+          {
+            error: {
+              code: 'INTERNAL',
+              message: `Something unexpected happened (error id ${id}).`,
+              hint: hintFor('INTERNAL'),
+              details: { errorId: id },
+            },
+          },
+          null,
+          2,
+        ) + '\n',
+      );
+    }
     process.stderr.write(
       `Error: something unexpected happened (error id ${id}). ${hintFor('INTERNAL')}\n`,
     );

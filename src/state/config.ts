@@ -9,6 +9,8 @@ import { CoffreError } from '../core/errors.js';
 import { DEFAULT_RETENTION } from '../core/retention.js';
 import { validateSpec } from '../core/schedule.js';
 import { writeFileAtomic } from './files.js';
+import { diskFullAt, homeDiskFull } from './disk.js';
+import { homeFileError } from './home.js';
 
 /** Names users give destinations: used in file names and on the command line. */
 export const DESTINATION_NAME = /^[a-z0-9][a-z0-9_-]{0,31}$/;
@@ -228,7 +230,13 @@ export async function loadConfig(file: string): Promise<Config> {
         details: { home: path.dirname(file) },
       });
     }
-    throw err;
+    throw (
+      homeFileError(file, err) ??
+      new CoffreError('CONFIG_INVALID', `${file} cannot be read: ${(err as Error).message}.`, {
+        cause: err,
+        details: { file },
+      })
+    );
   }
   let json: unknown;
   try {
@@ -262,7 +270,14 @@ export async function saveConfig(file: string, config: Config): Promise<void> {
       'USAGE',
       `Refusing to save an invalid config:\n  ${result.errors.join('\n  ')}`,
     );
-  await writeFileAtomic(file, JSON.stringify(result.config, null, 2) + '\n', 0o600);
+  try {
+    await writeFileAtomic(file, JSON.stringify(result.config, null, 2) + '\n', 0o600);
+  } catch (err) {
+    if (diskFullAt(err, path.dirname(file))) {
+      throw homeDiskFull(path.dirname(file), 'saving the config', err);
+    }
+    throw homeFileError(file, err) ?? err;
+  }
 }
 
 /** Resolves a config path (relative to the home) to an absolute one. */
