@@ -14,7 +14,12 @@ import type { RetentionPolicy } from './core/retention.js';
 import { RestoreService, type RecoveredRestore } from './restore/service.js';
 import type { RestoreOptions, RestoreResult } from './restore/service.js';
 import { BackupService, type BackupOptions, type BackupResult } from './services/backup.js';
-import { Catalog, type BackupEntry, type Unavailable } from './services/catalog.js';
+import {
+  Catalog,
+  type BackupEntry,
+  type DamagedBackup,
+  type Unavailable,
+} from './services/catalog.js';
 import {
   DestinationService,
   type CloudUsage,
@@ -51,7 +56,8 @@ import { VerifyService, type VerifyOptions, type VerifyReport } from './services
 import { createDemoData, type DemoOptions } from './source/demo.js';
 import { openDatabase } from './source/sqlite.js';
 import { configSchema, ConfigStore, saveConfig, type Config } from './state/config.js';
-import { homePaths, type HomePaths } from './state/home.js';
+import { diskFullAt, homeDiskFull } from './state/disk.js';
+import { checkHome, homeFileError, homePaths, type HomePaths } from './state/home.js';
 import {
   createIdentity,
   IdentityStore,
@@ -63,7 +69,7 @@ import { readSecretFile, type CloudCredentials } from './state/secrets.js';
 import { StateDb, type JobRecord } from './state/statedb.js';
 
 export type { BackupOptions, BackupResult, Progress } from './services/backup.js';
-export type { BackupEntry } from './services/catalog.js';
+export type { BackupEntry, DamagedBackup } from './services/catalog.js';
 export type { CloudUsage, DestinationInfo, DestinationInput } from './services/destinations.js';
 export type { CenterEvents } from './services/jobs.js';
 export type { RetentionEntry, RetentionReport } from './services/maintenance.js';
@@ -203,6 +209,7 @@ export class BackupCenter {
   /** Creates a home protecting an existing app's data. */
   static async init(options: InitOptions): Promise<BackupCenter> {
     const paths = homePaths(options.home);
+    checkHome(paths.root);
     if (fs.existsSync(paths.config) || fs.existsSync(paths.identity)) {
       throw new CoffreError(
         'ALREADY_INITIALIZED',
@@ -255,9 +262,14 @@ export class BackupCenter {
 
   static async open(home: string, options: OpenOptions = {}): Promise<BackupCenter> {
     const paths = homePaths(home);
+    checkHome(paths.root);
     const store = await ConfigStore.load(paths.config);
     const identity = await loadIdentity(paths.identity);
-    await fsp.mkdir(paths.tmp, { recursive: true });
+    await fsp.mkdir(paths.tmp, { recursive: true }).catch((err: unknown) => {
+      throw diskFullAt(err, paths.root)
+        ? homeDiskFull(paths.root, 'making its tmp folder', err)
+        : (homeFileError(paths.tmp, err) ?? err);
+    });
     const center = new BackupCenter(paths, store.get(), identity, options);
     center.recovered = await center.restores.finishInterruptedRestore();
     return center;
@@ -344,7 +356,7 @@ export class BackupCenter {
   /** Every backup of this register in every destination, oldest first; unreachable destinations are reported apart. */
   async list(
     options: { allRegisters?: boolean } = {},
-  ): Promise<{ backups: BackupEntry[]; unavailable: Unavailable[] }> {
+  ): Promise<{ backups: BackupEntry[]; unavailable: Unavailable[]; damaged: DamagedBackup[] }> {
     return this.catalog.list(options);
   }
 

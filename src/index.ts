@@ -30,7 +30,13 @@ export type { DeleteResult, PruneResult, RetentionPatch } from './services/maint
 export type { ScheduledRun, SchedulePatch } from './services/schedule.js';
 export type { EncryptionSettings, NewKey } from './services/settings.js';
 export type { Clock } from './core/clock.js';
-export { CoffreError, ERROR_CODES, isCoffreError, type ErrorCode } from './core/errors.js';
+export {
+  asCoffreError,
+  CoffreError,
+  ERROR_CODES,
+  isCoffreError,
+  type ErrorCode,
+} from './core/errors.js';
 export { ORIGINS, type ArchiveHeader, type Origin, type Sidecar } from './core/manifest.js';
 export { formatBytes, parseSize } from './core/quota.js';
 export { DEFAULT_RETENTION, type RetentionPolicy } from './core/retention.js';

@@ -3,8 +3,9 @@
 
 import type { Readable } from 'node:stream';
 import { CoffreError, isCoffreError } from '../core/errors.js';
-import { fingerprintMessage, foreign, type Sidecar } from '../core/manifest.js';
-import { isOwnRegister, verifySignature, type Identity } from '../state/identity.js';
+import type { Sidecar } from '../core/manifest.js';
+import { checkSidecar, type TrustedRegister } from '../core/sidecar.js';
+import { isOwnRegister, type Identity } from '../state/identity.js';
 import { fingerprint, readArchive, type ArchiveContents, type ReadOptions } from './reader.js';
 
 export interface ArchiveSource {
@@ -48,41 +49,36 @@ export async function readChecked(
     }
     throw err;
   }
-  if (found.sidecar && contents.sha256 !== found.sidecar.sha256) {
-    throw fingerprintMismatch(found.archive, contents.sha256, found.sidecar.sha256);
+  if (found.sidecar) {
+    checkSidecar(found.sidecar, { actualSize: contents.size, trusted: null });
+    if (contents.sha256 !== found.sidecar.sha256)
+      throw fingerprintMismatch(found.archive, contents.sha256, found.sidecar.sha256);
   }
   return contents;
 }
 
+/** The register an archive must come from: this one, signed with a key it has used. */
+export function trustedRegister(identity: Identity): TrustedRegister {
+  return { id: identity.id, keys: [identity.publicKey, ...(identity.trustedKeys ?? [])] };
+}
+
 /**
  * The checks a sidecar must pass before its archive is trusted, the same for
- * verify and restore: it belongs to this register (unless adopting), and its
- * fingerprint signature verifies with the register's key. A sidecar missing
- * its signature, or with one that is not text, fails as a bad signature.
+ * verify and restore (src/core/sidecar.ts): its signature, its register (one
+ * this register trusts, unless adopting), and the file's size when known.
+ * Returns what the signature proves, or null without a sidecar.
  */
-export function checkSidecar(
+export function checkFoundSidecar(
   found: ArchiveSource,
   identity: Identity,
-  options: { allowForeign?: boolean } = {},
+  options: { allowForeign?: boolean; actualSize?: number | null } = {},
 ): string | null {
   const s = found.sidecar;
   if (!s) return null;
-  if (!isOwnRegister(identity, s.header.register) && !options.allowForeign) throw foreign(s.header);
-  const signature = (s as { fingerprintSignature?: unknown }).fingerprintSignature;
-  const valid =
-    typeof signature === 'string' &&
-    typeof s.sha256 === 'string' &&
-    verifySignature(
-      s.header.register.publicKey,
-      fingerprintMessage(s.archive, s.sha256),
-      Buffer.from(signature, 'base64'),
-    );
-  if (!valid) {
-    throw new CoffreError(
-      'BAD_SIGNATURE',
-      `The metadata of ${found.archive} is not signed by ${isOwnRegister(identity, s.header.register) ? "this register's key" : "its register's key"}.`,
-    );
-  }
+  checkSidecar(s, {
+    actualSize: options.actualSize ?? null,
+    trusted: options.allowForeign ? null : trustedRegister(identity),
+  });
   return isOwnRegister(identity, s.header.register)
     ? 'signed by this register'
     : `signed by register ${s.header.register.name}`;

@@ -139,32 +139,49 @@ export async function readArchive(
         });
       });
       failure.catch(() => undefined);
-      for await (const chunk of entry.body) {
-        hash.update(chunk);
-        if (metaKey && keptLength < META_LIMIT) {
-          kept.push(chunk);
-          keptLength += chunk.length;
+      try {
+        for await (const chunk of entry.body) {
+          hash.update(chunk);
+          if (metaKey && keptLength < META_LIMIT) {
+            kept.push(chunk);
+            keptLength += chunk.length;
+          }
+          if (failed) await failure;
+          if (out && !out.write(chunk)) {
+            await Promise.race([new Promise<void>((r) => out.once('drain', () => r())), failure]);
+          }
         }
-        if (failed) await failure;
-        if (out && !out.write(chunk)) {
-          await Promise.race([new Promise<void>((r) => out.once('drain', () => r())), failure]);
+        if (out) {
+          await Promise.race([
+            new Promise<void>((resolve) => out.once('close', resolve).end()),
+            failure,
+          ]);
         }
-      }
-      if (out) {
-        await Promise.race([
-          new Promise<void>((resolve) => out.once('close', resolve).end()),
-          failure,
-        ]);
+      } catch (err) {
+        // A damaged or cut stream: this entry's file is closed before the
+        // error goes up, so whoever removes the folder finds nothing writing.
+        if (out) await closeNow(out);
+        throw err;
       }
       if (metaKey) meta[metaKey] = Buffer.concat(kept);
       entries.set(entry.name, hash.digest('hex'));
     }
   };
 
+  // The pipeline fails as soon as one stage fails, possibly while `consume`
+  // is between two awaits (making a folder, opening a file): it is awaited
+  // too, so that when readArchive fails, nothing is extracting any more.
+  let consuming: Promise<void> = Promise.resolve();
+  const run = (source: AsyncIterable<Buffer>) => {
+    const done = consume(source);
+    consuming = done.catch(() => undefined);
+    return done;
+  };
   try {
-    if (decrypt) await pipeline(stream, decrypt, decompress, consume);
-    else await pipeline(stream, decompress, consume);
+    if (decrypt) await pipeline(stream, decrypt, decompress, run);
+    else await pipeline(stream, decompress, run);
   } catch (err) {
+    await consuming;
     if (isCoffreError(err)) throw err;
     if ((err as NodeJS.ErrnoException).code?.startsWith('E')) throw err;
     throw new CoffreError(
@@ -176,6 +193,15 @@ export async function readArchive(
     );
   }
   return { sha256: tap.hash.digest('hex'), size: tap.size, encrypted, entries, meta };
+}
+
+/** Stops a file being written and waits until its descriptor is closed. */
+async function closeNow(out: fs.WriteStream): Promise<void> {
+  if (out.closed) return;
+  const closed = new Promise<void>((resolve) => out.once('close', () => resolve()));
+  out.on('error', () => undefined);
+  out.destroy();
+  await closed;
 }
 
 /** Hashes a whole archive without opening it (no key needed). */

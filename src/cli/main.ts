@@ -2,7 +2,7 @@
 // The `coffre` command line: parses, calls BackupCenter, prints. The only
 // place that sets the process exit code.
 
-import { CoffreError } from '../index.js';
+import { asCoffreError, CoffreError } from '../index.js';
 import crypto from 'node:crypto';
 import { Command, CommanderError } from 'commander';
 import { COFFRE_VERSION } from '../version.js';
@@ -52,20 +52,22 @@ try {
     process.exitCode = err.exitCode;
   } else if (err instanceof CommanderError) {
     process.exitCode = err.exitCode === 0 ? 0 : EXIT_CODES.USAGE;
-  } else if (err instanceof CoffreError) {
-    const hint = hintFor(err.code, err.details);
+  } else if (err instanceof CoffreError || asCoffreError(err).code !== 'INTERNAL') {
+    // A full disk can surface anywhere (SQLite, a config save): asCoffreError knows it.
+    const e = asCoffreError(err);
+    const hint = hintFor(e.code, e.details);
     if (json) {
       process.stdout.write(
         JSON.stringify(
-          { error: { code: err.code, message: err.message, hint, details: err.details } },
+          { error: { code: e.code, message: e.message, hint, details: e.details } },
           null,
           2,
         ) + '\n',
       );
     } else {
-      process.stderr.write(`Error (${err.code}): ${err.message}\n${hint}\n`);
+      process.stderr.write(`Error (${e.code}): ${e.message}\n${hint}\n`);
     }
-    process.exitCode = EXIT_CODES[err.code];
+    process.exitCode = EXIT_CODES[e.code];
   } else {
     // The full record goes to the home's log; the user gets an id to find it.
     const logged = currentHome ? logUnexpected(currentHome, err, process.argv) : null;
@@ -82,6 +84,7 @@ try {
               message,
               hint: hintFor('INTERNAL'),
               log: logged?.file ?? null,
+              details: { errorId: id },
             },
           },
           null,

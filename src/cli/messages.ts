@@ -8,7 +8,10 @@ export const EXIT_CODES: Record<ErrorCode, number> = {
   NOT_INITIALIZED: 3,
   CONFIG_INVALID: 3,
   ALREADY_INITIALIZED: 3,
+  HOME_UNAVAILABLE: 3,
+  IDENTITY_INVALID: 3,
   SOURCE_UNAVAILABLE: 4,
+  NOT_A_DATABASE: 4,
   ENCRYPTION_REQUIRED: 5,
   KEY_REQUIRED: 6,
   WRONG_KEY: 7,
@@ -26,6 +29,7 @@ export const EXIT_CODES: Record<ErrorCode, number> = {
   DESTINATION_AUTH: 17,
   QUOTA_EXCEEDED: 18,
   UNENCRYPTED_UPLOAD: 19,
+  SECRET_FILE_UNSAFE: 20,
 };
 
 export const HINTS: Record<ErrorCode, string> = {
@@ -37,6 +41,12 @@ export const HINTS: Record<ErrorCode, string> = {
   CONFIG_INVALID:
     'Fix the lines above in the config file, or restore it from a copy. No backup was touched.',
   ALREADY_INITIALIZED: 'Use that home as it is, or choose another folder with --home.',
+  HOME_UNAVAILABLE:
+    'Give --home (or COFFRE_HOME) the folder Coffre was set up in, and run Coffre as the user who owns it (or give this user read and write access to it).',
+  IDENTITY_INVALID:
+    "Put back identity.json from a copy of this home (it holds the register's signing key). Without one, set up a new home and take over the register from its latest backup: `coffre restore BACKUP --adopt` on the new, empty installation.",
+  NOT_A_DATABASE:
+    "Check the app's database path (`coffre status` shows it; `source.database` in the config): it must name the app's SQLite file itself, not a folder or another file.",
   SOURCE_UNAVAILABLE:
     "Check that the app's database and folders exist and are readable by this user (see `coffre status`).",
   ENCRYPTION_REQUIRED:
@@ -64,6 +74,8 @@ export const HINTS: Record<ErrorCode, string> = {
     'Keep fewer backups in the cloud (e.g. `coffre retention set --destination NAME --daily 3 --weekly 2`), or take a larger plan and raise the quota (`coffre destination set NAME --quota 100GB`). Nothing was deleted beyond what retention allows.',
   UNENCRYPTED_UPLOAD:
     'Set up encryption in one command: `coffre encryption new-key --out FILE` (keep FILE away from the register). Or, if the provider may read this data, allow it: --allow-unencrypted, or `coffre destination set NAME --allow-unencrypted`.',
+  SECRET_FILE_UNSAFE:
+    'Make the file readable by its owner only (`chmod 600 FILE`, as the message says), and check that nobody copied it meanwhile; then run the command again.',
   BUSY: 'Wait for it to finish and try again. A job that was killed releases its lock by itself.',
   SCHEMA_TOO_NEW:
     'Update the app to the version that made this backup (or newer), then restore. Nothing was changed.',
@@ -77,7 +89,19 @@ const CLOUD_HINTS: Partial<Record<ErrorCode, string>> = {
     'Check the internet connection and the endpoint (`coffre destination list`); the service may be down for a while. Nothing partial was kept: run the command again later, or choose another destination with --to.',
 };
 
-/** The advice for an error: by its code, and for cloud destinations by what they need. */
+/** Where an error in the Coffre home itself needs other advice than a destination's. */
+const HOME_HINTS: Partial<Record<ErrorCode, string>> = {
+  DISK_FULL:
+    'Free some space on the disk that holds the Coffre home (other files there, or old archives in its backups/ folder), then run the command again. Nothing was changed.',
+};
+
+/** Bad input that names a file: say what is expected instead of pointing to the help. */
+const INPUT_HINTS: Record<string, string> = {
+  'archive-path':
+    'Give a backup id (see `coffre list`) or the path of an archive file (NAME.tar.zst or NAME.tar.zst.age).',
+};
+
+/** The advice for an error: by its code, and for cloud destinations and the home by what they need. */
 export function hintFor(
   code: string,
   details: Readonly<Record<string, unknown>> = {},
@@ -88,5 +112,9 @@ export function hintFor(
     return "Give the backup's id: see `coffre list --all-registers`.";
   if (details.unknownDestination === true)
     return 'See the destinations with `coffre destination list`, or add one with `coffre destination add`.';
+  if (details.place === 'home' && HOME_HINTS[known]) return HOME_HINTS[known];
+  if (typeof details.input === 'string' && INPUT_HINTS[details.input]) {
+    return INPUT_HINTS[details.input];
+  }
   return HINTS[known] ?? null;
 }

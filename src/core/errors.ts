@@ -10,10 +10,16 @@ export const ERROR_CODES = [
   'NOT_INITIALIZED',
   /** The home's config file cannot be read or does not validate. */
   'CONFIG_INVALID',
+  /** The home is not a folder, or this user cannot read or write it. */
+  'HOME_UNAVAILABLE',
+  /** The home's identity file (identity.json) is damaged or incomplete. */
+  'IDENTITY_INVALID',
   /** An installation already exists where one would be created. */
   'ALREADY_INITIALIZED',
   /** The protected app's database or files cannot be read. */
   'SOURCE_UNAVAILABLE',
+  /** The app's database path is a folder, or a file that is not an SQLite database. */
+  'NOT_A_DATABASE',
   /** The source database is encrypted and no archive encryption is set. */
   'ENCRYPTION_REQUIRED',
   /** The archive is encrypted and no key or passphrase was given. */
@@ -48,6 +54,8 @@ export const ERROR_CODES = [
   'SCHEMA_TOO_NEW',
   /** A restore would leave the data inconsistent (broken references, schema mismatch): nothing changed. */
   'RESTORE_CONFLICT',
+  /** A secret file (passphrase, key, identity) can be read by other users. */
+  'SECRET_FILE_UNSAFE',
   /** Anything else: a bug or an unexpected condition. */
   'INTERNAL',
 ] as const;
@@ -75,9 +83,26 @@ export function isCoffreError(err: unknown, code?: ErrorCode): err is CoffreErro
   return err instanceof CoffreError && (code === undefined || err.code === code);
 }
 
-/** Any error as a CoffreError: a CoffreError as it is, anything else as INTERNAL (the cause kept). */
+/** Whether an error says the disk is full: errno ENOSPC or EDQUOT, or SQLite's SQLITE_FULL. */
+export function isNoSpace(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return code === 'ENOSPC' || code === 'EDQUOT' || code === 'SQLITE_FULL';
+}
+
+/**
+ * Any error as a CoffreError: a CoffreError as it is; a full disk, wherever
+ * it surfaced, as DISK_FULL; anything else as INTERNAL (the cause kept).
+ */
 export function asCoffreError(err: unknown): CoffreError {
   if (err instanceof CoffreError) return err;
+  if (isNoSpace(err)) {
+    const where = (err as NodeJS.ErrnoException).path;
+    return new CoffreError(
+      'DISK_FULL',
+      `The disk is full${where ? ` (writing ${where})` : ''}: ${(err as Error).message}.`,
+      { cause: err, details: where ? { path: where } : {} },
+    );
+  }
   return new CoffreError('INTERNAL', (err as Error)?.message ?? String(err), { cause: err });
 }
 

@@ -101,20 +101,37 @@ export function fingerprintMessage(archive: string, sha256: string): Buffer {
   return Buffer.from(`coffre-archive-sha256 ${archive} ${sha256}\n`);
 }
 
-/** `sha256sum -c` compatible text. Paths are archive entry names. */
+const ESCAPES: Record<string, string> = { '\\': '\\\\', '\n': '\\n', '\r': '\\r' };
+const UNESCAPES: Record<string, string> = { '\\\\': '\\', '\\n': '\n', '\\r': '\r' };
+
+/**
+ * `sha256sum -c` compatible text. Paths are archive entry names. A name with
+ * a backslash, a newline or a carriage return is escaped as GNU sha256sum
+ * escapes it: the line starts with a backslash, and the name has `\\`,
+ * `\n` and `\r` in their place.
+ */
 export function formatSums(sums: ReadonlyArray<{ name: string; sha256: string }>): string {
-  return sums.map((s) => `${s.sha256}  ${s.name}\n`).join('');
+  return sums
+    .map((s) =>
+      /[\\\n\r]/.test(s.name)
+        ? `\\${s.sha256}  ${s.name.replace(/[\\\n\r]/g, (c) => ESCAPES[c])}\n`
+        : `${s.sha256}  ${s.name}\n`,
+    )
+    .join('');
 }
 
 export function parseSums(text: string): Map<string, string> {
   const out = new Map<string, string>();
   for (const line of text.split('\n')) {
     if (line === '') continue;
-    const match = /^([0-9a-f]{64}) [ *](.+)$/.exec(line);
-    if (!match) {
+    // `s`: a name may hold any character but a newline (U+2028 included).
+    const match = /^(\\?)([0-9a-f]{64}) [ *](.+)$/s.exec(line);
+    // An escaped line: every backslash starts one of the escapes sha256sum writes.
+    if (!match || (match[1] === '\\' && !/^(?:[^\\]|\\[\\nr])*$/s.test(match[3]))) {
       throw new CoffreError('CORRUPT_ARCHIVE', 'The entry list (SHA256SUMS) has a malformed line.');
     }
-    out.set(match[2], match[1]);
+    const name = match[1] === '\\' ? match[3].replace(/\\[\\nr]/g, (e) => UNESCAPES[e]) : match[3];
+    out.set(name, match[2]);
   }
   return out;
 }

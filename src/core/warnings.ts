@@ -17,6 +17,8 @@ export const WARNING_CODES = [
   'RETENTION_NOT_APPLIED',
   /** A file changed while it was read into the archive. */
   'FILE_CHANGED',
+  /** An entry of the files folder was left out (a link outside it, a pipe...). */
+  'FILE_SKIPPED',
 ] as const;
 
 export type WarningCode = (typeof WARNING_CODES)[number];

@@ -5,14 +5,67 @@
 
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
-import { CoffreError, fsErrorCode } from '../core/errors.js';
+import { asCoffreError, CoffreError, fsErrorCode } from '../core/errors.js';
 import { parseArchiveName, SIDECAR_SUFFIX, type Sidecar } from '../core/manifest.js';
+import { parseSidecarText } from '../core/sidecar.js';
 import { fsyncDir, writeFileAtomic } from '../state/files.js';
-import type { Destination, DestinationKind, Upload, Usage } from './types.js';
+import type { DamagedSidecar, Destination, DestinationKind, Upload, Usage } from './types.js';
 
 const PARTIAL_PREFIX = '.partial-';
+
+/**
+ * The first 8 hex digits of this boot's id (Linux), or null where the system
+ * has none. A partial file's name records the boot and the PID that write it:
+ * a PID means something only within one boot.
+ */
+function readBootId(): string | null {
+  try {
+    const id = fs.readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').replace(/[^0-9a-f]/g, '');
+    return id.length >= 8 ? id.slice(0, 8) : null;
+  } catch {
+    return null;
+  }
+}
+
+const BOOT_ID = readBootId();
+
+/** `.partial-PID.BOOT-ARCHIVE`; `.partial-PID-ARCHIVE` from Coffre before boot ids, or without one. */
+function partialName(archive: string): string {
+  return `${PARTIAL_PREFIX}${process.pid}${BOOT_ID ? `.${BOOT_ID}` : ''}-${archive}`;
+}
+
+export interface PartialFacts {
+  /** The partial file's name. */
+  name: string;
+  /** Its last change (ms since the epoch). */
+  mtimeMs: number;
+}
+
+export interface SystemFacts {
+  bootId: string | null;
+  /** When this boot started (ms since the epoch). */
+  bootTimeMs: number;
+  alive: (pid: number) => boolean;
+}
+
+/**
+ * Whether a partial file's writer is gone, so the file can be removed: it
+ * was written during another boot (its name says so, or, with no boot in
+ * its name, it last changed before this boot began), or its process is dead.
+ * Returns the archive it belongs to, or null when it must be kept.
+ */
+export function stalePartial(partial: PartialFacts, system: SystemFacts): string | null {
+  const match = /^\.partial-(\d+)(?:\.([0-9a-f]{8}))?-(.+)$/.exec(partial.name);
+  if (!match) return null;
+  const [, pid, boot, archive] = match;
+  if (boot !== undefined && system.bootId !== null && boot !== system.bootId) return archive;
+  // A minute of slack: clocks are set early in a boot.
+  if (boot === undefined && partial.mtimeMs < system.bootTimeMs - 60_000) return archive;
+  return system.alive(Number(pid)) ? null : archive;
+}
 
 export class FolderDestination implements Destination {
   readonly location: string;
@@ -76,7 +129,7 @@ export class FolderDestination implements Destination {
   async put(archive: string): Promise<Upload> {
     const final = this.archivePath(archive);
     await this.check();
-    const partial = path.join(this.location, `${PARTIAL_PREFIX}${process.pid}-${archive}`);
+    const partial = path.join(this.location, partialName(archive));
     let handle: fsp.FileHandle;
     try {
       handle = await fsp.open(partial, 'wx', 0o644);
@@ -157,7 +210,10 @@ export class FolderDestination implements Destination {
     }
   }
 
-  async list(): Promise<Sidecar[]> {
+  async list(
+    _registerId?: string,
+    onDamaged?: (damaged: DamagedSidecar) => void,
+  ): Promise<Sidecar[]> {
     const names = await this.names();
     const present = new Set(names);
     const out: Sidecar[] = [];
@@ -165,13 +221,28 @@ export class FolderDestination implements Destination {
       if (!name.endsWith(SIDECAR_SUFFIX)) continue;
       const archive = name.slice(0, -SIDECAR_SUFFIX.length);
       if (parseArchiveName(archive) === null || !present.has(archive)) continue;
+      let text: string;
       try {
-        const sidecar = JSON.parse(
-          await fsp.readFile(path.join(this.location, name), 'utf8'),
-        ) as Sidecar;
-        if (sidecar.sidecarVersion === 1 && sidecar.archive === archive) out.push(sidecar);
-      } catch {
-        // A damaged sidecar: the archive is still there and `verify` can read it.
+        text = await fsp.readFile(path.join(this.location, name), 'utf8');
+      } catch (err) {
+        // Removed since the listing (another job's retention): not a backup any more.
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue;
+        const failed = this.fail(err, `reading the metadata of ${archive}`);
+        onDamaged?.({
+          archive,
+          // Not a file at all (a folder by that name): damaged, as a bad sidecar is.
+          error:
+            failed.code === 'INTERNAL'
+              ? new CoffreError('CORRUPT_ARCHIVE', failed.message, { cause: err })
+              : failed,
+        });
+        continue;
+      }
+      try {
+        out.push(parseSidecarText(text, archive));
+      } catch (err) {
+        // A damaged sidecar: the archive is still there; reading it says what is wrong.
+        onDamaged?.({ archive, error: asCoffreError(err) });
       }
     }
     return out.sort((a, b) => a.header.createdAt.localeCompare(b.header.createdAt));
@@ -218,11 +289,17 @@ export class FolderDestination implements Destination {
     const mine = (archive: string) =>
       parseArchiveName(archive)?.id.endsWith(`_${registerId.slice(0, 8)}`) === true;
     let removed = 0;
+    const system: SystemFacts = {
+      bootId: BOOT_ID,
+      bootTimeMs: Date.now() - os.uptime() * 1000,
+      alive: processAlive,
+    };
     for (const name of names) {
       let stale = false;
       if (name.startsWith(PARTIAL_PREFIX)) {
-        const match = /^\.partial-(\d+)-(.+)$/.exec(name);
-        stale = match !== null && mine(match[2]) && !processAlive(Number(match[1]));
+        const stat = await fsp.stat(path.join(this.location, name)).catch(() => null);
+        const archive = stat ? stalePartial({ name, mtimeMs: stat.mtimeMs }, system) : null;
+        stale = archive !== null && mine(archive);
       } else if (mine(name) && !present.has(name + SIDECAR_SUFFIX)) {
         // Renamed into place but never committed: the job died in between.
         stale = true;

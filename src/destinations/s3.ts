@@ -17,12 +17,13 @@
 import crypto from 'node:crypto';
 import { PassThrough, Transform, type Readable } from 'node:stream';
 import type * as S3 from '@aws-sdk/client-s3';
-import { CoffreError } from '../core/errors.js';
+import { asCoffreError, CoffreError } from '../core/errors.js';
 import { resumableDownload } from './s3-download.js';
 import { explainS3Error } from './s3-errors.js';
 import { formatBytes } from '../core/quota.js';
 import { parseArchiveName, SIDECAR_SUFFIX, type Sidecar } from '../core/manifest.js';
-import type { Destination, PutOptions, Upload, Usage } from './types.js';
+import { parseSidecarText } from '../core/sidecar.js';
+import type { DamagedSidecar, Destination, PutOptions, Upload, Usage } from './types.js';
 
 export interface S3Settings {
   endpoint: string;
@@ -440,7 +441,10 @@ export class S3Destination implements Destination {
     return out;
   }
 
-  async list(registerId?: string): Promise<Sidecar[]> {
+  async list(
+    registerId?: string,
+    onDamaged?: (damaged: DamagedSidecar) => void,
+  ): Promise<Sidecar[]> {
     const prefix = registerId ? this.registerFolder(registerId.slice(0, 8)) : this.settings.prefix;
     const objects = await this.objects(prefix);
     const pairs = [...this.committed(objects)];
@@ -451,13 +455,7 @@ export class S3Destination implements Destination {
         const [archiveKey, sidecarKey] = pairs[next++];
         const archive = archiveKey.slice(archiveKey.lastIndexOf('/') + 1);
         const keep = (sidecar: Sidecar) => {
-          if (
-            sidecar.sidecarVersion === 1 &&
-            sidecar.archive === archive &&
-            (!registerId || sidecar.header.register.id === registerId)
-          ) {
-            out.push(sidecar);
-          }
+          if (!registerId || sidecar.header.register.id === registerId) out.push(sidecar);
         };
         // A sidecar never changes once written: the same ETag, the same content.
         const cacheKey = `${this.settings.endpoint} ${this.settings.bucket} ${sidecarKey}`;
@@ -478,16 +476,25 @@ export class S3Destination implements Destination {
           if ((err as CoffreError).details?.service === 'NoSuchKey') continue;
           throw err;
         }
+        let text: string;
         try {
-          const sidecar = JSON.parse(await res.Body!.transformToString()) as Sidecar;
-          if (res.ETag) {
-            if (sidecarCache.size >= SIDECAR_CACHE_SIZE) sidecarCache.clear();
-            sidecarCache.set(cacheKey, { etag: res.ETag, sidecar });
-          }
-          keep(sidecar);
+          text = await res.Body!.transformToString();
         } catch {
-          // A damaged sidecar: not listed; the archive stays, for any S3 client to fetch.
+          continue; // Cut while reading: the next listing reads it again.
         }
+        let sidecar: Sidecar;
+        try {
+          sidecar = parseSidecarText(text, archive);
+        } catch (err) {
+          // A damaged sidecar: not listed; the archive stays, for any S3 client to fetch.
+          onDamaged?.({ archive, error: asCoffreError(err) });
+          continue;
+        }
+        if (res.ETag) {
+          if (sidecarCache.size >= SIDECAR_CACHE_SIZE) sidecarCache.clear();
+          sidecarCache.set(cacheKey, { etag: res.ETag, sidecar });
+        }
+        keep(sidecar);
       }
     };
     await Promise.all(Array.from({ length: Math.min(LIST_CONCURRENCY, pairs.length) }, worker));

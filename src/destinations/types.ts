@@ -2,6 +2,7 @@
 // folder, S3-compatible bucket. BackupCenter only ever talks to this interface.
 
 import type { Readable, Writable } from 'node:stream';
+import type { CoffreError } from '../core/errors.js';
 import type { Sidecar } from '../core/manifest.js';
 
 export type DestinationKind = 'local' | 'external' | 's3';
@@ -35,6 +36,12 @@ export interface Usage {
   quotaBytes: number | null;
 }
 
+/** A committed archive whose sidecar cannot be trusted as it is. */
+export interface DamagedSidecar {
+  archive: string;
+  error: CoffreError;
+}
+
 export interface Destination {
   readonly name: string;
   readonly kind: DestinationKind;
@@ -50,8 +57,13 @@ export interface Destination {
   probe?(): Promise<void>;
   put(archive: string, options?: PutOptions): Promise<Upload>;
   get(archive: string): Promise<Readable>;
-  /** Committed backups, from their sidecars only (archives are never opened); only one register's when given. */
-  list(registerId?: string): Promise<Sidecar[]>;
+  /**
+   * Committed backups, from their sidecars only (archives are never opened);
+   * only one register's when given. A sidecar that does not pass
+   * `parseSidecar` is not listed; it is reported to `onDamaged`, with the
+   * error (CORRUPT_ARCHIVE, BAD_SIGNATURE) that reading that backup gives.
+   */
+  list(registerId?: string, onDamaged?: (damaged: DamagedSidecar) => void): Promise<Sidecar[]>;
   delete(archive: string): Promise<void>;
   usage(): Promise<Usage>;
   /** Removes partial writes and uncommitted archives this register left behind. */

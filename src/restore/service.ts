@@ -8,7 +8,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
-import { checkSidecar, readChecked } from '../archive/checked.js';
+import { checkFoundSidecar, readChecked } from '../archive/checked.js';
 import { checkArchive } from '../archive/reader.js';
 import type { Clock } from '../core/clock.js';
 import { asCoffreError, CoffreError } from '../core/errors.js';
@@ -156,7 +156,7 @@ export class RestoreService {
     const found = await this.catalog.locate(ref, options.from, options.adopt === true);
     const own = (r: { id: string; publicKey: string }) => isOwnRegister(this.identity.get(), r);
     // The same checks as verify: the sidecar is signed, and is this register's.
-    checkSidecar(found, this.identity.get(), { allowForeign: options.adopt === true });
+    checkFoundSidecar(found, this.identity.get(), { allowForeign: options.adopt === true });
 
     // 1. Verify and stage everything, next to the live data (same file system).
     const stage = path.join(

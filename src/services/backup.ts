@@ -31,7 +31,7 @@ import { describePolicy } from '../core/retention.js';
 import { summarizeSections } from '../core/sections.js';
 import { warning, type Warning } from '../core/warnings.js';
 import type { Destination, Upload } from '../destinations/types.js';
-import { listFiles } from '../source/files.js';
+import { describeSkipped, scanFiles } from '../source/files.js';
 import { takeSnapshot } from '../source/snapshot.js';
 import { isEncryptedDatabaseFile } from '../source/sqlite.js';
 import { retentionFor, type ConfigStore } from '../state/config.js';
@@ -228,7 +228,19 @@ export class BackupService {
       await sweepTmp(this.paths.tmp, now);
       const present = (p: string | null): p is string =>
         p !== null && (!options.allowMissingSources || fs.existsSync(this.source.path(p)));
-      const files = present(source.files) ? await listFiles(this.source.path(source.files)) : [];
+      const scan = present(source.files)
+        ? await scanFiles(this.source.path(source.files))
+        : { files: [], skipped: [] };
+      const files = scan.files;
+      for (const skipped of scan.skipped) {
+        warnings.push(
+          warning('FILE_SKIPPED', describeSkipped(skipped), {
+            path: skipped.path,
+            reason: skipped.reason,
+            target: skipped.target ?? null,
+          }),
+        );
+      }
       const filesBytes = files.reduce((n, f) => n + f.size, 0);
       const dbBytes = fs.statSync(dbFile).size;
       options.onProgress?.({ phase: 'snapshot', done: 0, total: dbBytes + filesBytes });

@@ -5,9 +5,10 @@ import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
-import { asCoffreError, CoffreError } from '../core/errors.js';
+import { asCoffreError, CoffreError, type ErrorCode } from '../core/errors.js';
 import { parseArchiveName, SIDECAR_SUFFIX, type Origin, type Sidecar } from '../core/manifest.js';
-import type { Destination } from '../destinations/types.js';
+import { parseSidecarText } from '../core/sidecar.js';
+import type { DamagedSidecar, Destination } from '../destinations/types.js';
 import type { IdentityStore } from '../state/identity.js';
 import type { DestinationService } from './destinations.js';
 
@@ -29,6 +30,15 @@ export interface BackupEntry {
 
 export interface Unavailable {
   destination: string;
+  code: string;
+  message: string;
+}
+
+/** An archive in a destination whose sidecar is damaged: not listed as a backup. */
+export interface DamagedBackup {
+  destination: string;
+  archive: string;
+  id: string;
   code: string;
   message: string;
 }
@@ -78,13 +88,27 @@ export class Catalog {
   /** Reads every destination once: its backups (this register's, or all) and what could not be read. */
   private async scan(
     allRegisters: boolean,
-  ): Promise<{ found: Scanned[]; unavailable: Unavailable[] }> {
+  ): Promise<{ found: Scanned[]; unavailable: Unavailable[]; damaged: DamagedBackup[] }> {
     const own = this.identity.get().id;
     const found: Scanned[] = [];
     const unavailable: Unavailable[] = [];
+    const damaged: DamagedBackup[] = [];
+    const register8 = `_${own.slice(0, 8)}`;
     for (const dest of this.destinations.all()) {
+      // A damaged sidecar is not a backup to list, but reading it by id must say why.
+      const onDamaged = ({ archive, error }: DamagedSidecar) => {
+        const id = parseArchiveName(archive)?.id ?? archive;
+        if (!allRegisters && !id.endsWith(register8)) return;
+        damaged.push({
+          destination: dest.name,
+          archive,
+          id,
+          code: error.code,
+          message: error.message,
+        });
+      };
       try {
-        for (const s of await dest.list(allRegisters ? undefined : own)) {
+        for (const s of await dest.list(allRegisters ? undefined : own, onDamaged)) {
           if (allRegisters || s.header.register.id === own) {
             found.push({ entry: toEntry(dest.name, s), sidecar: s, dest });
           }
@@ -99,31 +123,51 @@ export class Catalog {
         a.entry.createdAt.localeCompare(b.entry.createdAt) ||
         a.entry.destination.localeCompare(b.entry.destination),
     );
-    return { found, unavailable };
+    return { found, unavailable, damaged };
   }
 
   /** Every backup of this register in every destination, oldest first; unreachable destinations are reported apart. */
   async list(options: { allRegisters?: boolean } = {}): Promise<{
     backups: BackupEntry[];
     unavailable: Unavailable[];
+    /** Archives whose sidecar is damaged: not listed as backups; reading one gives this error. */
+    damaged: DamagedBackup[];
   }> {
-    const { found, unavailable } = await this.scan(options.allRegisters === true);
-    return { backups: found.map((f) => f.entry), unavailable };
+    const { found, unavailable, damaged } = await this.scan(options.allRegisters === true);
+    return { backups: found.map((f) => f.entry), unavailable, damaged };
   }
 
   /** Finds a backup by id, unique id prefix, `latest`, or an archive file path. */
   async locate(ref: string, from?: string, allRegisters = false): Promise<FoundBackup> {
     if ((ref.includes('/') || ref.includes(path.sep)) && fs.existsSync(ref)) {
       const file = path.resolve(ref);
-      let sidecar: Sidecar | null = null;
-      try {
-        sidecar = JSON.parse(await fsp.readFile(file + SIDECAR_SUFFIX, 'utf8')) as Sidecar;
-      } catch {
-        sidecar = null;
+      // Only a regular file is read: a folder fails late and a FIFO would wait for ever.
+      const stat = fs.statSync(file);
+      if (!stat.isFile()) {
+        throw new CoffreError(
+          'USAGE',
+          `${file} is ${stat.isDirectory() ? 'a folder' : 'not a regular file (a pipe, socket or device)'}, not an archive file.`,
+          { details: { input: 'archive-path', path: file } },
+        );
       }
+      const archive = path.basename(file);
+      let text: string | null = null;
+      try {
+        text = await fsp.readFile(file + SIDECAR_SUFFIX, 'utf8');
+      } catch (err) {
+        // No sidecar: a loose archive, checked by its signed entry list alone.
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
+          throw new CoffreError(
+            'CORRUPT_ARCHIVE',
+            `The metadata (sidecar) of ${archive} cannot be read: ${(err as Error).message}.`,
+            { cause: err },
+          );
+        }
+      }
+      const sidecar = text !== null ? parseSidecarText(text, archive) : null;
       return {
         open: () => Promise.resolve(fs.createReadStream(file, { highWaterMark: 1 << 20 })),
-        archive: path.basename(file),
+        archive,
         destination: null,
         sidecar,
         remote: false,
@@ -131,7 +175,7 @@ export class Catalog {
       };
     }
     if (from) this.destinations.get(from);
-    const { found, unavailable } = await this.scan(allRegisters);
+    const { found, unavailable, damaged } = await this.scan(allRegisters);
     const pool = from ? found.filter((b) => b.entry.destination === from) : found;
     let matches: Scanned[];
     if (ref === 'latest') {
@@ -156,6 +200,17 @@ export class Catalog {
       if (matches.length === 0) matches = pool.filter((b) => b.entry.id.startsWith(bare));
     }
     const ids = [...new Set(matches.map((m) => m.entry.id))];
+    if (ids.length === 0 && ref !== 'latest') {
+      const bare = parseArchiveName(ref)?.id ?? ref;
+      const broken = damaged.find(
+        (d) => (!from || d.destination === from) && (d.id === bare || d.id.startsWith(bare)),
+      );
+      if (broken) {
+        throw new CoffreError(broken.code as ErrorCode, broken.message, {
+          details: { destination: broken.destination, archive: broken.archive },
+        });
+      }
+    }
     if (ids.length === 0) {
       const hint =
         unavailable.length > 0

@@ -3,7 +3,7 @@
 // Every other service runs its jobs through this one.
 
 import { EventEmitter } from 'node:events';
-import { asCoffreError, type CoffreError } from '../core/errors.js';
+import { asCoffreError, CoffreError } from '../core/errors.js';
 import type { Clock } from '../core/clock.js';
 import type { Origin } from '../core/manifest.js';
 import type { RestorePlan } from '../restore/plan.js';
@@ -104,6 +104,12 @@ export class JobRunner {
   }
 
   history(limit = 50, kind?: string): JobRecord[] {
+    if (!Number.isSafeInteger(limit) || limit < 1) {
+      throw new CoffreError(
+        'USAGE',
+        `The number of jobs to show must be a whole number of at least 1, not ${String(limit)}.`,
+      );
+    }
     return this.db().jobs(limit, kind);
   }
 }

@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
-import { checkSidecar, fingerprintMismatch, readChecked } from '../archive/checked.js';
+import { checkFoundSidecar, fingerprintMismatch, readChecked } from '../archive/checked.js';
 import { checkArchive, fingerprint } from '../archive/reader.js';
 import type { Clock } from '../core/clock.js';
 import { CoffreError } from '../core/errors.js';
@@ -112,7 +112,7 @@ export class VerifyService {
     const id = parseArchiveName(found.archive)?.id ?? found.archive;
     const total = found.sidecar?.size ?? 0;
 
-    const signed = checkSidecar(found, this.identity.get());
+    const signed = checkFoundSidecar(found, this.identity.get());
     if (signed) checks.push({ name: 'sidecar signature', detail: signed });
 
     const encryptedArchive = found.archive.endsWith('.age');
@@ -125,6 +125,7 @@ export class VerifyService {
         await found.open(),
         progressOf('read', total, options.onProgress),
       );
+      checkFoundSidecar(found, this.identity.get(), { actualSize: size });
       if (found.sidecar && sha256 !== found.sidecar.sha256)
         throw fingerprintMismatch(found.archive, sha256, found.sidecar.sha256);
       checks.push({

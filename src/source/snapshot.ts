@@ -8,8 +8,10 @@
 // is as encrypted as the source; the backup API refuses that pair.
 
 import fs from 'node:fs';
+import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { CoffreError, type ErrorCode } from '../core/errors.js';
+import { diskFullAt } from '../state/disk.js';
 import { openDatabase, readFacts, type DatabaseFacts } from './sqlite.js';
 
 export interface SnapshotRequest {
@@ -35,6 +37,14 @@ export async function takeSnapshotHere(request: SnapshotRequest): Promise<Snapsh
     }
   } catch (err) {
     fs.rmSync(request.target, { force: true });
+    // The copy goes to the home's scratch folder: a full disk there is not the app's fault.
+    if (diskFullAt(err, path.dirname(request.target))) {
+      throw new CoffreError(
+        'DISK_FULL',
+        `There is no room for the database snapshot in ${path.dirname(request.target)}: the disk that holds the Coffre home is full.`,
+        { cause: err, details: { place: 'home', path: path.dirname(request.target) } },
+      );
+    }
     throw new CoffreError(
       'SOURCE_UNAVAILABLE',
       `Could not snapshot ${request.source}: ${(err as Error).message}.`,

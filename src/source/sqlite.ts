@@ -7,16 +7,90 @@ import { CoffreError } from '../core/errors.js';
 
 const SQLITE_MAGIC = Buffer.from('SQLite format 3\0', 'latin1');
 
-/** A database file that does not start with SQLite's magic is encrypted (or not SQLite). */
-export function isEncryptedDatabaseFile(file: string): boolean {
-  const fd = fs.openSync(file, 'r');
+/** Files that are plainly something else, whatever their size. */
+const OTHER_MAGICS = [
+  Buffer.from('ffd8ff', 'hex'), // JPEG
+  Buffer.from('89504e47', 'hex'), // PNG
+  Buffer.from('%PDF', 'latin1'),
+  Buffer.from('504b0304', 'hex'), // ZIP, and office documents
+  Buffer.from('1f8b', 'hex'), // gzip
+  Buffer.from('28b52ffd', 'hex'), // zstd
+  Buffer.from('age-encryption.org/', 'latin1'),
+];
+
+/**
+ * Whether the first bytes of a file look like a SQLCipher database: whole
+ * pages (a multiple of 512 bytes) of what looks random from the first byte
+ * on (the salt, then ciphertext). Text, CSV or an image does not.
+ */
+function looksEncrypted(head: Buffer, size: number): boolean {
+  if (size < 512 || size % 512 !== 0) return false;
+  if (OTHER_MAGICS.some((m) => head.subarray(0, m.length).equals(m))) return false;
+  const sample = head.subarray(0, 1024);
+  // 1 KiB of random bytes holds about 250 of the 256 byte values; text about 60.
+  return new Set(sample).size >= 160;
+}
+
+/**
+ * What a database path holds: an SQLite database (an empty file counts:
+ * SQLite makes it one) or a SQLCipher-encrypted one. Throws NOT_A_DATABASE
+ * for a folder, a special file or a file that is neither, and
+ * SOURCE_UNAVAILABLE when it cannot be read.
+ */
+export function databaseFileKind(file: string): 'sqlite' | 'encrypted' {
+  let stat: fs.Stats;
   try {
-    const head = Buffer.alloc(16);
-    const n = fs.readSync(fd, head, 0, 16, 0);
-    return n === 16 && !head.equals(SQLITE_MAGIC);
-  } finally {
-    fs.closeSync(fd);
+    stat = fs.statSync(file);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new CoffreError(
+      'SOURCE_UNAVAILABLE',
+      code === 'ENOENT'
+        ? `The database ${file} does not exist.`
+        : `Cannot read the database ${file}: ${(err as Error).message}.`,
+      { cause: err, details: { file } },
+    );
   }
+  if (stat.isDirectory()) {
+    throw new CoffreError('NOT_A_DATABASE', `${file} is a folder, not a database file.`, {
+      details: { file },
+    });
+  }
+  if (!stat.isFile()) {
+    throw new CoffreError(
+      'NOT_A_DATABASE',
+      `${file} is not a regular file (a pipe, socket or device), so not a database.`,
+      { details: { file } },
+    );
+  }
+  const head = Buffer.alloc(4096);
+  let n: number;
+  try {
+    const fd = fs.openSync(file, 'r');
+    try {
+      n = fs.readSync(fd, head, 0, head.length, 0);
+    } finally {
+      fs.closeSync(fd);
+    }
+  } catch (err) {
+    throw new CoffreError(
+      'SOURCE_UNAVAILABLE',
+      `Cannot read the database ${file}: ${(err as Error).message}.`,
+      { cause: err, details: { file } },
+    );
+  }
+  if (n === 0 || (n >= 16 && head.subarray(0, 16).equals(SQLITE_MAGIC))) return 'sqlite';
+  if (looksEncrypted(head.subarray(0, n), stat.size)) return 'encrypted';
+  throw new CoffreError(
+    'NOT_A_DATABASE',
+    `${file} is not an SQLite database: it does not start as one, and it does not look like an encrypted (SQLCipher) one either.`,
+    { details: { file } },
+  );
+}
+
+/** A database file that does not start with SQLite's magic is encrypted; throws NOT_A_DATABASE when it is not a database at all. */
+export function isEncryptedDatabaseFile(file: string): boolean {
+  return databaseFileKind(file) === 'encrypted';
 }
 
 function quote(text: string): string {
@@ -36,6 +110,8 @@ export interface OpenOptions {
 }
 
 export function openDatabase(file: string, options: OpenOptions = {}): Database.Database {
+  // A folder or a file that is not a database is said so, never "encrypted".
+  databaseFileKind(file);
   let db: Database.Database;
   try {
     db = new Database(file, { fileMustExist: true, readonly: options.readonly ?? false });

@@ -9,6 +9,8 @@ import { CoffreError } from '../core/errors.js';
 import { DEFAULT_RETENTION, validatePolicy } from '../core/retention.js';
 import { validateSpec } from '../core/schedule.js';
 import { writeFileAtomic } from './files.js';
+import { diskFullAt, homeDiskFull } from './disk.js';
+import { homeFileError } from './home.js';
 
 /**
  * An object that refuses unknown keys, naming them and the valid ones: a
@@ -282,7 +284,13 @@ export async function loadConfig(file: string): Promise<Config> {
         details: { home: path.dirname(file) },
       });
     }
-    throw err;
+    throw (
+      homeFileError(file, err) ??
+      new CoffreError('CONFIG_INVALID', `${file} cannot be read: ${(err as Error).message}.`, {
+        cause: err,
+        details: { file },
+      })
+    );
   }
   let json: unknown;
   try {
@@ -316,7 +324,14 @@ export async function saveConfig(file: string, config: Config): Promise<void> {
       'USAGE',
       `Refusing to save an invalid config:\n  ${result.errors.join('\n  ')}`,
     );
-  await writeFileAtomic(file, JSON.stringify(result.config, null, 2) + '\n', 0o600);
+  try {
+    await writeFileAtomic(file, JSON.stringify(result.config, null, 2) + '\n', 0o600);
+  } catch (err) {
+    if (diskFullAt(err, path.dirname(file))) {
+      throw homeDiskFull(path.dirname(file), 'saving the config', err);
+    }
+    throw homeFileError(file, err) ?? err;
+  }
 }
 
 /** Resolves a config path (relative to the home) to an absolute one. */

@@ -6,6 +6,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs/promises';
 import { CoffreError } from '../core/errors.js';
 import { writeFileAtomic } from './files.js';
+import { homeFileError } from './home.js';
 
 export interface Identity {
   id: string;
@@ -98,16 +99,52 @@ export async function loadIdentity(file: string): Promise<Identity> {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
       throw new CoffreError('NOT_INITIALIZED', `The register identity ${file} is missing.`);
     }
-    throw err;
+    throw (
+      homeFileError(file, err) ??
+      new CoffreError(
+        'IDENTITY_INVALID',
+        `The register identity ${file} cannot be read: ${(err as Error).message}.`,
+        {
+          cause: err,
+          details: { file },
+        },
+      )
+    );
   }
-  const value = JSON.parse(text) as Partial<Identity>;
+  let value: Partial<Identity> | null;
+  try {
+    value = JSON.parse(text) as Partial<Identity> | null;
+  } catch {
+    throw new CoffreError(
+      'IDENTITY_INVALID',
+      `The register identity ${file} is damaged (cut short or not JSON).`,
+      { details: { file } },
+    );
+  }
   if (
-    typeof value.id !== 'string' ||
+    typeof value?.id !== 'string' ||
     typeof value.name !== 'string' ||
     typeof value.publicKey !== 'string' ||
-    typeof value.privateKeyPem !== 'string'
+    typeof value.privateKeyPem !== 'string' ||
+    (value.trustedKeys !== undefined &&
+      !(Array.isArray(value.trustedKeys) && value.trustedKeys.every((k) => typeof k === 'string')))
   ) {
-    throw new CoffreError('CONFIG_INVALID', `The register identity ${file} is incomplete.`);
+    throw new CoffreError('IDENTITY_INVALID', `The register identity ${file} is incomplete.`, {
+      details: { file },
+    });
+  }
+  try {
+    crypto.createPrivateKey(value.privateKeyPem);
+    publicKeyObject(value.publicKey);
+  } catch (err) {
+    throw new CoffreError(
+      'IDENTITY_INVALID',
+      `The register identity ${file} holds a damaged key.`,
+      {
+        cause: err,
+        details: { file },
+      },
+    );
   }
   return value as Identity;
 }

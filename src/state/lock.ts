@@ -4,8 +4,10 @@
 // job.json only tells the next caller who holds it.
 
 import fs from 'node:fs';
+import path from 'node:path';
 import Database from 'better-sqlite3-multiple-ciphers';
 import { CoffreError } from '../core/errors.js';
+import { diskFullAt, homeDiskFull } from './disk.js';
 
 export interface JobLock {
   release(): void;
@@ -17,7 +19,13 @@ export function acquireJobLock(
   job: string,
   now: Date,
 ): JobLock {
-  const db = new Database(lockFile);
+  const home = path.dirname(lockFile);
+  let db: Database.Database;
+  try {
+    db = new Database(lockFile);
+  } catch (err) {
+    throw lockFailure(err, home);
+  }
   try {
     db.pragma('journal_mode = DELETE');
     db.pragma('busy_timeout = 0');
@@ -40,12 +48,20 @@ export function acquireJobLock(
         details: { job },
       });
     }
-    throw err;
+    throw lockFailure(err, home);
   }
-  fs.writeFileSync(
-    infoFile,
-    JSON.stringify({ job, pid: process.pid, since: now.toISOString() }) + '\n',
-  );
+  try {
+    fs.writeFileSync(
+      infoFile,
+      JSON.stringify({ job, pid: process.pid, since: now.toISOString() }) + '\n',
+    );
+  } catch (err) {
+    // Never keep the lock of a job that cannot start (a daemon would hold it for ever).
+    fs.rmSync(infoFile, { force: true });
+    db.exec('ROLLBACK');
+    db.close();
+    throw lockFailure(err, home);
+  }
   let released = false;
   return {
     release() {
@@ -59,4 +75,23 @@ export function acquireJobLock(
       }
     },
   };
+}
+
+function lockFailure(err: unknown, home: string): unknown {
+  if (diskFullAt(err, home)) return homeDiskFull(home, 'taking the job lock', err);
+  const code = (err as { code?: unknown }).code;
+  if (
+    code === 'SQLITE_CANTOPEN' ||
+    code === 'SQLITE_READONLY' ||
+    code === 'EACCES' ||
+    code === 'EPERM' ||
+    code === 'EROFS'
+  ) {
+    return new CoffreError(
+      'HOME_UNAVAILABLE',
+      `The Coffre home ${home} cannot be written by this user: taking the job lock failed (${(err as Error).message}).`,
+      { cause: err, details: { home } },
+    );
+  }
+  return err;
 }

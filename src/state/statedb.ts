@@ -1,7 +1,10 @@
 // The home's small state database: the history of every job (backups,
 // verifications), which `status` and later `history` read.
 
+import path from 'node:path';
 import Database from 'better-sqlite3-multiple-ciphers';
+import { CoffreError } from '../core/errors.js';
+import { diskFullAt, homeDiskFull } from './disk.js';
 
 export interface JobRecord {
   id: number;
@@ -62,18 +65,51 @@ const MIGRATIONS = [
 
 export class StateDb {
   private readonly db: Database.Database;
+  private readonly home: string;
 
   constructor(file: string) {
-    this.db = new Database(file);
-    this.db.pragma('journal_mode = WAL');
-    this.db.pragma('busy_timeout = 5000');
-    this.db.exec(SCHEMA);
-    const version = this.db.pragma('user_version', { simple: true }) as number;
-    for (let v = Math.max(version, 1); v < MIGRATIONS.length; v++) {
-      this.db.transaction(() => {
-        this.db.exec(MIGRATIONS[v]);
-        this.db.pragma(`user_version = ${v + 1}`);
-      })();
+    this.home = path.dirname(file);
+    let db: Database.Database | undefined;
+    try {
+      db = new Database(file);
+      db.pragma('journal_mode = WAL');
+      db.pragma('busy_timeout = 5000');
+      db.exec(SCHEMA);
+      const version = db.pragma('user_version', { simple: true }) as number;
+      for (let v = Math.max(version, 1); v < MIGRATIONS.length; v++) {
+        const open = db;
+        open.transaction(() => {
+          open.exec(MIGRATIONS[v]);
+          open.pragma(`user_version = ${v + 1}`);
+        })();
+      }
+    } catch (err) {
+      db?.close();
+      throw this.failure(err, 'opening the state database');
+    }
+    this.db = db;
+  }
+
+  /** A failure of the state database as the error a user can act on. */
+  private failure(err: unknown, doing: string): unknown {
+    if (diskFullAt(err, this.home)) return homeDiskFull(this.home, doing, err);
+    const code = (err as { code?: unknown }).code;
+    if (code === 'SQLITE_CANTOPEN' || code === 'SQLITE_READONLY' || code === 'SQLITE_PERM') {
+      return new CoffreError(
+        'HOME_UNAVAILABLE',
+        `The Coffre home ${this.home} cannot be written by this user: ${doing} failed (${(err as Error).message}).`,
+        { cause: err, details: { home: this.home } },
+      );
+    }
+    return err;
+  }
+
+  /** Runs a write; a full disk or a read-only home becomes a CoffreError. */
+  private write<T>(doing: string, fn: () => T): T {
+    try {
+      return fn();
+    } catch (err) {
+      throw this.failure(err, doing);
     }
   }
 
@@ -83,18 +119,20 @@ export class StateDb {
     destinations: string[],
     options: { trigger?: string; backupId?: string } = {},
   ): number {
-    const info = this.db
-      .prepare(
-        'INSERT INTO jobs (kind, started_at, result, destinations, trigger, backup_id) VALUES (?, ?, ?, ?, ?, ?)',
-      )
-      .run(
-        kind,
-        at.toISOString(),
-        'running',
-        JSON.stringify(destinations),
-        options.trigger ?? 'manual',
-        options.backupId ?? null,
-      );
+    const info = this.write('recording the job in the history', () =>
+      this.db
+        .prepare(
+          'INSERT INTO jobs (kind, started_at, result, destinations, trigger, backup_id) VALUES (?, ?, ?, ?, ?, ?)',
+        )
+        .run(
+          kind,
+          at.toISOString(),
+          'running',
+          JSON.stringify(destinations),
+          options.trigger ?? 'manual',
+          options.backupId ?? null,
+        ),
+    );
     return Number(info.lastInsertRowid);
   }
 
@@ -136,7 +174,9 @@ export class StateDb {
   }
 
   setDetail(id: number, detail: string): void {
-    this.db.prepare('UPDATE jobs SET detail = ? WHERE id = ?').run(detail, id);
+    this.write('recording the job in the history', () =>
+      this.db.prepare('UPDATE jobs SET detail = ? WHERE id = ?').run(detail, id),
+    );
   }
 
   finishJob(
@@ -154,28 +194,30 @@ export class StateDb {
         }
       | { result: 'failed'; errorCode: string; errorMessage: string },
   ): void {
-    if (outcome.result === 'ok') {
-      this.db
-        .prepare(
-          'UPDATE jobs SET ended_at = ?, result = ?, backup_id = ?, bytes = ?, sha256 = ?, error_code = ?, error_message = ? WHERE id = ?',
-        )
-        .run(
-          at.toISOString(),
-          'ok',
-          outcome.backupId ?? null,
-          outcome.bytes ?? null,
-          outcome.sha256 ?? null,
-          outcome.errorCode ?? null,
-          outcome.errorMessage ?? null,
-          id,
-        );
-    } else {
-      this.db
-        .prepare(
-          'UPDATE jobs SET ended_at = ?, result = ?, error_code = ?, error_message = ? WHERE id = ?',
-        )
-        .run(at.toISOString(), 'failed', outcome.errorCode, outcome.errorMessage, id);
-    }
+    this.write('recording the end of the job in the history', () => {
+      if (outcome.result === 'ok') {
+        this.db
+          .prepare(
+            'UPDATE jobs SET ended_at = ?, result = ?, backup_id = ?, bytes = ?, sha256 = ?, error_code = ?, error_message = ? WHERE id = ?',
+          )
+          .run(
+            at.toISOString(),
+            'ok',
+            outcome.backupId ?? null,
+            outcome.bytes ?? null,
+            outcome.sha256 ?? null,
+            outcome.errorCode ?? null,
+            outcome.errorMessage ?? null,
+            id,
+          );
+      } else {
+        this.db
+          .prepare(
+            'UPDATE jobs SET ended_at = ?, result = ?, error_code = ?, error_message = ? WHERE id = ?',
+          )
+          .run(at.toISOString(), 'failed', outcome.errorCode, outcome.errorMessage, id);
+      }
+    });
   }
 
   /**
@@ -184,11 +226,15 @@ export class StateDb {
    * restore can be running then. (Verifications run without the lock.)
    */
   closeAbandonedJobs(at: Date): number {
-    return this.db
-      .prepare(
-        "UPDATE jobs SET ended_at = ?, result = 'failed', error_code = 'INTERNAL', error_message = 'The job was interrupted (process ended).' WHERE result = 'running' AND kind IN ('backup', 'restore')",
-      )
-      .run(at.toISOString()).changes;
+    return this.write(
+      'closing interrupted jobs in the history',
+      () =>
+        this.db
+          .prepare(
+            "UPDATE jobs SET ended_at = ?, result = 'failed', error_code = 'INTERNAL', error_message = 'The job was interrupted (process ended).' WHERE result = 'running' AND kind IN ('backup', 'restore')",
+          )
+          .run(at.toISOString()).changes,
+    );
   }
 
   /** The archive size of the last backup that succeeded: the best guess of the next one's. */

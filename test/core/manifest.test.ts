@@ -77,6 +77,28 @@ describe('manifest', () => {
     );
   });
 
+  it('escapes names with a backslash, newline or carriage return as GNU sha256sum does', () => {
+    const h = 'c'.repeat(64);
+    const cases: [string, string][] = [
+      ['files/new\nline', `\\${h}  files/new\\nline\n`],
+      ['files/back\\slash', `\\${h}  files/back\\\\slash\n`],
+      ['files/cr\r', `\\${h}  files/cr\\r\n`],
+      ['files/line\u2028separator', `${h}  files/line\u2028separator\n`],
+      ['files/\\n literally', `\\${h}  files/\\\\n literally\n`],
+    ];
+    for (const [name, line] of cases) {
+      assert.equal(formatSums([{ name, sha256: h }]), line, JSON.stringify(name));
+      assert.deepEqual([...parseSums(line)], [[name, h]], JSON.stringify(name));
+    }
+    for (const bad of [`\\${h}  files/bad\\escape\n`, `\\${h}  files/ends\\\n`]) {
+      assert.throws(
+        () => parseSums(bad),
+        (err) => isCoffreError(err, 'CORRUPT_ARCHIVE'),
+        JSON.stringify(bad),
+      );
+    }
+  });
+
   it('refuses headers from a newer format', () => {
     assert.throws(
       () => checkHeader({ format: 'coffre-archive', formatVersion: 99 }),

@@ -10,13 +10,21 @@ import type { Destination } from '../../src/destinations/types.js';
 
 const REGISTER = 'c0ffee12-0000-4000-8000-000000000000';
 
-function sidecarFor(archive: string, id: string, data: Buffer, createdAt: string): Sidecar {
+/** A sidecar as Coffre writes one (the signature is well formed, not valid: destinations do not check it). */
+export function sidecarFor(
+  archive: string,
+  id: string,
+  data: Buffer,
+  createdAt: string,
+  register = REGISTER,
+): Sidecar {
+  const encrypted = archive.endsWith('.age');
   return {
     sidecarVersion: 1,
     archive,
     size: data.length,
     sha256: 'f'.repeat(64),
-    fingerprintSignature: 'c2lnbmF0dXJl',
+    fingerprintSignature: Buffer.alloc(64, 7).toString('base64'),
     header: {
       format: 'coffre-archive',
       formatVersion: 1,
@@ -24,7 +32,12 @@ function sidecarFor(archive: string, id: string, data: Buffer, createdAt: string
       createdAt,
       origin: 'manual',
       note: 'contract',
-      register: { id: REGISTER, name: 'Contract', publicKey: 'AAAA', keyFingerprint: 'SHA256:x' },
+      register: {
+        id: register,
+        name: 'Contract',
+        publicKey: Buffer.alloc(32, 1).toString('base64'),
+        keyFingerprint: 'SHA256:x',
+      },
       app: { profile: 'generic', version: null, schemaVersion: 0 },
       coffre: { version: '0.0.0' },
       database: {
@@ -37,7 +50,9 @@ function sidecarFor(archive: string, id: string, data: Buffer, createdAt: string
       files: { label: 'files', count: 0, bytes: 0 },
       settings: null,
       sections: [],
-      encryption: { encrypted: false, method: null, recipients: [] },
+      encryption: encrypted
+        ? { encrypted, method: 'age-x25519', recipients: ['age1contract'] }
+        : { encrypted, method: null, recipients: [] },
     },
   };
 }
@@ -125,6 +140,31 @@ export function destinationContract(name: string, make: () => Promise<Destinatio
       // This process is alive: its unfinished write is not swept from under it.
       assert.equal(await dest.sweep(REGISTER), 0);
       assert.deepEqual(await dest.list(), []);
+    });
+
+    it('never lists a backup whose sidecar is malformed, and reports it as damaged', async () => {
+      const dest = await make();
+      const data = Buffer.from('archive bytes');
+      const good = sidecarFor(`${id1}.tar.zst`, id1, data, '2026-11-20T10:00:00.000Z');
+      const unsigned: Partial<Sidecar> = { ...good };
+      delete unsigned.fingerprintSignature;
+      await write(dest, `${id1}.tar.zst`, data, unsigned as Sidecar);
+      const wrongType = sidecarFor(`${id2}.tar.zst.age`, id2, data, '2026-11-21T10:00:00.000Z');
+      await write(dest, `${id2}.tar.zst.age`, data, {
+        ...wrongType,
+        header: { ...wrongType.header, database: { ...wrongType.header.database, tables: [1] } },
+      } as never);
+      const damaged: [string, string][] = [];
+      assert.deepEqual(
+        await dest.list(undefined, (d) => damaged.push([d.archive, d.error.code])),
+        [],
+      );
+      assert.deepEqual(damaged.sort(), [
+        [`${id1}.tar.zst`, 'BAD_SIGNATURE'],
+        [`${id2}.tar.zst.age`, 'CORRUPT_ARCHIVE'],
+      ]);
+      await dest.delete(`${id1}.tar.zst`);
+      await dest.delete(`${id2}.tar.zst.age`);
     });
 
     it('refuses names it did not make', async () => {

@@ -6,7 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import { isCoffreError } from '../../src/core/errors.js';
 import { S3Destination, type S3Settings } from '../../src/destinations/s3.js';
 import { startS3Server, type S3Server } from '../s3.js';
-import { destinationContract } from './contract.js';
+import { destinationContract, sidecarFor } from './contract.js';
 
 let server: S3Server;
 before(async () => {
@@ -114,19 +114,15 @@ describe('s3 destination', () => {
       const upload = await dest.put(archive);
       upload.stream.end(Buffer.from(register));
       await new Promise((resolve) => upload.stream.once('finish', resolve));
-      await upload.commit({
-        sidecarVersion: 1,
-        archive,
-        size: register.length,
-        sha256: '0'.repeat(64),
-        fingerprintSignature: '',
-        header: {
-          id: archive.replace('.tar.zst', ''),
-          createdAt: '2026-11-20T10:00:00.000Z',
-          register: { id: register, name: register.slice(0, 1), publicKey: '', keyFingerprint: '' },
-          encryption: { encrypted: false, method: null, recipients: [] },
-        } as never,
-      });
+      await upload.commit(
+        sidecarFor(
+          archive,
+          archive.replace('.tar.zst', ''),
+          Buffer.from(register),
+          '2026-11-20T10:00:00.000Z',
+          register,
+        ),
+      );
     }
     assert.deepEqual(
       (await dest.list(ids[0])).map((s) => s.header.register.id),
@@ -144,17 +140,8 @@ describe('s3 destination', () => {
     upload.stream.end(data);
     await new Promise((resolve) => upload.stream.once('finish', resolve));
     await upload.commit({
-      sidecarVersion: 1,
-      archive,
-      size: data.length,
+      ...sidecarFor(archive, archive.replace('.tar.zst', ''), data, '2026-11-20T10:00:00.000Z'),
       sha256: crypto.createHash('sha256').update(data).digest('hex'),
-      fingerprintSignature: '',
-      header: {
-        id: archive.replace('.tar.zst', ''),
-        createdAt: '2026-11-20T10:00:00.000Z',
-        register: { id: 'c0ffee12-0000-4000-8000-000000000000' },
-        encryption: { encrypted: false },
-      } as never,
     });
     const stream = await dest.get(archive);
     const chunks: Buffer[] = [];

@@ -139,9 +139,13 @@ export function registerSchedule(program: Command): void {
     .option('--home <dir>', 'Coffre home (default: $COFFRE_HOME or ~/.coffre)')
     .option('--json', 'print JSON')
     .action(async (opts: HomeOption & { limit: string; json?: boolean }) => {
-      const jobs = await withCenter(opts, (c) =>
-        Promise.resolve(c.history(Number(opts.limit) || 50)),
-      );
+      if (!/^\d+$/.test(opts.limit)) {
+        throw new CoffreError(
+          'USAGE',
+          `--limit takes a whole number of jobs, not "${opts.limit}".`,
+        );
+      }
+      const jobs = await withCenter(opts, (c) => Promise.resolve(c.history(Number(opts.limit))));
       if (opts.json) {
         printJson(jobs);
         return;
