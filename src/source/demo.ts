@@ -9,13 +9,16 @@
 //
 // Receipts are hash-chained like a certified register's: each receipt's hash
 // covers its fields, its lines and the previous receipt's hash, so that any
-// edit or deletion of a past sale is detectable (verifyReceiptChain).
+// edit or deletion of a past sale is detectable. The hash and its check live
+// in core/fiscal/ (the `pos` recipe's formats); this file only writes data.
 
 import { createHash, pbkdf2Sync } from 'node:crypto';
 import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import Database from 'better-sqlite3-multiple-ciphers';
 import { CoffreError } from '../core/errors.js';
+import { checkChain, recordHash, type ChainRecord } from '../core/fiscal/chain.js';
+import { POS_GENESIS, POS_RECEIPT_CHAIN, POS_RECEIPT_LINE_FIELDS } from '../core/fiscal/pos.js';
 import { Rng, generatePng, subSeed, type ImageKind } from './images.js';
 
 export interface DemoOptions {
@@ -39,7 +42,7 @@ export interface DemoData {
 }
 
 /** What the first receipt chains to, as a fiscal register's initial value. */
-export const GENESIS_HASH = '0'.repeat(64);
+export const GENESIS_HASH = POS_GENESIS;
 
 const DEFAULTS = {
   pos: { receipts: 255, images: 244, db: 'register.db', files: 'images' },
@@ -831,32 +834,26 @@ function draftPayments(rng: Rng, total: number): ReceiptDraft['payments'] {
   return [byCard ? ['card', total, null, null] : cash(total)];
 }
 
-/**
- * The canonical text a receipt's hash covers: a JSON array of its fields in a
- * fixed order (unambiguous, unlike joining with separators that labels may
- * contain), then SHA-256 in hex.
- */
+/** A receipt's hash, with the format the `pos` fiscal recipe declares. */
 function receiptHash(
-  number: unknown,
-  createdAt: unknown,
-  employeeId: unknown,
-  itemCount: unknown,
-  totalCents: unknown,
-  vatCents: unknown,
-  previousHash: unknown,
+  number: number,
+  createdAt: string,
+  employeeId: number,
+  itemCount: number,
+  totalCents: number,
+  vatCents: number,
+  previousHash: string,
   lines: unknown[][],
 ): string {
-  const text = JSON.stringify([
+  const row = {
     number,
-    createdAt,
-    employeeId,
-    itemCount,
-    totalCents,
-    vatCents,
-    previousHash,
-    lines,
-  ]);
-  return createHash('sha256').update(text).digest('hex');
+    created_at: createdAt,
+    employee_id: employeeId,
+    item_count: itemCount,
+    total_cents: totalCents,
+    vat_cents: vatCents,
+  };
+  return recordHash(POS_RECEIPT_CHAIN, row, previousHash, lines);
 }
 
 function receiptInserter(db: Database.Database): (r: ReceiptDraft) => number {
@@ -935,56 +932,62 @@ function receiptAppender(db: Database.Database): Database.Transaction<(at: Date)
 }
 
 /**
- * Recomputes every receipt's hash in id order and checks that each one
- * chains to its predecessor. Streams one joined query, so it runs in
- * constant memory on millions of receipts.
+ * Checks the demo register's receipt chain (see core/fiscal/chain.ts).
+ * Streams one joined query, so it runs in constant memory on millions of
+ * receipts. `firstBrokenId` is the row id of the first broken receipt.
  */
 export function verifyReceiptChain(db: Database.Database): {
   ok: boolean;
   count: number;
   firstBrokenId?: number;
 } {
+  const report = checkChain(readReceiptChain(db), POS_RECEIPT_CHAIN);
+  if (report.broken === null) return { ok: true, count: report.count };
+  return { ok: false, count: report.count, firstBrokenId: report.broken.id };
+}
+
+/** The receipts in number order with their lines. */
+function* readReceiptChain(db: Database.Database): Generator<ChainRecord> {
+  const lineColumns = POS_RECEIPT_LINE_FIELDS.map((f) => `l.${f}`).join(', ');
   const rows = db
     .prepare(
       `SELECT r.id, r.number, r.created_at, r.employee_id, r.item_count, r.total_cents,
-              r.vat_cents, r.previous_hash, r.hash,
-              l.line_no, l.product_id, l.label, l.quantity, l.unit_price_cents, l.vat_rate_bp,
-              l.total_cents
+              r.vat_cents, r.previous_hash, r.hash, ${lineColumns}
        FROM receipts r LEFT JOIN receipt_lines l ON l.receipt_id = r.id
-       ORDER BY r.id, l.line_no`,
+       ORDER BY r.number, l.line_no`,
     )
     .raw()
     .iterate() as IterableIterator<unknown[]>;
-  let count = 0;
-  let expectedPrevious = GENESIS_HASH;
   let current: unknown[] | undefined;
   let lines: unknown[][] = [];
-  let broken: number | undefined;
-
-  const check = (r: unknown[]): boolean => {
-    count++;
-    const computed = receiptHash(r[1], r[2], r[3], r[4], r[5], r[6], r[7], lines);
-    const ok = r[7] === expectedPrevious && r[8] === computed;
-    // Continue from the stored hash so that one edit flags one receipt, not
-    // every receipt after it.
-    expectedPrevious = r[8] as string;
-    return ok;
+  const record = (r: unknown[]): ChainRecord => {
+    const row = {
+      number: r[1],
+      created_at: r[2],
+      employee_id: r[3],
+      item_count: r[4],
+      total_cents: r[5],
+      vat_cents: r[6],
+    };
+    return {
+      seq: r[1] as number,
+      id: r[0] as number,
+      at: r[2] as string,
+      row,
+      lines,
+      previousHash: r[7] as string,
+      hash: r[8] as string,
+    };
   };
-
   for (const row of rows) {
     if (current === undefined || row[0] !== current[0]) {
-      if (current !== undefined && !check(current) && broken === undefined) {
-        broken = current[0] as number;
-      }
+      if (current !== undefined) yield record(current);
       current = row;
       lines = [];
     }
     if (row[9] !== null) lines.push(row.slice(9));
   }
-  if (current !== undefined && !check(current) && broken === undefined) {
-    broken = current[0] as number;
-  }
-  return broken === undefined ? { ok: true, count } : { ok: false, count, firstBrokenId: broken };
+  if (current !== undefined) yield record(current);
 }
 
 function registerSettingsFile(): Record<string, unknown> {
