@@ -18,7 +18,13 @@ import { dirname, join } from 'node:path';
 import Database from 'better-sqlite3-multiple-ciphers';
 import { CoffreError } from '../core/errors.js';
 import { checkChain, recordHash, type ChainRecord } from '../core/fiscal/chain.js';
-import { POS_GENESIS, POS_RECEIPT_CHAIN, POS_RECEIPT_LINE_FIELDS } from '../core/fiscal/pos.js';
+import {
+  POS_CLOSING_CHAIN,
+  POS_EVENT_CHAIN,
+  POS_GENESIS,
+  POS_RECEIPT_CHAIN,
+  POS_RECEIPT_LINE_FIELDS,
+} from '../core/fiscal/pos.js';
 import { Rng, generatePng, subSeed, type ImageKind } from './images.js';
 
 export interface DemoOptions {
@@ -31,6 +37,12 @@ export interface DemoOptions {
   /** Range of image file sizes in bytes. */
   imageBytes?: [min: number, max: number];
   seed?: number;
+  /**
+   * pos: the number of opening days the sales are spread over, ending the
+   * day before the demo's "today" (default: a few weeks, more at benchmark
+   * sizes). Each day is closed (Z), each month and year too.
+   */
+  days?: number;
 }
 
 export interface DemoData {
@@ -71,6 +83,8 @@ export async function createDemoData(opts: DemoOptions): Promise<DemoData> {
     throw new CoffreError('USAGE', `Invalid image size range ${minBytes}..${maxBytes}.`);
   }
   const seed = (opts.seed ?? DEFAULT_SEED) >>> 0;
+  const days = opts.days === undefined ? undefined : count(opts.days, 'days');
+  if (days === 0) throw new CoffreError('USAGE', 'The sales need at least one day.');
   await prepareEmptyDir(opts.dir);
 
   const dbPath = join(opts.dir, defaults.db);
@@ -84,7 +98,7 @@ export async function createDemoData(opts: DemoOptions): Promise<DemoData> {
     beginBulkLoad(db);
     files =
       opts.profile === 'pos'
-        ? buildRegister(db, seed, receipts, images)
+        ? buildRegister(db, seed, receipts, images, days)
         : buildBooks(db, seed, receipts, images);
     await writeImages(db, opts.profile, filesDir, files, seed, minBytes, maxBytes);
     endBulkLoad(db);
@@ -308,6 +322,34 @@ CREATE TABLE payments (
   change_cents INTEGER
 );
 CREATE INDEX payments_receipt ON payments(receipt_id);
+-- Closings (Z for a day, then month and year), chained like the receipts.
+CREATE TABLE closings (
+  id INTEGER PRIMARY KEY,
+  number INTEGER NOT NULL UNIQUE,
+  kind TEXT NOT NULL CHECK (kind IN ('day', 'month', 'year')),
+  period TEXT NOT NULL, -- 2026-11-19, 2026-11 or 2026
+  closed_at TEXT NOT NULL,
+  receipt_count INTEGER NOT NULL,
+  total_cents INTEGER NOT NULL,
+  vat_cents INTEGER NOT NULL,
+  totals_by_vat TEXT NOT NULL, -- JSON: VAT rate (basis points) -> total including VAT
+  totals_by_method TEXT NOT NULL, -- JSON: payment method -> amount
+  grand_total_cents INTEGER NOT NULL, -- perpetual grand total since the register started
+  previous_hash TEXT NOT NULL,
+  hash TEXT NOT NULL,
+  UNIQUE (kind, period)
+);
+-- The journal of technical events, chained.
+CREATE TABLE fiscal_events (
+  id INTEGER PRIMARY KEY,
+  number INTEGER NOT NULL UNIQUE,
+  at TEXT NOT NULL,
+  kind TEXT NOT NULL CHECK (kind IN ('sign-in', 'void', 'reprint', 'closing', 'software-update')),
+  employee_id INTEGER REFERENCES employees(id),
+  detail TEXT NOT NULL,
+  previous_hash TEXT NOT NULL,
+  hash TEXT NOT NULL
+);
 `;
 
 interface CategoryDef {
@@ -555,6 +597,7 @@ function buildRegister(
   seed: number,
   receiptCount: number,
   imageCount: number,
+  dayCount: number | undefined,
 ): PlannedFile[] {
   db.exec(REGISTER_SCHEMA);
   const rng = new Rng(subSeed(seed, 1));
@@ -626,7 +669,11 @@ function buildRegister(
     addLayouts(db, plan);
   })();
 
-  addReceipts(db, rng, catalog, receiptCount);
+  // A few weeks for the default demo; up to five years of trading at
+  // benchmark sizes, so that a day stays a plausible day.
+  const days = openDays(dayCount ?? Math.min(1560, Math.max(24, Math.ceil(receiptCount / 400))));
+  addReceipts(db, rng, catalog, receiptCount, days);
+  addClosingsAndEvents(db, new Rng(subSeed(seed, 11)), days);
   return files;
 }
 
@@ -702,7 +749,13 @@ function openDays(n: number): number[] {
   return days.reverse();
 }
 
-function addReceipts(db: Database.Database, rng: Rng, catalog: CatalogItem[], n: number): void {
+function addReceipts(
+  db: Database.Database,
+  rng: Rng,
+  catalog: CatalogItem[],
+  n: number,
+  days: number[],
+): void {
   if (n === 0 || catalog.length === 0) return;
   const insert = receiptInserter(db);
   const cashiers = db
@@ -713,9 +766,6 @@ function addReceipts(db: Database.Database, rng: Rng, catalog: CatalogItem[], n:
     .prepare('SELECT id FROM employees ORDER BY id LIMIT 1')
     .pluck()
     .get() as number;
-  // A few weeks for the default demo; up to five years of trading at
-  // benchmark sizes, so that a day stays a plausible day.
-  const days = openDays(Math.min(1560, Math.max(24, Math.ceil(n / 400))));
   const opening = 5.5 * 3_600_000; // 06:30 UTC, 07:30 in Lyon
   const openFor = 12 * 3_600_000;
   let previous = GENESIS_HASH;
@@ -886,6 +936,191 @@ function receiptInserter(db: Database.Database): (r: ReceiptDraft) => number {
     for (const p of r.payments) addPayment.run(id, p[0], p[1], p[2], p[3]);
     return id;
   };
+}
+
+interface DemoEvent {
+  at: number;
+  kind: 'sign-in' | 'void' | 'reprint' | 'closing' | 'software-update';
+  employeeId: number | null;
+  detail: string;
+}
+
+/**
+ * Closes every opening day that has sales (Z), then every month and year
+ * that is over, as a register does at the end of each; records the day's
+ * technical events around them. Totals come from the receipts, their lines
+ * and their payments; both chains start from the genesis hash.
+ */
+function addClosingsAndEvents(db: Database.Database, rng: Rng, days: number[]): void {
+  type Sums = {
+    count: number;
+    total: number;
+    vat: number;
+    byVat: Map<number, number>;
+    byMethod: Map<string, number>;
+  };
+  const perDay = new Map<string, Sums>();
+  const sumsOf = (day: string): Sums => {
+    let s = perDay.get(day);
+    if (!s) {
+      s = { count: 0, total: 0, vat: 0, byVat: new Map(), byMethod: new Map() };
+      perDay.set(day, s);
+    }
+    return s;
+  };
+  const dayOf = 'substr(r.created_at, 1, 10)';
+  for (const row of db
+    .prepare(
+      `SELECT ${dayOf} AS day, count(*) AS n, sum(total_cents) AS total, sum(vat_cents) AS vat
+       FROM receipts r GROUP BY day`,
+    )
+    .all() as { day: string; n: number; total: number; vat: number }[]) {
+    Object.assign(sumsOf(row.day), { count: row.n, total: row.total, vat: row.vat });
+  }
+  for (const row of db
+    .prepare(
+      `SELECT ${dayOf} AS day, l.vat_rate_bp AS k, sum(l.total_cents) AS v
+       FROM receipt_lines l JOIN receipts r ON r.id = l.receipt_id GROUP BY day, k`,
+    )
+    .all() as { day: string; k: number; v: number }[]) {
+    sumsOf(row.day).byVat.set(row.k, row.v);
+  }
+  for (const row of db
+    .prepare(
+      `SELECT ${dayOf} AS day, p.method AS k, sum(p.amount_cents) AS v
+       FROM payments p JOIN receipts r ON r.id = p.receipt_id GROUP BY day, k`,
+    )
+    .all() as { day: string; k: string; v: number }[]) {
+    sumsOf(row.day).byMethod.set(row.k, row.v);
+  }
+  const staff = db
+    .prepare('SELECT id FROM employees WHERE active = 1 ORDER BY id')
+    .pluck()
+    .all() as number[];
+  const manager = staff[0] ?? null;
+
+  const addClosing = db.prepare(
+    `INSERT INTO closings (number, kind, period, closed_at, receipt_count, total_cents, vat_cents,
+       totals_by_vat, totals_by_method, grand_total_cents, previous_hash, hash)
+     VALUES (@number, @kind, @period, @closed_at, @receipt_count, @total_cents, @vat_cents,
+       @totals_by_vat, @totals_by_method, @grand_total_cents, @previous_hash, @hash)`,
+  );
+  const events: DemoEvent[] = [];
+  let closingNumber = 0;
+  let closingPrevious = POS_GENESIS;
+  let grandTotal = 0;
+  const open: Record<'month' | 'year', { period: string; sums: Sums } | null> = {
+    month: null,
+    year: null,
+  };
+  const emptySums = (): Sums => ({
+    count: 0,
+    total: 0,
+    vat: 0,
+    byVat: new Map(),
+    byMethod: new Map(),
+  });
+  const add = (into: Sums, s: Sums) => {
+    into.count += s.count;
+    into.total += s.total;
+    into.vat += s.vat;
+    for (const [k, v] of s.byVat) into.byVat.set(k, (into.byVat.get(k) ?? 0) + v);
+    for (const [k, v] of s.byMethod) into.byMethod.set(k, (into.byMethod.get(k) ?? 0) + v);
+  };
+  const close = (kind: 'day' | 'month' | 'year', period: string, at: number, s: Sums) => {
+    const byVat = Object.fromEntries([...s.byVat].sort((a, b) => a[0] - b[0]));
+    const byMethod = Object.fromEntries([...s.byMethod].sort((a, b) => a[0].localeCompare(b[0])));
+    const row = {
+      number: ++closingNumber,
+      kind,
+      period,
+      closed_at: isoSeconds(at),
+      receipt_count: s.count,
+      total_cents: s.total,
+      vat_cents: s.vat,
+      totals_by_vat: JSON.stringify(byVat),
+      totals_by_method: JSON.stringify(byMethod),
+      grand_total_cents: grandTotal,
+      previous_hash: closingPrevious,
+      hash: '',
+    };
+    row.hash = recordHash(POS_CLOSING_CHAIN, row, closingPrevious);
+    addClosing.run(row);
+    closingPrevious = row.hash;
+    events.push({
+      at,
+      kind: 'closing',
+      employeeId: manager,
+      detail: `${kind} ${period} #${row.number}`,
+    });
+  };
+  const closeOpen = (kind: 'month' | 'year', at: number) => {
+    const o = open[kind];
+    if (o && o.sums.count > 0) close(kind, o.period, at, o.sums);
+    open[kind] = null;
+  };
+
+  events.push({
+    at: days[0] + 5 * 3_600_000,
+    kind: 'software-update',
+    employeeId: null,
+    detail: 'demo-pos 4.8.0 -> 4.8.1',
+  });
+  for (const [index, t] of days.entries()) {
+    const day = isoDate(t);
+    const s = perDay.get(day) ?? emptySums();
+    // A new month (or year) starts: the previous one is over and is closed
+    // right after its last day's closing.
+    const periods = { month: day.slice(0, 7), year: day.slice(0, 4) };
+    for (const [k, kind] of (['month', 'year'] as const).entries()) {
+      if (open[kind] && open[kind].period !== periods[kind]) {
+        closeOpen(kind, days[index - 1] + 18 * 3_600_000 + (46 + k) * 60_000);
+      }
+      open[kind] ??= { period: periods[kind], sums: emptySums() };
+    }
+    const opening = t + 5.5 * 3_600_000;
+    const signIns = staff.length > 1 ? [staff[1 + ((index * 2) % (staff.length - 1))]] : staff;
+    for (const [k, who] of signIns.entries()) {
+      events.push({
+        at: opening - 10 * 60_000 + k * 60_000,
+        kind: 'sign-in',
+        employeeId: who,
+        detail: 'PIN',
+      });
+    }
+    for (let k = rng.int(0, 2); k > 0; k--) {
+      const kind = rng.chance(0.5) ? 'void' : 'reprint';
+      const at = opening + rng.int(30, 700) * 60_000;
+      const detail = kind === 'void' ? 'line voided before payment' : 'duplicate receipt printed';
+      events.push({ at, kind, employeeId: rng.pick(staff), detail });
+    }
+    if (s.count === 0) continue;
+    grandTotal += s.total;
+    close('day', day, t + 18 * 3_600_000 + 45 * 60_000, s);
+    add(open.month!.sums, s);
+    add(open.year!.sums, s);
+  }
+
+  events.sort((a, b) => a.at - b.at);
+  const addEvent = db.prepare(
+    `INSERT INTO fiscal_events (number, at, kind, employee_id, detail, previous_hash, hash)
+     VALUES (@number, @at, @kind, @employee_id, @detail, @previous_hash, @hash)`,
+  );
+  let previous = POS_GENESIS;
+  events.forEach((e, i) => {
+    const row = {
+      number: i + 1,
+      at: isoSeconds(e.at),
+      kind: e.kind,
+      employee_id: e.employeeId,
+      detail: e.detail,
+      previous_hash: previous,
+      hash: '',
+    };
+    row.hash = recordHash(POS_EVENT_CHAIN, row, previous);
+    addEvent.run(row);
+    previous = row.hash;
+  });
 }
 
 /**
