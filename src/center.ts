@@ -89,6 +89,35 @@ import { acquireJobLock, type JobLock } from './state/lock.js';
 import { readSecretFile, type CloudCredentials } from './state/secrets.js';
 import { StateDb, type JobRecord } from './state/statedb.js';
 import { COFFRE_VERSION } from './version.js';
+import os from 'node:os';
+import type { FiscalAudit } from './core/fiscal/audit.js';
+import type { JournalEntry } from './core/journal.js';
+import { openFiscalArea } from './destinations/fiscal-area.js';
+import {
+  FiscalService,
+  type FiscalArchiveEntry,
+  type FiscalExportOptions,
+  type FiscalExportResult,
+} from './fiscal/service.js';
+import {
+  verifyFiscalArchive,
+  type FiscalVerifyOptions,
+  type FiscalVerifyReport,
+} from './fiscal/verify.js';
+import { EventJournal } from './state/journal.js';
+
+export type {
+  FiscalAudit,
+  FiscalArchiveEntry,
+  FiscalExportOptions,
+  FiscalExportResult,
+  FiscalVerifyReport,
+  JournalEntry,
+};
+export interface FiscalAuditOptions extends KeyOptions {
+  /** A backup's id or file: audit the database inside it instead of the live one. */
+  backup?: string | null;
+}
 
 export interface InitOptions {
   home: string;
@@ -269,6 +298,14 @@ export interface StatusReport {
   encryption: { recipients: number; passphrase: boolean };
   /** Each cloud destination's space against its quota. */
   cloud: CloudUsage[];
+  /** The fiscal audit of the live data; null when the profile has no fiscal recipe. */
+  fiscal: {
+    ok: boolean;
+    records: number | null;
+    lastArchive: string | null;
+    findings: string[];
+    error: { code: string; message: string } | null;
+  } | null;
 }
 
 export interface DestinationInfo {
@@ -336,7 +373,9 @@ export class BackupCenter {
     readonly paths: HomePaths,
     private config: Config,
     readonly identity: Identity,
-  ) {}
+  ) {
+    this.journalEvents();
+  }
 
   /** Creates a home protecting an existing app's data. */
   static async init(options: InitOptions): Promise<BackupCenter> {
@@ -1522,6 +1561,7 @@ export class BackupCenter {
         passphrase: this.config.encryption.passphraseFile !== null,
       },
       cloud,
+      fiscal: await this.fiscalStatus(),
     };
   }
 
@@ -1858,6 +1898,170 @@ export class BackupCenter {
     });
     return this.restoreService;
   }
+
+  // ---------------------------------------------------------------- fiscal
+  // The fiscal module (src/fiscal/service.ts) and Coffre's event journal
+  // (src/state/journal.ts): one-line delegations, and what the service is
+  // given. To move into the composition root as it is.
+
+  private fiscalService: FiscalService | undefined;
+  private eventJournal: EventJournal | undefined;
+
+  private get fiscal(): FiscalService {
+    this.fiscalService ??= new FiscalService({
+      recipe: this.profile.fiscal ?? null,
+      app: { profile: this.profile.name, version: this.config.source.appVersion },
+      identity: this.identity,
+      scratch: this.paths.tmp,
+      indexFile: path.join(this.paths.root, 'fiscal-archives.json'),
+      openSource: () =>
+        openDatabase(this.sourcePath(this.config.source.database), {
+          key: this.databaseKey(),
+          readonly: true,
+        }),
+      openBackupDatabase: (ref, keys, dir) => this.openBackupDatabase(ref, keys, dir),
+      areas: (names) =>
+        (names ?? ['local', ...Object.keys(this.config.destinations)]).map((n) => {
+          this.destination(n); // the same check and message for an unknown name
+          return openFiscalArea(
+            n,
+            n === 'local' ? null : this.config.destinations[n],
+            this.paths.backups,
+            {
+              resolvePath: (p) => this.sourcePath(p),
+              cloudCredentials: this.cloudCredentials,
+            },
+          );
+        }),
+      defaultDestinations: this.config.defaultDestinations,
+      encryption: () => this.resolveEncryption({}),
+      compressionLevel: this.config.compressionLevel,
+      everyMonths: null,
+      clock: () => new Date(),
+      log: (action, detail) => this.journal.append(this.actor, action, detail),
+    });
+    return this.fiscalService;
+  }
+
+  /** A backup's database, checked and extracted into `dir`, opened read-only. */
+  private async openBackupDatabase(
+    ref: string,
+    keys: KeyOptions,
+    dir: string,
+  ): Promise<{ db: ReturnType<typeof openDatabase>; backupId: string }> {
+    const found = await this.locate(ref);
+    const contents = await this.readChecked(found, {
+      identities: keys.identities ?? [],
+      passphrase: keys.passphrase ?? null,
+      extractTo: dir,
+    });
+    const { header, problems } = checkArchive(contents);
+    if (!isOwnRegister(this.identity, header.register)) throw foreign(header);
+    if (problems.length > 0) {
+      throw new CoffreError(
+        'CORRUPT_ARCHIVE',
+        `${found.archive} is damaged: ${problems.join(', ')}.`,
+      );
+    }
+    const file = path.join(dir, header.database.entry);
+    const key = header.database.sourceEncrypted ? this.databaseKey() : null;
+    return { db: openDatabase(file, { key, readonly: true }), backupId: header.id };
+  }
+
+  private get journal(): EventJournal {
+    this.eventJournal ??= new EventJournal(
+      path.join(this.paths.root, 'journal.jsonl'),
+      () => new Date(),
+    );
+    return this.eventJournal;
+  }
+
+  /** Backups and restores go into the journal as they happen. */
+  private journalEvents(): void {
+    const append = (action: string, detail: Record<string, unknown>) => {
+      try {
+        this.journal.append(this.actor, action, detail);
+      } catch {
+        // The journal must never turn a good backup or restore into a failure.
+      }
+    };
+    this.events.on('backup', (e) => append('backup', { ...e }));
+    this.events.on('restore', (e) => {
+      if (e.phase === 'applied')
+        append('restore', { backupId: e.backupId, safetyBackupId: e.safetyBackupId });
+      if (e.phase === 'failed') append('restore-failed', { backupId: e.backupId, code: e.code });
+    });
+  }
+
+  /** Who acts, for the journal: the host sets it (a signed-in user); else the system user. */
+  actor: string = os.userInfo().username;
+
+  /** Audits the register's fiscal data, live or inside a backup. */
+  fiscalAudit(options: FiscalAuditOptions = {}): Promise<FiscalAudit> {
+    return this.fiscal.audit(options);
+  }
+
+  /** Writes a fiscal archive of a closed period to the fiscal area of destinations. */
+  fiscalExport(options: FiscalExportOptions): Promise<FiscalExportResult> {
+    return this.fiscal.export(options);
+  }
+
+  /** Fiscal archives in every destination, apart from backups. */
+  fiscalArchives(): ReturnType<FiscalService['list']> {
+    return this.fiscal.list();
+  }
+
+  /** Removes a fiscal archive from one destination; under the 6-year hold only with a logged override. */
+  deleteFiscalArchive(
+    ref: string,
+    options: { from: string; override?: { reason: string } | null },
+  ): Promise<FiscalArchiveEntry> {
+    return this.fiscal.delete(ref, options);
+  }
+
+  /** Checks a fiscal archive file on its own: no home needed. */
+  static verifyFiscalArchive(
+    file: string,
+    options: FiscalVerifyOptions = {},
+  ): Promise<FiscalVerifyReport> {
+    return verifyFiscalArchive(file, options);
+  }
+
+  /** Coffre's own event journal, oldest first. */
+  log(): JournalEntry[] {
+    return this.journal.read().entries;
+  }
+
+  /** Checks the journal's hash chain. */
+  verifyLog(): ReturnType<EventJournal['verify']> {
+    return this.journal.verify();
+  }
+
+  /** The fiscal audit as the status shows it; null for a profile without a fiscal recipe. */
+  private async fiscalStatus(): Promise<StatusReport['fiscal']> {
+    if (!this.profile.fiscal) return null;
+    try {
+      const audit = await this.fiscal.audit();
+      return {
+        ok: audit.ok,
+        records: audit.records.count,
+        lastArchive: audit.archives?.last ?? null,
+        findings: audit.findings,
+        error: null,
+      };
+    } catch (err) {
+      const e = asCoffreError(err);
+      return {
+        ok: false,
+        records: null,
+        lastArchive: null,
+        findings: [],
+        error: { code: e.code, message: e.message },
+      };
+    }
+  }
+
+  // ---------------------------------------------------------------- end of fiscal
 
   history(limit = 50): JobRecord[] {
     return this.db.jobs(limit);
