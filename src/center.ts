@@ -105,6 +105,7 @@ import {
   type FiscalVerifyReport,
 } from './fiscal/verify.js';
 import { EventJournal } from './state/journal.js';
+import { checkFecFile, type FecResult } from './fiscal/fec.js';
 
 export type {
   FiscalAudit,
@@ -1910,6 +1911,7 @@ export class BackupCenter {
   private get fiscal(): FiscalService {
     this.fiscalService ??= new FiscalService({
       recipe: this.profile.fiscal ?? null,
+      fec: this.profile.fec ?? null,
       app: { profile: this.profile.name, version: this.config.source.appVersion },
       identity: this.identity,
       scratch: this.paths.tmp,
@@ -2025,6 +2027,16 @@ export class BackupCenter {
     options: FiscalVerifyOptions = {},
   ): Promise<FiscalVerifyReport> {
     return verifyFiscalArchive(file, options);
+  }
+
+  /** Writes the FEC of a year (accounting profile) and checks it. */
+  fiscalFec(options: Parameters<FiscalService['fec']>[0]): FecResult {
+    return this.fiscal.fec(options);
+  }
+
+  /** Checks a FEC file: columns, mandatory fields, dates, balance, order. No home needed. */
+  static checkFec(file: string, options: { year?: string } = {}): ReturnType<typeof checkFecFile> {
+    return checkFecFile(file, options);
   }
 
   /** Coffre's own event journal, oldest first. */

@@ -7,6 +7,8 @@
 import { CoffreError } from './errors.js';
 import { POS_FISCAL_RECIPE } from './fiscal/pos.js';
 import type { FiscalRecipe } from './fiscal/recipe.js';
+import { ACCOUNTING_FEC_RECIPE } from './fiscal/accounting.js';
+import type { FecRecipe } from './fiscal/fec.js';
 
 export interface SectionDef {
   name: string;
@@ -29,6 +31,8 @@ export interface Profile {
   filesLabel: string;
   /** Where the app keeps its chained fiscal records and how it hashes them (core/fiscal/recipe.ts). */
   fiscal?: FiscalRecipe;
+  /** Which tables and columns feed the FEC (core/fiscal/fec.ts). */
+  fec?: FecRecipe;
 }
 
 export const PROFILES: Record<Profile['name'], Profile> = {
@@ -76,6 +80,7 @@ export const PROFILES: Record<Profile['name'], Profile> = {
         files: true,
       },
     ],
+    fec: ACCOUNTING_FEC_RECIPE,
   },
   generic: {
     name: 'generic',

@@ -38,10 +38,14 @@ import {
   type FiscalHeader,
 } from './archive.js';
 import { auditDatabase } from './read.js';
+import { writeFec, type FecResult } from './fec.js';
+import type { FecEncoding, FecRecipe, FecSeparator } from '../core/fiscal/fec.js';
 
 export interface FiscalDeps {
   /** The app's fiscal recipe; null when its profile declares none. */
   recipe: FiscalRecipe | null;
+  /** Which tables feed the FEC; null when the profile declares none. */
+  fec: FecRecipe | null;
   app: { profile: string; version: string | null };
   identity: Identity;
   /** Scratch space on the home's file system. */
@@ -485,5 +489,41 @@ export class FiscalService {
     const [area] = this.deps.areas([options.from]);
     await area.delete(found.archive);
     return found;
+  }
+
+  /** Writes the FEC of a year into `dir` and checks it. */
+  fec(options: {
+    year: string;
+    siren: string;
+    separator?: FecSeparator;
+    encoding?: FecEncoding;
+    dir: string;
+  }): FecResult {
+    if (!this.deps.fec) {
+      throw new CoffreError(
+        'USAGE',
+        `The ${this.deps.app.profile} profile declares no ledger for a FEC (the accounting profile does).`,
+      );
+    }
+    const db = this.deps.openSource();
+    let result: FecResult;
+    try {
+      result = writeFec(db, this.deps.fec, {
+        year: options.year,
+        siren: options.siren,
+        separator: options.separator ?? 'pipe',
+        encoding: options.encoding ?? 'latin9',
+        dir: options.dir,
+      });
+    } finally {
+      db.close();
+    }
+    this.deps.log('fec-export', {
+      file: path.basename(result.file),
+      year: options.year,
+      lines: result.lines,
+      ok: result.ok,
+    });
+    return result;
   }
 }

@@ -57,6 +57,7 @@ function setup(
   const db = options.db ?? demoDb;
   const service = new FiscalService({
     recipe: options.recipe ?? POS_FISCAL_RECIPE,
+    fec: null,
     app: { profile: 'pos', version: 'test' },
     identity,
     scratch: path.join(home, 'tmp'),

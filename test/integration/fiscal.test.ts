@@ -176,3 +176,52 @@ describe('coffre fiscal', () => {
     assert.match(broken.stdout, /Journal BROKEN at #1 \(altered\)/);
   });
 });
+
+describe('coffre fiscal fec', () => {
+  it('writes the FEC of the accounting demo, checks it, and fails a broken one', () => {
+    const books = path.join(dir, 'books');
+    assert.equal(
+      coffre(['demo', '--home', books, '--profile', 'accounting', '--images', '2']).status,
+      0,
+    );
+    const out = path.join(dir, 'fec');
+    fs.mkdirSync(out);
+    const r = coffre([
+      'fiscal',
+      'fec',
+      '--home',
+      books,
+      '--year',
+      '2026',
+      '--siren',
+      '853214796',
+      '--out',
+      out,
+      '--json',
+    ]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.json().file, path.join(out, '853214796FEC20261231.txt'));
+    const check = coffre(['fiscal', 'fec', '--check', r.json().file]);
+    assert.equal(check.status, 0, check.stdout);
+    assert.match(check.stdout, /valid/);
+    const broken = path.join(out, '853214796FEC20251231.txt');
+    fs.writeFileSync(broken, fs.readFileSync(r.json().file));
+    const wrongYear = coffre(['fiscal', 'fec', '--check', broken]);
+    assert.equal(wrongYear.status, 8);
+    assert.match(wrongYear.stdout, /outside the year 2025/);
+    const pos = coffre([
+      'fiscal',
+      'fec',
+      '--home',
+      home,
+      '--year',
+      '2026',
+      '--siren',
+      '853214796',
+      '--out',
+      out,
+    ]);
+    assert.equal(pos.status, 2);
+    assert.match(pos.stderr, /declares no ledger/);
+  });
+});

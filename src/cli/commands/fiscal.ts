@@ -2,6 +2,7 @@
 
 import type { Command } from 'commander';
 import { BackupCenter, type FiscalAudit } from '../../center.js';
+import { CoffreError } from '../../core/errors.js';
 import { splitTo } from '../../core/fiscal/period.js';
 import { readIdentityFiles, readSecretFile } from '../../state/secrets.js';
 import { collect, ExitWith, print, printJson, withCenter, type HomeOption } from '../context.js';
@@ -202,6 +203,73 @@ export function registerFiscal(program: Command): void {
         );
         if (opts.json) printJson({ removed });
         else print(`Removed fiscal archive ${removed.archive} from ${removed.destination}.`);
+      },
+    );
+
+  fiscal
+    .command('fec')
+    .description(
+      'write the FEC of a fiscal year (accounting profile) and check it; or check a FEC file (--check)',
+    )
+    .option('--year <year>', 'the fiscal year, e.g. 2026')
+    .option('--siren <siren>', "the company's SIREN (nine digits), for the file name")
+    .option('--separator <separator>', 'pipe or tab', 'pipe')
+    .option('--encoding <encoding>', 'latin9 (ISO-8859-15) or utf8', 'latin9')
+    .option('--out <dir>', 'the folder to write it in', '.')
+    .option('--check <file>', 'only check this FEC file (no home needed)')
+    .option('--home <dir>', HOME)
+    .option('--json', 'print JSON')
+    .action(
+      async (
+        opts: HomeOption & {
+          year?: string;
+          siren?: string;
+          separator: string;
+          encoding: string;
+          out: string;
+          check?: string;
+          json?: boolean;
+        },
+      ) => {
+        let result: {
+          ok: boolean;
+          lines: number;
+          entries: number;
+          problems: { message: string }[];
+          file: string;
+        };
+        if (opts.check) {
+          result = BackupCenter.checkFec(opts.check, opts.year ? { year: opts.year } : {});
+        } else {
+          if (!opts.year || !opts.siren)
+            throw new CoffreError('USAGE', 'A FEC needs --year and --siren.');
+          if (opts.separator !== 'pipe' && opts.separator !== 'tab') {
+            throw new CoffreError(
+              'USAGE',
+              `--separator must be pipe or tab, not "${opts.separator}".`,
+            );
+          }
+          if (opts.encoding !== 'latin9' && opts.encoding !== 'utf8') {
+            throw new CoffreError(
+              'USAGE',
+              `--encoding must be latin9 or utf8, not "${opts.encoding}".`,
+            );
+          }
+          const { year, siren } = opts;
+          const separator: 'pipe' | 'tab' = opts.separator;
+          const encoding: 'latin9' | 'utf8' = opts.encoding;
+          result = await withCenter(opts, (c) =>
+            Promise.resolve(c.fiscalFec({ year, siren, separator, encoding, dir: opts.out })),
+          );
+        }
+        if (opts.json) printJson(result);
+        else {
+          print(
+            `${result.file}: ${result.ok ? 'valid' : 'NOT VALID'} (${result.entries} entries, ${result.lines - 1} lines)`,
+          );
+          for (const p of result.problems) print(`  - ${p.message}`);
+        }
+        if (!result.ok) throw new ExitWith(EXIT_CODES.CORRUPT_ARCHIVE);
       },
     );
 
