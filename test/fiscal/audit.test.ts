@@ -12,7 +12,8 @@ import { isCoffreError } from '../../src/core/errors.js';
 import { POS_FISCAL_RECIPE } from '../../src/core/fiscal/pos.js';
 import { parseFiscalRecipe } from '../../src/core/fiscal/recipe.js';
 import { auditDatabase } from '../../src/fiscal/read.js';
-import { createDemoData } from '../../src/source/demo.js';
+import { readRewind } from '../../src/fiscal/rewind.js';
+import { addDemoReceipt, createDemoData } from '../../src/source/demo.js';
 import { removeDir, tempDir } from '../helpers.js';
 
 const NOW = new Date('2026-11-20T10:00:00Z');
@@ -315,5 +316,42 @@ describe("a declared recipe on a schema of the tests' own", () => {
       (err: unknown) =>
         isCoffreError(err, 'CONFIG_INVALID') && err.message.includes('fiscal.records.table'),
     );
+  });
+});
+
+describe('a restore that rewinds the chain', () => {
+  it('names the receipts recorded after the backup', () => {
+    const live = path.join(dir, 'rewind-live.db');
+    copyFileSync(demoDb, live);
+    const db = new Database(live);
+    const backup = new Database(demoDb, { readonly: true });
+    try {
+      for (const minute of [0, 7, 42])
+        addDemoReceipt(db, new Date(Date.UTC(2026, 10, 20, 9, minute)));
+      const plan = readRewind(db, backup, POS_FISCAL_RECIPE, true);
+      assert.deepEqual(plan?.records, {
+        count: 3,
+        fromSeq: 601,
+        toSeq: 603,
+        fromAt: '2026-11-20T09:00:00Z',
+        toAt: '2026-11-20T09:42:00Z',
+        total: plan?.records.total,
+      });
+      assert.ok(plan.records.total > 0);
+      assert.equal(plan.closings, 0);
+      assert.equal(
+        readRewind(db, backup, POS_FISCAL_RECIPE, false),
+        null,
+        'the catalog alone rewinds nothing',
+      );
+      assert.equal(
+        readRewind(backup, backup, POS_FISCAL_RECIPE, true),
+        null,
+        'the same data rewinds nothing',
+      );
+    } finally {
+      db.close();
+      backup.close();
+    }
   });
 });
