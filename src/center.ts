@@ -4,12 +4,8 @@
 // the rules live there and in core/, the I/O in source/, archive/,
 // destinations/ and state/.
 
-import fs from 'node:fs';
-import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { systemClock, type Clock } from './core/clock.js';
-import { CoffreError } from './core/errors.js';
-import { getProfile } from './core/profiles.js';
 import type { RetentionPolicy } from './core/retention.js';
 import { RestoreService, type RecoveredRestore } from './restore/service.js';
 import type { RestoreOptions, RestoreResult } from './restore/service.js';
@@ -50,25 +46,43 @@ import {
   type NewKey,
 } from './services/settings.js';
 import type { AlertEvent } from './services/alerts.js';
+import {
+  createDemoHome,
+  createHome,
+  openHome,
+  type DemoHomeOptions,
+  type DemoResult,
+  type InitOptions,
+} from './services/setup.js';
 import { AppSource } from './services/source.js';
 import { StatusService, type StatusReport } from './services/status.js';
 import { VerifyService, type VerifyOptions, type VerifyReport } from './services/verify.js';
-import { createDemoData, type DemoOptions } from './source/demo.js';
 import { openDatabase } from './source/sqlite.js';
-import { configSchema, ConfigStore, saveConfig, type Config } from './state/config.js';
-import { diskFullAt, homeDiskFull } from './state/disk.js';
-import { checkHome, homeFileError, homePaths, type HomePaths } from './state/home.js';
-import {
-  createIdentity,
-  IdentityStore,
-  loadIdentity,
-  saveIdentity,
-  type Identity,
-} from './state/identity.js';
-import { readSecretFile, type CloudCredentials } from './state/secrets.js';
+import { ConfigStore, type Config } from './state/config.js';
+import type { HomePaths } from './state/home.js';
+import { IdentityStore, type Identity } from './state/identity.js';
+import type { CloudCredentials } from './state/secrets.js';
 import { StateDb, type JobRecord } from './state/statedb.js';
+import { EventJournal } from './state/journal.js';
+import type { FiscalAudit } from './core/fiscal/audit.js';
+import type { JournalEntry } from './core/journal.js';
+import { checkFecFile, type FecResult } from './fiscal/fec.js';
+import {
+  FiscalService,
+  type FiscalArchiveEntry,
+  type FiscalAuditOptions,
+  type FiscalExportOptions,
+  type FiscalExportResult,
+} from './fiscal/service.js';
+import {
+  verifyFiscalArchive,
+  type FiscalVerifyOptions,
+  type FiscalVerifyReport,
+} from './fiscal/verify.js';
+import { JournalService } from './services/journal.js';
 
 export type { BackupOptions, BackupResult, Progress } from './services/backup.js';
+export type { DemoHomeOptions, DemoResult, InitOptions } from './services/setup.js';
 export type { BackupEntry, DamagedBackup } from './services/catalog.js';
 export type { CloudUsage, DestinationInfo, DestinationInput } from './services/destinations.js';
 export type { CenterEvents } from './services/jobs.js';
@@ -77,18 +91,8 @@ export type { ScheduleInfo } from './services/schedule.js';
 export type { StatusReport } from './services/status.js';
 export type { KeyOptions, VerifyOptions, VerifyReport } from './services/verify.js';
 export type { RestoreOptions, RestoreResult } from './restore/service.js';
-
-export interface InitOptions {
-  home: string;
-  name: string;
-  profile: string;
-  database: string;
-  files?: string | null;
-  settings?: string | null;
-  databaseKeyFile?: string | null;
-  appVersion?: string | null;
-  now?: Date;
-}
+export type { FiscalAudit, FiscalArchiveEntry, FiscalExportOptions, FiscalExportResult };
+export type { FiscalAuditOptions, FiscalVerifyReport, JournalEntry };
 
 export interface OpenOptions {
   /**
@@ -99,13 +103,6 @@ export interface OpenOptions {
   cloudCredentials?: CloudCredentials | null;
   /** What "now" is for this center; tests and the scheduler pass their own. */
   clock?: Clock;
-}
-
-export interface DemoResult {
-  home: string;
-  dataDir: string;
-  profile: string;
-  counts: Record<string, number>;
 }
 
 /**
@@ -131,6 +128,8 @@ export class BackupCenter {
   private readonly schedule: ScheduleService;
   private readonly settings: SettingsService;
   private readonly statusService: StatusService;
+  private readonly fiscal: FiscalService;
+  private readonly journal: JournalService;
   /** Events for a host app: a backup made, a restore planned, applied or failed. */
   readonly events;
   /** The outcome of a restore that a crash interrupted, finished or rolled back when this center opened. */
@@ -194,6 +193,43 @@ export class BackupCenter {
       clock,
     );
     this.settings = new SettingsService(this.config, this.register, clock);
+    this.journal = new JournalService(
+      new EventJournal(path.join(paths.root, 'journal.jsonl'), clock),
+      this.events,
+    );
+    const profile = () => source.profile;
+    const store = this.config;
+    const register = this.register;
+    this.fiscal = new FiscalService({
+      get recipe() {
+        return profile().fiscal ?? null;
+      },
+      get fec() {
+        return profile().fec ?? null;
+      },
+      get app() {
+        return { profile: profile().name, version: store.get().source.appVersion };
+      },
+      get identity() {
+        return register.get();
+      },
+      scratch: paths.tmp,
+      indexFile: path.join(paths.root, 'fiscal-archives.json'),
+      openSource: () =>
+        openDatabase(source.databaseFile, { key: source.databaseKey(), readonly: true }),
+      openBackupDatabase: (ref, keys, dir) => this.verifier.openDatabaseOf(ref, keys, dir),
+      areas: (names) => this.dests.fiscalAreas(names),
+      get defaultDestinations() {
+        return store.get().defaultDestinations;
+      },
+      encryption: () => this.backups.resolveEncryption(),
+      get compressionLevel() {
+        return store.get().compressionLevel;
+      },
+      everyMonths: null,
+      clock,
+      log: (action, detail) => this.journal.append(action, detail),
+    });
     this.statusService = new StatusService(
       this.config,
       this.register,
@@ -202,75 +238,20 @@ export class BackupCenter {
       this.catalog,
       this.dests,
       this.schedule,
+      this.fiscal,
       clock,
     );
   }
 
   /** Creates a home protecting an existing app's data. */
   static async init(options: InitOptions): Promise<BackupCenter> {
-    const paths = homePaths(options.home);
-    checkHome(paths.root);
-    if (fs.existsSync(paths.config) || fs.existsSync(paths.identity)) {
-      throw new CoffreError(
-        'ALREADY_INITIALIZED',
-        `${paths.root} already holds a Coffre installation.`,
-        { details: { home: paths.root } },
-      );
-    }
-    const profile = getProfile(options.profile);
-    if (!options.name.trim()) throw new CoffreError('USAGE', 'The register needs a name.');
-    const database = path.resolve(options.database);
-    if (!fs.existsSync(database)) {
-      throw new CoffreError('SOURCE_UNAVAILABLE', `The database ${database} does not exist.`, {
-        details: { file: database },
-      });
-    }
-    const keyFile = options.databaseKeyFile ? path.resolve(options.databaseKeyFile) : null;
-    openDatabase(database, { key: keyFile ? readSecretFile(keyFile) : null }).close();
-    for (const [label, p] of [
-      ['files folder', options.files],
-      ['settings file', options.settings],
-    ] as const) {
-      if (p && !fs.existsSync(p)) {
-        throw new CoffreError(
-          'SOURCE_UNAVAILABLE',
-          `The ${label} ${path.resolve(p)} does not exist.`,
-        );
-      }
-    }
-    // Everything not given takes the defaults the schema documents.
-    const config: Config = configSchema.parse({
-      version: 1,
-      source: {
-        profile: profile.name,
-        database,
-        files: options.files ? path.resolve(options.files) : null,
-        settings: options.settings ? path.resolve(options.settings) : null,
-        databaseKeyFile: keyFile,
-        appVersion: options.appVersion ?? null,
-      },
-    });
-    await fsp.mkdir(paths.root, { recursive: true, mode: 0o700 });
-    await fsp.mkdir(paths.backups, { recursive: true });
-    await fsp.mkdir(paths.tmp, { recursive: true });
-    const identity = createIdentity(options.name.trim(), options.now ?? new Date());
-    await saveIdentity(paths.identity, identity);
-    await saveConfig(paths.config, config);
-    new StateDb(paths.stateDb).close();
+    const { paths, config, identity } = await createHome(options);
     return new BackupCenter(paths, config, identity, {});
   }
 
   static async open(home: string, options: OpenOptions = {}): Promise<BackupCenter> {
-    const paths = homePaths(home);
-    checkHome(paths.root);
-    const store = await ConfigStore.load(paths.config);
-    const identity = await loadIdentity(paths.identity);
-    await fsp.mkdir(paths.tmp, { recursive: true }).catch((err: unknown) => {
-      throw diskFullAt(err, paths.root)
-        ? homeDiskFull(paths.root, 'making its tmp folder', err)
-        : (homeFileError(paths.tmp, err) ?? err);
-    });
-    const center = new BackupCenter(paths, store.get(), identity, options);
+    const { paths, config, identity } = await openHome(home);
+    const center = new BackupCenter(paths, config, identity, options);
     center.recovered = await center.restores.finishInterruptedRestore();
     return center;
   }
@@ -278,32 +259,9 @@ export class BackupCenter {
   /** Creates the built-in demo register (or accounting books) and a home protecting it. */
   static async createDemo(
     home: string,
-    options: Omit<DemoOptions, 'dir'> & { name?: string; now?: Date } = { profile: 'pos' },
+    options: DemoHomeOptions = { profile: 'pos' },
   ): Promise<DemoResult> {
-    const paths = homePaths(home);
-    if (fs.existsSync(paths.config)) {
-      throw new CoffreError(
-        'ALREADY_INITIALIZED',
-        `${paths.root} already holds a Coffre installation.`,
-      );
-    }
-    const accounting = options.profile === 'accounting';
-    const dataDir = path.join(paths.root, accounting ? 'demo-books' : 'demo-register');
-    const { name, now, ...demo } = options;
-    const data = await createDemoData({ ...demo, dir: dataDir });
-    const center = await BackupCenter.init({
-      home: paths.root,
-      name:
-        name ?? (accounting ? 'Atelier Dupont (demo books)' : 'Boulangerie Martin (demo register)'),
-      profile: options.profile,
-      database: data.dbPath,
-      files: data.filesDir,
-      settings: data.settingsPath,
-      appVersion: accounting ? 'demo-books 2.3.0' : 'demo-pos 4.8.1',
-      now: now ?? new Date(),
-    });
-    center.close();
-    return { home: paths.root, dataDir, profile: options.profile, counts: data.counts };
+    return createDemoHome(home, options);
   }
 
   get configuration(): Readonly<Config> {
@@ -482,6 +440,68 @@ export class BackupCenter {
   /** Sends an alert to the configured command and webhook; returns the problems met, or null if none is set. */
   async sendAlert(event: AlertEvent['event'], message: string): Promise<string[] | null> {
     return this.settings.alert(event, message);
+  }
+
+  // ---------------------------------------------------------------- fiscal and journal
+
+  /** Who acts, for Coffre's journal: the host sets it (a signed-in user); else the system user. */
+  get actor(): string {
+    return this.journal.actor;
+  }
+
+  set actor(name: string) {
+    this.journal.actor = name;
+  }
+
+  /** Audits the register's fiscal data, live or inside a backup. */
+  async fiscalAudit(options: FiscalAuditOptions = {}): Promise<FiscalAudit> {
+    return this.fiscal.audit(options);
+  }
+
+  /** Writes a fiscal archive of a closed period to the fiscal area of destinations. */
+  async fiscalExport(options: FiscalExportOptions): Promise<FiscalExportResult> {
+    return this.fiscal.export(options);
+  }
+
+  /** Fiscal archives in every destination, apart from backups. */
+  async fiscalArchives(): ReturnType<FiscalService['list']> {
+    return this.fiscal.list();
+  }
+
+  /** Removes a fiscal archive from one destination; under the 6-year hold only with a logged override. */
+  async deleteFiscalArchive(
+    ref: string,
+    options: { from: string; override?: { reason: string } | null },
+  ): Promise<FiscalArchiveEntry> {
+    return this.fiscal.delete(ref, options);
+  }
+
+  /** Checks a fiscal archive file on its own: no home needed. */
+  static async verifyFiscalArchive(
+    file: string,
+    options: FiscalVerifyOptions = {},
+  ): Promise<FiscalVerifyReport> {
+    return verifyFiscalArchive(file, options);
+  }
+
+  /** Writes the FEC of a year (accounting profile) and checks it. */
+  fiscalFec(options: Parameters<FiscalService['fec']>[0]): FecResult {
+    return this.fiscal.fec(options);
+  }
+
+  /** Checks a FEC file: columns, mandatory fields, dates, balance, order. No home needed. */
+  static checkFec(file: string, options: { year?: string } = {}): ReturnType<typeof checkFecFile> {
+    return checkFecFile(file, options);
+  }
+
+  /** Coffre's own event journal, oldest first. */
+  log(): JournalEntry[] {
+    return this.journal.read();
+  }
+
+  /** Checks the journal's hash chain. */
+  verifyLog(): ReturnType<JournalService['verify']> {
+    return this.journal.verify();
   }
 
   close(): void {

@@ -24,7 +24,16 @@ export type {
   StatusReport,
   VerifyOptions,
   VerifyReport,
+  FiscalAudit,
+  FiscalAuditOptions,
+  FiscalArchiveEntry,
+  FiscalExportOptions,
+  FiscalExportResult,
+  FiscalVerifyReport,
+  JournalEntry,
+  DamagedBackup,
 } from './center.js';
+export { splitTo } from './core/fiscal/period.js';
 export type { AlertEvent } from './services/alerts.js';
 export type { DeleteResult, PruneResult, RetentionPatch } from './services/maintenance.js';
 export type { ScheduledRun, SchedulePatch } from './services/schedule.js';

@@ -5,6 +5,10 @@
 // the demo schemas in ../source/demo.ts.
 
 import { CoffreError } from './errors.js';
+import { POS_FISCAL_RECIPE } from './fiscal/pos.js';
+import type { FiscalRecipe } from './fiscal/recipe.js';
+import { ACCOUNTING_FEC_RECIPE } from './fiscal/accounting.js';
+import type { FecRecipe } from './fiscal/fec.js';
 
 export interface SectionDef {
   name: string;
@@ -25,6 +29,10 @@ export interface Profile {
   headline?: { table: string; label: string };
   /** What the files folder holds, in words: 'images' | 'attachments' | 'files'. */
   filesLabel: string;
+  /** Where the app keeps its chained fiscal records and how it hashes them (core/fiscal/recipe.ts). */
+  fiscal?: FiscalRecipe;
+  /** Which tables and columns feed the FEC (core/fiscal/fec.ts). */
+  fec?: FecRecipe;
 }
 
 export const PROFILES: Record<Profile['name'], Profile> = {
@@ -45,10 +53,11 @@ export const PROFILES: Record<Profile['name'], Profile> = {
       { name: 'layouts', label: 'Register layouts', tables: ['layouts', 'layout_buttons'] },
       {
         name: 'sales',
-        label: 'Sales (receipts and payments)',
-        tables: ['receipts', 'receipt_lines', 'payments'],
+        label: 'Sales (receipts, payments, closings and their journal)',
+        tables: ['receipts', 'receipt_lines', 'payments', 'closings', 'fiscal_events'],
       },
     ],
+    fiscal: POS_FISCAL_RECIPE,
   },
   accounting: {
     name: 'accounting',
@@ -71,6 +80,7 @@ export const PROFILES: Record<Profile['name'], Profile> = {
         files: true,
       },
     ],
+    fec: ACCOUNTING_FEC_RECIPE,
   },
   generic: {
     name: 'generic',

@@ -244,3 +244,41 @@ export function parseHeader(value: unknown): ArchiveHeader {
   }
   return value as ArchiveHeader;
 }
+
+/** How a destination reads the sidecars it lists: backups' by default, fiscal archives' in a fiscal area. */
+export type SidecarParser = (text: string, archive: string) => Sidecar;
+
+const fiscalSidecarSchema = z.looseObject({
+  sidecarVersion: z.literal(1),
+  archive: z.string(),
+  size: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER),
+  sha256: z.string().regex(/^[0-9a-f]{64}$/, 'a SHA-256 in lower-case hex'),
+  fingerprintSignature: z.base64(),
+  header: z.looseObject({
+    format: z.string(),
+    id: z.string(),
+    createdAt: z.iso.datetime(),
+    register: headerSchema.shape.register,
+    encryption: z.looseObject({ encrypted: z.boolean() }),
+  }),
+});
+
+/**
+ * Pure: a fiscal archive's sidecar, checked for what a destination lists and
+ * signs (its own header is checked by the fiscal verifier). Destinations read
+ * only a sidecar's id, time, register and encryption state.
+ */
+export function parseFiscalSidecarText(text: string, archive: string): Sidecar {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    throw corrupt(archive, 'it is not valid JSON');
+  }
+  const parsed = fiscalSidecarSchema.safeParse(json);
+  if (!parsed.success) throw corrupt(archive, problems(parsed.error));
+  if (parsed.data.archive !== archive) {
+    throw corrupt(archive, `it names another archive (${JSON.stringify(parsed.data.archive)})`);
+  }
+  return json as Sidecar;
+}

@@ -10,7 +10,7 @@ import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { asCoffreError, CoffreError, fsErrorCode } from '../core/errors.js';
 import { parseArchiveName, SIDECAR_SUFFIX, type Sidecar } from '../core/manifest.js';
-import { parseSidecarText } from '../core/sidecar.js';
+import { parseSidecarText, type SidecarParser } from '../core/sidecar.js';
 import { fsyncDir, writeFileAtomic } from '../state/files.js';
 import type { DamagedSidecar, Destination, DestinationKind, Upload, Usage } from './types.js';
 
@@ -74,6 +74,7 @@ export class FolderDestination implements Destination {
     readonly name: string,
     readonly kind: DestinationKind,
     folder: string,
+    private readonly parseSidecar: SidecarParser = parseSidecarText,
   ) {
     this.location = path.resolve(folder);
   }
@@ -239,7 +240,7 @@ export class FolderDestination implements Destination {
         continue;
       }
       try {
-        out.push(parseSidecarText(text, archive));
+        out.push(this.parseSidecar(text, archive));
       } catch (err) {
         // A damaged sidecar: the archive is still there; reading it says what is wrong.
         onDamaged?.({ archive, error: asCoffreError(err) });

@@ -1,5 +1,6 @@
 // Turns a destination's config into the Destination that writes there.
 
+import type { SidecarParser } from '../core/sidecar.js';
 import { CoffreError } from '../core/errors.js';
 import type { DestinationConfig } from '../state/config.js';
 import { readCredentialsFile, type CloudCredentials } from '../state/secrets.js';
@@ -12,6 +13,8 @@ export interface OpenContext {
   resolvePath(p: string): string;
   /** The credentials the host gave (the CLI: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY). */
   cloudCredentials: CloudCredentials | null;
+  /** How the destination reads its sidecars (a fiscal area reads fiscal archives'). */
+  parseSidecar?: SidecarParser;
 }
 
 export function openDestination(
@@ -20,7 +23,12 @@ export function openDestination(
   context: OpenContext,
 ): Destination {
   if (conf.kind === 'external') {
-    return new FolderDestination(name, 'external', context.resolvePath(conf.path));
+    return new FolderDestination(
+      name,
+      'external',
+      context.resolvePath(conf.path),
+      context.parseSidecar,
+    );
   }
   return new S3Destination(
     name,
@@ -47,5 +55,6 @@ export function openDestination(
         { details: { destination: name } },
       );
     },
+    context.parseSidecar,
   );
 }

@@ -22,7 +22,7 @@ import { resumableDownload } from './s3-download.js';
 import { explainS3Error } from './s3-errors.js';
 import { formatBytes } from '../core/quota.js';
 import { parseArchiveName, SIDECAR_SUFFIX, type Sidecar } from '../core/manifest.js';
-import { parseSidecarText } from '../core/sidecar.js';
+import { parseSidecarText, type SidecarParser } from '../core/sidecar.js';
 import type { DamagedSidecar, Destination, PutOptions, Upload, Usage } from './types.js';
 
 export interface S3Settings {
@@ -80,6 +80,7 @@ export class S3Destination implements Destination {
     private readonly settings: S3Settings,
     /** Called on first use; throws DESTINATION_AUTH when there are none. */
     private readonly credentials: () => S3Credentials,
+    private readonly parseSidecar: SidecarParser = parseSidecarText,
   ) {
     this.location = `s3://${settings.bucket}/${settings.prefix} at ${settings.endpoint}`;
   }
@@ -484,7 +485,7 @@ export class S3Destination implements Destination {
         }
         let sidecar: Sidecar;
         try {
-          sidecar = parseSidecarText(text, archive);
+          sidecar = this.parseSidecar(text, archive);
         } catch (err) {
           // A damaged sidecar: not listed; the archive stays, for any S3 client to fetch.
           onDamaged?.({ archive, error: asCoffreError(err) });

@@ -115,7 +115,8 @@ export class BackupService {
     );
   }
 
-  private resolveEncryption(options: BackupOptions): {
+  /** The encryption a backup (or a fiscal archive) gets: its own, else the config's. */
+  resolveEncryption(options: Pick<BackupOptions, 'recipients' | 'passphrase'> = {}): {
     recipients: string[];
     passphrase: string | null;
   } {

@@ -7,6 +7,7 @@ import { asCoffreError, CoffreError } from '../core/errors.js';
 import { parseSize, quotaPercent, quotaWarning, type QuotaState } from '../core/quota.js';
 import { describePolicy } from '../core/retention.js';
 import type { Warning } from '../core/warnings.js';
+import { openFiscalArea } from '../destinations/fiscal-area.js';
 import { FolderDestination } from '../destinations/folder.js';
 import { openDestination } from '../destinations/open.js';
 import type { Destination, Usage } from '../destinations/types.js';
@@ -134,6 +135,22 @@ export class DestinationService {
 
   all(): Destination[] {
     return this.names().map((n) => this.get(n));
+  }
+
+  /** The fiscal areas (apart from backups) of the named destinations, or of all of them. */
+  fiscalAreas(names: readonly string[] | null): Destination[] {
+    return (names ?? this.names()).map((n) => {
+      this.get(n); // the same check and message for an unknown name
+      return openFiscalArea(
+        n,
+        n === 'local' ? null : this.config.get().destinations[n],
+        this.paths.backups,
+        {
+          resolvePath: (p) => resolveFromHome(this.paths.root, p),
+          cloudCredentials: this.cloudCredentials,
+        },
+      );
+    });
   }
 
   isCloud(name: string): boolean {

@@ -12,6 +12,7 @@ import { keyFingerprint, type IdentityStore } from '../state/identity.js';
 import type { JobRecord } from '../state/statedb.js';
 import type { BackupEntry, Catalog } from './catalog.js';
 import type { CloudUsage, DestinationService } from './destinations.js';
+import type { FiscalService, FiscalSummary } from '../fiscal/service.js';
 import type { JobRunner } from './jobs.js';
 import type { ScheduleService } from './schedule.js';
 import type { AppSource } from './source.js';
@@ -47,6 +48,8 @@ export interface StatusReport {
   encryption: { recipients: number; passphrase: boolean };
   /** Each cloud destination's space against its quota. */
   cloud: CloudUsage[];
+  /** The fiscal audit of the live data; null when the profile has no fiscal recipe. */
+  fiscal: FiscalSummary | null;
 }
 
 export class StatusService {
@@ -58,6 +61,7 @@ export class StatusService {
     private readonly catalog: Pick<Catalog, 'list'>,
     private readonly destinations: Pick<DestinationService, 'all' | 'cloudUsage'>,
     private readonly schedule: Pick<ScheduleService, 'info'>,
+    private readonly fiscal: Pick<FiscalService, 'summary'>,
     private readonly clock: Clock,
   ) {}
 
@@ -151,6 +155,7 @@ export class StatusService {
         passphrase: config.encryption.passphraseFile !== null,
       },
       cloud,
+      fiscal: await this.fiscal.summary(),
     };
   }
 }

@@ -193,6 +193,32 @@ export class VerifyService {
     }
   }
 
+  /** A backup's database, checked and extracted into `dir`, opened read-only. */
+  async openDatabaseOf(
+    ref: string,
+    keys: KeyOptions,
+    dir: string,
+  ): Promise<{ db: ReturnType<typeof openDatabase>; backupId: string }> {
+    const found = await this.catalog.locate(ref);
+    checkFoundSidecar(found, this.identity.get());
+    const contents = await readChecked(found, {
+      identities: keys.identities ?? [],
+      passphrase: keys.passphrase ?? null,
+      extractTo: dir,
+    });
+    const { header, problems } = checkArchive(contents);
+    if (!isOwnRegister(this.identity.get(), header.register)) throw foreign(header);
+    if (problems.length > 0) {
+      throw new CoffreError(
+        'CORRUPT_ARCHIVE',
+        `${found.archive} is damaged: ${problems.join(', ')}.`,
+      );
+    }
+    const file = path.join(dir, header.database.entry);
+    const key = header.database.sourceEncrypted ? this.source.databaseKey() : null;
+    return { db: openDatabase(file, { key, readonly: true }), backupId: header.id };
+  }
+
   private deepChecks(scratch: string, header: ArchiveHeader): VerifyReport['checks'] {
     const dbFile = path.join(scratch, header.database.entry);
     const db = openDatabase(dbFile, {

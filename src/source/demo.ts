@@ -9,13 +9,22 @@
 //
 // Receipts are hash-chained like a certified register's: each receipt's hash
 // covers its fields, its lines and the previous receipt's hash, so that any
-// edit or deletion of a past sale is detectable (verifyReceiptChain).
+// edit or deletion of a past sale is detectable. The hash and its check live
+// in core/fiscal/ (the `pos` recipe's formats); this file only writes data.
 
 import { createHash, pbkdf2Sync } from 'node:crypto';
 import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import Database from 'better-sqlite3-multiple-ciphers';
 import { CoffreError } from '../core/errors.js';
+import { checkChain, recordHash, type ChainRecord } from '../core/fiscal/chain.js';
+import {
+  POS_CLOSING_CHAIN,
+  POS_EVENT_CHAIN,
+  POS_GENESIS,
+  POS_RECEIPT_CHAIN,
+  POS_RECEIPT_LINE_FIELDS,
+} from '../core/fiscal/pos.js';
 import { Rng, generatePng, subSeed, type ImageKind } from './images.js';
 
 export interface DemoOptions {
@@ -28,6 +37,12 @@ export interface DemoOptions {
   /** Range of image file sizes in bytes. */
   imageBytes?: [min: number, max: number];
   seed?: number;
+  /**
+   * pos: the number of opening days the sales are spread over, ending the
+   * day before the demo's "today" (default: a few weeks, more at benchmark
+   * sizes). Each day is closed (Z), each month and year too.
+   */
+  days?: number;
 }
 
 export interface DemoData {
@@ -39,7 +54,7 @@ export interface DemoData {
 }
 
 /** What the first receipt chains to, as a fiscal register's initial value. */
-export const GENESIS_HASH = '0'.repeat(64);
+export const GENESIS_HASH = POS_GENESIS;
 
 const DEFAULTS = {
   pos: { receipts: 255, images: 244, db: 'register.db', files: 'images' },
@@ -68,6 +83,8 @@ export async function createDemoData(opts: DemoOptions): Promise<DemoData> {
     throw new CoffreError('USAGE', `Invalid image size range ${minBytes}..${maxBytes}.`);
   }
   const seed = (opts.seed ?? DEFAULT_SEED) >>> 0;
+  const days = opts.days === undefined ? undefined : count(opts.days, 'days');
+  if (days === 0) throw new CoffreError('USAGE', 'The sales need at least one day.');
   await prepareEmptyDir(opts.dir);
 
   const dbPath = join(opts.dir, defaults.db);
@@ -81,7 +98,7 @@ export async function createDemoData(opts: DemoOptions): Promise<DemoData> {
     beginBulkLoad(db);
     files =
       opts.profile === 'pos'
-        ? buildRegister(db, seed, receipts, images)
+        ? buildRegister(db, seed, receipts, images, days)
         : buildBooks(db, seed, receipts, images);
     await writeImages(db, opts.profile, filesDir, files, seed, minBytes, maxBytes);
     endBulkLoad(db);
@@ -305,6 +322,34 @@ CREATE TABLE payments (
   change_cents INTEGER
 );
 CREATE INDEX payments_receipt ON payments(receipt_id);
+-- Closings (Z for a day, then month and year), chained like the receipts.
+CREATE TABLE closings (
+  id INTEGER PRIMARY KEY,
+  number INTEGER NOT NULL UNIQUE,
+  kind TEXT NOT NULL CHECK (kind IN ('day', 'month', 'year')),
+  period TEXT NOT NULL, -- 2026-11-19, 2026-11 or 2026
+  closed_at TEXT NOT NULL,
+  receipt_count INTEGER NOT NULL,
+  total_cents INTEGER NOT NULL,
+  vat_cents INTEGER NOT NULL,
+  totals_by_vat TEXT NOT NULL, -- JSON: VAT rate (basis points) -> total including VAT
+  totals_by_method TEXT NOT NULL, -- JSON: payment method -> amount
+  grand_total_cents INTEGER NOT NULL, -- perpetual grand total since the register started
+  previous_hash TEXT NOT NULL,
+  hash TEXT NOT NULL,
+  UNIQUE (kind, period)
+);
+-- The journal of technical events, chained.
+CREATE TABLE fiscal_events (
+  id INTEGER PRIMARY KEY,
+  number INTEGER NOT NULL UNIQUE,
+  at TEXT NOT NULL,
+  kind TEXT NOT NULL CHECK (kind IN ('sign-in', 'void', 'reprint', 'closing', 'software-update')),
+  employee_id INTEGER REFERENCES employees(id),
+  detail TEXT NOT NULL,
+  previous_hash TEXT NOT NULL,
+  hash TEXT NOT NULL
+);
 `;
 
 interface CategoryDef {
@@ -552,6 +597,7 @@ function buildRegister(
   seed: number,
   receiptCount: number,
   imageCount: number,
+  dayCount: number | undefined,
 ): PlannedFile[] {
   db.exec(REGISTER_SCHEMA);
   const rng = new Rng(subSeed(seed, 1));
@@ -623,7 +669,11 @@ function buildRegister(
     addLayouts(db, plan);
   })();
 
-  addReceipts(db, rng, catalog, receiptCount);
+  // A few weeks for the default demo; up to five years of trading at
+  // benchmark sizes, so that a day stays a plausible day.
+  const days = openDays(dayCount ?? Math.min(1560, Math.max(24, Math.ceil(receiptCount / 400))));
+  addReceipts(db, rng, catalog, receiptCount, days);
+  addClosingsAndEvents(db, new Rng(subSeed(seed, 11)), days);
   return files;
 }
 
@@ -699,7 +749,13 @@ function openDays(n: number): number[] {
   return days.reverse();
 }
 
-function addReceipts(db: Database.Database, rng: Rng, catalog: CatalogItem[], n: number): void {
+function addReceipts(
+  db: Database.Database,
+  rng: Rng,
+  catalog: CatalogItem[],
+  n: number,
+  days: number[],
+): void {
   if (n === 0 || catalog.length === 0) return;
   const insert = receiptInserter(db);
   const cashiers = db
@@ -710,9 +766,6 @@ function addReceipts(db: Database.Database, rng: Rng, catalog: CatalogItem[], n:
     .prepare('SELECT id FROM employees ORDER BY id LIMIT 1')
     .pluck()
     .get() as number;
-  // A few weeks for the default demo; up to five years of trading at
-  // benchmark sizes, so that a day stays a plausible day.
-  const days = openDays(Math.min(1560, Math.max(24, Math.ceil(n / 400))));
   const opening = 5.5 * 3_600_000; // 06:30 UTC, 07:30 in Lyon
   const openFor = 12 * 3_600_000;
   let previous = GENESIS_HASH;
@@ -831,32 +884,26 @@ function draftPayments(rng: Rng, total: number): ReceiptDraft['payments'] {
   return [byCard ? ['card', total, null, null] : cash(total)];
 }
 
-/**
- * The canonical text a receipt's hash covers: a JSON array of its fields in a
- * fixed order (unambiguous, unlike joining with separators that labels may
- * contain), then SHA-256 in hex.
- */
+/** A receipt's hash, with the format the `pos` fiscal recipe declares. */
 function receiptHash(
-  number: unknown,
-  createdAt: unknown,
-  employeeId: unknown,
-  itemCount: unknown,
-  totalCents: unknown,
-  vatCents: unknown,
-  previousHash: unknown,
+  number: number,
+  createdAt: string,
+  employeeId: number,
+  itemCount: number,
+  totalCents: number,
+  vatCents: number,
+  previousHash: string,
   lines: unknown[][],
 ): string {
-  const text = JSON.stringify([
+  const row = {
     number,
-    createdAt,
-    employeeId,
-    itemCount,
-    totalCents,
-    vatCents,
-    previousHash,
-    lines,
-  ]);
-  return createHash('sha256').update(text).digest('hex');
+    created_at: createdAt,
+    employee_id: employeeId,
+    item_count: itemCount,
+    total_cents: totalCents,
+    vat_cents: vatCents,
+  };
+  return recordHash(POS_RECEIPT_CHAIN, row, previousHash, lines);
 }
 
 function receiptInserter(db: Database.Database): (r: ReceiptDraft) => number {
@@ -889,6 +936,191 @@ function receiptInserter(db: Database.Database): (r: ReceiptDraft) => number {
     for (const p of r.payments) addPayment.run(id, p[0], p[1], p[2], p[3]);
     return id;
   };
+}
+
+interface DemoEvent {
+  at: number;
+  kind: 'sign-in' | 'void' | 'reprint' | 'closing' | 'software-update';
+  employeeId: number | null;
+  detail: string;
+}
+
+/**
+ * Closes every opening day that has sales (Z), then every month and year
+ * that is over, as a register does at the end of each; records the day's
+ * technical events around them. Totals come from the receipts, their lines
+ * and their payments; both chains start from the genesis hash.
+ */
+function addClosingsAndEvents(db: Database.Database, rng: Rng, days: number[]): void {
+  type Sums = {
+    count: number;
+    total: number;
+    vat: number;
+    byVat: Map<number, number>;
+    byMethod: Map<string, number>;
+  };
+  const perDay = new Map<string, Sums>();
+  const sumsOf = (day: string): Sums => {
+    let s = perDay.get(day);
+    if (!s) {
+      s = { count: 0, total: 0, vat: 0, byVat: new Map(), byMethod: new Map() };
+      perDay.set(day, s);
+    }
+    return s;
+  };
+  const dayOf = 'substr(r.created_at, 1, 10)';
+  for (const row of db
+    .prepare(
+      `SELECT ${dayOf} AS day, count(*) AS n, sum(total_cents) AS total, sum(vat_cents) AS vat
+       FROM receipts r GROUP BY day`,
+    )
+    .all() as { day: string; n: number; total: number; vat: number }[]) {
+    Object.assign(sumsOf(row.day), { count: row.n, total: row.total, vat: row.vat });
+  }
+  for (const row of db
+    .prepare(
+      `SELECT ${dayOf} AS day, l.vat_rate_bp AS k, sum(l.total_cents) AS v
+       FROM receipt_lines l JOIN receipts r ON r.id = l.receipt_id GROUP BY day, k`,
+    )
+    .all() as { day: string; k: number; v: number }[]) {
+    sumsOf(row.day).byVat.set(row.k, row.v);
+  }
+  for (const row of db
+    .prepare(
+      `SELECT ${dayOf} AS day, p.method AS k, sum(p.amount_cents) AS v
+       FROM payments p JOIN receipts r ON r.id = p.receipt_id GROUP BY day, k`,
+    )
+    .all() as { day: string; k: string; v: number }[]) {
+    sumsOf(row.day).byMethod.set(row.k, row.v);
+  }
+  const staff = db
+    .prepare('SELECT id FROM employees WHERE active = 1 ORDER BY id')
+    .pluck()
+    .all() as number[];
+  const manager = staff[0] ?? null;
+
+  const addClosing = db.prepare(
+    `INSERT INTO closings (number, kind, period, closed_at, receipt_count, total_cents, vat_cents,
+       totals_by_vat, totals_by_method, grand_total_cents, previous_hash, hash)
+     VALUES (@number, @kind, @period, @closed_at, @receipt_count, @total_cents, @vat_cents,
+       @totals_by_vat, @totals_by_method, @grand_total_cents, @previous_hash, @hash)`,
+  );
+  const events: DemoEvent[] = [];
+  let closingNumber = 0;
+  let closingPrevious = POS_GENESIS;
+  let grandTotal = 0;
+  const open: Record<'month' | 'year', { period: string; sums: Sums } | null> = {
+    month: null,
+    year: null,
+  };
+  const emptySums = (): Sums => ({
+    count: 0,
+    total: 0,
+    vat: 0,
+    byVat: new Map(),
+    byMethod: new Map(),
+  });
+  const add = (into: Sums, s: Sums) => {
+    into.count += s.count;
+    into.total += s.total;
+    into.vat += s.vat;
+    for (const [k, v] of s.byVat) into.byVat.set(k, (into.byVat.get(k) ?? 0) + v);
+    for (const [k, v] of s.byMethod) into.byMethod.set(k, (into.byMethod.get(k) ?? 0) + v);
+  };
+  const close = (kind: 'day' | 'month' | 'year', period: string, at: number, s: Sums) => {
+    const byVat = Object.fromEntries([...s.byVat].sort((a, b) => a[0] - b[0]));
+    const byMethod = Object.fromEntries([...s.byMethod].sort((a, b) => a[0].localeCompare(b[0])));
+    const row = {
+      number: ++closingNumber,
+      kind,
+      period,
+      closed_at: isoSeconds(at),
+      receipt_count: s.count,
+      total_cents: s.total,
+      vat_cents: s.vat,
+      totals_by_vat: JSON.stringify(byVat),
+      totals_by_method: JSON.stringify(byMethod),
+      grand_total_cents: grandTotal,
+      previous_hash: closingPrevious,
+      hash: '',
+    };
+    row.hash = recordHash(POS_CLOSING_CHAIN, row, closingPrevious);
+    addClosing.run(row);
+    closingPrevious = row.hash;
+    events.push({
+      at,
+      kind: 'closing',
+      employeeId: manager,
+      detail: `${kind} ${period} #${row.number}`,
+    });
+  };
+  const closeOpen = (kind: 'month' | 'year', at: number) => {
+    const o = open[kind];
+    if (o && o.sums.count > 0) close(kind, o.period, at, o.sums);
+    open[kind] = null;
+  };
+
+  events.push({
+    at: days[0] + 5 * 3_600_000,
+    kind: 'software-update',
+    employeeId: null,
+    detail: 'demo-pos 4.8.0 -> 4.8.1',
+  });
+  for (const [index, t] of days.entries()) {
+    const day = isoDate(t);
+    const s = perDay.get(day) ?? emptySums();
+    // A new month (or year) starts: the previous one is over and is closed
+    // right after its last day's closing.
+    const periods = { month: day.slice(0, 7), year: day.slice(0, 4) };
+    for (const [k, kind] of (['month', 'year'] as const).entries()) {
+      if (open[kind] && open[kind].period !== periods[kind]) {
+        closeOpen(kind, days[index - 1] + 18 * 3_600_000 + (46 + k) * 60_000);
+      }
+      open[kind] ??= { period: periods[kind], sums: emptySums() };
+    }
+    const opening = t + 5.5 * 3_600_000;
+    const signIns = staff.length > 1 ? [staff[1 + ((index * 2) % (staff.length - 1))]] : staff;
+    for (const [k, who] of signIns.entries()) {
+      events.push({
+        at: opening - 10 * 60_000 + k * 60_000,
+        kind: 'sign-in',
+        employeeId: who,
+        detail: 'PIN',
+      });
+    }
+    for (let k = rng.int(0, 2); k > 0; k--) {
+      const kind = rng.chance(0.5) ? 'void' : 'reprint';
+      const at = opening + rng.int(30, 700) * 60_000;
+      const detail = kind === 'void' ? 'line voided before payment' : 'duplicate receipt printed';
+      events.push({ at, kind, employeeId: rng.pick(staff), detail });
+    }
+    if (s.count === 0) continue;
+    grandTotal += s.total;
+    close('day', day, t + 18 * 3_600_000 + 45 * 60_000, s);
+    add(open.month!.sums, s);
+    add(open.year!.sums, s);
+  }
+
+  events.sort((a, b) => a.at - b.at);
+  const addEvent = db.prepare(
+    `INSERT INTO fiscal_events (number, at, kind, employee_id, detail, previous_hash, hash)
+     VALUES (@number, @at, @kind, @employee_id, @detail, @previous_hash, @hash)`,
+  );
+  let previous = POS_GENESIS;
+  events.forEach((e, i) => {
+    const row = {
+      number: i + 1,
+      at: isoSeconds(e.at),
+      kind: e.kind,
+      employee_id: e.employeeId,
+      detail: e.detail,
+      previous_hash: previous,
+      hash: '',
+    };
+    row.hash = recordHash(POS_EVENT_CHAIN, row, previous);
+    addEvent.run(row);
+    previous = row.hash;
+  });
 }
 
 /**
@@ -935,56 +1167,62 @@ function receiptAppender(db: Database.Database): Database.Transaction<(at: Date)
 }
 
 /**
- * Recomputes every receipt's hash in id order and checks that each one
- * chains to its predecessor. Streams one joined query, so it runs in
- * constant memory on millions of receipts.
+ * Checks the demo register's receipt chain (see core/fiscal/chain.ts).
+ * Streams one joined query, so it runs in constant memory on millions of
+ * receipts. `firstBrokenId` is the row id of the first broken receipt.
  */
 export function verifyReceiptChain(db: Database.Database): {
   ok: boolean;
   count: number;
   firstBrokenId?: number;
 } {
+  const report = checkChain(readReceiptChain(db), POS_RECEIPT_CHAIN);
+  if (report.broken === null) return { ok: true, count: report.count };
+  return { ok: false, count: report.count, firstBrokenId: report.broken.id };
+}
+
+/** The receipts in number order with their lines. */
+function* readReceiptChain(db: Database.Database): Generator<ChainRecord> {
+  const lineColumns = POS_RECEIPT_LINE_FIELDS.map((f) => `l.${f}`).join(', ');
   const rows = db
     .prepare(
       `SELECT r.id, r.number, r.created_at, r.employee_id, r.item_count, r.total_cents,
-              r.vat_cents, r.previous_hash, r.hash,
-              l.line_no, l.product_id, l.label, l.quantity, l.unit_price_cents, l.vat_rate_bp,
-              l.total_cents
+              r.vat_cents, r.previous_hash, r.hash, ${lineColumns}
        FROM receipts r LEFT JOIN receipt_lines l ON l.receipt_id = r.id
-       ORDER BY r.id, l.line_no`,
+       ORDER BY r.number, l.line_no`,
     )
     .raw()
     .iterate() as IterableIterator<unknown[]>;
-  let count = 0;
-  let expectedPrevious = GENESIS_HASH;
   let current: unknown[] | undefined;
   let lines: unknown[][] = [];
-  let broken: number | undefined;
-
-  const check = (r: unknown[]): boolean => {
-    count++;
-    const computed = receiptHash(r[1], r[2], r[3], r[4], r[5], r[6], r[7], lines);
-    const ok = r[7] === expectedPrevious && r[8] === computed;
-    // Continue from the stored hash so that one edit flags one receipt, not
-    // every receipt after it.
-    expectedPrevious = r[8] as string;
-    return ok;
+  const record = (r: unknown[]): ChainRecord => {
+    const row = {
+      number: r[1],
+      created_at: r[2],
+      employee_id: r[3],
+      item_count: r[4],
+      total_cents: r[5],
+      vat_cents: r[6],
+    };
+    return {
+      seq: r[1] as number,
+      id: r[0] as number,
+      at: r[2] as string,
+      row,
+      lines,
+      previousHash: r[7] as string,
+      hash: r[8] as string,
+    };
   };
-
   for (const row of rows) {
     if (current === undefined || row[0] !== current[0]) {
-      if (current !== undefined && !check(current) && broken === undefined) {
-        broken = current[0] as number;
-      }
+      if (current !== undefined) yield record(current);
       current = row;
       lines = [];
     }
     if (row[9] !== null) lines.push(row.slice(9));
   }
-  if (current !== undefined && !check(current) && broken === undefined) {
-    broken = current[0] as number;
-  }
-  return broken === undefined ? { ok: true, count } : { ok: false, count, firstBrokenId: broken };
+  if (current !== undefined) yield record(current);
 }
 
 function registerSettingsFile(): Record<string, unknown> {

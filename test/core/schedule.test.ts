@@ -167,8 +167,11 @@ describe('schedule: parseSpecArgs', () => {
   }
 
   const bad: { args: Parameters<typeof parseSpecArgs>[0]; problem: RegExp }[] = [
-    { args: {}, problem: /exactly one of --daily, --weekly or --cron \(got none\).*e\.g\./ },
-    { args: { daily: '02:30', cron: '0 3 * * *' }, problem: /got --daily and --cron/ },
+    {
+      args: {},
+      problem: /exactly one kind of schedule: daily, weekly or cron \(got none\).*e\.g\./,
+    },
+    { args: { daily: '02:30', cron: '0 3 * * *' }, problem: /got daily and cron/ },
     { args: { weekly: 'sun' }, problem: /weekly "sun" is not valid.*e\.g\. "sun 03:00"/ },
     { args: { weekly: 'sonntag 03:00' }, problem: /e\.g\. "sun 03:00"/ },
     { args: { weekly: 'su 03:00' }, problem: /e\.g\. "sun 03:00"/ },

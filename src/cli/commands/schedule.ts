@@ -23,6 +23,14 @@ interface ScheduleFlags extends HomeOption {
 
 function pick(daily?: string, weekly?: string, cron?: string): ScheduleSpec | undefined {
   if (daily === undefined && weekly === undefined && cron === undefined) return undefined;
+  const given = { daily, weekly, cron };
+  const flags = Object.entries(given).filter(([, v]) => v !== undefined);
+  if (flags.length > 1) {
+    throw new CoffreError(
+      'USAGE',
+      `Give exactly one of --daily, --weekly or --cron (got ${flags.map(([k]) => `--${k}`).join(' and ')}), e.g. --daily 02:30, --weekly "sun 03:00" or --cron "0 */6 * * *".`,
+    );
+  }
   return parseSpecArgs({
     ...(daily !== undefined ? { daily } : {}),
     ...(weekly !== undefined ? { weekly } : {}),

@@ -66,6 +66,7 @@ export function registerSetup(program: Command): void {
     .option('--receipts <n>', 'number of receipts (pos) or invoices (accounting)', parseCount)
     .option('--images <n>', 'number of images (pos) or attachments (accounting)', parseCount)
     .option('--large-images', 'images of 50-400 KiB, as in the benchmark')
+    .option('--days <n>', 'pos: spread the sales over this many opening days', parseCount)
     .option('--json', 'print JSON')
     .action(
       async (opts: {
@@ -74,6 +75,7 @@ export function registerSetup(program: Command): void {
         receipts?: number;
         images?: number;
         largeImages?: boolean;
+        days?: number;
         json?: boolean;
       }) => {
         if (opts.profile !== 'pos' && opts.profile !== 'accounting') {
@@ -87,6 +89,7 @@ export function registerSetup(program: Command): void {
           ...(opts.receipts !== undefined ? { receipts: opts.receipts } : {}),
           ...(opts.images !== undefined ? { images: opts.images } : {}),
           ...(opts.largeImages ? { imageBytes: [50 * 1024, 400 * 1024] as [number, number] } : {}),
+          ...(opts.days !== undefined ? { days: opts.days } : {}),
         });
         if (opts.json) printJson(result);
         else {

@@ -91,6 +91,13 @@ export async function printStatus(opts: HomeOption): Promise<void> {
   print(
     `Encryption:   ${s.encryption.recipients > 0 ? `${s.encryption.recipients} recipient key(s)` : s.encryption.passphrase ? 'passphrase' : 'none (backups are not encrypted)'}`,
   );
+  if (s.fiscal) {
+    const f = s.fiscal;
+    print(
+      `Fiscal audit: ${f.error ? `could not run: ${f.error.message}` : f.ok ? `OK, ${f.records} records chained` : 'PROBLEMS FOUND (coffre fiscal audit)'}; last fiscal archive ${f.lastArchive ? formatDate(f.lastArchive) : 'none yet'}`,
+    );
+    for (const line of f.findings) print(`  fiscal:     ${line}`);
+  }
   for (const w of s.warnings) print(`WARNING:      ${w.message}`);
   print('Destinations:');
   for (const d of s.destinations) {
