@@ -10,7 +10,8 @@ import { PassThrough, Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { DecompressStream } from 'zstd-napi';
 import { CoffreError, isCoffreError } from '../core/errors.js';
-import { checkHeader, ENTRY, parseSums, type ArchiveHeader } from '../core/manifest.js';
+import { ENTRY, parseSums, type ArchiveHeader } from '../core/manifest.js';
+import { parseHeader } from '../core/sidecar.js';
 import { verifySignature } from '../state/identity.js';
 import { AGE_MAGIC, createAgeDecryptor, looksAgeEncrypted } from './age.js';
 import { readTar } from './tar.js';
@@ -242,7 +243,8 @@ export function checkArchive(contents: ArchiveContents): ArchiveCheck {
   } catch {
     throw new CoffreError('CORRUPT_ARCHIVE', 'The archive header is not valid JSON.');
   }
-  const header = checkHeader(parsed);
+  // Every field checked before the header is used (a field of the wrong type is CORRUPT_ARCHIVE).
+  const header = parseHeader(parsed);
   if (!verifySignature(header.register.publicKey, sumsBytes, signature)) {
     throw new CoffreError(
       'BAD_SIGNATURE',
