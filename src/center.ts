@@ -1936,6 +1936,7 @@ export class BackupCenter {
           );
         }),
       defaultDestinations: this.config.defaultDestinations,
+      allowsUnencrypted: (n) => this.cloudConfig(n).allowUnencrypted,
       encryption: () => this.resolveEncryption({}),
       compressionLevel: this.config.compressionLevel,
       everyMonths: null,
@@ -1996,7 +1997,7 @@ export class BackupCenter {
   }
 
   /** Who acts, for the journal: the host sets it (a signed-in user); else the system user. */
-  actor: string = os.userInfo().username;
+  actor: string = systemUser();
 
   /** Audits the register's fiscal data, live or inside a backup. */
   fiscalAudit(options: FiscalAuditOptions = {}): Promise<FiscalAudit> {
@@ -2082,6 +2083,15 @@ export class BackupCenter {
   close(): void {
     this.state?.close();
     this.state = undefined;
+  }
+}
+
+/** The system user running Coffre, for the journal; "unknown" where the system has no name for it. */
+function systemUser(): string {
+  try {
+    return os.userInfo().username;
+  } catch {
+    return 'unknown';
   }
 }
 
