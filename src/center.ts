@@ -219,6 +219,7 @@ export class BackupCenter {
         openDatabase(source.databaseFile, { key: source.databaseKey(), readonly: true }),
       openBackupDatabase: (ref, keys, dir) => this.verifier.openDatabaseOf(ref, keys, dir),
       areas: (names) => this.dests.fiscalAreas(names),
+      allowsUnencrypted: (n) => this.dests.cloudConfig(n).allowUnencrypted,
       get defaultDestinations() {
         return store.get().defaultDestinations;
       },

@@ -63,6 +63,8 @@ export interface FiscalDeps {
   /** The fiscal areas of the named destinations (every destination when null). */
   areas(names: readonly string[] | null): Destination[];
   defaultDestinations: readonly string[];
+  /** Whether this cloud destination takes unencrypted archives (the user allowed it). */
+  allowsUnencrypted(name: string): boolean;
   encryption(): { recipients: string[]; passphrase: string | null };
   compressionLevel: number;
   /** How often the settings ask for a fiscal archive, in months; null: the yearly minimum. */
@@ -383,6 +385,13 @@ export class FiscalService {
       const failed: FiscalExportResult['failed'] = [];
       for (const area of areas) {
         try {
+          if (area.kind === 's3' && !encrypted && !this.deps.allowsUnencrypted(area.name)) {
+            throw new CoffreError(
+              'UNENCRYPTED_UPLOAD',
+              `This fiscal archive is not encrypted, and "${area.name}" is a cloud destination: the provider could read the sales. Nothing was uploaded there.`,
+              { details: { destination: area.name } },
+            );
+          }
           await area.check();
           const upload = await area.put(archive, { expectedBytes: written.size });
           try {

@@ -10,7 +10,7 @@ import type { JobRunner } from './jobs.js';
 
 export class JournalService {
   /** Who acts, for the journal. */
-  actor: string = os.userInfo().username;
+  actor: string = systemUser();
 
   constructor(
     private readonly journal: EventJournal,
@@ -41,5 +41,14 @@ export class JournalService {
 
   verify(): ReturnType<EventJournal['verify']> {
     return this.journal.verify();
+  }
+}
+
+/** The system user running Coffre; "unknown" where the system has no name for it. */
+function systemUser(): string {
+  try {
+    return os.userInfo().username;
+  } catch {
+    return 'unknown';
   }
 }

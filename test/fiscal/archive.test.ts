@@ -77,6 +77,7 @@ function setup(
         ),
       ),
     defaultDestinations: ['local'],
+    allowsUnencrypted: () => false,
     encryption: () => options.encryption ?? { recipients: [], passphrase: null },
     compressionLevel: 3,
     everyMonths: null,
