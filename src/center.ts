@@ -112,7 +112,7 @@ export interface OpenOptions {
 }
 
 export interface Progress {
-  phase: 'snapshot' | 'archive' | 'read' | 'download' | 'check';
+  phase: 'snapshot' | 'archive' | 'read' | 'download' | 'check' | 'safety' | 'apply';
   done: number;
   total: number;
 }
@@ -135,6 +135,8 @@ export interface BackupOptions {
   allowMissingSources?: boolean;
   /** Send this backup to cloud destinations even if it is not encrypted. */
   allowUnencrypted?: boolean;
+  /** zstd level for this backup, instead of the config's (the safety backup of a restore is fast). */
+  compressionLevel?: number;
   onProgress?: (p: Progress) => void;
 }
 
@@ -879,7 +881,7 @@ export class BackupCenter {
         snapshot,
         makeHeader,
         encryption,
-        compressionLevel: this.config.compressionLevel,
+        compressionLevel: options.compressionLevel ?? this.config.compressionLevel,
         outputs: uploads.map((u) => u.upload.stream),
         estimatedBytes: dbBytes + filesBytes,
         ...(options.onProgress

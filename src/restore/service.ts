@@ -33,7 +33,8 @@ import { isOwnRegister, saveIdentity, type Identity } from '../state/identity.js
 import type { JobLock } from '../state/lock.js';
 import { readSecretFile } from '../state/secrets.js';
 import type { StateDb } from '../state/statedb.js';
-import { applyDatabase, measureLosses } from './database.js';
+import { phaseTimer, prepareDatabaseApply, type PhaseTime } from './apply.js';
+import { measureLosses } from './database.js';
 import {
   finishRestore,
   recoverRestore,
@@ -66,6 +67,8 @@ export interface RestoreResult {
   safetyBackupId: string | null;
   /** The app should restart (or reopen its database) to see the restored data. */
   restartApp: boolean;
+  /** How long each step took, in order (seconds): stage, plan, confirm, safety, checks, apply, finish. */
+  phases?: PhaseTime[];
 }
 
 /** A restore that a crash interrupted, finished or rolled back when the center opened. */
@@ -206,6 +209,7 @@ export class RestoreService {
     const source = this.ctx.config().source;
     const liveDb = this.ctx.sourcePath(source.database);
     const key = this.ctx.databaseKey();
+    const timer = phaseTimer();
     const found = await this.ctx.locate(ref, options.from, options.adopt === true);
     const own = (r: { id: string; publicKey: string }) => isOwnRegister(this.ctx.identity(), r);
     if (found.sidecar && !own(found.sidecar.header.register) && !options.adopt)
@@ -268,6 +272,7 @@ export class RestoreService {
       );
     }
 
+    timer.mark('stage');
     // 2. Is the app able to read it?
     const current = fs.existsSync(liveDb)
       ? this.liveFacts(liveDb, key)
@@ -305,11 +310,22 @@ export class RestoreService {
       adopt: adopting,
     });
     this.ctx.events.emit('restore', { phase: 'planned', backupId: header.id, plan });
+    timer.mark('plan');
     if (options.confirm && !(await options.confirm(plan))) {
       return { applied: false, plan, safetyBackupId: null, restartApp: false };
     }
 
-    // 4. Hooks, then a safety backup so that the restore can be undone.
+    timer.mark('confirm');
+    // 4. Hooks, then a safety backup so that the restore can be undone. A
+    // full restore's checks of the staged database run meanwhile (apply.ts).
+    const database = fs.existsSync(liveDb)
+      ? prepareDatabaseApply(liveDb, stagedDb, {
+          full: selection.full,
+          tables: selection.tables,
+          key: header.database.sourceEncrypted ? key : null,
+          schemaVersion: header.app.schemaVersion,
+        })
+      : null;
     await this.runHook('beforeRestore', header.id, 'starting');
     // From here on, the app was told a restore starts: whatever fails, it
     // hears that it ended (and can start again).
@@ -333,6 +349,10 @@ export class RestoreService {
           note: `before restoring ${header.id}`,
           to: ['local'],
           trigger: 'restore',
+          compressionLevel: SAFETY_COMPRESSION_LEVEL,
+          ...(options.onProgress
+            ? { onProgress: (p: Progress) => options.onProgress!({ ...p, phase: 'safety' }) }
+            : {}),
         });
         safetyBackupId = safety.id;
       } catch (err) {
@@ -340,6 +360,7 @@ export class RestoreService {
       }
     }
 
+    timer.mark('safety');
     // 5. Stage the swaps next to what they replace, write the journal, apply.
     // The journal is written before anything moves: a kill from here on is
     // finished or rolled back by the next start, leftovers included.
@@ -398,18 +419,17 @@ export class RestoreService {
         await fsp.rename(fresh, liveDb);
         await fsyncDir(path.dirname(liveDb));
       } else {
-        applyDatabase(liveDb, stagedDb, {
-          full: selection.full,
-          tables: selection.tables,
-          key: header.database.sourceEncrypted ? key : null,
-          schemaVersion: header.app.schemaVersion,
-        });
+        await database!.apply(
+          options.onProgress &&
+            ((done, total) => options.onProgress!({ phase: 'apply', done, total })),
+        );
       }
     } catch (err) {
       // The database did not commit: put everything back as it was.
       await rollBackRestore(this.ctx.paths.restoreJournal, journal);
       await failed(err);
     }
+    timer.mark('apply', database?.waited);
     // The identity is saved while the journal still exists: after a crash
     // from here on, the recovery rolls forward and adopts it too.
     if (journal.adopt) await this.adopt(journal.adopt);
@@ -421,7 +441,8 @@ export class RestoreService {
       safetyBackupId,
       restartApp: true,
     });
-    return { applied: true, plan, safetyBackupId, restartApp: true };
+    timer.mark('finish');
+    return { applied: true, plan, safetyBackupId, restartApp: true, phases: timer.phases };
   }
 
   private liveFacts(
@@ -560,6 +581,13 @@ export class RestoreService {
     }
   }
 }
+
+/**
+ * zstd level of the safety backup: zstd's fastest ratio-keeping level, about
+ * twice level 1's speed for a larger archive; this backup only has to exist
+ * until the restore is known to be good, and the shop waits on it.
+ */
+const SAFETY_COMPRESSION_LEVEL = -1;
 
 function progressOf(phase: Progress['phase'], total: number, onProgress: (p: Progress) => void) {
   let done = 0;
