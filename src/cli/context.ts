@@ -3,7 +3,7 @@
 
 import os from 'node:os';
 import path from 'node:path';
-import { BackupCenter } from '../center.js';
+import type { BackupCenter } from '../center.js';
 import type { CloudCredentials } from '../state/secrets.js';
 
 export interface HomeOption {
@@ -27,7 +27,9 @@ export async function openCenter(opts: HomeOption): Promise<BackupCenter> {
   // The AWS SDK warns on every run about Node.js versions it will stop
   // supporting; Coffre users cannot act on it.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-  const center = await BackupCenter.open(resolveHome(opts), {
+  const center = await (
+    await loadCenter()
+  ).open(resolveHome(opts), {
     cloudCredentials: cloudCredentialsFromEnv(),
   });
   if (center.recovered) {
@@ -39,6 +41,14 @@ export async function openCenter(opts: HomeOption): Promise<BackupCenter> {
     );
   }
   return center;
+}
+
+/**
+ * The BackupCenter class, loaded on first use: `coffre --version` and
+ * `coffre help` never load it (nor SQLite, zstd and the rest under it).
+ */
+export async function loadCenter(): Promise<typeof BackupCenter> {
+  return (await import('../center.js')).BackupCenter;
 }
 
 /** Runs `fn` with an open center and closes it whatever happens. */

@@ -3,7 +3,7 @@
 import type { Command } from 'commander';
 import { CoffreError } from '../../core/errors.js';
 import { parseSpecArgs, type ScheduleSpec } from '../../core/schedule.js';
-import { Scheduler, systemClock, type SchedulerEvent } from '../../scheduler/daemon.js';
+import type { SchedulerEvent } from '../../scheduler/daemon.js';
 import { collect, openCenter, print, printJson, withCenter, type HomeOption } from '../context.js';
 import { formatBytes, formatDate, table } from '../output.js';
 
@@ -127,6 +127,7 @@ export function registerSchedule(program: Command): void {
         printSchedule(info);
       }
       try {
+        const { Scheduler, systemClock } = await import('../../scheduler/daemon.js');
         await new Scheduler(center, systemClock, show).run(stop.signal);
       } finally {
         center.close();

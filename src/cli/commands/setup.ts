@@ -1,9 +1,8 @@
 // coffre init, coffre demo, coffre start.
 
 import type { Command } from 'commander';
-import { BackupCenter } from '../../center.js';
 import { CoffreError, isCoffreError } from '../../core/errors.js';
-import { print, printJson, resolveHome } from '../context.js';
+import { loadCenter, print, printJson, resolveHome } from '../context.js';
 import { runBackup } from './backup.js';
 import { printStatus } from './status.js';
 
@@ -34,7 +33,9 @@ export function registerSetup(program: Command): void {
         name: string;
         json?: boolean;
       }) => {
-        const center = await BackupCenter.init({
+        const center = await (
+          await loadCenter()
+        ).init({
           home: resolveHome(opts),
           name: opts.name,
           profile: opts.profile,
@@ -82,7 +83,9 @@ export function registerSetup(program: Command): void {
             `--profile must be pos or accounting, not "${opts.profile}".`,
           );
         }
-        const result = await BackupCenter.createDemo(resolveHome(opts), {
+        const result = await (
+          await loadCenter()
+        ).createDemo(resolveHome(opts), {
           profile: opts.profile,
           ...(opts.receipts !== undefined ? { receipts: opts.receipts } : {}),
           ...(opts.images !== undefined ? { images: opts.images } : {}),
@@ -107,11 +110,11 @@ export function registerSetup(program: Command): void {
     .action(async (opts: { home?: string }) => {
       const home = resolveHome(opts);
       try {
-        (await BackupCenter.open(home)).close();
+        (await (await loadCenter()).open(home)).close();
       } catch (err) {
         if (!isCoffreError(err, 'NOT_INITIALIZED')) throw err;
         print(`No Coffre home in ${home} yet: creating the demo register there.`);
-        const demo = await BackupCenter.createDemo(home, { profile: 'pos' });
+        const demo = await (await loadCenter()).createDemo(home, { profile: 'pos' });
         print(`Demo register: ${demo.dataDir}`);
       }
       await runBackup({ home }, {});
