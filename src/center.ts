@@ -135,8 +135,8 @@ export interface BackupOptions {
   allowMissingSources?: boolean;
   /** Send this backup to cloud destinations even if it is not encrypted. */
   allowUnencrypted?: boolean;
-  /** zstd level for this backup, instead of the config's (the safety backup of a restore is fast). */
-  compressionLevel?: number;
+  /** zstd level for this backup instead of the config's, or 'store' (the safety backup of a restore). */
+  compressionLevel?: number | 'store';
   onProgress?: (p: Progress) => void;
 }
 

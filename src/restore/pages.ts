@@ -27,8 +27,6 @@ export function checkStagedHere(staged: string, key: string | null): StagedCheck
   try {
     const db = openDatabase(staged, { key, readonly: true });
     try {
-      // Reading through a memory map spares a copy of every page into SQLite's cache.
-      db.pragma('mmap_size = 4294967296');
       const integrity = (db.prepare('PRAGMA integrity_check').pluck().all() as string[]).join('; ');
       const dangling = db.prepare('PRAGMA foreign_key_check').raw().all().length;
       return { integrity, dangling };

@@ -583,11 +583,11 @@ export class RestoreService {
 }
 
 /**
- * zstd level of the safety backup: zstd's fastest ratio-keeping level, about
- * twice level 1's speed for a larger archive; this backup only has to exist
- * until the restore is known to be good, and the shop waits on it.
+ * The safety backup is stored, not compressed (raw zstd blocks): it costs
+ * about a copy of the data, the shop waits on it, and it only has to last
+ * until the restore is known to be good.
  */
-const SAFETY_COMPRESSION_LEVEL = -1;
+const SAFETY_COMPRESSION_LEVEL = 'store';
 
 function progressOf(phase: Progress['phase'], total: number, onProgress: (p: Progress) => void) {
   let done = 0;
