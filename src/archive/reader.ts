@@ -8,12 +8,12 @@ import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { PassThrough, Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { DecompressStream } from 'zstd-napi';
 import { CoffreError, isCoffreError } from '../core/errors.js';
 import { checkHeader, ENTRY, parseSums, type ArchiveHeader } from '../core/manifest.js';
 import { verifySignature } from '../state/identity.js';
 import { AGE_MAGIC, createAgeDecryptor, looksAgeEncrypted } from './age.js';
 import { readTar } from './tar.js';
+import { decompressFrames } from './zstd-decode.js';
 
 export interface ReadOptions {
   identities?: string[];
@@ -112,7 +112,8 @@ export async function readArchive(
         ...(options.passphrase ? { passphrase: options.passphrase } : {}),
       })
     : null;
-  const decompress = new DecompressStream();
+  // Frames decode in worker threads; this thread hashes, reads tar and writes.
+  const decompress = (source: AsyncIterable<Buffer>) => decompressFrames(source);
 
   const consume = async (source: AsyncIterable<Buffer>) => {
     for await (const entry of readTar(source)) {
