@@ -21,10 +21,12 @@ function sample(bytes: number): Buffer {
   return Buffer.from(rows.join('')).subarray(0, bytes);
 }
 
+/** The stream in pieces of these sizes, in turn, each after a turn of the event loop. */
 async function* pieces(data: Buffer, sizes: number[]): AsyncGenerator<Buffer> {
   let at = 0;
   for (let i = 0; at < data.length; i++) {
     const n = sizes[i % sizes.length];
+    if (i % 64 === 0) await new Promise((resolve) => setImmediate(resolve));
     yield data.subarray(at, at + n);
     at += n;
   }
