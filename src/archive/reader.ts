@@ -13,7 +13,7 @@ import { checkHeader, ENTRY, parseSums, type ArchiveHeader } from '../core/manif
 import { verifySignature } from '../state/identity.js';
 import { AGE_MAGIC, createAgeDecryptor, looksAgeEncrypted } from './age.js';
 import { readTar } from './tar.js';
-import { decompressFrames } from './zstd-decode.js';
+import { frameDecoder } from './zstd-decode.js';
 
 export interface ReadOptions {
   identities?: string[];
@@ -113,7 +113,8 @@ export async function readArchive(
       })
     : null;
   // Frames decode in worker threads; this thread hashes, reads tar and writes.
-  const decompress = (source: AsyncIterable<Buffer>) => decompressFrames(source);
+  const decoder = frameDecoder();
+  const decompress = (source: AsyncIterable<Buffer>) => decoder.decompress(source);
 
   const consume = async (source: AsyncIterable<Buffer>) => {
     for await (const entry of readTar(source)) {
@@ -175,6 +176,8 @@ export async function readArchive(
         cause: err,
       },
     );
+  } finally {
+    await decoder.close();
   }
   return { sha256: tap.hash.digest('hex'), size: tap.size, encrypted, entries, meta };
 }

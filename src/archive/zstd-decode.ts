@@ -209,16 +209,27 @@ class Pool {
   }
 }
 
-/**
- * Decompresses a zstd stream: frames in parallel, in order. A stream
- * transform for `pipeline` (source in, decompressed buffers out).
- */
-export async function* decompressFrames(
+export interface FrameDecoder {
+  /** A stream transform for `pipeline`: compressed bytes in, decompressed buffers out, in order. */
+  decompress(source: AsyncIterable<Buffer>): AsyncGenerator<Buffer>;
+  /** Stops the workers (when the pipeline failed, the transform may never hear of it). */
+  close(): Promise<void>;
+}
+
+/** Decompresses a zstd stream, frames in parallel. Close it once the pipeline is over. */
+export function frameDecoder(threads = os.availableParallelism()): FrameDecoder {
+  const pool = new Pool(Math.max(1, threads));
+  return {
+    decompress: (source) => decompressFrames(source, pool),
+    close: () => pool.close(),
+  };
+}
+
+async function* decompressFrames(
   source: AsyncIterable<Buffer>,
-  threads = os.availableParallelism(),
+  pool: Pool,
 ): AsyncGenerator<Buffer> {
   const input = new Input();
-  const pool = new Pool(Math.max(1, threads));
   const inFlight: Promise<Buffer>[] = [];
   const iterator = source[Symbol.asyncIterator]();
   let start = 0;

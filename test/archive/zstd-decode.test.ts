@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import { describe, it } from 'node:test';
 import { ChunkedCompressor, CHUNK } from '../../src/archive/zstd-parallel.js';
-import { decompressFrames } from '../../src/archive/zstd-decode.js';
+import { frameDecoder } from '../../src/archive/zstd-decode.js';
 
 /** Compressible, not trivial: text-like rows with random parts. */
 function sample(bytes: number): Buffer {
@@ -34,7 +34,12 @@ async function* pieces(data: Buffer, sizes: number[]): AsyncGenerator<Buffer> {
 
 async function decode(data: Buffer, sizes = [1000, 70_000, 3, 1 << 20]): Promise<Buffer> {
   const out: Buffer[] = [];
-  for await (const b of decompressFrames(pieces(data, sizes), 2)) out.push(b);
+  const decoder = frameDecoder(2);
+  try {
+    for await (const b of decoder.decompress(pieces(data, sizes))) out.push(b);
+  } finally {
+    await decoder.close();
+  }
   return Buffer.concat(out);
 }
 
