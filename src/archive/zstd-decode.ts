@@ -13,7 +13,6 @@ import os from 'node:os';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Worker } from 'node:worker_threads';
-import { DecompressStream } from 'zstd-napi';
 
 const ZSTD_MAGIC = 0xfd2fb528;
 /** Skippable frames: 0x184D2A50 to 0x184D2A5F. */
@@ -261,6 +260,8 @@ async function* decompressFrames(
             yield next.value;
           }
         };
+        // Loaded only here: the main thread needs no zstd otherwise.
+        const { DecompressStream } = await import('zstd-napi');
         const decoder = new DecompressStream();
         pipeline(Readable.from(tail()), decoder).catch((err: unknown) =>
           decoder.destroy(err as Error),
