@@ -8,13 +8,13 @@ import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { PassThrough, Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { DecompressStream } from 'zstd-napi';
 import { CoffreError, isCoffreError } from '../core/errors.js';
 import { ENTRY, parseSums, type ArchiveHeader } from '../core/manifest.js';
 import { parseHeader } from '../core/sidecar.js';
 import { verifySignature } from '../state/identity.js';
 import { AGE_MAGIC, createAgeDecryptor, looksAgeEncrypted } from './age.js';
 import { readTar } from './tar.js';
+import { frameDecoder } from './zstd-decode.js';
 
 export interface ReadOptions {
   identities?: string[];
@@ -113,7 +113,9 @@ export async function readArchive(
         ...(options.passphrase ? { passphrase: options.passphrase } : {}),
       })
     : null;
-  const decompress = new DecompressStream();
+  // Frames decode in worker threads; this thread hashes, reads tar and writes.
+  const decoder = frameDecoder();
+  const decompress = (source: AsyncIterable<Buffer>) => decoder.decompress(source);
 
   const consume = async (source: AsyncIterable<Buffer>) => {
     for await (const entry of readTar(source)) {
@@ -192,6 +194,8 @@ export async function readArchive(
         cause: err,
       },
     );
+  } finally {
+    await decoder.close();
   }
   return { sha256: tap.hash.digest('hex'), size: tap.size, encrypted, entries, meta };
 }

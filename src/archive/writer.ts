@@ -46,7 +46,8 @@ export interface ArchiveInput {
     settings: { entry: string; bytes: number } | null,
   ): ArchiveHeader;
   encryption: { recipients: string[]; passphrase: string | null };
-  compressionLevel: number;
+  /** A zstd level, or 'store': raw zstd blocks, no compression (see storedFrame). */
+  compressionLevel: number | 'store';
   outputs: Writable[];
   /** Estimated total of the bytes read from the sources, for progress. */
   estimatedBytes: number;

@@ -14,6 +14,36 @@ import type { Hash } from 'node:crypto';
 /** Large enough for a good ratio at level 3 (2 MiB window), small enough for flat memory. */
 export const CHUNK = 4 << 20;
 
+/** zstd's largest block. */
+const MAX_BLOCK = 128 << 10;
+
+/**
+ * A zstd frame that stores `data` as it is, in raw blocks: what `zstd -d`
+ * reads like any frame, made at the cost of a copy. For the safety backup of
+ * a restore, which the shop waits on and which only has to last until the
+ * restore is known to be good.
+ */
+export function storedFrame(data: Buffer): Buffer {
+  const blocks = Math.max(1, Math.ceil(data.length / MAX_BLOCK));
+  const out = Buffer.allocUnsafe(4 + 1 + 4 + blocks * 3 + data.length);
+  out.writeUInt32LE(0xfd2fb528, 0);
+  // Frame header: a 4-byte content size, single segment (the window is the
+  // content), no checksum, no dictionary.
+  out[4] = 0xa0;
+  out.writeUInt32LE(data.length, 5);
+  let at = 9;
+  for (let i = 0; i < blocks; i++) {
+    const start = i * MAX_BLOCK;
+    const size = Math.min(MAX_BLOCK, data.length - start);
+    const last = i === blocks - 1 ? 1 : 0;
+    // Block header: last-block bit, type 0 (raw), size.
+    out.writeUIntLE((size << 3) | last, at, 3);
+    data.copy(out, at + 3, start, start + size);
+    at += 3 + size;
+  }
+  return out;
+}
+
 export class ChunkedCompressor {
   private readonly workers: Worker[];
   private readonly pending = new Map<
@@ -26,14 +56,19 @@ export class ChunkedCompressor {
   private seq = 0;
   private failure: Error | undefined;
 
-  /** @param emit receives compressed frames in order; its promise is the backpressure. */
+  /**
+   * @param options level 'store' writes raw blocks on this thread (no workers).
+   * @param emit receives compressed frames in order; its promise is the backpressure.
+   */
   constructor(
-    options: { level: number; threads: number },
+    options: { level: number | 'store'; threads: number },
     private readonly emit: (frame: Buffer) => Promise<void>,
   ) {
-    this.workers = Array.from({ length: Math.max(1, options.threads) }, () => {
+    const level = options.level;
+    const threads = level === 'store' ? 0 : Math.max(1, options.threads);
+    this.workers = Array.from({ length: threads }, () => {
       const worker = new Worker(new URL('./zstd-worker.js', import.meta.url), {
-        workerData: { level: options.level },
+        workerData: { level },
       });
       worker.on('message', (msg: { seq: number; data: Uint8Array }) => {
         const p = this.pending.get(msg.seq);
@@ -57,6 +92,13 @@ export class ChunkedCompressor {
     if (this.failure) throw this.failure;
     if (this.filled === 0) return;
     const data = this.filled === CHUNK ? this.chunk : this.chunk.subarray(0, this.filled);
+    if (this.workers.length === 0) {
+      // Stored: the frame is made here, and the chunk can be reused.
+      this.inFlight.push(Promise.resolve(storedFrame(data)));
+      this.filled = 0;
+      await this.settle(0);
+      return;
+    }
     const seq = this.seq++;
     const result = new Promise<Buffer>((resolve, reject) =>
       this.pending.set(seq, { resolve, reject }),

@@ -8,29 +8,43 @@ export function progressBar(enabled: boolean): { update(p: Progress): void; done
   const stream = process.stderr;
   if (!enabled || !stream.isTTY) return { update: () => undefined, done: () => undefined };
   let last = 0;
-  const started = Date.now();
+  // Rate and time left are per phase: each phase moves at its own speed.
+  let phase: Progress['phase'] | null = null;
+  let started = Date.now();
   const labels: Record<Progress['phase'], string> = {
     snapshot: 'Snapshot',
     archive: 'Backing up',
     read: 'Reading',
     download: 'Download',
     check: 'Checking',
+    safety: 'Safety',
+    apply: 'Applying',
   };
   return {
     update(p) {
       const now = Date.now();
+      if (p.phase !== phase) {
+        phase = p.phase;
+        started = now;
+      }
       if (now - last < 100 && p.done < p.total) return;
       last = now;
       const width = 30;
       const ratio = p.total > 0 ? Math.min(1, p.done / p.total) : 0;
       const filled = Math.round(ratio * width);
       const rate = p.done / Math.max(0.001, (now - started) / 1000);
+      const left = rate > 0 && p.done < p.total ? (p.total - p.done) / rate : null;
       stream.write(
-        `\r${labels[p.phase].padEnd(10)} [${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${String(Math.round(ratio * 100)).padStart(3)}%  ${formatBytes(p.done)} / ${formatBytes(p.total)}  ${formatBytes(rate)}/s   `,
+        `\r${labels[p.phase].padEnd(10)} [${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${String(Math.round(ratio * 100)).padStart(3)}%  ${formatBytes(p.done)} / ${formatBytes(p.total)}  ${formatBytes(rate)}/s${left === null || now - started < 1000 ? '' : `  ${formatLeft(left)} left`}   \x1b[K`,
       );
     },
     done() {
       stream.write('\r\x1b[K');
     },
   };
+}
+
+function formatLeft(seconds: number): string {
+  const s = Math.ceil(seconds);
+  return s < 60 ? `${s} s` : `${Math.floor(s / 60)} min ${String(s % 60).padStart(2, '0')} s`;
 }

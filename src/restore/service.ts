@@ -25,7 +25,8 @@ import type { ConfigStore } from '../state/config.js';
 import { fsyncDir } from '../state/files.js';
 import type { HomePaths } from '../state/home.js';
 import { isOwnRegister, type Identity, type IdentityStore } from '../state/identity.js';
-import { applyDatabase, measureLosses } from './database.js';
+import { phaseTimer, prepareDatabaseApply, type PhaseTime } from './apply.js';
+import { measureLosses } from './database.js';
 import {
   finishRestore,
   recoverRestore,
@@ -58,6 +59,8 @@ export interface RestoreResult {
   safetyBackupId: string | null;
   /** The app should restart (or reopen its database) to see the restored data. */
   restartApp: boolean;
+  /** How long each step took, in order (seconds): stage, plan, confirm, safety, checks, apply, finish. */
+  phases?: PhaseTime[];
 }
 
 /** A restore that a crash interrupted, finished or rolled back when the center opened. */
@@ -153,6 +156,7 @@ export class RestoreService {
     const source = this.config.get().source;
     const liveDb = this.source.databaseFile;
     const key = this.source.databaseKey();
+    const timer = phaseTimer();
     const found = await this.catalog.locate(ref, options.from, options.adopt === true);
     const own = (r: { id: string; publicKey: string }) => isOwnRegister(this.identity.get(), r);
     // The same checks as verify: the sidecar is signed, and is this register's.
@@ -205,6 +209,7 @@ export class RestoreService {
       );
     }
 
+    timer.mark('stage');
     // 2. Is the app able to read it?
     const current = fs.existsSync(liveDb)
       ? this.liveFacts(liveDb, key)
@@ -242,11 +247,22 @@ export class RestoreService {
       adopt: adopting,
     });
     this.jobs.events.emit('restore', { phase: 'planned', backupId: header.id, plan });
+    timer.mark('plan');
     if (options.confirm && !(await options.confirm(plan))) {
       return { applied: false, plan, safetyBackupId: null, restartApp: false };
     }
 
-    // 4. Hooks, then a safety backup so that the restore can be undone.
+    timer.mark('confirm');
+    // 4. Hooks, then a safety backup so that the restore can be undone. A
+    // full restore's checks of the staged database run meanwhile (apply.ts).
+    const database = fs.existsSync(liveDb)
+      ? prepareDatabaseApply(liveDb, stagedDb, {
+          full: selection.full,
+          tables: selection.tables,
+          key: header.database.sourceEncrypted ? key : null,
+          schemaVersion: header.app.schemaVersion,
+        })
+      : null;
     await this.runHook('beforeRestore', header.id, 'starting');
     // From here on, the app was told a restore starts: whatever fails, it
     // hears that it ended (and can start again).
@@ -270,6 +286,10 @@ export class RestoreService {
           note: `before restoring ${header.id}`,
           to: ['local'],
           trigger: 'restore',
+          compressionLevel: SAFETY_COMPRESSION_LEVEL,
+          ...(options.onProgress
+            ? { onProgress: (p: Progress) => options.onProgress!({ ...p, phase: 'safety' }) }
+            : {}),
         });
         safetyBackupId = safety.id;
       } catch (err) {
@@ -277,6 +297,7 @@ export class RestoreService {
       }
     }
 
+    timer.mark('safety');
     // 5. Stage the swaps next to what they replace, write the journal, apply.
     // The journal is written before anything moves: a kill from here on is
     // finished or rolled back by the next start, leftovers included.
@@ -335,18 +356,17 @@ export class RestoreService {
         await fsp.rename(fresh, liveDb);
         await fsyncDir(path.dirname(liveDb));
       } else {
-        applyDatabase(liveDb, stagedDb, {
-          full: selection.full,
-          tables: selection.tables,
-          key: header.database.sourceEncrypted ? key : null,
-          schemaVersion: header.app.schemaVersion,
-        });
+        await database!.apply(
+          options.onProgress &&
+            ((done, total) => options.onProgress!({ phase: 'apply', done, total })),
+        );
       }
     } catch (err) {
       // The database did not commit: put everything back as it was.
       await rollBackRestore(this.paths.restoreJournal, journal);
       await failed(err);
     }
+    timer.mark('apply', database?.waited);
     // The identity is saved while the journal still exists: after a crash
     // from here on, the recovery rolls forward and adopts it too.
     if (journal.adopt) await this.adopt(journal.adopt);
@@ -358,7 +378,8 @@ export class RestoreService {
       safetyBackupId,
       restartApp: true,
     });
-    return { applied: true, plan, safetyBackupId, restartApp: true };
+    timer.mark('finish');
+    return { applied: true, plan, safetyBackupId, restartApp: true, phases: timer.phases };
   }
 
   private liveFacts(
@@ -496,6 +517,13 @@ export class RestoreService {
     }
   }
 }
+
+/**
+ * The safety backup is stored, not compressed (raw zstd blocks): it costs
+ * about a copy of the data, the shop waits on it, and it only has to last
+ * until the restore is known to be good.
+ */
+const SAFETY_COMPRESSION_LEVEL = 'store';
 
 /** Renames, or copies then removes when the two paths are on different file systems. */
 async function moveAcross(from: string, to: string): Promise<void> {

@@ -44,7 +44,7 @@ import { sweepTmp, type MaintenanceService, type RetentionEntry } from './mainte
 import type { AppSource } from './source.js';
 
 export interface Progress {
-  phase: 'snapshot' | 'archive' | 'read' | 'download' | 'check';
+  phase: 'snapshot' | 'archive' | 'read' | 'download' | 'check' | 'safety' | 'apply';
   done: number;
   total: number;
 }
@@ -67,6 +67,8 @@ export interface BackupOptions {
   allowMissingSources?: boolean;
   /** Send this backup to cloud destinations even if it is not encrypted. */
   allowUnencrypted?: boolean;
+  /** zstd level for this backup instead of the config's, or 'store' (the safety backup of a restore). */
+  compressionLevel?: number | 'store';
   onProgress?: (p: Progress) => void;
 }
 
@@ -322,7 +324,7 @@ export class BackupService {
         snapshot,
         makeHeader,
         encryption,
-        compressionLevel: config.compressionLevel,
+        compressionLevel: options.compressionLevel ?? config.compressionLevel,
         outputs: uploads.map((u) => u.upload.stream),
         estimatedBytes: dbBytes + filesBytes,
         ...(options.onProgress

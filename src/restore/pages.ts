@@ -1,0 +1,167 @@
+// A full restore by pages: SQLite's online backup API copies the staged
+// database into the live one, as the sqlite3 program's `.restore` does. The
+// copy is one write transaction on the live file (SQLite's own journal or WAL
+// makes it atomic: other connections see the old data or the new, and a
+// crash leaves the old), and it writes pages, not rows, so no index is
+// rebuilt. The checks that a row copy ran inside its transaction run on the
+// staged copy instead, in a worker thread, while the safety backup is taken:
+// a page copy makes the live database exactly the staged one.
+
+import { Worker } from 'node:worker_threads';
+import { CoffreError, type ErrorCode } from '../core/errors.js';
+import { openDatabase } from '../source/sqlite.js';
+
+export interface StagedCheck {
+  /** integrity_check's answer: 'ok', or what it found. */
+  integrity: string;
+  /**
+   * Rows of the backup that point to rows it does not hold. They never block
+   * a full restore (the rule refuses only the dangling references a restore
+   * creates, and a page copy creates none beyond the backup's own).
+   */
+  dangling: number;
+}
+
+/** Checks the staged database (run in the worker). */
+export function checkStagedHere(staged: string, key: string | null): StagedCheck {
+  try {
+    const db = openDatabase(staged, { key, readonly: true });
+    try {
+      const integrity = (db.prepare('PRAGMA integrity_check').pluck().all() as string[]).join('; ');
+      const dangling = db.prepare('PRAGMA foreign_key_check').raw().all().length;
+      return { integrity, dangling };
+    } finally {
+      db.close();
+    }
+  } catch (err) {
+    // A page damaged badly enough makes SQLite stop the check with an error.
+    const codes = [
+      (err as { code?: unknown }).code,
+      (err as { cause?: { code?: unknown } }).cause?.code,
+    ];
+    if (codes.some((c) => typeof c === 'string' && /^SQLITE_(CORRUPT|NOTADB)/.test(c))) {
+      return { integrity: (err as Error).message, dangling: 0 };
+    }
+    throw err;
+  }
+}
+
+/**
+ * Starts the checks of the staged database in a worker thread; the promise
+ * is already marked handled (await it where the answer is needed).
+ */
+export function checkStaged(staged: string, key: string | null): Promise<StagedCheck> {
+  const result = new Promise<StagedCheck>((resolve, reject) => {
+    const worker = new Worker(new URL('./check-worker.js', import.meta.url), {
+      workerData: { staged, key },
+    });
+    let settled = false;
+    worker.once(
+      'message',
+      (
+        msg:
+          | { ok: true; result: StagedCheck }
+          | { ok: false; error: { message: string; code?: string } },
+      ) => {
+        settled = true;
+        if (msg.ok) resolve(msg.result);
+        else
+          reject(new CoffreError((msg.error.code ?? 'INTERNAL') as ErrorCode, msg.error.message));
+        void worker.terminate();
+      },
+    );
+    worker.once('error', (err) => {
+      if (!settled) reject(err);
+      settled = true;
+    });
+    worker.once('exit', (code) => {
+      if (!settled) reject(new CoffreError('INTERNAL', `The check worker stopped (exit ${code}).`));
+    });
+  });
+  result.catch(() => undefined);
+  return result;
+}
+
+/** Throws RESTORE_CONFLICT when the staged database fails SQLite's integrity check. */
+export function assertIntact(check: StagedCheck): void {
+  if (check.integrity !== 'ok') {
+    throw new CoffreError(
+      'RESTORE_CONFLICT',
+      `The restored database fails SQLite's integrity check: ${check.integrity}.`,
+    );
+  }
+}
+
+/**
+ * Whether the backup API can write the staged database into the live one:
+ * both plain (SQLCipher pages are keyed to their file), and, for a live
+ * database in WAL mode, the same page size (SQLite cannot change the page size
+ * of a WAL database). Otherwise the rows are copied.
+ */
+export function canCopyPages(live: string, staged: string, key: string | null): boolean {
+  if (key) return false;
+  try {
+    const a = openDatabase(live, { readonly: true });
+    const b = openDatabase(staged, { readonly: true });
+    try {
+      const wal = a.pragma('journal_mode', { simple: true }) === 'wal';
+      return (
+        !wal || a.pragma('page_size', { simple: true }) === b.pragma('page_size', { simple: true })
+      );
+    } finally {
+      a.close();
+      b.close();
+    }
+  } catch {
+    return false;
+  }
+}
+
+/** Pages copied per step: 16 MiB of 4 KiB pages, for progress and time to yield. */
+const STEP_PAGES = 4096;
+
+export interface CopyOptions {
+  onProgress?: (done: number, total: number) => void;
+  /** How long to wait for another connection's write lock (default 10 s). */
+  busyMs?: number;
+  /** Pages per step (default 4096); tests take small steps to stop a copy midway. */
+  stepPages?: number;
+}
+
+/**
+ * Copies the staged database into the live one, page by page, in one write
+ * transaction of the live file. Waits up to `busyMs` for another connection
+ * that holds the database's write lock, then gives up, having changed nothing.
+ */
+export async function copyPages(
+  live: string,
+  staged: string,
+  { onProgress, busyMs = 10_000, stepPages = STEP_PAGES }: CopyOptions = {},
+): Promise<void> {
+  const source = openDatabase(staged, { readonly: true });
+  try {
+    const pageSize = source.pragma('page_size', { simple: true }) as number;
+    let lastRemaining = -1;
+    let stuckSince = Date.now();
+    await source.backup(live, {
+      progress: ({ totalPages, remainingPages }) => {
+        const now = Date.now();
+        if (remainingPages !== lastRemaining) {
+          lastRemaining = remainingPages;
+          stuckSince = now;
+        } else if (now - stuckSince > busyMs) {
+          throw new CoffreError(
+            'RESTORE_CONFLICT',
+            `Another program kept the app's database ${live} locked for ${Math.round(busyMs / 1000)} s; nothing was changed.`,
+          );
+        }
+        onProgress?.((totalPages - remainingPages) * pageSize, totalPages * pageSize);
+        return stepPages;
+      },
+    });
+    const total = (source.pragma('page_count', { simple: true }) as number) * pageSize;
+    onProgress?.(total, total);
+  } finally {
+    source.close();
+  }
+}

@@ -1,0 +1,193 @@
+// A full restore by pages (the online backup API writing into the live
+// database): killed with SIGKILL at random points of the copy, the live
+// database is always exactly the old one or exactly the new one, and intact.
+
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import Database from 'better-sqlite3-multiple-ciphers';
+import { prepareDatabaseApply } from '../../src/restore/apply.js';
+import { createDemoData } from '../../src/source/demo.js';
+import { ROOT, removeDir, tempDir } from '../helpers.js';
+
+const FIXTURE = path.join(ROOT, 'dist/test/fixtures/page-restore.js');
+
+/** Schema, user_version and every row of every table, hashed; and integrity_check. */
+function state(file: string): { fingerprint: string; integrity: unknown } {
+  const db = new Database(file, { fileMustExist: true });
+  try {
+    const integrity = db.pragma('integrity_check', { simple: true });
+    const h = createHash('sha256');
+    h.update(`user_version ${String(db.pragma('user_version', { simple: true }))}\n`);
+    const schema = db
+      .prepare('SELECT type, name, tbl_name, sql FROM sqlite_master ORDER BY type, name')
+      .raw()
+      .all() as [string, string, string, string | null][];
+    h.update(JSON.stringify(schema) + '\n');
+    for (const [type, name] of schema) {
+      if (type !== 'table') continue;
+      const rows = db.prepare(`SELECT * FROM "${name}" ORDER BY rowid`).raw().iterate();
+      for (const row of rows) h.update(JSON.stringify(row) + '\n');
+    }
+    return { fingerprint: h.digest('hex'), integrity };
+  } finally {
+    db.close();
+  }
+}
+
+function removeDb(file: string): void {
+  for (const f of [file, `${file}-wal`, `${file}-shm`, `${file}-journal`])
+    fs.rmSync(f, { force: true });
+}
+
+/** Runs the fixture; kills it `killAfterMs` after it starts copying (never, when null). */
+function copy(
+  live: string,
+  staged: string,
+  killAfterMs: number | null,
+): Promise<{ killed: boolean; copyMs: number | null; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [FIXTURE, live, staged], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.stdout.on('data', (d: Buffer) => {
+      const first = !out.includes('copying');
+      out += d.toString();
+      if (first && out.includes('copying') && killAfterMs !== null) {
+        setTimeout(() => child.kill('SIGKILL'), killAfterMs);
+      }
+    });
+    child.once('close', (_code, signal) => {
+      const done = /done (\d+)/.exec(out);
+      resolve({
+        killed: signal === 'SIGKILL',
+        copyMs: done ? Number(done[1]) : null,
+        stderr,
+      });
+    });
+  });
+}
+
+describe('a full restore by pages', () => {
+  const dir = tempDir();
+  const live = path.join(dir, 'live.db');
+  const pristine = path.join(dir, 'old.db');
+  const staged = path.join(dir, 'staged.db');
+  let oldState = '';
+  let newState = '';
+  after(() => removeDir(dir));
+
+  before(async () => {
+    // The old database: a register in WAL mode, as the app keeps it.
+    const data = await createDemoData({
+      dir: path.join(dir, 'app'),
+      profile: 'pos',
+      receipts: 1500,
+      images: 0,
+    });
+    fs.copyFileSync(data.dbPath, pristine);
+    // The backup: other receipts, another index, another user_version, in a
+    // single file (as a staged snapshot is).
+    const db = new Database(data.dbPath);
+    db.exec(
+      'DELETE FROM payments WHERE id % 3 = 0; CREATE INDEX receipts_day ON receipts(created_at)',
+    );
+    db.pragma('user_version = 7');
+    db.prepare('VACUUM INTO ?').run(staged);
+    db.close();
+    const wal = new Database(pristine);
+    assert.equal(wal.pragma('journal_mode', { simple: true }), 'wal');
+    wal.close();
+    oldState = state(pristine).fingerprint;
+    newState = state(staged).fingerprint;
+    assert.notEqual(oldState, newState);
+  });
+
+  it('copies the backup in, page for page', async () => {
+    removeDb(live);
+    fs.copyFileSync(pristine, live);
+    const apply = prepareDatabaseApply(live, staged, {
+      full: true,
+      tables: [],
+      key: null,
+      schemaVersion: 7,
+    });
+    assert.equal(apply.method, 'pages');
+    const seen: number[] = [];
+    await apply.apply((done) => seen.push(done));
+    const after = state(live);
+    assert.equal(after.integrity, 'ok');
+    assert.equal(after.fingerprint, newState);
+    assert.equal(seen[seen.length - 1], fs.statSync(staged).size);
+    const db = new Database(live);
+    assert.equal(db.pragma('journal_mode', { simple: true }), 'wal', 'the app keeps its WAL mode');
+    db.close();
+  });
+
+  it('refuses a staged copy that fails integrity_check, changing nothing', async () => {
+    removeDb(live);
+    fs.copyFileSync(pristine, live);
+    const broken = path.join(dir, 'broken.db');
+    fs.copyFileSync(staged, broken);
+    // Damage one page in the middle of the file (not the header).
+    const fd = fs.openSync(broken, 'r+');
+    const size = fs.fstatSync(fd).size;
+    fs.writeSync(fd, Buffer.alloc(4096, 0x5a), 0, 4096, Math.floor(size / 2 / 4096) * 4096);
+    fs.closeSync(fd);
+    const apply = prepareDatabaseApply(live, broken, {
+      full: true,
+      tables: [],
+      key: null,
+      schemaVersion: 7,
+    });
+    await assert.rejects(
+      apply.apply(),
+      (err: { code?: string }) => err.code === 'RESTORE_CONFLICT',
+    );
+    assert.equal(state(live).fingerprint, oldState);
+  });
+
+  it(
+    'killed at 50 random points of the copy, leaves the old database or the new one',
+    { timeout: 300_000 },
+    async (t) => {
+      // One whole copy first: how long a copy takes on this machine.
+      removeDb(live);
+      fs.copyFileSync(pristine, live);
+      const whole = await copy(live, staged, null);
+      assert.equal(whole.killed, false, whole.stderr);
+      assert.ok(whole.copyMs !== null, whole.stderr);
+      assert.equal(state(live).fingerprint, newState);
+      const span = Math.max(whole.copyMs, 20) * 1.1;
+      const ended = { old: 0, new: 0 };
+      const problems: string[] = [];
+      for (let round = 0; round < 50; round++) {
+        removeDb(live);
+        fs.copyFileSync(pristine, live);
+        const at = Math.round(Math.random() * span);
+        const r = await copy(live, staged, at);
+        const after = state(live);
+        const which =
+          after.fingerprint === oldState ? 'old' : after.fingerprint === newState ? 'new' : 'MIX';
+        if (which === 'MIX')
+          problems.push(`killed at ${at} ms: neither the old nor the new database`);
+        else ended[which]++;
+        if (after.integrity !== 'ok')
+          problems.push(`killed at ${at} ms: ${String(after.integrity)}`);
+        if (!r.killed && r.copyMs === null) problems.push(`round ${round} failed: ${r.stderr}`);
+      }
+      t.diagnostic(
+        `copy of ${fs.statSync(staged).size} bytes in ${whole.copyMs} ms; ended old ${ended.old}, new ${ended.new}`,
+      );
+      assert.deepEqual(problems, []);
+      assert.ok(ended.old >= 5, 'kills landed before the commit');
+      assert.ok(ended.new >= 1, 'kills landed after the commit');
+    },
+  );
+});
