@@ -15,10 +15,22 @@ export interface Selection {
   settings: boolean;
 }
 
-/** Resolves `--sections` against the backup's sections; none given means a full restore. */
+/**
+ * Resolves the requested sections against the backup's sections. No list at
+ * all means a full restore; an empty list (an empty shell variable, a stray
+ * comma) names nothing and is refused: read as "everything", it would
+ * replace the sales recorded since the backup.
+ */
 export function selectSections(header: ArchiveHeader, requested?: readonly string[]): Selection {
   const all = header.sections;
-  if (!requested || requested.length === 0) {
+  if (requested !== undefined && requested.length === 0) {
+    throw new CoffreError(
+      'USAGE',
+      `No section was named. Name at least one of this backup's sections (${all.map((s) => s.name).join(', ')}), or ask for a full restore by naming none at all.`,
+      { details: { sections: all.map((s) => s.name) } },
+    );
+  }
+  if (!requested) {
     return {
       full: true,
       sections: all,

@@ -95,7 +95,9 @@ export function registerRestore(program: Command): void {
           return confirm('Restore now?');
         },
         ...(opts.from ? { from: opts.from } : {}),
-        ...(opts.sections
+        // An empty value ("" or ",") is passed on as an empty list, which the
+        // library refuses: it must never mean "everything".
+        ...(opts.sections !== undefined
           ? {
               sections: opts.sections
                 .split(',')
