@@ -111,7 +111,10 @@ export class Catalog {
     return { backups: found.map((f) => f.entry), unavailable };
   }
 
-  /** Finds a backup by id, unique id prefix, `latest`, or an archive file path. */
+  /**
+   * Finds a backup by id, unique id prefix, `latest` (the newest that is not a
+   * safety backup), or an archive file path.
+   */
   async locate(ref: string, from?: string, allRegisters = false): Promise<FoundBackup> {
     if ((ref.includes('/') || ref.includes(path.sep)) && fs.existsSync(ref)) {
       const file = path.resolve(ref);
@@ -148,8 +151,11 @@ export class Catalog {
           { details: { registers: [...registers.keys()] } },
         );
       }
-      const newest = pool.length > 0 ? pool[pool.length - 1].entry.id : null;
-      matches = pool.filter((b) => b.entry.id === newest);
+      // A safety backup is the state a restore replaced: taking it for
+      // "latest" would undo that restore. It is restored by its id or undo.
+      const candidates = pool.filter((b) => b.entry.origin !== 'safety');
+      const newest = candidates.length > 0 ? candidates[candidates.length - 1].entry.id : null;
+      matches = candidates.filter((b) => b.entry.id === newest);
     } else {
       const bare = parseArchiveName(ref)?.id ?? ref;
       matches = pool.filter((b) => b.entry.id === bare);

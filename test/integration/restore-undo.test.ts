@@ -56,4 +56,24 @@ describe('restore: choosing what to restore, and undo', () => {
       assert.equal(receipts(db), before);
     }
   });
+
+  it('never takes a safety backup for "latest" (item 9): the same command twice gives the same state', async () => {
+    const backup = await center.backup({ note: 'the one to restore' });
+    addReceipts(db, 2, new Date('2026-11-21T12:00:00Z'));
+    const first = await center.restore('latest');
+    assert.equal(first.plan.backupId, backup.id);
+    assert.ok(first.safetyBackupId);
+    const restored = receipts(db);
+    // The newest backup is now the safety backup; "latest" still means the
+    // newest backup that is not one.
+    const again = await center.restore('latest');
+    assert.equal(again.plan.backupId, backup.id);
+    assert.equal(receipts(db), restored);
+    // Named, or through undo, a safety backup is still restorable.
+    const undo = await center.undoLastRestore();
+    assert.equal(undo.plan.backupId, again.safetyBackupId);
+    const named = await center.restore(first.safetyBackupId!);
+    assert.equal(named.plan.origin, 'safety');
+    assert.equal(receipts(db), restored + 2);
+  });
 });
