@@ -3,8 +3,13 @@
 
 import type { Readable } from 'node:stream';
 import { CoffreError, isCoffreError } from '../core/errors.js';
-import { fingerprintMessage, foreign, type Sidecar } from '../core/manifest.js';
-import { isOwnRegister, verifySignature, type Identity } from '../state/identity.js';
+import { fingerprintMessage, type Sidecar } from '../core/manifest.js';
+import {
+  isOwnRegister,
+  notThisRegister,
+  verifySignature,
+  type Identity,
+} from '../state/identity.js';
 import { fingerprint, readArchive, type ArchiveContents, type ReadOptions } from './reader.js';
 
 export interface ArchiveSource {
@@ -67,7 +72,8 @@ export function checkSidecar(
 ): string | null {
   const s = found.sidecar;
   if (!s) return null;
-  if (!isOwnRegister(identity, s.header.register) && !options.allowForeign) throw foreign(s.header);
+  if (!isOwnRegister(identity, s.header.register) && !options.allowForeign)
+    throw notThisRegister(identity, s.header.register);
   const signature = (s as { fingerprintSignature?: unknown }).fingerprintSignature;
   const valid =
     typeof signature === 'string' &&

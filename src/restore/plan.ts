@@ -91,7 +91,8 @@ export function buildPlan(input: {
   currentFiles: number;
   currentSchema: number;
   losses: Loss[];
-  adopt: boolean;
+  /** Adopting the backup's register: the fingerprint of the key that really signed it. */
+  adopt: { keyFingerprint: string } | null;
 }): RestorePlan {
   const { header, selection } = input;
   const notes: string[] = [];
@@ -102,7 +103,7 @@ export function buildPlan(input: {
   }
   if (input.adopt) {
     notes.push(
-      `This installation will take the identity of register "${header.register.name}" (${header.register.id}), whose key fingerprint is ${header.register.keyFingerprint}. Check that it is yours.`,
+      `This installation will take the identity of register "${header.register.name}" (${header.register.id}) and trust the key that signed this backup: its key fingerprint is ${input.adopt.keyFingerprint}. Check that it is your register's key (the old machine's status shows it) before you confirm.`,
     );
   }
   if (!selection.full && selection.sections.some((s) => s.name === OTHER_SECTION)) {
@@ -130,7 +131,7 @@ export function buildPlan(input: {
       ? {
           registerId: header.register.id,
           registerName: header.register.name,
-          keyFingerprint: header.register.keyFingerprint,
+          keyFingerprint: input.adopt.keyFingerprint,
         }
       : null,
     schema: { backup: header.app.schemaVersion, current: input.currentSchema },

@@ -12,7 +12,7 @@ import { checkSidecar, readChecked } from '../archive/checked.js';
 import { checkArchive } from '../archive/reader.js';
 import type { Clock } from '../core/clock.js';
 import { asCoffreError, CoffreError } from '../core/errors.js';
-import { ENTRY, foreign } from '../core/manifest.js';
+import { ENTRY } from '../core/manifest.js';
 import { withExports } from '../core/shell.js';
 import type { BackupService, Progress } from '../services/backup.js';
 import type { Catalog } from '../services/catalog.js';
@@ -24,7 +24,13 @@ import { openDatabase, readFacts } from '../source/sqlite.js';
 import type { ConfigStore } from '../state/config.js';
 import { fsyncDir } from '../state/files.js';
 import type { HomePaths } from '../state/home.js';
-import { isOwnRegister, type Identity, type IdentityStore } from '../state/identity.js';
+import {
+  isOwnRegister,
+  keyFingerprint,
+  notThisRegister,
+  type Identity,
+  type IdentityStore,
+} from '../state/identity.js';
 import { applyDatabase, measureLosses } from './database.js';
 import {
   finishRestore,
@@ -192,16 +198,17 @@ export class RestoreService {
         `${found.archive} has damaged entries: ${problems.slice(0, 10).join('; ')}.`,
       );
     }
+    // This register's only if signed by a key it already trusts. Anything
+    // else is adopted, which only a fresh installation may do: a register
+    // with data of its own never takes a new key, whatever id the header says.
     const adopting = !own(header.register);
-    if (adopting && !options.adopt) throw foreign(header);
-    if (
-      adopting &&
-      header.register.id !== this.identity.get().id &&
-      !(await this.isFresh(liveDb, key))
-    ) {
+    const signedBy = keyFingerprint(header.register.publicKey);
+    if (adopting && !options.adopt) throw notThisRegister(this.identity.get(), header.register);
+    if (adopting && !(await this.isFresh(liveDb, key))) {
       throw new CoffreError(
         'FOREIGN_REGISTER',
-        `This backup belongs to register "${header.register.name}" and this installation already has data of its own: adopting another register's identity is only for a new, empty installation.`,
+        `This backup is signed by a key this register does not trust (${signedBy}), and this installation already has data of its own: adopting a register's identity and trusting its key is only for a new installation, with no data and no backup of its own.`,
+        { details: { registerId: header.register.id, keyFingerprint: signedBy, notFresh: true } },
       );
     }
 
@@ -239,7 +246,7 @@ export class RestoreService {
       currentFiles: liveFiles.length,
       currentSchema: current.schemaVersion,
       losses,
-      adopt: adopting,
+      adopt: adopting ? { keyFingerprint: signedBy } : null,
     });
     this.jobs.events.emit('restore', { phase: 'planned', backupId: header.id, plan });
     if (options.confirm && !(await options.confirm(plan))) {
@@ -374,7 +381,11 @@ export class RestoreService {
     }
   }
 
-  /** A new installation: no rows in the database, and no backup of its own. */
+  /**
+   * The one test of a fresh installation, the only kind that may adopt a
+   * register's identity and trust its key: no rows in the database, and no
+   * backup of its own.
+   */
   private async isFresh(liveDb: string, key: string | null): Promise<boolean> {
     if (fs.existsSync(liveDb)) {
       const { tables } = this.liveFacts(liveDb, key);
