@@ -277,6 +277,13 @@ export class RestoreService {
           note: `before restoring ${header.id}`,
           to: ['local'],
           trigger: 'restore',
+          // Before an adoption, the state it replaces is kept under the
+          // identity being adopted (and this installation's own key): once the
+          // adoption took effect, it is one of this register's backups, so
+          // list shows it and undo finds it. Rolled back, it stays aside.
+          ...(adopting
+            ? { asRegister: { id: header.register.id, name: header.register.name } }
+            : {}),
         });
         safetyBackupId = safety.id;
       } catch (err) {

@@ -67,6 +67,13 @@ export interface BackupOptions {
   allowMissingSources?: boolean;
   /** Send this backup to cloud destinations even if it is not encrypted. */
   allowUnencrypted?: boolean;
+  /**
+   * The register id and name the backup is made under, instead of the
+   * current ones (still signed with this installation's own key): the safety
+   * backup before an adoption belongs to the register being adopted, so that
+   * it stays listed, and undoable, once the adoption took effect.
+   */
+  asRegister?: { id: string; name: string };
   onProgress?: (p: Progress) => void;
 }
 
@@ -146,7 +153,7 @@ export class BackupService {
     const started = Date.now();
     const origin = options.origin ?? 'manual';
     const config = this.config.get();
-    const identity = this.identity.get();
+    const identity = { ...this.identity.get(), ...options.asRegister };
     const names =
       options.to && options.to.length > 0 ? [...new Set(options.to)] : config.defaultDestinations;
     // Every attempt is in the history, including one refused before it starts.

@@ -152,4 +152,30 @@ describe('restore: trust and adoption', () => {
       c.close();
     }
   });
+
+  it('keeps an adoption undoable: its safety backup is listed and --undo brings back the empty install (item 7)', async () => {
+    const theirs = await b.backup({ note: 'to move' });
+    const fresh = await freshInstall(dir, 'undo');
+    const c = await BackupCenter.open(fresh.home);
+    try {
+      const applied = await c.restore(path.join(bHome, 'backups', theirs.archive), {
+        adopt: true,
+      });
+      assert.equal(applied.applied, true);
+      assert.ok(applied.safetyBackupId);
+      assert.equal(c.identity.id, b.identity.id);
+      const receipts = 'SELECT count(*) FROM receipts';
+      assert.ok(count(fresh.db, receipts) > 0);
+      // The safety backup the restore named is one of this register's backups now.
+      const listed = (await c.list()).backups.map((x) => x.id);
+      assert.ok(listed.includes(applied.safetyBackupId), listed.join(', '));
+      const undo = await c.undoLastRestore();
+      assert.equal(undo.plan.backupId, applied.safetyBackupId);
+      assert.equal(undo.plan.adopt, null);
+      const tables = count(fresh.db, "SELECT count(*) FROM sqlite_schema WHERE type = 'table'");
+      assert.equal(tables, 0);
+    } finally {
+      c.close();
+    }
+  });
 });
