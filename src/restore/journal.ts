@@ -21,6 +21,8 @@ export interface RestoreJournal {
   backupId: string;
   startedAt: string;
   safetyBackupId: string | null;
+  /** The restore's job in the history, which the recovery of a killed restore completes. */
+  jobId?: number;
   /** Folders to remove when the restore is over, whichever way it ends. */
   scratch: string[];
   database: { live: string; staged: string; tables: string[]; full: boolean } | null;

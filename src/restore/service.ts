@@ -103,7 +103,7 @@ export class RestoreService {
     try {
       return await this.jobs.recorded(
         jobId,
-        () => this.restoreLocked(ref, options, now, scratch),
+        () => this.restoreLocked(ref, options, now, scratch, jobId),
         (result) => ({
           backupId: result.plan.backupId,
           detail: JSON.stringify({
@@ -125,22 +125,22 @@ export class RestoreService {
     }
   }
 
-  /** Brings back the state before the last applied restore, from its safety backup. */
+  /**
+   * Brings back the state before the last restore that took effect, from its
+   * safety backup. The history says a restore took effect as soon as its
+   * database committed, before anything else can fail or the process die
+   * (and the recovery of a killed restore says it too), so the last restore
+   * is found whatever ended its process.
+   */
   async undoLastRestore(
     options: Omit<RestoreOptions, 'sections' | 'adopt'> = {},
   ): Promise<RestoreResult> {
-    const last = this.jobs
-      .db()
-      .jobs(500, 'restore')
-      .find(
-        (j) =>
-          j.result === 'ok' &&
-          j.detail !== null &&
-          (JSON.parse(j.detail) as { applied: boolean }).applied,
-      );
-    const safety = last
-      ? (JSON.parse(last.detail!) as { safetyBackupId: string | null }).safetyBackupId
-      : null;
+    const safety =
+      this.jobs
+        .db()
+        .jobs(500, 'restore')
+        .map((j) => restoreDetail(j.detail))
+        .find((d) => d?.applied === true)?.safetyBackupId ?? null;
     if (!safety) {
       throw new CoffreError(
         'BACKUP_NOT_FOUND',
@@ -155,6 +155,7 @@ export class RestoreService {
     options: RestoreOptions,
     now: Date,
     scratch: string[],
+    jobId: number,
   ): Promise<RestoreResult> {
     const source = this.config.get().source;
     const liveDb = this.source.databaseFile;
@@ -316,6 +317,7 @@ export class RestoreService {
       backupId: header.id,
       startedAt: now.toISOString(),
       safetyBackupId,
+      jobId,
       scratch: [...scratch],
       database: { live: liveDb, staged: stagedDb, tables: selection.tables, full: selection.full },
       files: files && { live: files.live, staged: files.staged, old: files.old },
@@ -331,6 +333,8 @@ export class RestoreService {
     };
     const fresh = `${liveDb}.coffre-restore-${suffix}`;
     if (!fs.existsSync(liveDb)) journal.scratch.push(fresh);
+    // The history knows the safety backup before anything moves.
+    this.jobs.db().setDetail(jobId, JSON.stringify({ applied: false, safetyBackupId }));
     try {
       await writeJournal(this.paths.restoreJournal, journal);
     } catch (err) {
@@ -361,6 +365,9 @@ export class RestoreService {
       await rollBackRestore(this.paths.restoreJournal, journal);
       await failed(err);
     }
+    // It took effect: the history says so before anything else can fail or
+    // the process die (the after-restore hook may stop it), so undo finds it.
+    this.jobs.db().setDetail(jobId, JSON.stringify({ applied: true, safetyBackupId }));
     // The identity is saved while the journal still exists: after a crash
     // from here on, the recovery rolls forward and adopts it too.
     if (journal.adopt) await this.adopt(journal.adopt);
@@ -459,6 +466,16 @@ export class RestoreService {
       );
       if (r) {
         recovered = { outcome: r.outcome, backupId: r.journal.backupId };
+        // The killed restore's own job says how it ended, and which safety
+        // backup undoes it.
+        const { jobId, safetyBackupId } = r.journal;
+        if (jobId !== undefined && r.outcome === 'rolled-forward') {
+          this.jobs.db().finishJob(jobId, this.clock(), {
+            result: 'ok',
+            backupId: r.journal.backupId,
+          });
+          this.jobs.db().setDetail(jobId, JSON.stringify({ applied: true, safetyBackupId }));
+        }
         const job = this.jobs.start('restore-recovery', this.clock(), [], {
           backupId: r.journal.backupId,
         });
@@ -512,6 +529,18 @@ export class RestoreService {
     } finally {
       lock.release();
     }
+  }
+}
+
+/** What the history keeps of a restore: whether it took effect, and its safety backup. */
+function restoreDetail(
+  detail: string | null,
+): { applied: boolean; safetyBackupId: string | null } | null {
+  if (!detail) return null;
+  try {
+    return JSON.parse(detail) as { applied: boolean; safetyBackupId: string | null };
+  } catch {
+    return null;
   }
 }
 

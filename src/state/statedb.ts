@@ -184,11 +184,22 @@ export class StateDb {
    * restore can be running then. (Verifications run without the lock.)
    */
   closeAbandonedJobs(at: Date): number {
-    return this.db
+    // A restore whose history says it took effect (its database committed)
+    // succeeded, even if its process died afterwards (e.g. in the
+    // after-restore hook).
+    const applied = this.db
       .prepare(
-        "UPDATE jobs SET ended_at = ?, result = 'failed', error_code = 'INTERNAL', error_message = 'The job was interrupted (process ended).' WHERE result = 'running' AND kind IN ('backup', 'restore')",
+        "UPDATE jobs SET ended_at = ?, result = 'ok' WHERE result = 'running' AND kind = 'restore' AND json_valid(detail) AND json_extract(detail, '$.applied') = 1",
       )
       .run(at.toISOString()).changes;
+    return (
+      applied +
+      this.db
+        .prepare(
+          "UPDATE jobs SET ended_at = ?, result = 'failed', error_code = 'INTERNAL', error_message = 'The job was interrupted (process ended).' WHERE result = 'running' AND kind IN ('backup', 'restore')",
+        )
+        .run(at.toISOString()).changes
+    );
   }
 
   /** The archive size of the last backup that succeeded: the best guess of the next one's. */
