@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { checkSidecar, readChecked } from '../archive/checked.js';
+import { isAgeRecipient } from '../archive/age.js';
 import { checkArchive } from '../archive/reader.js';
 import type { Clock } from '../core/clock.js';
 import { asCoffreError, CoffreError } from '../core/errors.js';
@@ -41,7 +42,7 @@ import {
   type RestoreJournal,
   type SwapStep,
 } from './journal.js';
-import { buildPlan, selectSections, type RestorePlan } from './plan.js';
+import { adoptedEncryption, buildPlan, selectSections, type RestorePlan } from './plan.js';
 
 export interface RestoreOptions extends KeyOptions {
   /** Only look in this destination. */
@@ -50,6 +51,11 @@ export interface RestoreOptions extends KeyOptions {
   sections?: string[];
   /** On a new, empty installation: take the backup's register identity (a replaced register). */
   adopt?: boolean;
+  /**
+   * When adopting a backup encrypted to age recipients, on an installation
+   * without encryption: go on encrypting new backups to them (default true).
+   */
+  keepEncryption?: boolean;
   /** Sees the plan before anything changes; false cancels. Absent: apply. */
   confirm?: (plan: RestorePlan) => boolean | Promise<boolean>;
   trigger?: string;
@@ -64,6 +70,8 @@ export interface RestoreResult {
   safetyBackupId: string | null;
   /** The app should restart (or reopen its database) to see the restored data. */
   restartApp: boolean;
+  /** An adoption that took effect: the register taken over, its key, and what became of encryption. */
+  adopted: RestorePlan['adopt'];
 }
 
 /** A restore that a crash interrupted, finished or rolled back when the center opened. */
@@ -247,11 +255,24 @@ export class RestoreService {
       currentFiles: liveFiles.length,
       currentSchema: current.schemaVersion,
       losses,
-      adopt: adopting ? { keyFingerprint: signedBy } : null,
+      adopt: adopting
+        ? {
+            keyFingerprint: signedBy,
+            encryption: adoptedEncryption(
+              header.encryption,
+              {
+                recipients: this.config.get().encryption.recipients,
+                passphrase: this.config.get().encryption.passphraseFile !== null,
+              },
+              options.keepEncryption !== false,
+              isAgeRecipient,
+            ),
+          }
+        : null,
     });
     this.jobs.events.emit('restore', { phase: 'planned', backupId: header.id, plan });
     if (options.confirm && !(await options.confirm(plan))) {
-      return { applied: false, plan, safetyBackupId: null, restartApp: false };
+      return { applied: false, plan, safetyBackupId: null, restartApp: false, adopted: null };
     }
 
     // 4. Hooks, then a safety backup so that the restore can be undone.
@@ -328,6 +349,10 @@ export class RestoreService {
             id: header.register.id,
             name: header.register.name,
             publicKey: header.register.publicKey,
+            recipients:
+              plan.adopt?.encryption.after === 'kept-recipients'
+                ? plan.adopt.encryption.recipients
+                : [],
           }
         : null,
     };
@@ -379,7 +404,7 @@ export class RestoreService {
       safetyBackupId,
       restartApp: true,
     });
-    return { applied: true, plan, safetyBackupId, restartApp: true };
+    return { applied: true, plan, safetyBackupId, restartApp: true, adopted: plan.adopt };
   }
 
   private liveFacts(
@@ -431,8 +456,19 @@ export class RestoreService {
     }
   }
 
-  /** Takes over a register's identity (--adopt), keeping its key as trusted. */
-  private async adopt(register: { id: string; name: string; publicKey: string }): Promise<void> {
+  /**
+   * Takes over a register's identity (--adopt), keeping its key as trusted,
+   * and goes on encrypting to its recipients when the plan said so.
+   */
+  private async adopt(register: NonNullable<RestoreJournal['adopt']>): Promise<void> {
+    const recipients = register.recipients ?? [];
+    if (recipients.length > 0) {
+      await this.config.update((c) =>
+        c.encryption.recipients.length > 0 || c.encryption.passphraseFile
+          ? c
+          : { ...c, encryption: { recipients, passphraseFile: null } },
+      );
+    }
     const current = this.identity.get();
     const trusted = new Set([...(current.trustedKeys ?? []), register.publicKey]);
     const adopted: Identity = {

@@ -178,4 +178,45 @@ describe('restore: trust and adoption', () => {
       c.close();
     }
   });
+
+  it('carries the encryption over on adoption, and says so (item 16)', async () => {
+    const keyFile = path.join(dir, 'b-age-key.txt');
+    const key = await b.newEncryptionKey(keyFile);
+    const theirs = await b.backup({ note: 'encrypted, to move' });
+    assert.equal(theirs.encrypted, true);
+    const archive = path.join(bHome, 'backups', theirs.archive);
+    const identities = [key.identity];
+
+    const fresh = await freshInstall(dir, 'enc');
+    const c = await BackupCenter.open(fresh.home);
+    try {
+      const r = await c.restore(archive, { adopt: true, identities });
+      assert.equal(r.applied, true);
+      assert.deepEqual(r.adopted?.encryption, {
+        archive: { method: 'age-x25519', recipients: [key.recipient] },
+        after: 'kept-recipients',
+        recipients: [key.recipient],
+      });
+      assert.match(r.plan.notes.join(' '), /encrypted to the same 1 age recipient/);
+      // New backups stay encrypted to the same recipients: the old key opens them.
+      assert.deepEqual(c.configuration.encryption.recipients, [key.recipient]);
+      const next = await c.backup();
+      assert.equal(next.encrypted, true);
+      await c.verify(next.id, { identities });
+    } finally {
+      c.close();
+    }
+
+    // Declined: the plan and the result say that new backups will not be encrypted.
+    const other = await freshInstall(dir, 'enc-declined');
+    const d = await BackupCenter.open(other.home);
+    try {
+      const r = await d.restore(archive, { adopt: true, identities, keepEncryption: false });
+      assert.equal(r.adopted?.encryption.after, 'unencrypted');
+      assert.match(r.plan.notes.join(' '), /will not be/);
+      assert.deepEqual(d.configuration.encryption.recipients, []);
+    } finally {
+      d.close();
+    }
+  });
 });
