@@ -452,6 +452,7 @@ export class RestoreService {
       throw new CoffreError(
         'RESTORE_CONFLICT',
         `The before-restore command failed (exit ${code}); nothing was changed.`,
+        { details: { hook: which, exitCode: code } },
       );
     }
   }

@@ -453,6 +453,9 @@ export class BackupService {
     let state: QuotaState = { usedBytes: usage.usedBytes, quotaBytes: usage.quotaBytes };
     const estimate = this.jobs.db().lastBackupBytes();
     let removed = 0;
+    // What retention keeps there: manual backups are kept until deleted, so
+    // when they fill the quota, a shorter retention frees nothing.
+    let kept: { manual: number; total: number } | undefined;
     if (!fitsInQuota(state, estimate) && applyRetention) {
       const plan = await this.retention.plan(pending.now, [dest.name], pending);
       const newest = plan.entries.reduce<RetentionEntry | null>(
@@ -465,6 +468,8 @@ export class BackupService {
         pruned.push({ destination: dest.name, id: entry.id });
         removed++;
       }
+      const left = plan.entries.filter((e) => e.keep || e === newest);
+      kept = { manual: left.filter((e) => e.origin === 'manual').length, total: left.length };
       const after = await dest.usage();
       state = { usedBytes: after.usedBytes, quotaBytes: usage.quotaBytes };
     }
@@ -475,6 +480,7 @@ export class BackupService {
         estimate,
         describePolicy(retentionFor(this.config.get(), dest.name)),
         removed,
+        kept,
       );
     }
     return roomLeft(state);

@@ -112,6 +112,47 @@ export class Catalog {
   }
 
   /**
+   * Why a backup was not found, when the reason is not simply "no such
+   * backup": the destination that may hold it cannot be read (an unplugged
+   * drive), or only other registers' backups match (a new machine that has
+   * not adopted its register yet).
+   */
+  private async notFound(
+    ref: string,
+    from: string | undefined,
+    unavailable: Unavailable[],
+    allRegisters: boolean,
+  ): Promise<void> {
+    if (unavailable.length > 0 && (!from || unavailable.some((u) => u.destination === from))) {
+      throw new CoffreError(
+        'DESTINATION_UNAVAILABLE',
+        `No backup "${ref}" was found, and ${unavailable.map((u) => `"${u.destination}"`).join(', ')} could not be read: ${unavailable.map((u) => u.message).join(' ')}`,
+        { details: { ref, unavailable, destination: unavailable[0].destination } },
+      );
+    }
+    if (allRegisters) return;
+    const others = (await this.scan(true)).found.filter(
+      (b) =>
+        (!from || b.entry.destination === from) &&
+        (ref === 'latest' ||
+          b.entry.id === ref ||
+          b.entry.id.startsWith(parseArchiveName(ref)?.id ?? ref)),
+    );
+    if (others.length > 0) {
+      const registers = new Map(others.map((b) => [b.entry.registerId, b.entry.registerName]));
+      throw new CoffreError(
+        'BACKUP_NOT_FOUND',
+        `No backup "${ref}" of this register; ${from ? `destination "${from}"` : 'the destinations'} hold only other registers' backups that match: ${[
+          ...registers,
+        ]
+          .map(([rid, name]) => `"${name}" (${rid})`)
+          .join(', ')}.`,
+        { details: { ref, otherRegisters: [...registers.keys()] } },
+      );
+    }
+  }
+
+  /**
    * Finds a backup by id, unique id prefix, `latest` (the newest that is not a
    * safety backup), or an archive file path.
    */
@@ -162,6 +203,7 @@ export class Catalog {
       if (matches.length === 0) matches = pool.filter((b) => b.entry.id.startsWith(bare));
     }
     const ids = [...new Set(matches.map((m) => m.entry.id))];
+    if (ids.length === 0) await this.notFound(ref, from, unavailable, allRegisters);
     if (ids.length === 0) {
       const hint =
         unavailable.length > 0
