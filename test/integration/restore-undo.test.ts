@@ -72,7 +72,7 @@ describe('restore: choosing what to restore, and undo', () => {
     // Named, or through undo, a safety backup is still restorable.
     const undo = await center.undoLastRestore();
     assert.equal(undo.plan.backupId, again.safetyBackupId);
-    const named = await center.restore(first.safetyBackupId!);
+    const named = await center.restore(first.safetyBackupId);
     assert.equal(named.plan.origin, 'safety');
     assert.equal(receipts(db), restored + 2);
   });
