@@ -5,7 +5,7 @@ import type { Readable } from 'node:stream';
 import { CoffreError, isCoffreError } from '../core/errors.js';
 import type { Sidecar } from '../core/manifest.js';
 import { checkSidecar, type TrustedRegister } from '../core/sidecar.js';
-import { isOwnRegister, type Identity } from '../state/identity.js';
+import { isOwnRegister, notThisRegister, type Identity } from '../state/identity.js';
 import { fingerprint, readArchive, type ArchiveContents, type ReadOptions } from './reader.js';
 
 export interface ArchiveSource {
@@ -75,6 +75,8 @@ export function checkFoundSidecar(
 ): string | null {
   const s = found.sidecar;
   if (!s) return null;
+  if (!isOwnRegister(identity, s.header.register) && !options.allowForeign)
+    throw notThisRegister(identity, s.header.register);
   checkSidecar(s, {
     actualSize: options.actualSize ?? null,
     trusted: options.allowForeign ? null : trustedRegister(identity),

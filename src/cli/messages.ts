@@ -102,11 +102,37 @@ const INPUT_HINTS: Record<string, string> = {
 };
 
 /** The advice for an error: by its code, and for cloud destinations and the home by what they need. */
+/**
+ * Advice that depends on what the error's details say, where one code covers
+ * situations that need different actions.
+ */
+function hintFromDetails(
+  code: ErrorCode,
+  details: Readonly<Record<string, unknown>>,
+): string | null {
+  if (code === 'RESTORE_CONFLICT' && details.hook === 'beforeRestore')
+    return "Nothing was changed. The app's before-restore command (hooks.beforeRestore in the config) failed: see its output above, fix it or stop the app yourself, then run the restore again.";
+  if (code === 'SOURCE_UNAVAILABLE' && details.reason === 'locked')
+    return 'Another program kept the database locked (a long write, an open transaction, a database tool): wait for it to finish, or close that program, then run the command again.';
+  if (code === 'SOURCE_UNAVAILABLE' && details.reason === 'no-key')
+    return "The app's database is encrypted (SQLCipher): give Coffre its key file in the config (source.databaseKeyFile), readable by this user only, then run the command again.";
+  if (code === 'SOURCE_UNAVAILABLE' && details.reason === 'wrong-key')
+    return "The configured key does not open the app's database: check source.databaseKeyFile in the config (the app's current key).";
+  if (code === 'BACKUP_NOT_FOUND' && Array.isArray(details.otherRegisters))
+    return "Only other registers' backups match: see them with `coffre list --all-registers`. On a new, empty installation replacing that register, take over its identity: `coffre restore BACKUP --adopt`.";
+  if (code === 'QUOTA_EXCEEDED' && details.mostlyManual === true)
+    return 'Most backups kept there are manual backups, which retention never removes: delete the ones you no longer need (`coffre list`, then `coffre delete ID --from NAME`), or raise the quota (`coffre destination set NAME --quota 100GB`).';
+  return null;
+}
+
+/** The advice for an error: by its code, and for cloud destinations by what they need. */
 export function hintFor(
   code: string,
   details: Readonly<Record<string, unknown>> = {},
 ): string | null {
   const known = code as ErrorCode;
+  const specific = hintFromDetails(known, details);
+  if (specific) return specific;
   if (details.cloud === true && CLOUD_HINTS[known]) return CLOUD_HINTS[known];
   if (Array.isArray(details.registers))
     return "Give the backup's id: see `coffre list --all-registers`.";

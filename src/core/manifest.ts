@@ -88,15 +88,6 @@ export interface Sidecar {
   header: ArchiveHeader;
 }
 
-/** The error for an archive made by another register than the one reading it. */
-export function foreign(header: Pick<ArchiveHeader, 'register'>): CoffreError {
-  return new CoffreError(
-    'FOREIGN_REGISTER',
-    `This backup was made by another register: "${header.register.name}" (${header.register.id}, key ${header.register.keyFingerprint}).`,
-    { details: { registerId: header.register.id, registerName: header.register.name } },
-  );
-}
-
 export function fingerprintMessage(archive: string, sha256: string): Buffer {
   return Buffer.from(`coffre-archive-sha256 ${archive} ${sha256}\n`);
 }

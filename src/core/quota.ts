@@ -95,6 +95,8 @@ export function quotaExceeded(
   estimate: number | null,
   retention: string,
   pruned: number,
+  /** The backups left there: how many are manual (kept until deleted) of how many. */
+  kept?: { manual: number; total: number },
 ): CoffreError {
   const after =
     pruned > 0
@@ -105,6 +107,14 @@ export function quotaExceeded(
       ? `This backup (about ${formatBytes(estimate)}) is larger than the whole quota of cloud destination "${destination}" (${formatBytes(state.quotaBytes)}). Nothing was uploaded.`
       : `Cloud destination "${destination}" has no room for this backup${estimate === null ? '' : ` (about ${formatBytes(estimate)})`}: ${formatBytes(state.usedBytes)} of its ${formatBytes(state.quotaBytes)} quota are used ${after}. Nothing was uploaded.`;
   return new CoffreError('QUOTA_EXCEEDED', message, {
-    details: { destination, ...state, estimate, pruned },
+    details: {
+      destination,
+      ...state,
+      estimate,
+      pruned,
+      ...(kept ? { keptManual: kept.manual, kept: kept.total } : {}),
+      // Mostly manual backups: retention cannot free their space, deleting can.
+      ...(kept && kept.manual * 2 > kept.total ? { mostlyManual: true } : {}),
+    },
   });
 }

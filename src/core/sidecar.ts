@@ -13,7 +13,6 @@ import {
   FORMAT_VERSION,
   ORIGINS,
   fingerprintMessage,
-  foreign,
   parseArchiveName,
   type ArchiveHeader,
   type Sidecar,
@@ -212,7 +211,19 @@ export function checkSidecar(sidecar: Sidecar, check: SidecarCheck): void {
     (header.register.id !== check.trusted.id ||
       !check.trusted.keys.includes(header.register.publicKey))
   ) {
-    throw foreign(header);
+    throw new CoffreError(
+      'FOREIGN_REGISTER',
+      header.register.id === check.trusted.id
+        ? `${archive} names this register but is signed by a key this register does not trust: it may have been altered or forged.`
+        : `${archive} was made by another register: "${header.register.name}" (${header.register.id}).`,
+      {
+        details: {
+          registerId: header.register.id,
+          registerName: header.register.name,
+          untrustedKey: header.register.id === check.trusted.id,
+        },
+      },
+    );
   }
   if (check.actualSize !== null && check.actualSize !== sidecar.size) {
     throw new CoffreError(

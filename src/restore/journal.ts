@@ -21,6 +21,8 @@ export interface RestoreJournal {
   backupId: string;
   startedAt: string;
   safetyBackupId: string | null;
+  /** The restore's job in the history, which the recovery of a killed restore completes. */
+  jobId?: number;
   /** Folders to remove when the restore is over, whichever way it ends. */
   scratch: string[];
   database: { live: string; staged: string; tables: string[]; full: boolean } | null;
@@ -39,7 +41,13 @@ export interface RestoreJournal {
    * one. Saved before the journal is removed, and by the recovery of a
    * restore that rolls forward, so data and identity always go together.
    */
-  adopt?: { id: string; name: string; publicKey: string } | null;
+  adopt?: {
+    id: string;
+    name: string;
+    publicKey: string;
+    /** age recipients new backups go on being encrypted to (AdoptedEncryption). */
+    recipients?: string[];
+  } | null;
 }
 
 export async function writeJournal(file: string, journal: RestoreJournal): Promise<void> {

@@ -3,7 +3,7 @@
 // will be lost (the sales recorded after the backup was taken).
 
 import { CoffreError } from '../core/errors.js';
-import type { ArchiveHeader, SectionSummary } from '../core/manifest.js';
+import type { ArchiveHeader, EncryptionInfo, SectionSummary } from '../core/manifest.js';
 import { OTHER_SECTION } from '../core/sections.js';
 
 export interface Selection {
@@ -15,10 +15,22 @@ export interface Selection {
   settings: boolean;
 }
 
-/** Resolves `--sections` against the backup's sections; none given means a full restore. */
+/**
+ * Resolves the requested sections against the backup's sections. No list at
+ * all means a full restore; an empty list (an empty shell variable, a stray
+ * comma) names nothing and is refused: read as "everything", it would
+ * replace the sales recorded since the backup.
+ */
 export function selectSections(header: ArchiveHeader, requested?: readonly string[]): Selection {
   const all = header.sections;
-  if (!requested || requested.length === 0) {
+  if (requested !== undefined && requested.length === 0) {
+    throw new CoffreError(
+      'USAGE',
+      `No section was named. Name at least one of this backup's sections (${all.map((s) => s.name).join(', ')}), or ask for a full restore by naming none at all.`,
+      { details: { sections: all.map((s) => s.name) } },
+    );
+  }
+  if (!requested) {
     return {
       full: true,
       sections: all,
@@ -53,6 +65,60 @@ export interface Loss {
   to: string | null;
 }
 
+/**
+ * What an adoption does with encryption. A backup never carries a secret,
+ * but an archive encrypted to age recipients names their public keys: new
+ * backups can go on being encrypted to them (the secret key the owner
+ * already keeps opens them), which is what happens unless declined.
+ */
+export interface AdoptedEncryption {
+  /** How the adopted register's backup was encrypted (its header). */
+  archive: { method: EncryptionInfo['method']; recipients: string[] };
+  /**
+   * New backups after the adoption: kept-recipients (encrypted to the
+   * archive's recipients), own-setting (this installation's encryption stays),
+   * set-passphrase (the archive used a passphrase, which must be set again),
+   * unencrypted.
+   */
+  after: 'kept-recipients' | 'own-setting' | 'set-passphrase' | 'unencrypted';
+  /** The recipients new backups will be encrypted to. */
+  recipients: string[];
+}
+
+/** Pure: decides what an adoption does with encryption (see AdoptedEncryption). */
+export function adoptedEncryption(
+  archive: EncryptionInfo,
+  current: { recipients: string[]; passphrase: boolean },
+  keep: boolean,
+  isRecipient: (r: string) => boolean,
+): AdoptedEncryption {
+  const recipients = archive.method === 'age-x25519' ? archive.recipients : [];
+  const base = { archive: { method: archive.method, recipients: archive.recipients } };
+  if (current.recipients.length > 0 || current.passphrase) {
+    return { ...base, after: 'own-setting', recipients: current.recipients };
+  }
+  if (keep && recipients.length > 0 && recipients.every(isRecipient)) {
+    return { ...base, after: 'kept-recipients', recipients };
+  }
+  if (archive.method === 'age-scrypt') return { ...base, after: 'set-passphrase', recipients: [] };
+  return { ...base, after: 'unencrypted', recipients: [] };
+}
+
+function encryptionNote(e: AdoptedEncryption): string | null {
+  switch (e.after) {
+    case 'kept-recipients':
+      return `New backups will be encrypted to the same ${e.recipients.length} age recipient(s) as this register's backups were (${e.recipients.join(', ')}): the secret key that opened this backup opens them.`;
+    case 'set-passphrase':
+      return "This register's backups were encrypted with a passphrase, which a backup does not carry: set it on this installation before its next backup, or new backups will not be encrypted (and cloud destinations will refuse them).";
+    case 'unencrypted':
+      return e.archive.method === null
+        ? null
+        : "This register's backups were encrypted, and new backups on this installation will not be: set up encryption before the next backup (cloud destinations refuse unencrypted backups).";
+    case 'own-setting':
+      return null;
+  }
+}
+
 export interface RestorePlan {
   backupId: string;
   createdAt: string;
@@ -68,7 +134,12 @@ export interface RestorePlan {
   losses: Loss[];
   /** Things to know before confirming: a migration, an adoption. */
   notes: string[];
-  adopt: { registerId: string; registerName: string; keyFingerprint: string } | null;
+  adopt: {
+    registerId: string;
+    registerName: string;
+    keyFingerprint: string;
+    encryption: AdoptedEncryption;
+  } | null;
   schema: { backup: number; current: number };
 }
 
@@ -79,7 +150,8 @@ export function buildPlan(input: {
   currentFiles: number;
   currentSchema: number;
   losses: Loss[];
-  adopt: boolean;
+  /** Adopting the backup's register: the fingerprint of the key that really signed it. */
+  adopt: { keyFingerprint: string; encryption: AdoptedEncryption } | null;
 }): RestorePlan {
   const { header, selection } = input;
   const notes: string[] = [];
@@ -90,8 +162,10 @@ export function buildPlan(input: {
   }
   if (input.adopt) {
     notes.push(
-      `This installation will take the identity of register "${header.register.name}" (${header.register.id}), whose key fingerprint is ${header.register.keyFingerprint}. Check that it is yours.`,
+      `This installation will take the identity of register "${header.register.name}" (${header.register.id}) and trust the key that signed this backup: its key fingerprint is ${input.adopt.keyFingerprint}. Check that it is your register's key (the old machine's status shows it) before you confirm.`,
     );
+    const note = encryptionNote(input.adopt.encryption);
+    if (note) notes.push(note);
   }
   if (!selection.full && selection.sections.some((s) => s.name === OTHER_SECTION)) {
     notes.push('The "other" section holds the tables no profile section names.');
@@ -118,7 +192,8 @@ export function buildPlan(input: {
       ? {
           registerId: header.register.id,
           registerName: header.register.name,
-          keyFingerprint: header.register.keyFingerprint,
+          keyFingerprint: input.adopt.keyFingerprint,
+          encryption: input.adopt.encryption,
         }
       : null,
     schema: { backup: header.app.schemaVersion, current: input.currentSchema },

@@ -9,10 +9,11 @@ import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { checkFoundSidecar, readChecked } from '../archive/checked.js';
+import { isAgeRecipient } from '../archive/age.js';
 import { checkArchive } from '../archive/reader.js';
 import type { Clock } from '../core/clock.js';
 import { asCoffreError, CoffreError } from '../core/errors.js';
-import { ENTRY, foreign } from '../core/manifest.js';
+import { ENTRY } from '../core/manifest.js';
 import { withExports } from '../core/shell.js';
 import type { BackupService, Progress } from '../services/backup.js';
 import type { Catalog } from '../services/catalog.js';
@@ -24,7 +25,13 @@ import { openDatabase, readFacts } from '../source/sqlite.js';
 import type { ConfigStore } from '../state/config.js';
 import { fsyncDir } from '../state/files.js';
 import type { HomePaths } from '../state/home.js';
-import { isOwnRegister, type Identity, type IdentityStore } from '../state/identity.js';
+import {
+  isOwnRegister,
+  keyFingerprint,
+  notThisRegister,
+  type Identity,
+  type IdentityStore,
+} from '../state/identity.js';
 import { phaseTimer, prepareDatabaseApply, type PhaseTime } from './apply.js';
 import { measureLosses } from './database.js';
 import {
@@ -36,7 +43,7 @@ import {
   type RestoreJournal,
   type SwapStep,
 } from './journal.js';
-import { buildPlan, selectSections, type RestorePlan } from './plan.js';
+import { adoptedEncryption, buildPlan, selectSections, type RestorePlan } from './plan.js';
 
 export interface RestoreOptions extends KeyOptions {
   /** Only look in this destination. */
@@ -45,6 +52,11 @@ export interface RestoreOptions extends KeyOptions {
   sections?: string[];
   /** On a new, empty installation: take the backup's register identity (a replaced register). */
   adopt?: boolean;
+  /**
+   * When adopting a backup encrypted to age recipients, on an installation
+   * without encryption: go on encrypting new backups to them (default true).
+   */
+  keepEncryption?: boolean;
   /** Sees the plan before anything changes; false cancels. Absent: apply. */
   confirm?: (plan: RestorePlan) => boolean | Promise<boolean>;
   trigger?: string;
@@ -61,6 +73,8 @@ export interface RestoreResult {
   restartApp: boolean;
   /** How long each step took, in order (seconds): stage, plan, confirm, safety, checks, apply, finish. */
   phases?: PhaseTime[];
+  /** An adoption that took effect: the register taken over, its key, and what became of encryption. */
+  adopted: RestorePlan['adopt'];
 }
 
 /** A restore that a crash interrupted, finished or rolled back when the center opened. */
@@ -100,7 +114,7 @@ export class RestoreService {
     try {
       return await this.jobs.recorded(
         jobId,
-        () => this.restoreLocked(ref, options, now, scratch),
+        () => this.restoreLocked(ref, options, now, scratch, jobId),
         (result) => ({
           backupId: result.plan.backupId,
           detail: JSON.stringify({
@@ -122,22 +136,22 @@ export class RestoreService {
     }
   }
 
-  /** Brings back the state before the last applied restore, from its safety backup. */
+  /**
+   * Brings back the state before the last restore that took effect, from its
+   * safety backup. The history says a restore took effect as soon as its
+   * database committed, before anything else can fail or the process die
+   * (and the recovery of a killed restore says it too), so the last restore
+   * is found whatever ended its process.
+   */
   async undoLastRestore(
     options: Omit<RestoreOptions, 'sections' | 'adopt'> = {},
   ): Promise<RestoreResult> {
-    const last = this.jobs
-      .db()
-      .jobs(500, 'restore')
-      .find(
-        (j) =>
-          j.result === 'ok' &&
-          j.detail !== null &&
-          (JSON.parse(j.detail) as { applied: boolean }).applied,
-      );
-    const safety = last
-      ? (JSON.parse(last.detail!) as { safetyBackupId: string | null }).safetyBackupId
-      : null;
+    const safety =
+      this.jobs
+        .db()
+        .jobs(500, 'restore')
+        .map((j) => restoreDetail(j.detail))
+        .find((d) => d?.applied === true)?.safetyBackupId ?? null;
     if (!safety) {
       throw new CoffreError(
         'BACKUP_NOT_FOUND',
@@ -152,6 +166,7 @@ export class RestoreService {
     options: RestoreOptions,
     now: Date,
     scratch: string[],
+    jobId: number,
   ): Promise<RestoreResult> {
     const source = this.config.get().source;
     const liveDb = this.source.databaseFile;
@@ -196,16 +211,17 @@ export class RestoreService {
         `${found.archive} has damaged entries: ${problems.slice(0, 10).join('; ')}.`,
       );
     }
+    // This register's only if signed by a key it already trusts. Anything
+    // else is adopted, which only a fresh installation may do: a register
+    // with data of its own never takes a new key, whatever id the header says.
     const adopting = !own(header.register);
-    if (adopting && !options.adopt) throw foreign(header);
-    if (
-      adopting &&
-      header.register.id !== this.identity.get().id &&
-      !(await this.isFresh(liveDb, key))
-    ) {
+    const signedBy = keyFingerprint(header.register.publicKey);
+    if (adopting && !options.adopt) throw notThisRegister(this.identity.get(), header.register);
+    if (adopting && !(await this.isFresh(liveDb, key))) {
       throw new CoffreError(
         'FOREIGN_REGISTER',
-        `This backup belongs to register "${header.register.name}" and this installation already has data of its own: adopting another register's identity is only for a new, empty installation.`,
+        `This backup is signed by a key this register does not trust (${signedBy}), and this installation already has data of its own: adopting a register's identity and trusting its key is only for a new installation, with no data and no backup of its own.`,
+        { details: { registerId: header.register.id, keyFingerprint: signedBy, notFresh: true } },
       );
     }
 
@@ -244,12 +260,25 @@ export class RestoreService {
       currentFiles: liveFiles.length,
       currentSchema: current.schemaVersion,
       losses,
-      adopt: adopting,
+      adopt: adopting
+        ? {
+            keyFingerprint: signedBy,
+            encryption: adoptedEncryption(
+              header.encryption,
+              {
+                recipients: this.config.get().encryption.recipients,
+                passphrase: this.config.get().encryption.passphraseFile !== null,
+              },
+              options.keepEncryption !== false,
+              isAgeRecipient,
+            ),
+          }
+        : null,
     });
     this.jobs.events.emit('restore', { phase: 'planned', backupId: header.id, plan });
     timer.mark('plan');
     if (options.confirm && !(await options.confirm(plan))) {
-      return { applied: false, plan, safetyBackupId: null, restartApp: false };
+      return { applied: false, plan, safetyBackupId: null, restartApp: false, adopted: null };
     }
 
     timer.mark('confirm');
@@ -290,6 +319,13 @@ export class RestoreService {
           ...(options.onProgress
             ? { onProgress: (p: Progress) => options.onProgress!({ ...p, phase: 'safety' }) }
             : {}),
+          // Before an adoption, the state it replaces is kept under the
+          // identity being adopted (and this installation's own key): once the
+          // adoption took effect, it is one of this register's backups, so
+          // list shows it and undo finds it. Rolled back, it stays aside.
+          ...(adopting
+            ? { asRegister: { id: header.register.id, name: header.register.name } }
+            : {}),
         });
         safetyBackupId = safety.id;
       } catch (err) {
@@ -323,6 +359,7 @@ export class RestoreService {
       backupId: header.id,
       startedAt: now.toISOString(),
       safetyBackupId,
+      jobId,
       scratch: [...scratch],
       database: { live: liveDb, staged: stagedDb, tables: selection.tables, full: selection.full },
       files: files && { live: files.live, staged: files.staged, old: files.old },
@@ -333,11 +370,17 @@ export class RestoreService {
             id: header.register.id,
             name: header.register.name,
             publicKey: header.register.publicKey,
+            recipients:
+              plan.adopt?.encryption.after === 'kept-recipients'
+                ? plan.adopt.encryption.recipients
+                : [],
           }
         : null,
     };
     const fresh = `${liveDb}.coffre-restore-${suffix}`;
     if (!fs.existsSync(liveDb)) journal.scratch.push(fresh);
+    // The history knows the safety backup before anything moves.
+    this.jobs.db().setDetail(jobId, JSON.stringify({ applied: false, safetyBackupId }));
     try {
       await writeJournal(this.paths.restoreJournal, journal);
     } catch (err) {
@@ -367,6 +410,9 @@ export class RestoreService {
       await failed(err);
     }
     timer.mark('apply', database?.waited);
+    // It took effect: the history says so before anything else can fail or
+    // the process die (the after-restore hook may stop it), so undo finds it.
+    this.jobs.db().setDetail(jobId, JSON.stringify({ applied: true, safetyBackupId }));
     // The identity is saved while the journal still exists: after a crash
     // from here on, the recovery rolls forward and adopts it too.
     if (journal.adopt) await this.adopt(journal.adopt);
@@ -379,7 +425,14 @@ export class RestoreService {
       restartApp: true,
     });
     timer.mark('finish');
-    return { applied: true, plan, safetyBackupId, restartApp: true, phases: timer.phases };
+    return {
+      applied: true,
+      plan,
+      safetyBackupId,
+      restartApp: true,
+      adopted: plan.adopt,
+      phases: timer.phases,
+    };
   }
 
   private liveFacts(
@@ -395,7 +448,11 @@ export class RestoreService {
     }
   }
 
-  /** A new installation: no rows in the database, and no backup of its own. */
+  /**
+   * The one test of a fresh installation, the only kind that may adopt a
+   * register's identity and trust its key: no rows in the database, and no
+   * backup of its own.
+   */
   private async isFresh(liveDb: string, key: string | null): Promise<boolean> {
     if (fs.existsSync(liveDb)) {
       const { tables } = this.liveFacts(liveDb, key);
@@ -423,12 +480,24 @@ export class RestoreService {
       throw new CoffreError(
         'RESTORE_CONFLICT',
         `The before-restore command failed (exit ${code}); nothing was changed.`,
+        { details: { hook: which, exitCode: code } },
       );
     }
   }
 
-  /** Takes over a register's identity (--adopt), keeping its key as trusted. */
-  private async adopt(register: { id: string; name: string; publicKey: string }): Promise<void> {
+  /**
+   * Takes over a register's identity (--adopt), keeping its key as trusted,
+   * and goes on encrypting to its recipients when the plan said so.
+   */
+  private async adopt(register: NonNullable<RestoreJournal['adopt']>): Promise<void> {
+    const recipients = register.recipients ?? [];
+    if (recipients.length > 0) {
+      await this.config.update((c) =>
+        c.encryption.recipients.length > 0 || c.encryption.passphraseFile
+          ? c
+          : { ...c, encryption: { recipients, passphraseFile: null } },
+      );
+    }
     const current = this.identity.get();
     const trusted = new Set([...(current.trustedKeys ?? []), register.publicKey]);
     const adopted: Identity = {
@@ -462,6 +531,16 @@ export class RestoreService {
       );
       if (r) {
         recovered = { outcome: r.outcome, backupId: r.journal.backupId };
+        // The killed restore's own job says how it ended, and which safety
+        // backup undoes it.
+        const { jobId, safetyBackupId } = r.journal;
+        if (jobId !== undefined && r.outcome === 'rolled-forward') {
+          this.jobs.db().finishJob(jobId, this.clock(), {
+            result: 'ok',
+            backupId: r.journal.backupId,
+          });
+          this.jobs.db().setDetail(jobId, JSON.stringify({ applied: true, safetyBackupId }));
+        }
         const job = this.jobs.start('restore-recovery', this.clock(), [], {
           backupId: r.journal.backupId,
         });
@@ -524,6 +603,18 @@ export class RestoreService {
  * until the restore is known to be good.
  */
 const SAFETY_COMPRESSION_LEVEL = 'store';
+
+/** What the history keeps of a restore: whether it took effect, and its safety backup. */
+function restoreDetail(
+  detail: string | null,
+): { applied: boolean; safetyBackupId: string | null } | null {
+  if (!detail) return null;
+  try {
+    return JSON.parse(detail) as { applied: boolean; safetyBackupId: string | null };
+  } catch {
+    return null;
+  }
+}
 
 /** Renames, or copies then removes when the two paths are on different file systems. */
 async function moveAcross(from: string, to: string): Promise<void> {

@@ -69,6 +69,13 @@ export interface BackupOptions {
   allowUnencrypted?: boolean;
   /** zstd level for this backup instead of the config's, or 'store' (the safety backup of a restore). */
   compressionLevel?: number | 'store';
+  /**
+   * The register id and name the backup is made under, instead of the
+   * current ones (still signed with this installation's own key): the safety
+   * backup before an adoption belongs to the register being adopted, so that
+   * it stays listed, and undoable, once the adoption took effect.
+   */
+  asRegister?: { id: string; name: string };
   onProgress?: (p: Progress) => void;
 }
 
@@ -149,7 +156,7 @@ export class BackupService {
     const started = Date.now();
     const origin = options.origin ?? 'manual';
     const config = this.config.get();
-    const identity = this.identity.get();
+    const identity = { ...this.identity.get(), ...options.asRegister };
     const names =
       options.to && options.to.length > 0 ? [...new Set(options.to)] : config.defaultDestinations;
     // Every attempt is in the history, including one refused before it starts.
@@ -461,6 +468,9 @@ export class BackupService {
     let state: QuotaState = { usedBytes: usage.usedBytes, quotaBytes: usage.quotaBytes };
     const estimate = this.jobs.db().lastBackupBytes();
     let removed = 0;
+    // What retention keeps there: manual backups are kept until deleted, so
+    // when they fill the quota, a shorter retention frees nothing.
+    let kept: { manual: number; total: number } | undefined;
     if (!fitsInQuota(state, estimate) && applyRetention) {
       const plan = await this.retention.plan(pending.now, [dest.name], pending);
       const newest = plan.entries.reduce<RetentionEntry | null>(
@@ -473,6 +483,8 @@ export class BackupService {
         pruned.push({ destination: dest.name, id: entry.id });
         removed++;
       }
+      const left = plan.entries.filter((e) => e.keep || e === newest);
+      kept = { manual: left.filter((e) => e.origin === 'manual').length, total: left.length };
       const after = await dest.usage();
       state = { usedBytes: after.usedBytes, quotaBytes: usage.quotaBytes };
     }
@@ -483,6 +495,7 @@ export class BackupService {
         estimate,
         describePolicy(retentionFor(this.config.get(), dest.name)),
         removed,
+        kept,
       );
     }
     return roomLeft(state);

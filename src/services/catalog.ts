@@ -137,7 +137,51 @@ export class Catalog {
     return { backups: found.map((f) => f.entry), unavailable, damaged };
   }
 
-  /** Finds a backup by id, unique id prefix, `latest`, or an archive file path. */
+  /**
+   * Why a backup was not found, when the reason is not simply "no such
+   * backup": the destination that may hold it cannot be read (an unplugged
+   * drive), or only other registers' backups match (a new machine that has
+   * not adopted its register yet).
+   */
+  private async notFound(
+    ref: string,
+    from: string | undefined,
+    unavailable: Unavailable[],
+    allRegisters: boolean,
+  ): Promise<void> {
+    if (unavailable.length > 0 && (!from || unavailable.some((u) => u.destination === from))) {
+      throw new CoffreError(
+        'DESTINATION_UNAVAILABLE',
+        `No backup "${ref}" was found, and ${unavailable.map((u) => `"${u.destination}"`).join(', ')} could not be read: ${unavailable.map((u) => u.message).join(' ')}`,
+        { details: { ref, unavailable, destination: unavailable[0].destination } },
+      );
+    }
+    if (allRegisters) return;
+    const others = (await this.scan(true)).found.filter(
+      (b) =>
+        (!from || b.entry.destination === from) &&
+        (ref === 'latest' ||
+          b.entry.id === ref ||
+          b.entry.id.startsWith(parseArchiveName(ref)?.id ?? ref)),
+    );
+    if (others.length > 0) {
+      const registers = new Map(others.map((b) => [b.entry.registerId, b.entry.registerName]));
+      throw new CoffreError(
+        'BACKUP_NOT_FOUND',
+        `No backup "${ref}" of this register; ${from ? `destination "${from}"` : 'the destinations'} hold only other registers' backups that match: ${[
+          ...registers,
+        ]
+          .map(([rid, name]) => `"${name}" (${rid})`)
+          .join(', ')}.`,
+        { details: { ref, otherRegisters: [...registers.keys()] } },
+      );
+    }
+  }
+
+  /**
+   * Finds a backup by id, unique id prefix, `latest` (the newest that is not a
+   * safety backup), or an archive file path.
+   */
   async locate(ref: string, from?: string, allRegisters = false): Promise<FoundBackup> {
     if ((ref.includes('/') || ref.includes(path.sep)) && fs.existsSync(ref)) {
       const file = path.resolve(ref);
@@ -192,8 +236,11 @@ export class Catalog {
           { details: { registers: [...registers.keys()] } },
         );
       }
-      const newest = pool.length > 0 ? pool[pool.length - 1].entry.id : null;
-      matches = pool.filter((b) => b.entry.id === newest);
+      // A safety backup is the state a restore replaced: taking it for
+      // "latest" would undo that restore. It is restored by its id or undo.
+      const candidates = pool.filter((b) => b.entry.origin !== 'safety');
+      const newest = candidates.length > 0 ? candidates[candidates.length - 1].entry.id : null;
+      matches = candidates.filter((b) => b.entry.id === newest);
     } else {
       const bare = parseArchiveName(ref)?.id ?? ref;
       matches = pool.filter((b) => b.entry.id === bare);
@@ -211,6 +258,7 @@ export class Catalog {
         });
       }
     }
+    if (ids.length === 0) await this.notFound(ref, from, unavailable, allRegisters);
     if (ids.length === 0) {
       const hint =
         unavailable.length > 0

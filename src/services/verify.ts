@@ -9,16 +9,10 @@ import { checkFoundSidecar, fingerprintMismatch, readChecked } from '../archive/
 import { checkArchive, fingerprint } from '../archive/reader.js';
 import type { Clock } from '../core/clock.js';
 import { CoffreError } from '../core/errors.js';
-import {
-  ENTRY,
-  foreign,
-  isBackupId,
-  parseArchiveName,
-  type ArchiveHeader,
-} from '../core/manifest.js';
+import { ENTRY, isBackupId, parseArchiveName, type ArchiveHeader } from '../core/manifest.js';
 import { openDatabase } from '../source/sqlite.js';
 import type { HomePaths } from '../state/home.js';
-import { isOwnRegister, type IdentityStore } from '../state/identity.js';
+import { isOwnRegister, notThisRegister, type IdentityStore } from '../state/identity.js';
 import type { Progress } from './backup.js';
 import type { Catalog } from './catalog.js';
 import type { JobRunner } from './jobs.js';
@@ -163,7 +157,8 @@ export class VerifyService {
         detail: `SHA-256 ${contents.sha256}${found.sidecar ? ' matches the sidecar' : ''}`,
       });
       const { header, problems } = checkArchive(contents);
-      if (!isOwnRegister(this.identity.get(), header.register)) throw foreign(header);
+      if (!isOwnRegister(this.identity.get(), header.register))
+        throw notThisRegister(this.identity.get(), header.register);
       checks.push({
         name: 'signature',
         detail: `entry list signed by ${header.register.keyFingerprint}`,
@@ -207,7 +202,8 @@ export class VerifyService {
       extractTo: dir,
     });
     const { header, problems } = checkArchive(contents);
-    if (!isOwnRegister(this.identity.get(), header.register)) throw foreign(header);
+    if (!isOwnRegister(this.identity.get(), header.register))
+      throw notThisRegister(this.identity.get(), header.register);
     if (problems.length > 0) {
       throw new CoffreError(
         'CORRUPT_ARCHIVE',

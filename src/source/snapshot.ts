@@ -50,6 +50,12 @@ export async function takeSnapshotHere(request: SnapshotRequest): Promise<Snapsh
       `Could not snapshot ${request.source}: ${(err as Error).message}.`,
       {
         cause: err,
+        details: {
+          file: request.source,
+          ...((err as { code?: string }).code?.startsWith('SQLITE_BUSY')
+            ? { reason: 'locked' }
+            : {}),
+        },
       },
     );
   } finally {

@@ -133,14 +133,26 @@ export function openDatabase(file: string, options: OpenOptions = {}): Database.
   } catch (err) {
     db.close();
     const encrypted = isEncryptedDatabaseFile(file);
+    // Why it cannot be read decides what the user should do: wait for
+    // another program's lock, give a key, or check the file.
+    const locked = (err as { code?: string }).code?.startsWith('SQLITE_BUSY') === true;
+    const reason = locked
+      ? 'locked'
+      : encrypted
+        ? options.key
+          ? 'wrong-key'
+          : 'no-key'
+        : 'unreadable';
     throw new CoffreError(
       'SOURCE_UNAVAILABLE',
-      encrypted
-        ? options.key
-          ? `The database ${file} is encrypted and the configured key does not open it.`
-          : `The database ${file} is encrypted and no key is configured (source.databaseKeyFile).`
-        : `${file} is not a readable SQLite database: ${(err as Error).message}.`,
-      { cause: err, details: { file, encrypted } },
+      locked
+        ? `The database ${file} stayed locked by another program for more than 10 seconds.`
+        : encrypted
+          ? options.key
+            ? `The database ${file} is encrypted and the configured key does not open it.`
+            : `The database ${file} is encrypted and no key is configured (source.databaseKeyFile).`
+          : `${file} is not a readable SQLite database: ${(err as Error).message}.`,
+      { cause: err, details: { file, encrypted, reason } },
     );
   }
   return db;

@@ -23,7 +23,12 @@ export interface Identity {
   trustedKeys?: string[];
 }
 
-/** Whether an archive's register is this one: same id, and a key it has used. */
+/**
+ * Whether an archive's register is this one: same id, and signed by a key
+ * this register already trusts (its own, or one it trusted when it adopted a
+ * replaced register's identity). An id alone proves nothing: anyone can write
+ * it into a header and sign with their own key.
+ */
 export function isOwnRegister(
   identity: Identity,
   register: { id: string; publicKey: string },
@@ -32,6 +37,31 @@ export function isOwnRegister(
     register.id === identity.id &&
     (register.publicKey === identity.publicKey ||
       (identity.trustedKeys ?? []).includes(register.publicKey))
+  );
+}
+
+/**
+ * The error for an archive that is not this register's: another register's,
+ * or one that names this register but is signed by a key it does not trust
+ * (altered or forged). The fingerprint is computed from the key, never taken
+ * from what the header claims.
+ */
+export function notThisRegister(
+  identity: Identity,
+  register: { id: string; name: string; publicKey: string },
+): CoffreError {
+  const fp = keyFingerprint(register.publicKey);
+  if (register.id === identity.id) {
+    return new CoffreError(
+      'FOREIGN_REGISTER',
+      `This backup names this register but is signed by a key this register does not trust (${fp}): it may have been altered or forged.`,
+      { details: { registerId: register.id, keyFingerprint: fp, untrustedKey: true } },
+    );
+  }
+  return new CoffreError(
+    'FOREIGN_REGISTER',
+    `This backup was made by another register: "${register.name}" (${register.id}, key ${fp}).`,
+    { details: { registerId: register.id, registerName: register.name, keyFingerprint: fp } },
   );
 }
 

@@ -226,9 +226,17 @@ export class StateDb {
    * restore can be running then. (Verifications run without the lock.)
    */
   closeAbandonedJobs(at: Date): number {
+    // A restore whose history says it took effect (its database committed)
+    // succeeded, even if its process died afterwards (e.g. in the
+    // after-restore hook).
     return this.write(
       'closing interrupted jobs in the history',
       () =>
+        this.db
+          .prepare(
+            "UPDATE jobs SET ended_at = ?, result = 'ok' WHERE result = 'running' AND kind = 'restore' AND json_valid(detail) AND json_extract(detail, '$.applied') = 1",
+          )
+          .run(at.toISOString()).changes +
         this.db
           .prepare(
             "UPDATE jobs SET ended_at = ?, result = 'failed', error_code = 'INTERNAL', error_message = 'The job was interrupted (process ended).' WHERE result = 'running' AND kind IN ('backup', 'restore')",

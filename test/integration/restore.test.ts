@@ -400,6 +400,8 @@ describe('coffre restore', () => {
       '--yes',
     ]);
     assert.equal(r.status, 0, r.stderr);
+    // The CLI says what the adoption did: the register taken over and its key.
+    assert.ok(r.stdout.includes(`it trusts the key ${original.register.keyFingerprint}`), r.stdout);
     const status = coffre(['status', '--home', newHome, '--json']).json();
     assert.equal(status.register.id, original.register.id);
     assert.equal(status.register.name, original.register.name);

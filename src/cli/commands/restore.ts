@@ -27,6 +27,7 @@ interface RestoreFlags extends HomeOption {
   identity?: string[];
   passphraseFile?: string;
   adopt?: boolean;
+  keepEncryption?: boolean;
   yes?: boolean;
   undo?: boolean;
   json?: boolean;
@@ -46,7 +47,36 @@ export function printPlan(plan: RestorePlan): void {
   print(table(['SECTION', 'TABLE', 'ROWS NOW', 'ROWS IN BACKUP'], rows));
   for (const loss of plan.losses) print(`WARNING: ${describeLoss(loss)}`);
   for (const note of plan.notes) print(`Note: ${note}`);
+  if (plan.adopt) {
+    print(
+      `Adopting register "${plan.adopt.registerName}": the key that signed this backup has fingerprint ${plan.adopt.keyFingerprint}. Compare it with \`coffre status\` on the old machine (or its printed recovery sheet).`,
+    );
+    const advice = encryptionAdvice(
+      plan.adopt.encryption.after,
+      plan.adopt.encryption.archive.method,
+    );
+    if (advice) print(advice);
+  }
   print('A safety backup is taken first: `coffre restore --undo` brings back the current state.');
+}
+
+/** What to do about encryption after an adoption, in the CLI's words (commands included). */
+function encryptionAdvice(
+  after: NonNullable<RestorePlan['adopt']>['encryption']['after'],
+  archiveMethod: string | null,
+): string | null {
+  switch (after) {
+    case 'kept-recipients':
+      return 'Encryption: new backups stay encrypted to the same recipients (to stop, `coffre encryption set --none`; to decline now, --no-keep-encryption).';
+    case 'set-passphrase':
+      return 'Encryption: set the old passphrase again before the next backup: `coffre encryption set --passphrase-file FILE`.';
+    case 'unencrypted':
+      return archiveMethod === null
+        ? null
+        : 'Encryption: new backups will NOT be encrypted. Set it up before the next backup: `coffre encryption set --recipient age1...` or `coffre encryption new-key --out FILE`.';
+    case 'own-setting':
+      return null;
+  }
 }
 
 export function registerRestore(program: Command): void {
@@ -64,6 +94,10 @@ export function registerRestore(program: Command): void {
     .option(
       '--adopt',
       "on a new, empty installation: take the backup's register identity (replaced register)",
+    )
+    .option(
+      '--no-keep-encryption',
+      "with --adopt: do not go on encrypting new backups to the adopted backup's age recipients",
     )
     .option('--undo', 'bring back the state before the last restore (from its safety backup)')
     .option('--yes', 'do not ask for confirmation')
@@ -95,7 +129,9 @@ export function registerRestore(program: Command): void {
           return confirm('Restore now?');
         },
         ...(opts.from ? { from: opts.from } : {}),
-        ...(opts.sections
+        // An empty value ("" or ",") is passed on as an empty list, which the
+        // library refuses: it must never mean "everything".
+        ...(opts.sections !== undefined
           ? {
               sections: opts.sections
                 .split(',')
@@ -104,6 +140,7 @@ export function registerRestore(program: Command): void {
             }
           : {}),
         ...(opts.adopt ? { adopt: true } : {}),
+        ...(opts.keepEncryption === false ? { keepEncryption: false } : {}),
       };
       const result: RestoreResult = await withCenter(opts, (c) =>
         opts.undo ? c.undoLastRestore(options) : c.restore(ref!, options),
@@ -126,6 +163,16 @@ export function registerRestore(program: Command): void {
           `The state before is in safety backup ${result.safetyBackupId} (coffre restore --undo).`,
         );
       for (const note of result.plan.notes) print(`Note: ${note}`);
+      if (result.adopted) {
+        print(
+          `This installation is now register "${result.adopted.registerName}" (${result.adopted.registerId}); it trusts the key ${result.adopted.keyFingerprint}.`,
+        );
+        const advice = encryptionAdvice(
+          result.adopted.encryption.after,
+          result.adopted.encryption.archive.method,
+        );
+        if (advice) print(advice);
+      }
       if (result.restartApp)
         print('Restart the app (or reopen its database) so it sees the restored data.');
     });
