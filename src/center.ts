@@ -187,7 +187,7 @@ export class BackupCenter {
       this.verifier,
       clock,
     );
-    this.settings = new SettingsService(this.config, this.register, clock);
+    this.settings = new SettingsService(this.config, this.register, source, clock);
     this.statusService = new StatusService(
       this.config,
       this.register,

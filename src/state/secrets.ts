@@ -15,8 +15,24 @@ function readUserFile(file: string, what: string): string {
   }
 }
 
-/** A key or passphrase file: its first line, without the line ending. */
+/**
+ * A key or passphrase file: its first line, without the line ending. Refused
+ * when other users may read it, as credentials files are.
+ */
 export function readSecretFile(file: string): string {
+  let mode: number | null = null;
+  try {
+    mode = fs.statSync(file).mode;
+  } catch {
+    // Reading it below gives the error with its reason.
+  }
+  if (mode !== null && (mode & 0o077) !== 0) {
+    throw new CoffreError(
+      'USAGE',
+      `The secret file ${file} can be read by other users (mode ${(mode & 0o777).toString(8)}): protect it with \`chmod 600 ${file}\`.`,
+      { details: { file } },
+    );
+  }
   const line = readUserFile(file, 'secret file').split(/\r?\n/)[0] ?? '';
   if (line === '') throw new CoffreError('USAGE', `The secret file ${file} is empty.`);
   return line;

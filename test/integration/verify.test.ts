@@ -23,8 +23,8 @@ describe('coffre verify', () => {
     assert.equal(coffre(['demo', '--home', home]).status, 0);
     run('age-keygen', ['-o', key]);
     run('age-keygen', ['-o', otherKey]);
-    fs.writeFileSync(pass, 'correct horse battery staple\n');
-    fs.writeFileSync(wrongPass, 'incorrect horse\n');
+    fs.writeFileSync(pass, 'correct horse battery staple\n', { mode: 0o600 });
+    fs.writeFileSync(wrongPass, 'incorrect horse\n', { mode: 0o600 });
     plain = coffre(['backup', '--home', home, '--json']).json();
     const recipient = run('age-keygen', ['-y', key]).trim();
     encrypted = coffre(['backup', '--home', home, '--json', '--recipient', recipient]).json();

@@ -1,0 +1,88 @@
+// Issue 10, items 4, 5, 11, 14, 15, 20, 21, 22: rules of the settings,
+// destinations, schedule, backup and verify services, in-process on real
+// demo homes with an injected clock.
+
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import Database from 'better-sqlite3-multiple-ciphers';
+import { BackupCenter } from '../../src/center.js';
+import { isCoffreError } from '../../src/core/errors.js';
+import { readSecretFile } from '../../src/state/secrets.js';
+import { removeDir, tempDir } from '../helpers.js';
+
+describe('issue 10 item 4: encryption settings are refused when they would fail every backup', () => {
+  const dir = tempDir();
+  const home = path.join(dir, 'home');
+  const now = new Date('2026-11-20T09:00:00Z');
+  let center: BackupCenter;
+
+  before(async () => {
+    await BackupCenter.createDemo(home, { profile: 'pos', images: 1, receipts: 5 });
+    center = await BackupCenter.open(home, { clock: () => now });
+  });
+  after(() => {
+    center.close();
+    removeDir(dir);
+  });
+
+  it('refuses an empty passphrase file, or one others can read, and keeps the setting as it was', async () => {
+    const before = JSON.stringify(center.configuration.encryption);
+    const empty = path.join(dir, 'empty.pass');
+    fs.writeFileSync(empty, '\n', { mode: 0o600 });
+    await assert.rejects(
+      center.setEncryption({ recipients: [], passphraseFile: empty }),
+      (err) => isCoffreError(err, 'USAGE') && /empty/.test((err as Error).message),
+    );
+    const loose = path.join(dir, 'loose.pass');
+    fs.writeFileSync(loose, 'a good passphrase\n');
+    fs.chmodSync(loose, 0o644);
+    await assert.rejects(
+      center.setEncryption({ recipients: [], passphraseFile: loose }),
+      (err) => isCoffreError(err, 'USAGE') && /chmod 600/.test((err as Error).message),
+    );
+    // `backup --passphrase-file` reads its file through the same check.
+    assert.throws(
+      () => readSecretFile(loose),
+      (err) => isCoffreError(err, 'USAGE'),
+    );
+    assert.equal(JSON.stringify(center.configuration.encryption), before);
+    fs.chmodSync(loose, 0o600);
+    await center.setEncryption({ recipients: [], passphraseFile: loose });
+    assert.equal(center.configuration.encryption.passphraseFile, loose);
+  });
+
+  it('refuses to stop encrypting the backups of a SQLCipher database', async () => {
+    const appDir = path.join(dir, 'cipher-app');
+    fs.mkdirSync(appDir);
+    const file = path.join(appDir, 'books.db');
+    const keyFile = path.join(appDir, 'db.key');
+    fs.writeFileSync(keyFile, 'k3y\n', { mode: 0o600 });
+    const db = new Database(file);
+    db.pragma(`cipher = 'sqlcipher'`);
+    db.pragma('legacy = 4');
+    db.pragma(`key = 'k3y'`);
+    db.exec('CREATE TABLE invoices (id INTEGER PRIMARY KEY, total INTEGER)');
+    db.close();
+    const cipher = await BackupCenter.init({
+      home: path.join(dir, 'cipher-home'),
+      name: 'Cipher',
+      profile: 'generic',
+      database: file,
+      databaseKeyFile: keyFile,
+      now,
+    });
+    try {
+      await cipher.newEncryptionKey(null);
+      await assert.rejects(cipher.setEncryption({ recipients: [], passphraseFile: null }), (err) =>
+        isCoffreError(err, 'ENCRYPTION_REQUIRED'),
+      );
+      assert.equal(cipher.configuration.encryption.recipients.length, 1);
+      // Its backups still work.
+      assert.ok((await cipher.backup()).encrypted);
+    } finally {
+      cipher.close();
+    }
+  });
+});
