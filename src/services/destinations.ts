@@ -2,7 +2,9 @@
 // buckets. Opening one by name, adding, changing and removing them (with the
 // defaults and checks every front end shares), and describing their space.
 
+import fs from 'node:fs';
 import path from 'node:path';
+import { cloudPlacesOverlap, foldersOverlap } from '../core/places.js';
 import { asCoffreError, CoffreError } from '../core/errors.js';
 import { parseSize, quotaPercent, quotaWarning, type QuotaState } from '../core/quota.js';
 import { describePolicy } from '../core/retention.js';
@@ -117,7 +119,7 @@ export class DestinationService {
 
   /** Opens a destination by name; an unknown name is refused with the known ones. */
   get(name: string): Destination {
-    if (name === 'local') return new FolderDestination('local', 'local', this.paths.backups);
+    if (name === 'local') return new FolderDestination('local', 'local', this.localFolder());
     const conf = this.config.get().destinations[name];
     if (!conf) {
       throw new CoffreError(
@@ -210,20 +212,14 @@ export class DestinationService {
       throw new CoffreError('USAGE', `A destination named "${name}" already exists.`);
     }
     const checked = this.normalize(name, input);
-    // Two destinations on the same place would clean up each other's uploads.
-    const same = Object.entries(existing).find(
-      ([, d]) =>
-        (d.kind === 'external' && checked.kind === 'external' && d.path === checked.path) ||
-        (d.kind === 's3' &&
-          checked.kind === 's3' &&
-          d.endpoint === checked.endpoint &&
-          d.bucket === checked.bucket &&
-          d.prefix === checked.prefix),
-    );
+    // Two destinations on the same place would clean up each other's uploads,
+    // and deleting from one would delete from the other.
+    const same = this.samePlace(checked);
     if (same) {
       throw new CoffreError(
         'USAGE',
-        `Destination "${same[0]}" already writes to that place; use it, or give this one another ${checked.kind === 's3' ? 'prefix' : 'folder'}.`,
+        `Destination "${same}" already writes to that place (the same folder or bucket and prefix, one inside the other, or the same after following links); use it, or give this one another ${checked.kind === 's3' ? 'prefix' : 'folder'}.`,
+        { details: { destination: same } },
       );
     }
     await this.config.update((c) => ({
@@ -232,6 +228,29 @@ export class DestinationService {
     }));
     // A new destination proves it can take backups now, not at the first night.
     return this.describe(name, { probe: true });
+  }
+
+  /** The name of a destination already writing where `conf` would, or null. */
+  private samePlace(conf: DestinationConfig, except?: string): string | null {
+    const existing = this.config.get().destinations;
+    if (conf.kind === 'external') {
+      const mine = realPlace(conf.path);
+      const folders: [string, string][] = [['local', this.localFolder()]];
+      for (const [n, d] of Object.entries(existing)) {
+        if (d.kind === 'external') folders.push([n, resolveFromHome(this.paths.root, d.path)]);
+      }
+      const hit = folders.find(([n, p]) => n !== except && foldersOverlap(mine, realPlace(p)));
+      return hit ? hit[0] : null;
+    }
+    const hit = Object.entries(existing).find(
+      ([n, d]) => n !== except && d.kind === 's3' && cloudPlacesOverlap(d, conf),
+    );
+    return hit ? hit[0] : null;
+  }
+
+  /** The folder of the built-in local destination. */
+  localFolder(): string {
+    return this.paths.backups;
   }
 
   /** Changes a cloud destination's quota or unencrypted-upload setting. */
@@ -358,6 +377,25 @@ export class DestinationService {
         }
       }),
     );
+  }
+}
+
+/**
+ * A folder as the file system sees it: symlinks followed. A folder that does
+ * not exist yet is its nearest existing parent, resolved, with the rest.
+ */
+function realPlace(folder: string): string {
+  let head = path.resolve(folder);
+  const rest: string[] = [];
+  for (;;) {
+    try {
+      return path.join(fs.realpathSync(head), ...rest);
+    } catch {
+      const parent = path.dirname(head);
+      if (parent === head) return path.resolve(folder);
+      rest.unshift(path.basename(head));
+      head = parent;
+    }
   }
 }
 

@@ -86,3 +86,58 @@ describe('issue 10 item 4: encryption settings are refused when they would fail 
     }
   });
 });
+
+describe('issue 10 item 5: two destinations on the same place are refused at add', () => {
+  const dir = tempDir();
+  const home = path.join(dir, 'home');
+  let center: BackupCenter;
+
+  before(async () => {
+    await BackupCenter.createDemo(home, { profile: 'pos', images: 1, receipts: 5 });
+    center = await BackupCenter.open(home, { clock: () => new Date('2026-11-20T09:00:00Z') });
+  });
+  after(() => {
+    center.close();
+    removeDir(dir);
+  });
+
+  const samePlace = (err: unknown) =>
+    isCoffreError(err, 'USAGE') && /already writes to that place/.test((err as Error).message);
+
+  it('refuses a folder that is, contains or lies inside the home backups/ or another destination, through symlinks', async () => {
+    const backups = path.join(home, 'backups');
+    const link = path.join(dir, 'link-to-backups');
+    fs.symlinkSync(backups, link);
+    await assert.rejects(center.addDestination('usb', { kind: 'external', path: link }), samePlace);
+    await assert.rejects(
+      center.addDestination('usb', { kind: 'external', path: path.join(link, 'inner') }),
+      samePlace,
+    );
+    await assert.rejects(center.addDestination('usb', { kind: 'external', path: home }), samePlace);
+    const usb = path.join(dir, 'usb');
+    fs.mkdirSync(usb);
+    await center.addDestination('usb', { kind: 'external', path: usb });
+    const usbLink = path.join(dir, 'usb-link');
+    fs.symlinkSync(usb, usbLink);
+    await assert.rejects(
+      center.addDestination('usb2', { kind: 'external', path: path.join(usbLink, 'sub') }),
+      samePlace,
+    );
+    assert.deepEqual(Object.keys(center.configuration.destinations), ['usb']);
+  });
+
+  it('sees localhost, 127.0.0.1 and [::1], default ports, case and a trailing slash as one endpoint', async () => {
+    const s3 = { kind: 's3', bucket: 'shop', prefix: 'reg' };
+    await center.addDestination('cloud', { ...s3, endpoint: 'http://localhost:80' });
+    for (const endpoint of ['http://127.0.0.1', 'HTTP://LocalHost/', 'http://[::1]:80/']) {
+      await assert.rejects(center.addDestination('cloud2', { ...s3, endpoint }), samePlace);
+    }
+    await assert.rejects(
+      center.addDestination('cloud2', { ...s3, endpoint: 'http://127.0.0.1', prefix: 'reg/' }),
+      samePlace,
+    );
+    // Another port, bucket or prefix is another place.
+    await center.addDestination('other', { ...s3, endpoint: 'http://127.0.0.1:9000' });
+    await center.addDestination('other2', { ...s3, endpoint: 'http://127.0.0.1', prefix: 'b' });
+  });
+});
