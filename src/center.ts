@@ -432,6 +432,11 @@ export class BackupCenter {
     return this.schedule.dueJobs(now);
   }
 
+  /** Hours after which the newest backup is stale: the alert setting, else from the schedule. */
+  staleAfterHours(now?: Date): number {
+    return this.schedule.staleAfterHours(now);
+  }
+
   /** Cheap staleness check from the job history (no destination is read). */
   staleness(now: Date): { stale: string | null; newest: string | null } {
     return this.schedule.staleness(now);

@@ -3,7 +3,8 @@
 // under the lock, and the backup an app asks for when it closes.
 
 import type { Clock } from '../core/clock.js';
-import { describeSpec, isDue, nextRun, type ScheduleSpec } from '../core/schedule.js';
+import { dueState, staleThresholdHours, type DueState } from '../core/due.js';
+import { describeSpec, nextRun, type ScheduleSpec } from '../core/schedule.js';
 import { backupWarnings } from '../core/warnings.js';
 import type { Config, ConfigStore } from '../state/config.js';
 import type { JobRecord } from '../state/statedb.js';
@@ -76,19 +77,51 @@ export class ScheduleService {
     };
   }
 
-  /** Which scheduled jobs are due now (a run missed while the machine was off is due once). */
-  dueJobs(now: Date): ('backup' | 'verify')[] {
+  /**
+   * Where a scheduled job stands: due or not, and for a slot whose backup
+   * failed, the attempts so far and when the next one may run.
+   */
+  dueState(kind: 'backup' | 'verify', now: Date): DueState | null {
     const sched = this.config.get().schedule;
-    const since = sched.since ? new Date(sched.since) : new Date(0);
-    const due: ('backup' | 'verify')[] = [];
-    for (const kind of ['backup', 'verify'] as const) {
-      const spec = sched[kind];
-      if (!spec) continue;
-      const last = this.jobs.db().lastJob(kind, 'schedule');
-      if (isDue(spec, last ? new Date(last.startedAt) : null, since, now, this.timeZone).due)
-        due.push(kind);
-    }
-    return due;
+    const spec = sched[kind];
+    if (!spec) return null;
+    const db = this.jobs.db();
+    const recent = db.jobs(200, kind);
+    const attempts = recent
+      .filter((j) => j.trigger === 'schedule')
+      .map((j) => ({ at: j.startedAt, ok: j.result === 'ok' || j.result === 'partial' }));
+    const good = recent.find((j) => j.result === 'ok' || j.result === 'partial');
+    return dueState({
+      spec,
+      attempts,
+      lastSuccess: good?.startedAt ?? null,
+      since: sched.since ? new Date(sched.since) : new Date(0),
+      now,
+      timeZone: this.timeZone,
+      // A failed backup is retried (the cause may pass: a drive plugged back
+      // in, a network back); a failed test restore is a finding, not retried.
+      retry: kind === 'backup',
+    });
+  }
+
+  /**
+   * Which scheduled jobs are due now: a slot not run yet (a run missed while
+   * the machine was off is due once), or a slot whose backup failed, after
+   * the retry pause.
+   */
+  dueJobs(now: Date): ('backup' | 'verify')[] {
+    return (['backup', 'verify'] as const).filter((kind) => this.dueState(kind, now)?.due);
+  }
+
+  /** Hours after which the newest backup is stale: the user's setting, else from the schedule. */
+  staleAfterHours(now: Date = this.clock()): number {
+    const config = this.config.get();
+    return staleThresholdHours(
+      config.alerts.staleAfterHours,
+      config.schedule.backup,
+      now,
+      this.timeZone,
+    );
   }
 
   /**
@@ -99,11 +132,11 @@ export class ScheduleService {
     const last = this.jobs
       .db()
       .jobs(200, 'backup')
-      .find((j) => j.result === 'ok');
+      .find((j) => j.result === 'ok' || j.result === 'partial');
     const stale = backupWarnings(
       last?.startedAt ?? null,
       null,
-      this.config.get().alerts.staleAfterHours,
+      this.staleAfterHours(now),
       now,
     ).find((w) => w.code === 'BACKUP_STALE');
     return { stale: stale?.message ?? null, newest: last?.backupId ?? null };

@@ -57,7 +57,7 @@ export class StatusService {
     private readonly jobs: Pick<JobRunner, 'db'>,
     private readonly catalog: Pick<Catalog, 'list'>,
     private readonly destinations: Pick<DestinationService, 'all' | 'cloudUsage'>,
-    private readonly schedule: Pick<ScheduleService, 'info'>,
+    private readonly schedule: Pick<ScheduleService, 'info' | 'staleAfterHours'>,
     private readonly clock: Clock,
   ) {}
 
@@ -111,7 +111,7 @@ export class StatusService {
     const warnings = backupWarnings(
       last ? last.createdAt : null,
       lastFailure,
-      config.alerts.staleAfterHours,
+      this.schedule.staleAfterHours(now),
       now,
     );
     const cloud = await this.destinations.cloudUsage();

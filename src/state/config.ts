@@ -162,8 +162,12 @@ export const configSchema = strictObject({
   }).default({ beforeRestore: null, afterRestore: null }),
   /** Someone must hear about a failed or stale backup. */
   alerts: strictObject({
-    /** Warn when the newest good backup is older than this (26 h suits a daily schedule). */
-    staleAfterHours: z.number().positive().default(26),
+    /**
+     * Warn when the newest good backup is older than this many hours. null:
+     * the backup schedule's period plus 2 h (26 h for a daily schedule, 170 h
+     * for a weekly one; 26 h without a schedule).
+     */
+    staleAfterHours: z.number().positive().nullable().default(null),
     /** A command run on a failure or a stale backup, with COFFRE_EVENT and COFFRE_MESSAGE set. */
     command: z.string().min(1).nullable().default(null),
     /** A URL that receives a JSON POST on a failure or a stale backup. */
@@ -171,7 +175,7 @@ export const configSchema = strictObject({
       .url({ protocol: /^https?$/, error: 'a URL starting with https:// (or http://)' })
       .nullable()
       .default(null),
-  }).default({ staleAfterHours: 26, command: null, webhook: null }),
+  }).default({ staleAfterHours: null, command: null, webhook: null }),
 });
 
 export type Config = z.infer<typeof configSchema>;

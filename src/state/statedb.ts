@@ -8,7 +8,7 @@ export interface JobRecord {
   kind: string;
   startedAt: string;
   endedAt: string | null;
-  result: 'running' | 'ok' | 'failed';
+  result: 'running' | 'ok' | 'partial' | 'failed';
   backupId: string | null;
   destinations: string[];
   bytes: number | null;

@@ -141,3 +141,70 @@ describe('issue 10 item 5: two destinations on the same place are refused at add
     await center.addDestination('other2', { ...s3, endpoint: 'http://127.0.0.1', prefix: 'b' });
   });
 });
+
+describe('issue 10 item 11: a failed scheduled backup is retried, and staleness follows the schedule', () => {
+  const dir = tempDir();
+  const home = path.join(dir, 'home');
+  let now = new Date('2026-11-19T12:00:00Z');
+  const clock = () => now;
+  let center: BackupCenter;
+
+  before(async () => {
+    await BackupCenter.createDemo(home, { profile: 'pos', images: 1, receipts: 5 });
+    center = await BackupCenter.open(home, { clock });
+    await center.setSchedule({ backup: { every: 'day', at: '02:00' }, timeZone: 'UTC' });
+  });
+  after(() => {
+    center.close();
+    removeDir(dir);
+  });
+
+  it('runs the slot again once the cause is fixed, after a restart, with a growing backoff', async () => {
+    const dbFile = path.resolve(home, center.configuration.source.database);
+    fs.renameSync(dbFile, dbFile + '.away');
+    now = new Date('2026-11-20T02:00:30Z');
+    assert.deepEqual(center.dueJobs(now), ['backup']);
+    await assert.rejects(center.runScheduled('backup', now), (err) =>
+      isCoffreError(err, 'SOURCE_UNAVAILABLE'),
+    );
+    // Not every minute: the first retry waits a few minutes.
+    assert.deepEqual(center.dueJobs(new Date('2026-11-20T02:01:30Z')), []);
+    now = new Date('2026-11-20T02:06:00Z');
+    assert.deepEqual(center.dueJobs(now), ['backup']);
+    await assert.rejects(center.runScheduled('backup', now));
+    // The second failure waits longer than the first.
+    assert.deepEqual(center.dueJobs(new Date('2026-11-20T02:12:00Z')), []);
+    // The cause is fixed and the daemon restarts: the slot runs again.
+    fs.renameSync(dbFile + '.away', dbFile);
+    center.close();
+    now = new Date('2026-11-20T02:20:00Z');
+    center = await BackupCenter.open(home, { clock });
+    assert.deepEqual(center.dueJobs(now), ['backup']);
+    const ran = await center.runScheduled('backup', now);
+    assert.equal(ran?.kind, 'backup');
+    // Once it succeeded, the slot is done until the next one.
+    assert.deepEqual(center.dueJobs(new Date('2026-11-20T23:00:00Z')), []);
+    assert.deepEqual(center.dueJobs(new Date('2026-11-21T02:00:10Z')), ['backup']);
+  });
+
+  it('derives the stale threshold from the schedule unless one was set', async () => {
+    await center.setSchedule({ backup: { every: 'week', day: 'fri', at: '02:00' } });
+    // Six days after the last backup (2026-11-20 02:20): not stale on a weekly schedule.
+    now = new Date('2026-11-26T02:20:00Z');
+    assert.equal(center.staleness(now).stale, null);
+    let status = await center.status(now);
+    assert.equal(
+      status.warnings.find((w) => w.code === 'BACKUP_STALE'),
+      undefined,
+    );
+    // A week and a few hours: stale.
+    now = new Date('2026-11-27T06:00:00Z');
+    assert.notEqual(center.staleness(now).stale, null);
+    status = await center.status(now);
+    const stale = status.warnings.find((w) => w.code === 'BACKUP_STALE');
+    assert.equal(stale?.data.staleAfterHours, 170);
+    // A threshold the user set wins.
+    await center.setAlerts({ staleAfterHours: 30 });
+    assert.notEqual(center.staleness(new Date('2026-11-22T02:20:00Z')).stale, null);
+  });
+});
