@@ -9,6 +9,8 @@ export const WARNING_CODES = [
   'BACKUP_STALE',
   /** The last backup attempt failed after the newest good backup. */
   'LAST_BACKUP_FAILED',
+  /** The last backup reached some destinations only (one was unplugged, full, or the job was killed). */
+  'BACKUP_PARTIAL',
   /** A cloud destination is over 80 % of its quota. */
   'QUOTA_NEARLY_FULL',
   /** A destination kept leftovers of an interrupted backup that could not be removed. */
@@ -74,4 +76,29 @@ export function backupWarnings(
     );
   }
   return warnings;
+}
+
+/**
+ * Pure: a warning when the newest backup job that made a backup reached only
+ * some of its destinations. `committed` is null when the history does not
+ * say which ones did (then the missing ones are not named).
+ */
+export function partialBackupWarning(
+  job: {
+    result: string;
+    backupId: string | null;
+    startedAt: string;
+    destinations: readonly string[];
+    committed: readonly string[] | null;
+    errorMessage: string | null;
+  } | null,
+): Warning | null {
+  if (!job || job.result !== 'partial' || !job.backupId) return null;
+  const missing = job.committed ? job.destinations.filter((d) => !job.committed!.includes(d)) : [];
+  const where = missing.length > 0 ? missing.join(', ') : 'some destinations';
+  return warning(
+    'BACKUP_PARTIAL',
+    `The last backup (${job.backupId}) was not saved to ${where}: ${job.errorMessage ?? 'see the history'}`,
+    { backupId: job.backupId, at: job.startedAt, missing, errorMessage: job.errorMessage },
+  );
 }

@@ -144,7 +144,8 @@ export class StateDb {
     at: Date,
     outcome:
       | {
-          result: 'ok';
+          /** partial: a backup that some destinations did not get. */
+          result: 'ok' | 'partial';
           backupId?: string;
           bytes?: number;
           sha256?: string;
@@ -154,14 +155,14 @@ export class StateDb {
         }
       | { result: 'failed'; errorCode: string; errorMessage: string },
   ): void {
-    if (outcome.result === 'ok') {
+    if (outcome.result === 'ok' || outcome.result === 'partial') {
       this.db
         .prepare(
           'UPDATE jobs SET ended_at = ?, result = ?, backup_id = ?, bytes = ?, sha256 = ?, error_code = ?, error_message = ? WHERE id = ?',
         )
         .run(
           at.toISOString(),
-          'ok',
+          outcome.result,
           outcome.backupId ?? null,
           outcome.bytes ?? null,
           outcome.sha256 ?? null,
@@ -184,18 +185,47 @@ export class StateDb {
    * restore can be running then. (Verifications run without the lock.)
    */
   closeAbandonedJobs(at: Date): number {
-    return this.db
+    // A backup killed after a destination committed it exists there: partial.
+    const saved = this.db
       .prepare(
-        "UPDATE jobs SET ended_at = ?, result = 'failed', error_code = 'INTERNAL', error_message = 'The job was interrupted (process ended).' WHERE result = 'running' AND kind IN ('backup', 'restore')",
+        "UPDATE jobs SET ended_at = ?, result = 'partial', error_code = 'INTERNAL', error_message = 'The job was interrupted (process ended) after the backup was saved to some destinations; the others did not get it.' WHERE result = 'running' AND kind = 'backup' AND backup_id IS NOT NULL",
       )
       .run(at.toISOString()).changes;
+    return (
+      saved +
+      this.db
+        .prepare(
+          "UPDATE jobs SET ended_at = ?, result = 'failed', error_code = 'INTERNAL', error_message = 'The job was interrupted (process ended).' WHERE result = 'running' AND kind IN ('backup', 'restore')",
+        )
+        .run(at.toISOString()).changes
+    );
+  }
+
+  /**
+   * A destination committed a running backup: its id, size and fingerprint,
+   * and the destinations that have it so far (the job's detail), so that a
+   * job killed before the others still names the backup it made.
+   */
+  recordCommitted(
+    id: number,
+    commit: { backupId: string; bytes: number; sha256: string; committed: string[] },
+  ): void {
+    this.db
+      .prepare('UPDATE jobs SET backup_id = ?, bytes = ?, sha256 = ?, detail = ? WHERE id = ?')
+      .run(
+        commit.backupId,
+        commit.bytes,
+        commit.sha256,
+        JSON.stringify({ committed: commit.committed }),
+        id,
+      );
   }
 
   /** The archive size of the last backup that succeeded: the best guess of the next one's. */
   lastBackupBytes(): number | null {
     const row = this.db
       .prepare(
-        "SELECT bytes FROM jobs WHERE kind = 'backup' AND result = 'ok' AND bytes IS NOT NULL ORDER BY id DESC LIMIT 1",
+        "SELECT bytes FROM jobs WHERE kind = 'backup' AND result IN ('ok', 'partial') AND bytes IS NOT NULL ORDER BY id DESC LIMIT 1",
       )
       .get() as { bytes: number } | undefined;
     return row?.bytes ?? null;

@@ -9,8 +9,9 @@ import { after, before, describe, it } from 'node:test';
 import Database from 'better-sqlite3-multiple-ciphers';
 import { BackupCenter } from '../../src/center.js';
 import { isCoffreError } from '../../src/core/errors.js';
+import { spawn } from 'node:child_process';
 import { readSecretFile } from '../../src/state/secrets.js';
-import { removeDir, tempDir } from '../helpers.js';
+import { CLI, removeDir, tempDir } from '../helpers.js';
 
 describe('issue 10 item 4: encryption settings are refused when they would fail every backup', () => {
   const dir = tempDir();
@@ -206,5 +207,112 @@ describe('issue 10 item 11: a failed scheduled backup is retried, and staleness 
     // A threshold the user set wins.
     await center.setAlerts({ staleAfterHours: 30 });
     assert.notEqual(center.staleness(new Date('2026-11-22T02:20:00Z')).stale, null);
+  });
+});
+
+describe('issue 10 item 14: a backup some destinations missed is "partial", even after a SIGKILL', () => {
+  const dir = tempDir();
+  const home = path.join(dir, 'home');
+  const usb = path.join(dir, 'usb');
+  let now = new Date('2026-11-20T09:00:00Z');
+  let center: BackupCenter;
+
+  before(async () => {
+    await BackupCenter.createDemo(home, { profile: 'pos', images: 2, receipts: 5 });
+    fs.mkdirSync(usb);
+    center = await BackupCenter.open(home, { clock: () => now });
+    await center.addDestination('usb', { kind: 'external', path: usb });
+  });
+  after(() => {
+    center.close();
+    removeDir(dir);
+  });
+
+  it('records "partial" with the destinations missed, and status warns about it', async () => {
+    fs.renameSync(usb, usb + '-unplugged');
+    const result = await center.backup({ to: ['local', 'usb'] });
+    fs.renameSync(usb + '-unplugged', usb);
+    assert.deepEqual(
+      result.failed.map((f) => f.destination),
+      ['usb'],
+    );
+    const job = center.history(1)[0];
+    assert.equal(job.result, 'partial');
+    assert.equal(job.backupId, result.id);
+    const status = await center.status();
+    const partial = status.warnings.find((w) => w.code === 'BACKUP_PARTIAL');
+    assert.ok(partial, JSON.stringify(status.warnings));
+    assert.deepEqual(partial.data.missing, ['usb']);
+    assert.equal(partial.data.backupId, result.id);
+    // A complete backup afterwards clears it.
+    now = new Date('2026-11-20T10:00:00Z');
+    await center.backup({ to: ['local', 'usb'] });
+    assert.equal(center.history(1)[0].result, 'ok');
+    assert.equal(
+      (await center.status()).warnings.find((w) => w.code === 'BACKUP_PARTIAL'),
+      undefined,
+    );
+  });
+
+  it('closes a job killed between the local and the usb copy as partial, with its backup id', async () => {
+    center.close();
+    let killedId: string | null = null;
+    // The kill must land after the local copy committed and before the usb
+    // copy did; the window is short, so a few tries may be needed.
+    for (let attempt = 0; attempt < 12 && killedId === null; attempt++) {
+      const child = spawn(
+        process.execPath,
+        [CLI, 'backup', '--home', home, '--to', 'local', '--to', 'usb'],
+        {
+          stdio: 'ignore',
+        },
+      );
+      const closed = new Promise((resolve) => child.once('close', resolve));
+      let exited = false;
+      void closed.then(() => (exited = true));
+      while (!exited && killedId === null) {
+        let row: { backup_id: string } | undefined;
+        try {
+          const db = new Database(path.join(home, 'state.db'), {
+            readonly: true,
+            fileMustExist: true,
+          });
+          try {
+            row = db
+              .prepare(
+                "SELECT backup_id FROM jobs WHERE kind = 'backup' AND result = 'running' AND backup_id IS NOT NULL",
+              )
+              .get() as { backup_id: string } | undefined;
+          } finally {
+            db.close();
+          }
+        } catch {
+          row = undefined;
+        }
+        if (row) {
+          child.kill('SIGSTOP');
+          const onUsb = fs
+            .readdirSync(usb)
+            .some((f) => f.startsWith(row.backup_id) && f.endsWith('.json'));
+          if (!onUsb) killedId = row.backup_id;
+          child.kill('SIGKILL');
+          break;
+        }
+        await new Promise((r) => setTimeout(r, 1));
+      }
+      if (!exited) child.kill('SIGKILL');
+      await closed;
+    }
+    assert.ok(killedId, 'never caught the backup between its two commits');
+    now = new Date('2026-11-20T12:00:00Z');
+    center = await BackupCenter.open(home, { clock: () => now });
+    // The local copy is complete and listed...
+    const listed = await center.list();
+    assert.ok(listed.backups.some((b) => b.id === killedId && b.destination === 'local'));
+    // ...and the next job that closes abandoned ones records it as partial.
+    await center.backup({ to: ['local'] });
+    const job = center.history(10).find((j) => j.backupId === killedId);
+    assert.equal(job?.result, 'partial');
+    assert.match(job.errorMessage ?? '', /interrupted/);
   });
 });
