@@ -123,6 +123,11 @@ export const configSchema = strictObject({
       destinationSchema,
     )
     .default({}),
+  /**
+   * The folder of the built-in `local` destination; null: the home's backups/.
+   * It must exist, be writable and lie outside the app's files folder.
+   */
+  localPath: z.string().min(1).nullable().default(null),
   /** Where `coffre backup` writes when no --to is given. */
   defaultDestinations: z.array(z.string()).min(1).default(['local']),
   /** zstd level: 3 is the good balance; higher is smaller and slower. */

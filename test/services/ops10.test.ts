@@ -316,3 +316,65 @@ describe('issue 10 item 14: a backup some destinations missed is "partial", even
     assert.match(job.errorMessage ?? '', /interrupted/);
   });
 });
+
+describe('issue 10 item 22: the user chooses the local destination folder', () => {
+  const dir = tempDir();
+  const home = path.join(dir, 'home');
+  let now = new Date('2026-11-20T09:00:00Z');
+  let center: BackupCenter;
+
+  before(async () => {
+    await BackupCenter.createDemo(home, { profile: 'pos', images: 1, receipts: 5 });
+    center = await BackupCenter.open(home, { clock: () => now });
+  });
+  after(() => {
+    center.close();
+    removeDir(dir);
+  });
+
+  it('refuses a folder that is missing, a file, or inside the app files folder', async () => {
+    const usage = (re: RegExp) => (err: unknown) =>
+      isCoffreError(err, 'USAGE') && re.test((err as Error).message);
+    await assert.rejects(
+      center.updateDestination('local', { path: path.join(dir, 'nowhere') }),
+      usage(/does not exist/),
+    );
+    const file = path.join(dir, 'a-file');
+    fs.writeFileSync(file, 'x');
+    await assert.rejects(center.updateDestination('local', { path: file }), usage(/not a folder/));
+    const files = path.resolve(home, center.configuration.source.files!);
+    const inside = path.join(files, 'backups');
+    fs.mkdirSync(inside);
+    await assert.rejects(
+      center.updateDestination('local', { path: inside }),
+      usage(/app's files folder/),
+    );
+    fs.rmdirSync(inside);
+    assert.equal(center.configuration.localPath, null);
+  });
+
+  it('writes new backups to the chosen folder, and says how many stay behind in the old one', async () => {
+    const first = await center.backup();
+    const chosen = path.join(dir, 'chosen');
+    fs.mkdirSync(chosen);
+    const info = await center.updateDestination('local', { path: chosen });
+    assert.equal(info.location, chosen);
+    assert.deepEqual(info.leftBehind, { folder: path.join(home, 'backups'), backups: 1 });
+    now = new Date('2026-11-20T10:00:00Z');
+    const second = await center.backup();
+    assert.ok(fs.readdirSync(chosen).some((f) => f.startsWith(second.id)));
+    // Nothing was moved silently: the first backup is still where it was.
+    assert.ok(fs.readdirSync(path.join(home, 'backups')).some((f) => f.startsWith(first.id)));
+    assert.deepEqual(
+      (await center.list()).backups.map((b) => b.id),
+      [second.id],
+    );
+    // Another destination may not take the chosen folder.
+    await assert.rejects(center.addDestination('usb', { kind: 'external', path: chosen }), (err) =>
+      isCoffreError(err, 'USAGE'),
+    );
+    const back = await center.updateDestination('local', { path: null });
+    assert.equal(back.location, path.join(home, 'backups'));
+    assert.deepEqual(back.leftBehind, { folder: chosen, backups: 1 });
+  });
+});

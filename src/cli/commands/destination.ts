@@ -68,8 +68,11 @@ export function registerDestination(program: Command): void {
 
   dest
     .command('set')
-    .description("change a cloud destination's quota or unencrypted-upload setting")
+    .description(
+      "change a cloud destination's quota or unencrypted-upload setting, or the folder of local (--path)",
+    )
     .argument('<name>')
+    .option('--path <dir>', 'local only: the folder for its backups ("" for the home\'s backups/)')
     .option('--quota <size>', 'the storage the plan pays for, e.g. 10GB')
     .option('--no-quota', 'no quota')
     .option('--allow-unencrypted', 'accept backups that are not encrypted')
@@ -80,6 +83,7 @@ export function registerDestination(program: Command): void {
       async (
         name: string,
         opts: HomeOption & {
+          path?: string;
           quota?: string | false;
           allowUnencrypted?: boolean;
           refuseUnencrypted?: boolean;
@@ -93,13 +97,26 @@ export function registerDestination(program: Command): void {
           );
         }
         const patch = {
+          ...(opts.path !== undefined ? { path: opts.path === '' ? null : opts.path } : {}),
           ...(opts.quota !== undefined ? { quota: opts.quota === false ? null : opts.quota } : {}),
           ...(opts.allowUnencrypted ? { allowUnencrypted: true } : {}),
           ...(opts.refuseUnencrypted ? { allowUnencrypted: false } : {}),
         };
         const info = await withCenter(opts, (c) => c.updateDestination(name, patch));
         if (opts.json) printJson(info);
-        else {
+        else if (name === 'local') {
+          print(`Destination "local" now writes to ${info.location}.`);
+          if (info.leftBehind) {
+            const { folder, backups } = info.leftBehind;
+            print(
+              `${backups} backup(s) stay in ${folder}; they were not moved, and \`coffre list\` no longer shows them.`,
+            );
+            print(
+              `To move them, move each archive with its .json file: mv ${folder}/*.tar.zst* ${info.location}/`,
+            );
+          }
+          if (info.error) print(`Note: it cannot be used right now: ${info.error.message}`);
+        } else {
           const quota = info.usage?.quotaBytes;
           print(
             `Destination "${name}": quota ${quota != null ? formatBytes(quota) : 'none'}, unencrypted backups ${info.allowUnencrypted ? 'accepted' : 'refused'}.`,
