@@ -34,6 +34,7 @@ import {
 } from './services/maintenance.js';
 import {
   ScheduleService,
+  type AppClosedResult,
   type ScheduleInfo,
   type SchedulePatch,
   type ScheduledRun,
@@ -67,7 +68,7 @@ export type { BackupEntry } from './services/catalog.js';
 export type { CloudUsage, DestinationInfo, DestinationInput } from './services/destinations.js';
 export type { CenterEvents } from './services/jobs.js';
 export type { RetentionEntry, RetentionReport } from './services/maintenance.js';
-export type { ScheduleInfo } from './services/schedule.js';
+export type { AppClosedResult, ScheduleInfo } from './services/schedule.js';
 export type { StatusReport } from './services/status.js';
 export type { KeyOptions, VerifyOptions, VerifyReport } from './services/verify.js';
 export type { RestoreOptions, RestoreResult } from './restore/service.js';
@@ -450,6 +451,16 @@ export class BackupCenter {
   /** A host app calls this when it closes: with "on close" enabled, takes an automatic backup. */
   async onApplicationClose(now?: Date): Promise<BackupResult | null> {
     return this.schedule.onApplicationClose(now);
+  }
+
+  /**
+   * The app closed (told by its exit script or by `coffre run`): backs up
+   * when "on close" is enabled, else says why not.
+   */
+  async applicationClosed(
+    options: Parameters<ScheduleService['applicationClosed']>[0] = {},
+  ): Promise<AppClosedResult> {
+    return this.schedule.applicationClosed(options);
   }
 
   // ---------------------------------------------------------------- settings

@@ -27,7 +27,7 @@ export type {
 } from './center.js';
 export type { AlertEvent } from './services/alerts.js';
 export type { DeleteResult, PruneResult, RetentionPatch } from './services/maintenance.js';
-export type { ScheduledRun, SchedulePatch } from './services/schedule.js';
+export type { AppClosedResult, ScheduledRun, SchedulePatch } from './services/schedule.js';
 export type { EncryptionSettings, NewKey } from './services/settings.js';
 export type { Clock } from './core/clock.js';
 export { CoffreError, ERROR_CODES, isCoffreError, type ErrorCode } from './core/errors.js';

@@ -16,6 +16,7 @@ import { registerVerify } from './commands/verify.js';
 import { registerSchedule } from './commands/schedule.js';
 import { registerMaintenance } from './commands/maintenance.js';
 import { registerRestore } from './commands/restore.js';
+import { registerRun } from './commands/run.js';
 import { currentHome, ExitWith } from './context.js';
 import { logUnexpected } from '../host.js';
 import { EXIT_CODES, hintFor } from './messages.js';
@@ -36,6 +37,7 @@ registerEncryption(program);
 registerSchedule(program);
 registerMaintenance(program);
 registerRestore(program);
+registerRun(program);
 
 const json = process.argv.includes('--json');
 

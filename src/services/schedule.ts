@@ -177,7 +177,39 @@ export class ScheduleService {
    * automatic backup before returning. Returns null when it is not enabled.
    */
   async onApplicationClose(now: Date = this.clock()): Promise<BackupResult | null> {
-    if (!this.config.get().schedule.onClose) return null;
-    return this.backups.backup(this.scheduledBackupOptions(now, 'on-close'));
+    return (await this.applicationClosed({ now })).backup;
   }
+
+  /**
+   * The app closed: whether to back up (only with "on close" enabled), and
+   * the backup. `how` is what told Coffre: the host library, the app's exit
+   * script (`on-close`), or `coffre run` that started the app; `appExit`,
+   * when known, is kept in the backup's note.
+   */
+  async applicationClosed(
+    options: {
+      now?: Date;
+      how?: 'library' | 'exit-script' | 'run';
+      appExit?: { code: number | null; signal: string | null };
+    } = {},
+  ): Promise<AppClosedResult> {
+    if (!this.config.get().schedule.onClose) return { backup: null, skipped: 'ON_CLOSE_DISABLED' };
+    const now = options.now ?? this.clock();
+    const exit = options.appExit;
+    const note = exit
+      ? `after the app exited (${exit.signal ? `signal ${exit.signal}` : `code ${exit.code}`})`
+      : null;
+    const backup = await this.backups.backup({
+      ...this.scheduledBackupOptions(now, options.how === 'run' ? 'run' : 'on-close'),
+      note,
+    });
+    return { backup, skipped: null };
+  }
+}
+
+/** What happened when the app closed: a backup, or why there was none. */
+export interface AppClosedResult {
+  backup: BackupResult | null;
+  /** ON_CLOSE_DISABLED: "on close" is not enabled in the schedule, so nothing was done. */
+  skipped: 'ON_CLOSE_DISABLED' | null;
 }

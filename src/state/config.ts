@@ -136,7 +136,7 @@ export const configSchema = strictObject({
   schedule: strictObject({
     /** When automatic backups run; null: no automatic backups. */
     backup: scheduleSpec.nullable().default(null),
-    /** Also back up when the application closes (daemon stop, or BackupCenter.onApplicationClose()). */
+    /** Also back up when the application closes (daemon stop, `coffre run`, `coffre on-close`, or BackupCenter.onApplicationClose()). */
     onClose: z.boolean().default(false),
     /** Destinations of automatic backups; empty: the default destinations. */
     destinations: z.array(z.string()).default([]),
