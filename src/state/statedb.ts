@@ -118,7 +118,7 @@ export class StateDb {
   verifications(): Map<string, { result: 'passed' | 'failed'; level: string | null; at: string }> {
     const rows = this.db
       .prepare(
-        "SELECT backup_id, result, detail, started_at FROM jobs WHERE kind = 'verify' AND backup_id IS NOT NULL AND result != 'running' ORDER BY started_at, id",
+        "SELECT backup_id, result, detail, started_at FROM jobs WHERE kind = 'verify' AND backup_id IS NOT NULL AND result IN ('ok', 'failed') ORDER BY started_at, id",
       )
       .all() as { backup_id: string; result: string; detail: string | null; started_at: string }[];
     const out = new Map<

@@ -11,7 +11,7 @@ import { BackupCenter } from '../../src/center.js';
 import { isCoffreError } from '../../src/core/errors.js';
 import { spawn } from 'node:child_process';
 import { readSecretFile } from '../../src/state/secrets.js';
-import { CLI, removeDir, tempDir } from '../helpers.js';
+import { CLI, coffre, removeDir, tempDir } from '../helpers.js';
 
 describe('issue 10 item 4: encryption settings are refused when they would fail every backup', () => {
   const dir = tempDir();
@@ -376,5 +376,49 @@ describe('issue 10 item 22: the user chooses the local destination folder', () =
     const back = await center.updateDestination('local', { path: null });
     assert.equal(back.location, path.join(home, 'backups'));
     assert.deepEqual(back.leftBehind, { folder: chosen, backups: 1 });
+  });
+});
+
+describe('issue 10 item 15: a check that could not be done is reported as not done', () => {
+  const dir = tempDir();
+  const home = path.join(dir, 'home');
+  const now = new Date('2026-11-20T09:00:00Z');
+  let center: BackupCenter;
+  let id: string;
+
+  before(async () => {
+    await BackupCenter.createDemo(home, { profile: 'pos', images: 1, receipts: 5 });
+    center = await BackupCenter.open(home, { clock: () => now });
+    await center.newEncryptionKey(null);
+    id = (await center.backup()).id;
+  });
+  after(() => {
+    center.close();
+    removeDir(dir);
+  });
+
+  it('a deep verification without the key is "not-done", recorded so, and no test restore counts', async () => {
+    const report = await center.verify(id, { deep: true });
+    assert.equal(report.status, 'not-done');
+    assert.equal(report.level, 'fingerprint');
+    assert.equal(report.requested, 'deep');
+    assert.equal(center.history(1)[0].result, 'partial');
+    assert.equal((await center.status()).lastTestRestore, null);
+    // The CLI says so with its own exit code.
+    const cli = coffre(['verify', id, '--deep', '--home', home]);
+    assert.equal(cli.status, 20, cli.stdout + cli.stderr);
+    assert.match(cli.stdout, /NOT VERIFIED/);
+    assert.doesNotMatch(cli.stdout, /\bOK\b/);
+  });
+
+  it('a loose encrypted archive without its sidecar, damaged, is not called verified', async () => {
+    const archive = fs.readdirSync(path.join(home, 'backups')).find((f) => f.endsWith('.age'))!;
+    const loose = path.join(dir, archive);
+    const bytes = fs.readFileSync(path.join(home, 'backups', archive));
+    bytes[bytes.length - 100] ^= 0xff;
+    fs.writeFileSync(loose, bytes);
+    const report = await center.verify(loose);
+    assert.equal(report.status, 'not-done');
+    assert.equal(report.level, 'none');
   });
 });
