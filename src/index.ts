@@ -32,7 +32,7 @@ export type { EncryptionSettings, NewKey } from './services/settings.js';
 export type { Clock } from './core/clock.js';
 export { CoffreError, ERROR_CODES, isCoffreError, type ErrorCode } from './core/errors.js';
 export { ORIGINS, type ArchiveHeader, type Origin, type Sidecar } from './core/manifest.js';
-export { formatBytes, parseSize } from './core/quota.js';
+export { formatBytes, formatSize, parseSize } from './core/quota.js';
 export { DEFAULT_RETENTION, type RetentionPolicy } from './core/retention.js';
 export { parseSpecArgs, type ScheduleSpec } from './core/schedule.js';
 export { WARNING_CODES, type Warning, type WarningCode } from './core/warnings.js';

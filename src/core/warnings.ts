@@ -30,6 +30,8 @@ export interface Warning {
   data: Readonly<Record<string, unknown>>;
 }
 
+import { formatInZone } from './time.js';
+
 export function warning(
   code: WarningCode,
   message: string,
@@ -47,6 +49,8 @@ export function backupWarnings(
   lastFailure: { startedAt: string; errorMessage: string | null; errorCode: string | null } | null,
   staleAfterHours: number,
   now: Date,
+  /** The register's time zone, for the times in the messages. */
+  timeZone = 'UTC',
 ): Warning[] {
   const warnings: Warning[] = [];
   if (!newestBackup) warnings.push(warning('NO_BACKUP', 'There is no backup yet.'));
@@ -66,7 +70,7 @@ export function backupWarnings(
     warnings.push(
       warning(
         'LAST_BACKUP_FAILED',
-        `The last backup attempt failed (${lastFailure.startedAt}): ${lastFailure.errorMessage ?? lastFailure.errorCode ?? 'unknown error'}`,
+        `The last backup attempt failed (${formatInZone(lastFailure.startedAt, timeZone)} ${timeZone}): ${lastFailure.errorMessage ?? lastFailure.errorCode ?? 'unknown error'}`,
         {
           at: lastFailure.startedAt,
           errorCode: lastFailure.errorCode,

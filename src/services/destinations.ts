@@ -397,6 +397,10 @@ export class DestinationService {
       await dest.check();
       if (options.probe) await dest.probe?.();
       usage = await dest.usage();
+      // A shared folder or bucket holds other registers' backups too: count this one's.
+      const register = this.identity.get().id;
+      const own = (await dest.list(register)).filter((s) => s.header.register.id === register);
+      usage = { ...usage, backups: own.length };
     } catch (err) {
       const e = asCoffreError(err);
       error = { code: e.code, message: e.message };

@@ -3,6 +3,7 @@
 // under the lock, and the backup an app asks for when it closes.
 
 import type { Clock } from '../core/clock.js';
+import { formatInZone } from '../core/time.js';
 import { dueState, staleThresholdHours, type DueState } from '../core/due.js';
 import { describeSpec, nextRun, type ScheduleSpec } from '../core/schedule.js';
 import { backupWarnings } from '../core/warnings.js';
@@ -15,11 +16,21 @@ import type { VerifyReport, VerifyService } from './verify.js';
 
 export interface ScheduleInfo {
   timeZone: string;
-  backup: { spec: ScheduleSpec; describe: string; next: string; last: JobRecord | null } | null;
-  verify: { spec: ScheduleSpec; describe: string; next: string; last: JobRecord | null } | null;
+  backup: ScheduledJobInfo | null;
+  verify: ScheduledJobInfo | null;
   onClose: boolean;
   destinations: string[];
   since: string | null;
+}
+
+export interface ScheduledJobInfo {
+  spec: ScheduleSpec;
+  describe: string;
+  /** The next run (ISO, UTC). */
+  next: string;
+  /** The next run in the schedule's time zone, "YYYY-MM-DD HH:MM". */
+  nextLocal: string;
+  last: JobRecord | null;
 }
 
 export type SchedulePatch = Partial<
@@ -58,15 +69,17 @@ export class ScheduleService {
     const tz = this.timeZone;
     const config = this.config.get();
     const sched = config.schedule;
-    const describe = (spec: ScheduleSpec | null, kind: string) =>
-      spec
-        ? {
-            spec,
-            describe: describeSpec(spec),
-            next: nextRun(spec, now, tz).toISOString(),
-            last: this.jobs.db().lastJob(kind, 'schedule'),
-          }
-        : null;
+    const describe = (spec: ScheduleSpec | null, kind: string): ScheduledJobInfo | null => {
+      if (!spec) return null;
+      const next = nextRun(spec, now, tz);
+      return {
+        spec,
+        describe: describeSpec(spec),
+        next: next.toISOString(),
+        nextLocal: formatInZone(next, tz),
+        last: this.jobs.db().lastJob(kind, 'schedule'),
+      };
+    };
     return {
       timeZone: tz,
       backup: describe(sched.backup, 'backup'),
@@ -138,6 +151,7 @@ export class ScheduleService {
       null,
       this.staleAfterHours(now),
       now,
+      this.timeZone,
     ).find((w) => w.code === 'BACKUP_STALE');
     return { stale: stale?.message ?? null, newest: last?.backupId ?? null };
   }

@@ -124,6 +124,7 @@ export class StatusService {
       lastFailure,
       this.schedule.staleAfterHours(now),
       now,
+      info.timeZone,
     );
     const made = db.jobs(20, 'backup').find((j) => j.result === 'ok' || j.result === 'partial');
     const partial = partialBackupWarning(

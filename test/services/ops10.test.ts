@@ -10,6 +10,7 @@ import Database from 'better-sqlite3-multiple-ciphers';
 import { BackupCenter } from '../../src/center.js';
 import { isCoffreError } from '../../src/core/errors.js';
 import { spawn } from 'node:child_process';
+import { formatSize, parseSize } from '../../src/core/quota.js';
 import { readSecretFile } from '../../src/state/secrets.js';
 import { CLI, coffre, removeDir, tempDir } from '../helpers.js';
 
@@ -420,5 +421,71 @@ describe('issue 10 item 15: a check that could not be done is reported as not do
     const report = await center.verify(loose);
     assert.equal(report.status, 'not-done');
     assert.equal(report.level, 'none');
+  });
+});
+
+describe('issue 10 item 20: display details', () => {
+  const dir = tempDir();
+  const home = path.join(dir, 'home');
+  const other = path.join(dir, 'other');
+  const shared = path.join(dir, 'shared');
+  let now = new Date('2026-11-20T09:00:00Z');
+  let center: BackupCenter;
+
+  before(async () => {
+    await BackupCenter.createDemo(home, { profile: 'pos', images: 1, receipts: 5 });
+    await BackupCenter.createDemo(other, { profile: 'pos', images: 1, receipts: 5 });
+    fs.mkdirSync(shared);
+    center = await BackupCenter.open(home, { clock: () => now });
+  });
+  after(() => {
+    center.close();
+    removeDir(dir);
+  });
+
+  it('formats a quota in the units it was given', () => {
+    assert.equal(formatSize(parseSize('30MB')), '30 MB (28.6 MiB)');
+    assert.equal(formatSize(parseSize('1.5TB')), '1.5 TB (1.4 TiB)');
+    assert.equal(formatSize(parseSize('10GiB')), '10 GiB');
+    assert.equal(formatSize(512), '512 B');
+  });
+
+  it('counts only this register backups in a shared destination', async () => {
+    const them = await BackupCenter.open(other);
+    await them.addDestination('shared', { kind: 'external', path: shared });
+    await them.backup({ to: ['shared'] });
+    them.close();
+    await center.addDestination('shared', { kind: 'external', path: shared });
+    await center.backup({ to: ['shared'] });
+    const info = (await center.destinations()).find((d) => d.name === 'shared');
+    assert.equal(info?.usage?.backups, 1);
+  });
+
+  it('gives the next run in the schedule time zone, and failure times not as raw ISO', async () => {
+    await center.setSchedule({ backup: { every: 'day', at: '02:00' }, timeZone: 'Asia/Tokyo' });
+    const info = center.scheduleInfo(now);
+    assert.equal(info.backup?.nextLocal, '2026-11-21 02:00');
+    const db = path.resolve(home, center.configuration.source.database);
+    fs.renameSync(db, db + '.away');
+    now = new Date('2026-11-20T10:00:00Z');
+    await assert.rejects(center.backup());
+    fs.renameSync(db + '.away', db);
+    const failed = (await center.status(now)).warnings.find((w) => w.code === 'LAST_BACKUP_FAILED');
+    assert.match(failed?.message ?? '', /\(2026-11-20 19:00 Asia\/Tokyo\)/);
+    assert.doesNotMatch(failed?.message ?? '', /T10:00:00/);
+  });
+
+  it('lists backups and plans a prune in the same order, oldest first', async () => {
+    for (const h of [11, 12, 13]) {
+      now = new Date(`2026-11-20T${h}:00:00Z`);
+      await center.backup({ origin: 'automatic', applyRetention: false });
+    }
+    const listed = (await center.list()).backups.filter((b) => b.destination === 'local');
+    const plan = await center.retentionPlan(now, ['local']);
+    assert.deepEqual(
+      plan.entries.map((e) => e.id),
+      listed.map((b) => b.id),
+    );
+    assert.ok(listed[0].createdAt < listed[listed.length - 1].createdAt);
   });
 });

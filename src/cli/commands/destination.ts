@@ -3,7 +3,7 @@
 import { CoffreError } from '../../index.js';
 import type { Command } from 'commander';
 import { print, printJson, withCenter, type HomeOption } from '../context.js';
-import { formatBytes, table } from '../output.js';
+import { formatBytes, formatSize, table } from '../output.js';
 
 interface AddFlags extends HomeOption {
   path?: string;
@@ -59,7 +59,7 @@ export function registerDestination(program: Command): void {
         else {
           if (info.usage?.quotaBytes != null)
             print(
-              `Quota: ${formatBytes(info.usage.usedBytes)} used of ${formatBytes(info.usage.quotaBytes)}.`,
+              `Quota: ${formatBytes(info.usage.usedBytes)} used of ${formatSize(info.usage.quotaBytes)}.`,
             );
           print(`Use it with: coffre backup --to ${info.name}`);
         }
@@ -119,7 +119,7 @@ export function registerDestination(program: Command): void {
         } else {
           const quota = info.usage?.quotaBytes;
           print(
-            `Destination "${name}": quota ${quota != null ? formatBytes(quota) : 'none'}, unencrypted backups ${info.allowUnencrypted ? 'accepted' : 'refused'}.`,
+            `Destination "${name}": quota ${quota != null ? formatSize(quota) : 'none'}, unencrypted backups ${info.allowUnencrypted ? 'accepted' : 'refused'}.`,
           );
           if (info.error) print(`Note: it cannot be used right now: ${info.error.message}`);
         }
@@ -146,7 +146,7 @@ export function registerDestination(program: Command): void {
             d.usage ? String(d.usage.backups) : '-',
             d.usage ? formatBytes(d.usage.usedBytes) : '-',
             d.usage?.freeBytes != null ? formatBytes(d.usage.freeBytes) : '-',
-            d.usage?.quotaBytes != null ? formatBytes(d.usage.quotaBytes) : '-',
+            d.usage?.quotaBytes != null ? formatSize(d.usage.quotaBytes) : '-',
             d.error ? `${d.location} (unavailable: ${d.error.code})` : d.location,
           ]),
         ),
