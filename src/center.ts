@@ -35,6 +35,7 @@ import {
 } from './services/maintenance.js';
 import {
   ScheduleService,
+  type AppClosedResult,
   type ScheduleInfo,
   type SchedulePatch,
   type ScheduledRun,
@@ -87,7 +88,7 @@ export type { BackupEntry, DamagedBackup } from './services/catalog.js';
 export type { CloudUsage, DestinationInfo, DestinationInput } from './services/destinations.js';
 export type { CenterEvents } from './services/jobs.js';
 export type { RetentionEntry, RetentionReport } from './services/maintenance.js';
-export type { ScheduleInfo } from './services/schedule.js';
+export type { AppClosedResult, ScheduleInfo } from './services/schedule.js';
 export type { StatusReport } from './services/status.js';
 export type { KeyOptions, VerifyOptions, VerifyReport } from './services/verify.js';
 export type { RestoreOptions, RestoreResult } from './restore/service.js';
@@ -192,7 +193,7 @@ export class BackupCenter {
       this.verifier,
       clock,
     );
-    this.settings = new SettingsService(this.config, this.register, clock);
+    this.settings = new SettingsService(this.config, this.register, source, clock);
     this.journal = new JournalService(
       new EventJournal(path.join(paths.root, 'journal.jsonl'), clock),
       this.events,
@@ -403,6 +404,11 @@ export class BackupCenter {
     return this.schedule.dueJobs(now);
   }
 
+  /** Hours after which the newest backup is stale: the alert setting, else from the schedule. */
+  staleAfterHours(now?: Date): number {
+    return this.schedule.staleAfterHours(now);
+  }
+
   /** Cheap staleness check from the job history (no destination is read). */
   staleness(now: Date): { stale: string | null; newest: string | null } {
     return this.schedule.staleness(now);
@@ -416,6 +422,16 @@ export class BackupCenter {
   /** A host app calls this when it closes: with "on close" enabled, takes an automatic backup. */
   async onApplicationClose(now?: Date): Promise<BackupResult | null> {
     return this.schedule.onApplicationClose(now);
+  }
+
+  /**
+   * The app closed (told by its exit script or by `coffre run`): backs up
+   * when "on close" is enabled, else says why not.
+   */
+  async applicationClosed(
+    options: Parameters<ScheduleService['applicationClosed']>[0] = {},
+  ): Promise<AppClosedResult> {
+    return this.schedule.applicationClosed(options);
   }
 
   // ---------------------------------------------------------------- settings

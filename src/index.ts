@@ -36,7 +36,7 @@ export type {
 export { splitTo } from './core/fiscal/period.js';
 export type { AlertEvent } from './services/alerts.js';
 export type { DeleteResult, PruneResult, RetentionPatch } from './services/maintenance.js';
-export type { ScheduledRun, SchedulePatch } from './services/schedule.js';
+export type { AppClosedResult, ScheduledRun, SchedulePatch } from './services/schedule.js';
 export type { EncryptionSettings, NewKey } from './services/settings.js';
 export type { Clock } from './core/clock.js';
 export {
@@ -47,7 +47,7 @@ export {
   type ErrorCode,
 } from './core/errors.js';
 export { ORIGINS, type ArchiveHeader, type Origin, type Sidecar } from './core/manifest.js';
-export { formatBytes, parseSize } from './core/quota.js';
+export { formatBytes, formatSize, parseSize } from './core/quota.js';
 export { DEFAULT_RETENTION, type RetentionPolicy } from './core/retention.js';
 export { parseSpecArgs, type ScheduleSpec } from './core/schedule.js';
 export { WARNING_CODES, type Warning, type WarningCode } from './core/warnings.js';

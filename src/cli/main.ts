@@ -17,6 +17,7 @@ import { registerSchedule } from './commands/schedule.js';
 import { registerMaintenance } from './commands/maintenance.js';
 import { registerRestore } from './commands/restore.js';
 import { registerFiscal } from './commands/fiscal.js';
+import { registerRun } from './commands/run.js';
 import { currentHome, ExitWith } from './context.js';
 import { logUnexpected } from '../host.js';
 import { EXIT_CODES, hintFor } from './messages.js';
@@ -38,6 +39,7 @@ registerSchedule(program);
 registerMaintenance(program);
 registerRestore(program);
 registerFiscal(program);
+registerRun(program);
 
 const json = process.argv.includes('--json');
 

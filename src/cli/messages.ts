@@ -32,6 +32,13 @@ export const EXIT_CODES: Record<ErrorCode, number> = {
   SECRET_FILE_UNSAFE: 20,
 };
 
+/**
+ * `verify` could not do the check asked for (an encrypted backup without its
+ * key: only the fingerprint, or nothing without a sidecar). Not an error, not
+ * a pass.
+ */
+export const NOT_VERIFIED_EXIT = 21;
+
 export const HINTS: Record<ErrorCode, string> = {
   INTERNAL:
     'This is unexpected. Run the command again; if it fails again, report it with the error id above.',

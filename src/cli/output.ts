@@ -1,6 +1,6 @@
 // Formatting for people: sizes, durations, dates and aligned tables.
 
-export { formatBytes } from '../index.js';
+export { formatBytes, formatSize } from '../index.js';
 
 export function formatDuration(ms: number): string {
   if (ms < 1000) return `${ms} ms`;

@@ -114,3 +114,17 @@ export function placeOverlap(candidate: Place, others: readonly Place[]): PlaceO
   }
   return null;
 }
+
+/** Two folders overlap when they are the same or one is inside the other (paths already resolved). */
+export function foldersOverlap(a: string, b: string): boolean {
+  return folderRelation(a, b) !== null;
+}
+
+export type CloudPlace = Omit<BucketPlace, 'kind' | 'name'>;
+
+/** Two cloud places overlap on the same endpoint and bucket when one prefix holds the other. */
+export function cloudPlacesOverlap(a: CloudPlace, b: CloudPlace): boolean {
+  return (
+    placeOverlap({ kind: 's3', name: '\0a', ...a }, [{ kind: 's3', name: '\0b', ...b }]) !== null
+  );
+}

@@ -18,6 +18,34 @@ export function formatBytes(n: number): string {
   return `${v.toFixed(v < 10 ? 1 : 0)} ${units[i]}`;
 }
 
+/**
+ * A size in the unit system it was most likely given in: a round decimal
+ * size (30MB, 1.5TB, as plans are sold) in decimal units with its binary
+ * value beside it, "30 MB (28.6 MiB)"; anything else as formatBytes does.
+ */
+export function formatSize(n: number): string {
+  if (n < 1000 || n % 1000 !== 0) return formatBytes(n);
+  // A whole number of its binary unit (10 GiB) was given in binary units.
+  const k = Math.min(4, Math.floor(Math.log(n) / Math.log(1024)));
+  if (k >= 1 && n % 1024 ** k === 0) return formatBytes(n);
+  const units = ['KB', 'MB', 'GB', 'TB'];
+  let v = n;
+  let i = -1;
+  do {
+    v /= 1000;
+    i++;
+  } while (v >= 1000 && i < units.length - 1);
+  const decimal = `${Number.isInteger(v) ? v : Number(v.toFixed(2))} ${units[i]}`;
+  const binary = ['KiB', 'MiB', 'GiB', 'TiB'];
+  let b = n / 1024;
+  let j = 0;
+  while (b >= 1024 && j < binary.length - 1) {
+    b /= 1024;
+    j++;
+  }
+  return `${decimal} (${b.toFixed(1)} ${binary[j]})`;
+}
+
 const UNITS: Record<string, number> = {
   '': 1,
   b: 1,
@@ -83,7 +111,7 @@ export function quotaWarning(destination: string, state: QuotaState): Warning | 
   const percent = quotaPercent(state);
   return warning(
     'QUOTA_NEARLY_FULL',
-    `Cloud destination "${destination}" is ${percent} % full (${formatBytes(state.usedBytes)} of ${formatBytes(state.quotaBytes)}): keep fewer backups there or take a larger plan before it refuses backups.`,
+    `Cloud destination "${destination}" is ${percent} % full (${formatBytes(state.usedBytes)} of ${formatSize(state.quotaBytes)}): keep fewer backups there or take a larger plan before it refuses backups.`,
     { destination, ...state, percent },
   );
 }

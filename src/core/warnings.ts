@@ -9,6 +9,8 @@ export const WARNING_CODES = [
   'BACKUP_STALE',
   /** The last backup attempt failed after the newest good backup. */
   'LAST_BACKUP_FAILED',
+  /** The last backup reached some destinations only (one was unplugged, full, or the job was killed). */
+  'BACKUP_PARTIAL',
   /** A cloud destination is over 80 % of its quota. */
   'QUOTA_NEARLY_FULL',
   /** A destination kept leftovers of an interrupted backup that could not be removed. */
@@ -30,6 +32,8 @@ export interface Warning {
   data: Readonly<Record<string, unknown>>;
 }
 
+import { formatInZone } from './time.js';
+
 export function warning(
   code: WarningCode,
   message: string,
@@ -47,6 +51,8 @@ export function backupWarnings(
   lastFailure: { startedAt: string; errorMessage: string | null; errorCode: string | null } | null,
   staleAfterHours: number,
   now: Date,
+  /** The register's time zone, for the times in the messages. */
+  timeZone = 'UTC',
 ): Warning[] {
   const warnings: Warning[] = [];
   if (!newestBackup) warnings.push(warning('NO_BACKUP', 'There is no backup yet.'));
@@ -66,7 +72,7 @@ export function backupWarnings(
     warnings.push(
       warning(
         'LAST_BACKUP_FAILED',
-        `The last backup attempt failed (${lastFailure.startedAt}): ${lastFailure.errorMessage ?? lastFailure.errorCode ?? 'unknown error'}`,
+        `The last backup attempt failed (${formatInZone(lastFailure.startedAt, timeZone)} ${timeZone}): ${lastFailure.errorMessage ?? lastFailure.errorCode ?? 'unknown error'}`,
         {
           at: lastFailure.startedAt,
           errorCode: lastFailure.errorCode,
@@ -76,4 +82,29 @@ export function backupWarnings(
     );
   }
   return warnings;
+}
+
+/**
+ * Pure: a warning when the newest backup job that made a backup reached only
+ * some of its destinations. `committed` is null when the history does not
+ * say which ones did (then the missing ones are not named).
+ */
+export function partialBackupWarning(
+  job: {
+    result: string;
+    backupId: string | null;
+    startedAt: string;
+    destinations: readonly string[];
+    committed: readonly string[] | null;
+    errorMessage: string | null;
+  } | null,
+): Warning | null {
+  if (!job || job.result !== 'partial' || !job.backupId) return null;
+  const missing = job.committed ? job.destinations.filter((d) => !job.committed!.includes(d)) : [];
+  const where = missing.length > 0 ? missing.join(', ') : 'some destinations';
+  return warning(
+    'BACKUP_PARTIAL',
+    `The last backup (${job.backupId}) was not saved to ${where}: ${job.errorMessage ?? 'see the history'}`,
+    { backupId: job.backupId, at: job.startedAt, missing, errorMessage: job.errorMessage },
+  );
 }

@@ -3,7 +3,6 @@
 // receives the services it uses (jobs, catalog, backup) and the home's
 // stores; it never sees the BackupCenter.
 
-import { spawn } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
@@ -14,7 +13,6 @@ import { checkArchive } from '../archive/reader.js';
 import type { Clock } from '../core/clock.js';
 import { asCoffreError, CoffreError } from '../core/errors.js';
 import { ENTRY } from '../core/manifest.js';
-import { withExports } from '../core/shell.js';
 import type { BackupService, Progress } from '../services/backup.js';
 import type { Catalog } from '../services/catalog.js';
 import type { JobRunner } from '../services/jobs.js';
@@ -32,6 +30,7 @@ import {
   type Identity,
   type IdentityStore,
 } from '../state/identity.js';
+import { moveAcross, restoreDetail, runRestoreHook, SAFETY_COMPRESSION_LEVEL } from './steps.js';
 import { phaseTimer, prepareDatabaseApply, type PhaseTime } from './apply.js';
 import { measureLosses } from './database.js';
 import {
@@ -466,23 +465,7 @@ export class RestoreService {
     backupId: string,
     result: string,
   ): Promise<void> {
-    const command = this.config.get().hooks[which];
-    if (!command) return;
-    const code = await new Promise<number>((resolve) => {
-      const child = spawn(
-        withExports(command, { COFFRE_BACKUP_ID: backupId, COFFRE_RESTORE_RESULT: result }),
-        { shell: true, stdio: 'inherit' },
-      );
-      child.on('error', () => resolve(127));
-      child.on('close', (c) => resolve(c ?? 1));
-    });
-    if (code !== 0 && which === 'beforeRestore') {
-      throw new CoffreError(
-        'RESTORE_CONFLICT',
-        `The before-restore command failed (exit ${code}); nothing was changed.`,
-        { details: { hook: which, exitCode: code } },
-      );
-    }
+    return runRestoreHook(which, this.config.get().hooks[which], backupId, result);
   }
 
   /**
@@ -594,35 +577,5 @@ export class RestoreService {
     } finally {
       lock.release();
     }
-  }
-}
-
-/**
- * The safety backup is stored, not compressed (raw zstd blocks): it costs
- * about a copy of the data, the shop waits on it, and it only has to last
- * until the restore is known to be good.
- */
-const SAFETY_COMPRESSION_LEVEL = 'store';
-
-/** What the history keeps of a restore: whether it took effect, and its safety backup. */
-function restoreDetail(
-  detail: string | null,
-): { applied: boolean; safetyBackupId: string | null } | null {
-  if (!detail) return null;
-  try {
-    return JSON.parse(detail) as { applied: boolean; safetyBackupId: string | null };
-  } catch {
-    return null;
-  }
-}
-
-/** Renames, or copies then removes when the two paths are on different file systems. */
-async function moveAcross(from: string, to: string): Promise<void> {
-  try {
-    await fsp.rename(from, to);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EXDEV') throw err;
-    await fsp.cp(from, to, { recursive: true });
-    await fsp.rm(from, { recursive: true, force: true });
   }
 }

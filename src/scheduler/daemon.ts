@@ -64,6 +64,12 @@ export class Scheduler {
         if (ran) {
           const detail = ran.kind === 'backup' ? `${ran.result.size} bytes` : ran.result.level;
           emit({ type: 'job-done', kind, at: at.toISOString(), backupId: ran.result.id, detail });
+          // A test restore that could not be made (no key on this machine) is not a pass.
+          if (ran.kind === 'verify' && ran.result.status === 'not-done') {
+            const message = `The scheduled test restore of ${ran.result.id} was not done: ${ran.result.notChecked ?? ''}`;
+            emit({ type: 'job-failed', kind, at: at.toISOString(), code: 'KEY_REQUIRED', message });
+            await this.alert('verify-failed', message, emit);
+          }
           // Made, but not everywhere (a cloud over its quota, an unplugged drive): someone should know.
           if (ran.kind === 'backup' && ran.result.failed.length > 0) {
             const message = `Backup ${ran.result.id} was not saved to ${ran.result.failed.map((f) => `${f.destination} (${f.message})`).join('; ')}`;

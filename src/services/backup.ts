@@ -358,6 +358,12 @@ export class BackupService {
           if (lost) throw lost;
           await upload.commit(sidecar);
           committed.push(dest);
+          this.jobs.db().recordCommitted(jobId, {
+            backupId: id,
+            bytes: written.size,
+            sha256: written.sha256,
+            committed: committed.map((d) => d.name),
+          });
         } catch (err) {
           await upload.abort().catch(() => undefined);
           drop(dest, err);
@@ -366,7 +372,7 @@ export class BackupService {
       if (committed.length === 0) throw dropped[0];
       const done = committed.map((d) => d.name);
       this.jobs.db().finishJob(jobId, this.clock(), {
-        result: 'ok',
+        result: failed.length > 0 ? 'partial' : 'ok',
         backupId: id,
         bytes: written.size,
         sha256: written.sha256,

@@ -2,7 +2,9 @@
 // buckets. Opening one by name, adding, changing and removing them (with the
 // defaults and checks every front end shares), and describing their space.
 
+import fs from 'node:fs';
 import path from 'node:path';
+import { cloudPlacesOverlap, foldersOverlap } from '../core/places.js';
 import { asCoffreError, CoffreError } from '../core/errors.js';
 import { parseSize, quotaPercent, quotaWarning, type QuotaState } from '../core/quota.js';
 import { describePolicy } from '../core/retention.js';
@@ -33,6 +35,11 @@ export interface DestinationInfo {
   error: { code: string; message: string } | null;
   /** Cloud destinations: whether unencrypted backups may be sent there. */
   allowUnencrypted?: boolean;
+  /**
+   * After the local folder changed: this register's backups still in the old
+   * folder. They are not moved; `list` no longer shows them until they are.
+   */
+  leftBehind?: { folder: string; backups: number };
 }
 
 /** A cloud destination's space: what the plan allows, what is used, what retention keeps. */
@@ -73,8 +80,10 @@ export interface DestinationInput {
   checksums?: boolean;
 }
 
-/** A change to a cloud destination. */
+/** A change to a destination: a cloud one's quota and unencrypted setting, or the local folder. */
 export interface DestinationPatch {
+  /** local only: its folder (an existing, writable folder outside the app's files); null: the home's backups/. */
+  path?: string | null;
   quota?: string | number | null;
   quotaBytes?: number | null;
   allowUnencrypted?: boolean;
@@ -118,7 +127,7 @@ export class DestinationService {
 
   /** Opens a destination by name; an unknown name is refused with the known ones. */
   get(name: string): Destination {
-    if (name === 'local') return new FolderDestination('local', 'local', this.paths.backups);
+    if (name === 'local') return new FolderDestination('local', 'local', this.localFolder());
     const conf = this.config.get().destinations[name];
     if (!conf) {
       throw new CoffreError(
@@ -227,20 +236,14 @@ export class DestinationService {
       throw new CoffreError('USAGE', `A destination named "${name}" already exists.`);
     }
     const checked = this.normalize(name, input);
-    // Two destinations on the same place would clean up each other's uploads.
-    const same = Object.entries(existing).find(
-      ([, d]) =>
-        (d.kind === 'external' && checked.kind === 'external' && d.path === checked.path) ||
-        (d.kind === 's3' &&
-          checked.kind === 's3' &&
-          d.endpoint === checked.endpoint &&
-          d.bucket === checked.bucket &&
-          d.prefix === checked.prefix),
-    );
+    // Two destinations on the same place would clean up each other's uploads,
+    // and deleting from one would delete from the other.
+    const same = this.samePlace(checked);
     if (same) {
       throw new CoffreError(
         'USAGE',
-        `Destination "${same[0]}" already writes to that place; use it, or give this one another ${checked.kind === 's3' ? 'prefix' : 'folder'}.`,
+        `Destination "${same}" already writes to that place (the same folder or bucket and prefix, one inside the other, or the same after following links); use it, or give this one another ${checked.kind === 's3' ? 'prefix' : 'folder'}.`,
+        { details: { destination: same } },
       );
     }
     await this.config.update((c) => ({
@@ -251,8 +254,111 @@ export class DestinationService {
     return this.describe(name, { probe: true });
   }
 
-  /** Changes a cloud destination's quota or unencrypted-upload setting. */
+  /** The name of a destination already writing where `conf` would, or null. */
+  private samePlace(conf: DestinationConfig, except?: string): string | null {
+    const existing = this.config.get().destinations;
+    if (conf.kind === 'external') {
+      const mine = realPlace(conf.path);
+      const folders: [string, string][] = [
+        ['local', this.localFolder()],
+        ['local', this.paths.backups],
+      ];
+      for (const [n, d] of Object.entries(existing)) {
+        if (d.kind === 'external') folders.push([n, resolveFromHome(this.paths.root, d.path)]);
+      }
+      const hit = folders.find(([n, p]) => n !== except && foldersOverlap(mine, realPlace(p)));
+      return hit ? hit[0] : null;
+    }
+    const hit = Object.entries(existing).find(
+      ([n, d]) => n !== except && d.kind === 's3' && cloudPlacesOverlap(d, conf),
+    );
+    return hit ? hit[0] : null;
+  }
+
+  /** The folder of the built-in local destination: the config's, else the home's backups/. */
+  localFolder(): string {
+    const chosen = this.config.get().localPath;
+    return chosen ? resolveFromHome(this.paths.root, chosen) : this.paths.backups;
+  }
+
+  /**
+   * Points the local destination at another folder (null: the home's
+   * backups/ again). The folder must exist, be writable, lie outside the
+   * app's files folder and not overlap another destination. Backups already
+   * in the old folder stay there: the result says how many, to move them.
+   */
+  private async setLocalFolder(patch: DestinationPatch): Promise<DestinationInfo> {
+    const other = Object.keys(patch).filter(
+      (k) => k !== 'path' && patch[k as keyof DestinationPatch] !== undefined,
+    );
+    if (patch.path === undefined || other.length > 0) {
+      throw new CoffreError(
+        'USAGE',
+        `The "local" destination has only a folder to change (${other.length > 0 ? `${other.join(', ')} only apply to cloud destinations` : 'give its path'}).`,
+      );
+    }
+    const previous = this.localFolder();
+    const folder = patch.path === null ? this.paths.backups : path.resolve(patch.path);
+    if (patch.path !== null) {
+      let stat: fs.Stats;
+      try {
+        stat = fs.statSync(folder);
+      } catch {
+        throw new CoffreError('USAGE', `The folder ${folder} does not exist: create it first.`, {
+          details: { folder },
+        });
+      }
+      if (!stat.isDirectory())
+        throw new CoffreError('USAGE', `${folder} is not a folder.`, { details: { folder } });
+      try {
+        fs.accessSync(folder, fs.constants.W_OK);
+      } catch {
+        throw new CoffreError('USAGE', `Coffre cannot write in ${folder}: check its permissions.`, {
+          details: { folder },
+        });
+      }
+      const files = this.config.get().source.files;
+      if (files) {
+        const appFiles = realPlace(resolveFromHome(this.paths.root, files));
+        if (foldersOverlap(realPlace(folder), appFiles)) {
+          throw new CoffreError(
+            'USAGE',
+            `${folder} overlaps the app's files folder (${appFiles}): backups there would be backed up, and a restore of the files would remove them. Choose a folder outside it.`,
+            { details: { folder, appFiles } },
+          );
+        }
+      }
+      const same = this.samePlace({ kind: 'external', path: folder }, 'local');
+      if (same) {
+        throw new CoffreError(
+          'USAGE',
+          `Destination "${same}" already writes to that place; choose another folder for "local".`,
+          { details: { destination: same } },
+        );
+      }
+    }
+    await this.config.update((c) => ({ ...c, localPath: patch.path === null ? null : folder }));
+    const info = await this.describe('local', { probe: true });
+    let left = 0;
+    if (realPlace(previous) !== realPlace(folder)) {
+      const register = this.identity.get().id;
+      left = await new FolderDestination('local', 'local', previous)
+        .list()
+        .then((l) => l.filter((s) => s.header.register.id === register).length)
+        .catch(() => 0);
+    }
+    return { ...info, ...(left > 0 ? { leftBehind: { folder: previous, backups: left } } : {}) };
+  }
+
+  /** Changes a cloud destination's quota or unencrypted-upload setting, or the local folder. */
   async update(name: string, patch: DestinationPatch): Promise<DestinationInfo> {
+    if (name === 'local') return this.setLocalFolder(patch);
+    if (patch.path !== undefined) {
+      throw new CoffreError(
+        'USAGE',
+        `Only the folder of "local" can be changed; to use another folder than "${name}"'s, add a destination for it and remove this one.`,
+      );
+    }
     this.get(name);
     const conf = this.config.get().destinations[name];
     if (conf?.kind !== 's3') {
@@ -308,6 +414,10 @@ export class DestinationService {
       await dest.check();
       if (options.probe) await dest.probe?.();
       usage = await dest.usage();
+      // A shared folder or bucket holds other registers' backups too: count this one's.
+      const register = this.identity.get().id;
+      const own = (await dest.list(register)).filter((s) => s.header.register.id === register);
+      usage = { ...usage, backups: own.length };
     } catch (err) {
       const e = asCoffreError(err);
       error = { code: e.code, message: e.message };
@@ -375,6 +485,25 @@ export class DestinationService {
         }
       }),
     );
+  }
+}
+
+/**
+ * A folder as the file system sees it: symlinks followed. A folder that does
+ * not exist yet is its nearest existing parent, resolved, with the rest.
+ */
+function realPlace(folder: string): string {
+  let head = path.resolve(folder);
+  const rest: string[] = [];
+  for (;;) {
+    try {
+      return path.join(fs.realpathSync(head), ...rest);
+    } catch {
+      const parent = path.dirname(head);
+      if (parent === head) return path.resolve(folder);
+      rest.unshift(path.basename(head));
+      head = parent;
+    }
   }
 }
 

@@ -23,6 +23,8 @@ export interface CenterEvents {
 
 /** What the history keeps of a job that succeeded. */
 export interface JobSummary {
+  /** partial: done, but not all that was asked (a verification that could not check the contents). */
+  result?: 'ok' | 'partial';
   backupId?: string;
   bytes?: number;
   sha256?: string;
@@ -94,8 +96,8 @@ export class JobRunner {
   ): Promise<T> {
     try {
       const result = await work();
-      const { detail, ...outcome } = describe(result);
-      this.db().finishJob(jobId, this.clock(), { result: 'ok', ...outcome });
+      const { detail, result: how, ...outcome } = describe(result);
+      this.db().finishJob(jobId, this.clock(), { result: how ?? 'ok', ...outcome });
       if (detail !== undefined) this.db().setDetail(jobId, detail);
       return result;
     } catch (err) {

@@ -3,7 +3,9 @@
 // under the lock, and the backup an app asks for when it closes.
 
 import type { Clock } from '../core/clock.js';
-import { describeSpec, isDue, nextRun, type ScheduleSpec } from '../core/schedule.js';
+import { formatInZone } from '../core/time.js';
+import { dueState, staleThresholdHours, type DueState } from '../core/due.js';
+import { describeSpec, nextRun, type ScheduleSpec } from '../core/schedule.js';
 import { backupWarnings } from '../core/warnings.js';
 import type { Config, ConfigStore } from '../state/config.js';
 import type { JobRecord } from '../state/statedb.js';
@@ -14,11 +16,21 @@ import type { VerifyReport, VerifyService } from './verify.js';
 
 export interface ScheduleInfo {
   timeZone: string;
-  backup: { spec: ScheduleSpec; describe: string; next: string; last: JobRecord | null } | null;
-  verify: { spec: ScheduleSpec; describe: string; next: string; last: JobRecord | null } | null;
+  backup: ScheduledJobInfo | null;
+  verify: ScheduledJobInfo | null;
   onClose: boolean;
   destinations: string[];
   since: string | null;
+}
+
+export interface ScheduledJobInfo {
+  spec: ScheduleSpec;
+  describe: string;
+  /** The next run (ISO, UTC). */
+  next: string;
+  /** The next run in the schedule's time zone, "YYYY-MM-DD HH:MM". */
+  nextLocal: string;
+  last: JobRecord | null;
 }
 
 export type SchedulePatch = Partial<
@@ -57,15 +69,17 @@ export class ScheduleService {
     const tz = this.timeZone;
     const config = this.config.get();
     const sched = config.schedule;
-    const describe = (spec: ScheduleSpec | null, kind: string) =>
-      spec
-        ? {
-            spec,
-            describe: describeSpec(spec),
-            next: nextRun(spec, now, tz).toISOString(),
-            last: this.jobs.db().lastJob(kind, 'schedule'),
-          }
-        : null;
+    const describe = (spec: ScheduleSpec | null, kind: string): ScheduledJobInfo | null => {
+      if (!spec) return null;
+      const next = nextRun(spec, now, tz);
+      return {
+        spec,
+        describe: describeSpec(spec),
+        next: next.toISOString(),
+        nextLocal: formatInZone(next, tz),
+        last: this.jobs.db().lastJob(kind, 'schedule'),
+      };
+    };
     return {
       timeZone: tz,
       backup: describe(sched.backup, 'backup'),
@@ -76,19 +90,51 @@ export class ScheduleService {
     };
   }
 
-  /** Which scheduled jobs are due now (a run missed while the machine was off is due once). */
-  dueJobs(now: Date): ('backup' | 'verify')[] {
+  /**
+   * Where a scheduled job stands: due or not, and for a slot whose backup
+   * failed, the attempts so far and when the next one may run.
+   */
+  dueState(kind: 'backup' | 'verify', now: Date): DueState | null {
     const sched = this.config.get().schedule;
-    const since = sched.since ? new Date(sched.since) : new Date(0);
-    const due: ('backup' | 'verify')[] = [];
-    for (const kind of ['backup', 'verify'] as const) {
-      const spec = sched[kind];
-      if (!spec) continue;
-      const last = this.jobs.db().lastJob(kind, 'schedule');
-      if (isDue(spec, last ? new Date(last.startedAt) : null, since, now, this.timeZone).due)
-        due.push(kind);
-    }
-    return due;
+    const spec = sched[kind];
+    if (!spec) return null;
+    const db = this.jobs.db();
+    const recent = db.jobs(200, kind);
+    const attempts = recent
+      .filter((j) => j.trigger === 'schedule')
+      .map((j) => ({ at: j.startedAt, ok: j.result === 'ok' || j.result === 'partial' }));
+    const good = recent.find((j) => j.result === 'ok' || j.result === 'partial');
+    return dueState({
+      spec,
+      attempts,
+      lastSuccess: good?.startedAt ?? null,
+      since: sched.since ? new Date(sched.since) : new Date(0),
+      now,
+      timeZone: this.timeZone,
+      // A failed backup is retried (the cause may pass: a drive plugged back
+      // in, a network back); a failed test restore is a finding, not retried.
+      retry: kind === 'backup',
+    });
+  }
+
+  /**
+   * Which scheduled jobs are due now: a slot not run yet (a run missed while
+   * the machine was off is due once), or a slot whose backup failed, after
+   * the retry pause.
+   */
+  dueJobs(now: Date): ('backup' | 'verify')[] {
+    return (['backup', 'verify'] as const).filter((kind) => this.dueState(kind, now)?.due);
+  }
+
+  /** Hours after which the newest backup is stale: the user's setting, else from the schedule. */
+  staleAfterHours(now: Date = this.clock()): number {
+    const config = this.config.get();
+    return staleThresholdHours(
+      config.alerts.staleAfterHours,
+      config.schedule.backup,
+      now,
+      this.timeZone,
+    );
   }
 
   /**
@@ -99,12 +145,13 @@ export class ScheduleService {
     const last = this.jobs
       .db()
       .jobs(200, 'backup')
-      .find((j) => j.result === 'ok');
+      .find((j) => j.result === 'ok' || j.result === 'partial');
     const stale = backupWarnings(
       last?.startedAt ?? null,
       null,
-      this.config.get().alerts.staleAfterHours,
+      this.staleAfterHours(now),
       now,
+      this.timeZone,
     ).find((w) => w.code === 'BACKUP_STALE');
     return { stale: stale?.message ?? null, newest: last?.backupId ?? null };
   }
@@ -144,7 +191,39 @@ export class ScheduleService {
    * automatic backup before returning. Returns null when it is not enabled.
    */
   async onApplicationClose(now: Date = this.clock()): Promise<BackupResult | null> {
-    if (!this.config.get().schedule.onClose) return null;
-    return this.backups.backup(this.scheduledBackupOptions(now, 'on-close'));
+    return (await this.applicationClosed({ now })).backup;
   }
+
+  /**
+   * The app closed: whether to back up (only with "on close" enabled), and
+   * the backup. `how` is what told Coffre: the host library, the app's exit
+   * script (`on-close`), or `coffre run` that started the app; `appExit`,
+   * when known, is kept in the backup's note.
+   */
+  async applicationClosed(
+    options: {
+      now?: Date;
+      how?: 'library' | 'exit-script' | 'run';
+      appExit?: { code: number | null; signal: string | null };
+    } = {},
+  ): Promise<AppClosedResult> {
+    if (!this.config.get().schedule.onClose) return { backup: null, skipped: 'ON_CLOSE_DISABLED' };
+    const now = options.now ?? this.clock();
+    const exit = options.appExit;
+    const note = exit
+      ? `after the app exited (${exit.signal ? `signal ${exit.signal}` : `code ${exit.code}`})`
+      : null;
+    const backup = await this.backups.backup({
+      ...this.scheduledBackupOptions(now, options.how === 'run' ? 'run' : 'on-close'),
+      note,
+    });
+    return { backup, skipped: null };
+  }
+}
+
+/** What happened when the app closed: a backup, or why there was none. */
+export interface AppClosedResult {
+  backup: BackupResult | null;
+  /** ON_CLOSE_DISABLED: "on close" is not enabled in the schedule, so nothing was done. */
+  skipped: 'ON_CLOSE_DISABLED' | null;
 }

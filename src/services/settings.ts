@@ -10,7 +10,9 @@ import { CoffreError } from '../core/errors.js';
 import type { Config, ConfigStore } from '../state/config.js';
 import type { IdentityStore } from '../state/identity.js';
 import { readSecretFile } from '../state/secrets.js';
+import { isEncryptedDatabaseFile } from '../source/sqlite.js';
 import { sendAlert, type AlertEvent } from './alerts.js';
+import type { AppSource } from './source.js';
 
 export interface EncryptionSettings {
   recipients: string[];
@@ -32,6 +34,7 @@ export class SettingsService {
   constructor(
     private readonly config: ConfigStore,
     private readonly identity: IdentityStore,
+    private readonly source: Pick<AppSource, 'databaseFile' | 'databaseKey'>,
     private readonly clock: Clock,
   ) {}
 
@@ -53,10 +56,23 @@ export class SettingsService {
       : null;
     // A passphrase that cannot be read now would fail every backup from now on.
     if (passphraseFile) readSecretFile(passphraseFile);
+    // An encrypted database's backups must be encrypted: "none" would fail every backup.
+    if (encryption.recipients.length === 0 && !passphraseFile && this.sourceEncrypted()) {
+      throw new CoffreError(
+        'ENCRYPTION_REQUIRED',
+        'The database is encrypted (SQLCipher), so its backups must be encrypted too: keep a recipient or a passphrase file.',
+      );
+    }
     await this.config.update((c) => ({
       ...c,
       encryption: { recipients: encryption.recipients, passphraseFile },
     }));
+  }
+
+  private sourceEncrypted(): boolean {
+    if (this.source.databaseKey() !== null) return true;
+    const file = this.source.databaseFile;
+    return fs.existsSync(file) && isEncryptedDatabaseFile(file);
   }
 
   /**

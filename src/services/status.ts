@@ -4,7 +4,7 @@
 
 import fs from 'node:fs';
 import type { Clock } from '../core/clock.js';
-import { backupWarnings, type Warning } from '../core/warnings.js';
+import { backupWarnings, partialBackupWarning, type Warning } from '../core/warnings.js';
 import { listFiles } from '../source/files.js';
 import { isEncryptedDatabaseFile, openDatabase } from '../source/sqlite.js';
 import type { ConfigStore } from '../state/config.js';
@@ -15,6 +15,17 @@ import type { CloudUsage, DestinationService } from './destinations.js';
 import type { FiscalService, FiscalSummary } from '../fiscal/service.js';
 import type { JobRunner } from './jobs.js';
 import type { ScheduleService } from './schedule.js';
+
+/** The destinations a backup job's detail says committed it, or null. */
+function committedOf(detail: string | null): string[] | null {
+  if (!detail) return null;
+  try {
+    const parsed = JSON.parse(detail) as { committed?: unknown };
+    return Array.isArray(parsed.committed) ? parsed.committed.map(String) : null;
+  } catch {
+    return null;
+  }
+}
 import type { AppSource } from './source.js';
 
 export interface StatusReport {
@@ -60,7 +71,7 @@ export class StatusService {
     private readonly jobs: Pick<JobRunner, 'db'>,
     private readonly catalog: Pick<Catalog, 'list'>,
     private readonly destinations: Pick<DestinationService, 'all' | 'cloudUsage'>,
-    private readonly schedule: Pick<ScheduleService, 'info'>,
+    private readonly schedule: Pick<ScheduleService, 'info' | 'staleAfterHours'>,
     private readonly fiscal: Pick<FiscalService, 'summary'>,
     private readonly clock: Clock,
   ) {}
@@ -115,9 +126,15 @@ export class StatusService {
     const warnings = backupWarnings(
       last ? last.createdAt : null,
       lastFailure,
-      config.alerts.staleAfterHours,
+      this.schedule.staleAfterHours(now),
       now,
+      info.timeZone,
     );
+    const made = db.jobs(20, 'backup').find((j) => j.result === 'ok' || j.result === 'partial');
+    const partial = partialBackupWarning(
+      made ? { ...made, committed: committedOf(made.detail) } : null,
+    );
+    if (partial) warnings.push(partial);
     const cloud = await this.destinations.cloudUsage();
     for (const u of cloud) if (u.warning) warnings.push(u.warning);
     return {

@@ -40,8 +40,17 @@ export interface VerifyReport {
   id: string;
   archive: string;
   destination: string | null;
-  /** fingerprint: the file's hash and signed sidecar only (encrypted, no key); full: every entry; deep: also a test restore. */
-  level: 'fingerprint' | 'full' | 'deep';
+  /**
+   * The level reached (docs/VERIFY.md says what each proves). none: nothing
+   * (an encrypted archive without key nor sidecar); fingerprint: the file's
+   * hash against the signed sidecar only (encrypted, no key); full: every
+   * entry against the signed list; deep: also a test restore.
+   */
+  level: 'none' | 'fingerprint' | 'full' | 'deep';
+  /** The level asked for: deep with `deep`, else full. */
+  requested: 'full' | 'deep';
+  /** passed: the level asked for was reached; not-done: it could not be (see notChecked). */
+  status: 'passed' | 'not-done';
   sha256: string;
   size: number;
   encrypted: boolean;
@@ -92,6 +101,8 @@ export class VerifyService {
       jobId,
       () => this.verifyUnrecorded(ref, options),
       (report) => ({
+        // A check that could not be done is not a pass: the history says so.
+        result: report.status === 'passed' ? 'ok' : 'partial',
         backupId: report.id,
         bytes: report.size,
         sha256: report.sha256,
@@ -125,20 +136,23 @@ export class VerifyService {
       checks.push({
         name: 'fingerprint',
         detail: found.sidecar
-          ? `SHA-256 ${sha256} matches`
-          : `SHA-256 ${sha256} (no sidecar to compare)`,
+          ? `SHA-256 ${sha256} matches the signed sidecar`
+          : `SHA-256 ${sha256} (no sidecar to compare: this proves nothing)`,
       });
       return {
         id,
         archive: found.archive,
         destination: found.destination,
-        level: 'fingerprint',
+        level: found.sidecar ? 'fingerprint' : 'none',
+        requested: options.deep ? 'deep' : 'full',
+        status: 'not-done',
         sha256,
         size,
         encrypted: true,
         checks,
-        notChecked:
-          'The archive is encrypted and no key was given: its entries were not checked. Give the age key file or the passphrase to check every entry.',
+        notChecked: found.sidecar
+          ? `The archive is encrypted and no key was given: only its fingerprint was checked (the bytes are those that were signed), not its entries${options.deep ? ', and no test restore was made' : ''}. Give the age key file or the passphrase to check it.`
+          : 'The archive is encrypted, no key was given and it has no sidecar: nothing about its contents or its integrity could be checked. Give the age key file or the passphrase to check it.',
       };
     }
 
@@ -177,6 +191,8 @@ export class VerifyService {
         archive: found.archive,
         destination: found.destination,
         level: scratch ? 'deep' : 'full',
+        requested: scratch ? 'deep' : 'full',
+        status: 'passed',
         sha256: contents.sha256,
         size: contents.size,
         encrypted: contents.encrypted,

@@ -125,6 +125,11 @@ export const configSchema = strictObject({
       destinationSchema,
     )
     .default({}),
+  /**
+   * The folder of the built-in `local` destination; null: the home's backups/.
+   * It must exist, be writable and lie outside the app's files folder.
+   */
+  localPath: z.string().min(1).nullable().default(null),
   /** Where `coffre backup` writes when no --to is given. */
   defaultDestinations: z.array(z.string()).min(1).default(['local']),
   /** zstd level: 3 is the good balance; higher is smaller and slower. */
@@ -133,7 +138,7 @@ export const configSchema = strictObject({
   schedule: strictObject({
     /** When automatic backups run; null: no automatic backups. */
     backup: scheduleSpec.nullable().default(null),
-    /** Also back up when the application closes (daemon stop, or BackupCenter.onApplicationClose()). */
+    /** Also back up when the application closes (daemon stop, `coffre run`, `coffre on-close`, or BackupCenter.onApplicationClose()). */
     onClose: z.boolean().default(false),
     /** Destinations of automatic backups; empty: the default destinations. */
     destinations: z.array(z.string()).default([]),
@@ -164,8 +169,12 @@ export const configSchema = strictObject({
   }).default({ beforeRestore: null, afterRestore: null }),
   /** Someone must hear about a failed or stale backup. */
   alerts: strictObject({
-    /** Warn when the newest good backup is older than this (26 h suits a daily schedule). */
-    staleAfterHours: z.number().positive().default(26),
+    /**
+     * Warn when the newest good backup is older than this many hours. null:
+     * the backup schedule's period plus 2 h (26 h for a daily schedule, 170 h
+     * for a weekly one; 26 h without a schedule).
+     */
+    staleAfterHours: z.number().positive().nullable().default(null),
     /** A command run on a failure or a stale backup, with COFFRE_EVENT and COFFRE_MESSAGE set. */
     command: z.string().min(1).nullable().default(null),
     /** A URL that receives a JSON POST on a failure or a stale backup. */
@@ -173,7 +182,7 @@ export const configSchema = strictObject({
       .url({ protocol: /^https?$/, error: 'a URL starting with https:// (or http://)' })
       .nullable()
       .default(null),
-  }).default({ staleAfterHours: 26, command: null, webhook: null }),
+  }).default({ staleAfterHours: null, command: null, webhook: null }),
 });
 
 export type Config = z.infer<typeof configSchema>;

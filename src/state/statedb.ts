@@ -11,7 +11,7 @@ export interface JobRecord {
   kind: string;
   startedAt: string;
   endedAt: string | null;
-  result: 'running' | 'ok' | 'failed';
+  result: 'running' | 'ok' | 'partial' | 'failed';
   backupId: string | null;
   destinations: string[];
   bytes: number | null;
@@ -156,7 +156,7 @@ export class StateDb {
   verifications(): Map<string, { result: 'passed' | 'failed'; level: string | null; at: string }> {
     const rows = this.db
       .prepare(
-        "SELECT backup_id, result, detail, started_at FROM jobs WHERE kind = 'verify' AND backup_id IS NOT NULL AND result != 'running' ORDER BY started_at, id",
+        "SELECT backup_id, result, detail, started_at FROM jobs WHERE kind = 'verify' AND backup_id IS NOT NULL AND result IN ('ok', 'failed') ORDER BY started_at, id",
       )
       .all() as { backup_id: string; result: string; detail: string | null; started_at: string }[];
     const out = new Map<
@@ -184,7 +184,8 @@ export class StateDb {
     at: Date,
     outcome:
       | {
-          result: 'ok';
+          /** partial: a backup that some destinations did not get. */
+          result: 'ok' | 'partial';
           backupId?: string;
           bytes?: number;
           sha256?: string;
@@ -195,14 +196,14 @@ export class StateDb {
       | { result: 'failed'; errorCode: string; errorMessage: string },
   ): void {
     this.write('recording the end of the job in the history', () => {
-      if (outcome.result === 'ok') {
+      if (outcome.result === 'ok' || outcome.result === 'partial') {
         this.db
           .prepare(
             'UPDATE jobs SET ended_at = ?, result = ?, backup_id = ?, bytes = ?, sha256 = ?, error_code = ?, error_message = ? WHERE id = ?',
           )
           .run(
             at.toISOString(),
-            'ok',
+            outcome.result,
             outcome.backupId ?? null,
             outcome.bytes ?? null,
             outcome.sha256 ?? null,
@@ -228,7 +229,8 @@ export class StateDb {
   closeAbandonedJobs(at: Date): number {
     // A restore whose history says it took effect (its database committed)
     // succeeded, even if its process died afterwards (e.g. in the
-    // after-restore hook).
+    // after-restore hook); a backup killed after a destination committed it
+    // exists there: partial.
     return this.write(
       'closing interrupted jobs in the history',
       () =>
@@ -239,17 +241,42 @@ export class StateDb {
           .run(at.toISOString()).changes +
         this.db
           .prepare(
+            "UPDATE jobs SET ended_at = ?, result = 'partial', error_code = 'INTERNAL', error_message = 'The job was interrupted (process ended) after the backup was saved to some destinations; the others did not get it.' WHERE result = 'running' AND kind = 'backup' AND backup_id IS NOT NULL",
+          )
+          .run(at.toISOString()).changes +
+        this.db
+          .prepare(
             "UPDATE jobs SET ended_at = ?, result = 'failed', error_code = 'INTERNAL', error_message = 'The job was interrupted (process ended).' WHERE result = 'running' AND kind IN ('backup', 'restore')",
           )
           .run(at.toISOString()).changes,
     );
   }
 
+  /**
+   * A destination committed a running backup: its id, size and fingerprint,
+   * and the destinations that have it so far (the job's detail), so that a
+   * job killed before the others still names the backup it made.
+   */
+  recordCommitted(
+    id: number,
+    commit: { backupId: string; bytes: number; sha256: string; committed: string[] },
+  ): void {
+    this.db
+      .prepare('UPDATE jobs SET backup_id = ?, bytes = ?, sha256 = ?, detail = ? WHERE id = ?')
+      .run(
+        commit.backupId,
+        commit.bytes,
+        commit.sha256,
+        JSON.stringify({ committed: commit.committed }),
+        id,
+      );
+  }
+
   /** The archive size of the last backup that succeeded: the best guess of the next one's. */
   lastBackupBytes(): number | null {
     const row = this.db
       .prepare(
-        "SELECT bytes FROM jobs WHERE kind = 'backup' AND result = 'ok' AND bytes IS NOT NULL ORDER BY id DESC LIMIT 1",
+        "SELECT bytes FROM jobs WHERE kind = 'backup' AND result IN ('ok', 'partial') AND bytes IS NOT NULL ORDER BY id DESC LIMIT 1",
       )
       .get() as { bytes: number } | undefined;
     return row?.bytes ?? null;

@@ -130,7 +130,8 @@ describe('cloud destination', () => {
     );
     const history = coffre(['history', '--json', '--home', home]).json();
     const last = (history.jobs ?? history)[0];
-    assert.equal(last.result, 'ok');
+    // Made, but not everywhere: partial (issue 10 item 14).
+    assert.equal(last.result, 'partial');
     assert.match(last.errorMessage, /Not saved to cloud/);
   });
 

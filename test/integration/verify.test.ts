@@ -51,10 +51,13 @@ describe('coffre verify', () => {
 
   it('checks an encrypted backup fully with its key, and only its fingerprint without', () => {
     const noKey = coffre(['verify', encrypted.id, '--home', home, '--json']);
-    assert.equal(noKey.status, 0, noKey.stderr);
+    // Not a pass: a distinct status and exit code (issue 10 item 15).
+    assert.equal(noKey.status, 21, noKey.stderr);
     assert.equal(noKey.json().level, 'fingerprint');
+    assert.equal(noKey.json().status, 'not-done');
+    assert.equal(noKey.json().ok, false);
     // The library says what was not checked; the command line says which flags give the key.
-    assert.match(noKey.json().notChecked, /entries were not checked/);
+    assert.match(noKey.json().notChecked, /not its entries/);
     assert.doesNotMatch(noKey.json().notChecked, /--/);
     const noKeyText = coffre(['verify', encrypted.id, '--home', home]);
     assert.match(noKeyText.stdout, /--identity FILE or --passphrase-file FILE/);

@@ -2,7 +2,7 @@
 
 import { CoffreError, ORIGINS, readSecretFile, type ErrorCode, type Origin } from '../../index.js';
 import type { Command } from 'commander';
-import type { BackupOptions } from '../../index.js';
+import type { BackupOptions, BackupResult } from '../../index.js';
 import { collect, ExitWith, print, printJson, withCenter, type HomeOption } from '../context.js';
 import { EXIT_CODES, hintFor } from '../messages.js';
 import { formatBytes, formatDuration } from '../output.js';
@@ -70,26 +70,7 @@ export async function runBackup(home: HomeOption, opts: Omit<BackupFlags, 'home'
     bar.done(),
   );
   if (opts.json) {
-    printJson({
-      id: result.id,
-      name: result.archive,
-      register: result.registerName,
-      destination: result.destinations.map((d) => d.name),
-      size: result.size,
-      sha256: result.sha256,
-      counts: result.counts,
-      encrypted: result.encrypted,
-      origin: result.origin,
-      durationMs: result.durationMs,
-      warnings: result.warnings,
-      pruned: result.pruned,
-      failed: result.failed.map((f) => ({
-        destination: f.destination,
-        code: f.code,
-        message: f.message,
-        hint: hintFor(f.code, f.details),
-      })),
-    });
+    printJson(backupJson(result));
     failedExit(result.failed);
     return;
   }
@@ -117,7 +98,31 @@ export async function runBackup(home: HomeOption, opts: Omit<BackupFlags, 'home'
   failedExit(result.failed);
 }
 
+/** What `backup --json` prints of a backup. */
+export function backupJson(result: BackupResult): Record<string, unknown> {
+  return {
+    id: result.id,
+    name: result.archive,
+    register: result.registerName,
+    destination: result.destinations.map((d) => d.name),
+    size: result.size,
+    sha256: result.sha256,
+    counts: result.counts,
+    encrypted: result.encrypted,
+    origin: result.origin,
+    durationMs: result.durationMs,
+    warnings: result.warnings,
+    pruned: result.pruned,
+    failed: result.failed.map((f) => ({
+      destination: f.destination,
+      code: f.code,
+      message: f.message,
+      hint: hintFor(f.code, f.details),
+    })),
+  };
+}
+
 /** A backup that some destinations did not get ends with the first one's exit code. */
-function failedExit(failed: { code: string }[]): void {
+export function failedExit(failed: { code: string }[]): void {
   if (failed.length > 0) throw new ExitWith(EXIT_CODES[failed[0].code as ErrorCode] ?? 1);
 }

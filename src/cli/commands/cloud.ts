@@ -3,7 +3,7 @@
 import type { Command } from 'commander';
 import type { CloudUsage } from '../../index.js';
 import { print, printJson, withCenter, type HomeOption } from '../context.js';
-import { formatBytes } from '../output.js';
+import { formatBytes, formatSize } from '../output.js';
 
 export function registerCloud(program: Command): void {
   const cloud = program.command('cloud').description('cloud destinations (S3-compatible storage)');
@@ -30,7 +30,7 @@ export function registerCloud(program: Command): void {
 }
 
 /** A few lines per cloud destination, for `cloud usage` and `status`. */
-export function describeCloud(u: CloudUsage, indent = ''): string[] {
+export function describeCloud(u: CloudUsage, indent = '', withWarning = true): string[] {
   const lines = [`${indent}${u.name}  ${u.location}`];
   if (u.error) {
     lines.push(`${indent}  unavailable: ${u.error.message}`);
@@ -38,7 +38,7 @@ export function describeCloud(u: CloudUsage, indent = ''): string[] {
     const used = formatBytes(u.usedBytes ?? 0);
     lines.push(
       u.quotaBytes !== null
-        ? `${indent}  used ${used} of ${formatBytes(u.quotaBytes)} (${u.percent} %), ${formatBytes(u.freeBytes ?? 0)} free`
+        ? `${indent}  used ${used} of ${formatSize(u.quotaBytes)} (${u.percent} %), ${formatBytes(u.freeBytes ?? 0)} free`
         : `${indent}  used ${used}, no quota set`,
     );
     lines.push(
@@ -46,6 +46,6 @@ export function describeCloud(u: CloudUsage, indent = ''): string[] {
     );
   }
   lines.push(`${indent}  retention: ${u.retention}`);
-  if (u.warning) lines.push(`${indent}  warning: ${u.warning.message}`);
+  if (u.warning && withWarning) lines.push(`${indent}  warning: ${u.warning.message}`);
   return lines;
 }

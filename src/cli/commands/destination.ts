@@ -3,7 +3,7 @@
 import { CoffreError } from '../../index.js';
 import type { Command } from 'commander';
 import { print, printJson, withCenter, type HomeOption } from '../context.js';
-import { formatBytes, table } from '../output.js';
+import { formatBytes, formatSize, table } from '../output.js';
 
 interface AddFlags extends HomeOption {
   path?: string;
@@ -59,7 +59,7 @@ export function registerDestination(program: Command): void {
         else {
           if (info.usage?.quotaBytes != null)
             print(
-              `Quota: ${formatBytes(info.usage.usedBytes)} used of ${formatBytes(info.usage.quotaBytes)}.`,
+              `Quota: ${formatBytes(info.usage.usedBytes)} used of ${formatSize(info.usage.quotaBytes)}.`,
             );
           print(`Use it with: coffre backup --to ${info.name}`);
         }
@@ -68,8 +68,11 @@ export function registerDestination(program: Command): void {
 
   dest
     .command('set')
-    .description("change a cloud destination's quota or unencrypted-upload setting")
+    .description(
+      "change a cloud destination's quota or unencrypted-upload setting, or the folder of local (--path)",
+    )
     .argument('<name>')
+    .option('--path <dir>', 'local only: the folder for its backups ("" for the home\'s backups/)')
     .option('--quota <size>', 'the storage the plan pays for, e.g. 10GB')
     .option('--no-quota', 'no quota')
     .option('--allow-unencrypted', 'accept backups that are not encrypted')
@@ -80,6 +83,7 @@ export function registerDestination(program: Command): void {
       async (
         name: string,
         opts: HomeOption & {
+          path?: string;
           quota?: string | false;
           allowUnencrypted?: boolean;
           refuseUnencrypted?: boolean;
@@ -93,16 +97,29 @@ export function registerDestination(program: Command): void {
           );
         }
         const patch = {
+          ...(opts.path !== undefined ? { path: opts.path === '' ? null : opts.path } : {}),
           ...(opts.quota !== undefined ? { quota: opts.quota === false ? null : opts.quota } : {}),
           ...(opts.allowUnencrypted ? { allowUnencrypted: true } : {}),
           ...(opts.refuseUnencrypted ? { allowUnencrypted: false } : {}),
         };
         const info = await withCenter(opts, (c) => c.updateDestination(name, patch));
         if (opts.json) printJson(info);
-        else {
+        else if (name === 'local') {
+          print(`Destination "local" now writes to ${info.location}.`);
+          if (info.leftBehind) {
+            const { folder, backups } = info.leftBehind;
+            print(
+              `${backups} backup(s) stay in ${folder}; they were not moved, and \`coffre list\` no longer shows them.`,
+            );
+            print(
+              `To move them, move each archive with its .json file: mv ${folder}/*.tar.zst* ${info.location}/`,
+            );
+          }
+          if (info.error) print(`Note: it cannot be used right now: ${info.error.message}`);
+        } else {
           const quota = info.usage?.quotaBytes;
           print(
-            `Destination "${name}": quota ${quota != null ? formatBytes(quota) : 'none'}, unencrypted backups ${info.allowUnencrypted ? 'accepted' : 'refused'}.`,
+            `Destination "${name}": quota ${quota != null ? formatSize(quota) : 'none'}, unencrypted backups ${info.allowUnencrypted ? 'accepted' : 'refused'}.`,
           );
           if (info.error) print(`Note: it cannot be used right now: ${info.error.message}`);
         }
@@ -129,7 +146,7 @@ export function registerDestination(program: Command): void {
             d.usage ? String(d.usage.backups) : '-',
             d.usage ? formatBytes(d.usage.usedBytes) : '-',
             d.usage?.freeBytes != null ? formatBytes(d.usage.freeBytes) : '-',
-            d.usage?.quotaBytes != null ? formatBytes(d.usage.quotaBytes) : '-',
+            d.usage?.quotaBytes != null ? formatSize(d.usage.quotaBytes) : '-',
             d.error ? `${d.location} (unavailable: ${d.error.code})` : d.location,
           ]),
         ),

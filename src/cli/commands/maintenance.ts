@@ -247,15 +247,18 @@ export function registerMaintenance(program: Command): void {
           ...(opts.staleAfter !== undefined ? { staleAfterHours: opts.staleAfter } : {}),
         };
         // No option: show the settings, change nothing.
-        const alerts = await withCenter(opts, (c) =>
-          Object.keys(change).length > 0 ? c.setAlerts(change) : Promise.resolve(c.alerts),
-        );
-        if (opts.json) printJson(alerts);
+        const { alerts, staleAfterHours } = await withCenter(opts, async (c) => ({
+          alerts: Object.keys(change).length > 0 ? await c.setAlerts(change) : c.alerts,
+          staleAfterHours: c.staleAfterHours(),
+        }));
+        if (opts.json) printJson({ ...alerts, effectiveStaleAfterHours: staleAfterHours });
         else {
           if (Object.keys(change).length > 0) print('Alerts updated.');
           print(`Command:     ${alerts.command ?? 'none'}`);
           print(`Webhook:     ${alerts.webhook ?? 'none'}`);
-          print(`Stale after: ${alerts.staleAfterHours} h`);
+          print(
+            `Stale after: ${staleAfterHours} h${alerts.staleAfterHours === null ? ' (from the backup schedule)' : ''}`,
+          );
         }
       },
     );

@@ -179,12 +179,12 @@ function printSchedule(
   info: ReturnType<import('../../center.js').BackupCenter['scheduleInfo']>,
 ): void {
   print(
-    `Automatic backups: ${info.backup ? `${info.backup.describe}, next ${formatDate(info.backup.next)}` : 'off'}`,
+    `Automatic backups: ${info.backup ? `${info.backup.describe}, next ${info.backup.nextLocal} (${info.timeZone})` : 'off'}`,
   );
   print(`  to:             ${info.destinations.join(', ')}`);
   print(`  on close:       ${info.onClose ? 'yes' : 'no'}`);
   print(
-    `Test restores:     ${info.verify ? `${info.verify.describe}, next ${formatDate(info.verify.next)}` : 'off'}`,
+    `Test restores:     ${info.verify ? `${info.verify.describe}, next ${info.verify.nextLocal} (${info.timeZone})` : 'off'}`,
   );
   print(`Time zone:         ${info.timeZone}`);
 }

@@ -3,8 +3,8 @@
 import { CoffreError, isCoffreError } from '../../index.js';
 import type { Command } from 'commander';
 import { BackupCenter } from '../../index.js';
-import { print, printJson, resolveHome } from '../context.js';
-import { runBackup } from './backup.js';
+import { print, printJson, resolveHome, withCenter } from '../context.js';
+import { backupJson, failedExit, runBackup } from './backup.js';
 import { printStatus } from './status.js';
 
 export function registerSetup(program: Command): void {
@@ -107,15 +107,27 @@ export function registerSetup(program: Command): void {
       "run Coffre's main job: creates the demo home if the folder is empty, then a backup and the status",
     )
     .option('--home <dir>', 'Coffre home (default: $COFFRE_HOME or ~/.coffre)')
-    .action(async (opts: { home?: string }) => {
+    .option('--json', 'print JSON: the demo made (or null), the backup and the status')
+    .action(async (opts: { home?: string; json?: boolean }) => {
       const home = resolveHome(opts);
+      let demo: { dataDir: string; profile: string } | null = null;
       try {
         (await BackupCenter.open(home)).close();
       } catch (err) {
         if (!isCoffreError(err, 'NOT_INITIALIZED')) throw err;
-        print(`No Coffre home in ${home} yet: creating the demo register there.`);
-        const demo = await BackupCenter.createDemo(home, { profile: 'pos' });
-        print(`Demo register: ${demo.dataDir}`);
+        if (!opts.json) print(`No Coffre home in ${home} yet: creating the demo register there.`);
+        const made = await BackupCenter.createDemo(home, { profile: 'pos' });
+        demo = { dataDir: made.dataDir, profile: made.profile };
+        if (!opts.json) print(`Demo register: ${made.dataDir}`);
+      }
+      if (opts.json) {
+        const { backup, status } = await withCenter({ home }, async (c) => {
+          const b = await c.backup();
+          return { backup: b, status: await c.status() };
+        });
+        printJson({ home, demo, backup: backupJson(backup), status });
+        failedExit(backup.failed);
+        return;
       }
       await runBackup({ home }, {});
       print('');

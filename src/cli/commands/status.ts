@@ -107,6 +107,7 @@ export async function printStatus(opts: HomeOption): Promise<void> {
   }
   if (s.cloud.length > 0) {
     print('Cloud:');
-    for (const u of s.cloud) for (const line of describeCloud(u, '  ')) print(line);
+    // Its quota warning is already among the warnings above.
+    for (const u of s.cloud) for (const line of describeCloud(u, '  ', false)) print(line);
   }
 }

@@ -2,7 +2,8 @@
 
 import { readIdentityFiles, readSecretFile } from '../../index.js';
 import type { Command } from 'commander';
-import { collect, print, printJson, withCenter, type HomeOption } from '../context.js';
+import { collect, ExitWith, print, printJson, withCenter, type HomeOption } from '../context.js';
+import { NOT_VERIFIED_EXIT } from '../messages.js';
 import { formatBytes } from '../output.js';
 import { progressBar } from '../progress.js';
 
@@ -46,19 +47,22 @@ export function registerVerify(program: Command): void {
             ...(opts.from ? { from: opts.from } : {}),
           }),
         ).finally(() => bar.done());
+        const done = report.status === 'passed';
         if (opts.json) {
-          printJson({ ok: true, ...report });
+          printJson({ ok: done, ...report });
+          if (!done) throw new ExitWith(NOT_VERIFIED_EXIT);
           return;
         }
         print(
-          `Backup ${report.id}: OK (${report.level} check, ${formatBytes(report.size)}${report.destination ? `, in ${report.destination}` : ''})`,
+          `Backup ${report.id}: ${done ? 'OK' : `NOT VERIFIED (only the ${report.level} check was possible; ${report.requested} was asked)`} (${report.level} check, ${formatBytes(report.size)}${report.destination ? `, in ${report.destination}` : ''})`,
         );
         for (const c of report.checks) print(`  ${c.name.padEnd(18)} ${c.detail}`);
         if (report.notChecked) {
           print(`  Note: ${report.notChecked}`);
-          if (report.level === 'fingerprint')
+          if (report.level === 'fingerprint' || report.level === 'none')
             print('  Give the key with --identity FILE or --passphrase-file FILE.');
         }
+        if (!done) throw new ExitWith(NOT_VERIFIED_EXIT);
       },
     );
 }

@@ -1,0 +1,52 @@
+// Issue 10 item 19: every command the CLI offers takes --json (scripts that
+// look after several registers read it), found by walking `coffre help`; and
+// `start --json` prints one JSON object.
+
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { after, describe, it } from 'node:test';
+import { coffre, coffreAsync, removeDir, tempDir } from '../helpers.js';
+
+/** The command names a help text lists under "Commands:". */
+function commandsIn(help: string): string[] {
+  const section = help.split(/^Commands:\n/m)[1] ?? '';
+  return section
+    .split('\n')
+    .map((line) => /^ {2}([a-z][a-z-]*)/.exec(line)?.[1])
+    .filter((name): name is string => name !== undefined && name !== 'help');
+}
+
+describe('--json on every command (issue 10 item 19)', () => {
+  const dir = tempDir();
+  after(() => removeDir(dir));
+
+  it('is offered by every command and subcommand that `coffre help` lists', async () => {
+    const missing: string[] = [];
+    const leaves: string[] = [];
+    const walk = async (words: string[]): Promise<void> => {
+      assert.ok(words.length < 4, `help recursion at ${words.join(' ')}`);
+      const r = await coffreAsync(words.length === 0 ? ['help'] : [...words, '--help']);
+      assert.equal(r.status, 0, r.stderr);
+      const sub = commandsIn(r.stdout);
+      if (sub.length > 0) {
+        await Promise.all(sub.map((s) => walk([...words, s])));
+        return;
+      }
+      leaves.push(words.join(' '));
+      if (!/^\s+--json\b/m.test(r.stdout)) missing.push(words.join(' '));
+    };
+    await walk([]);
+    assert.ok(leaves.length > 20, `only ${leaves.length} commands found: ${leaves.join(', ')}`);
+    assert.deepEqual(missing.sort(), []);
+  });
+
+  it('start --json prints the demo it made, the backup and the status as one object', () => {
+    const home = path.join(dir, 'start-home');
+    const r = coffre(['start', '--home', home, '--json']);
+    assert.equal(r.status, 0, r.stderr);
+    const out = r.json();
+    assert.equal(out.demo.profile, 'pos');
+    assert.match(out.backup.id, /_/);
+    assert.equal(out.status.lastBackup.id, out.backup.id);
+  });
+});
