@@ -10,6 +10,19 @@ import tseslint from 'typescript-eslint';
 // Paths as an import names them from a folder right under src/ (../x).
 const FRONT_ENDS = ['../cli/*', '../server/*', '../web/*', '../scheduler/*', '../host.js'];
 const FACADE = ['../center.js', '../index.js'];
+// What core/ may never import: it does no I/O.
+const IO_MODULES = [
+  'node:fs',
+  'node:fs/*',
+  'node:child_process',
+  'node:net',
+  'node:http',
+  'node:https',
+  'node:os',
+  'node:worker_threads',
+  'better-sqlite3-multiple-ciphers',
+  '@aws-sdk/*',
+];
 const layer = (files, groups, message) => ({
   files,
   rules: { 'no-restricted-imports': ['error', { patterns: [{ group: groups, message }] }] },
@@ -65,36 +78,12 @@ export default tseslint.config(
   },
   layer(
     ['src/core/*.ts'],
-    [
-      '../*',
-      'node:fs',
-      'node:fs/*',
-      'node:child_process',
-      'node:net',
-      'node:http',
-      'node:https',
-      'node:os',
-      'node:worker_threads',
-      'better-sqlite3-multiple-ciphers',
-      '@aws-sdk/*',
-    ],
+    ['../*', ...IO_MODULES],
     'core/ is pure: no I/O, and it imports only core/.',
   ),
   layer(
     ['src/core/*/*.ts'],
-    [
-      '../../*',
-      'node:fs',
-      'node:fs/*',
-      'node:child_process',
-      'node:net',
-      'node:http',
-      'node:https',
-      'node:os',
-      'node:worker_threads',
-      'better-sqlite3-multiple-ciphers',
-      '@aws-sdk/*',
-    ],
+    ['../../*', ...IO_MODULES],
     'core/ is pure: no I/O, and it imports only core/.',
   ),
   layer(

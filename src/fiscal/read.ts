@@ -215,6 +215,19 @@ export function readClosings(db: Database.Database, recipe: FiscalRecipe): Closi
     string,
     unknown
   >[];
+  return closingsFromRows(recipe, rows);
+}
+
+/**
+ * Pure: the closings as the recipe maps their rows, from the live database or
+ * from a fiscal archive's CSV. Rows of a kind the recipe does not name are left out.
+ */
+export function closingsFromRows(
+  recipe: FiscalRecipe,
+  rows: readonly Record<string, unknown>[],
+): Closing[] {
+  const c = recipe.closings;
+  if (!c) return [];
   const kinds = new Map<unknown, ClosingKind>(
     c.kind
       ? [

@@ -22,6 +22,7 @@ import { periodEnd } from '../core/fiscal/period.js';
 import { chainFormat, parseFiscalRecipe, type FiscalRecipe } from '../core/fiscal/recipe.js';
 import { ENTRY, parseSums } from '../core/manifest.js';
 import { keyFingerprint, publicKeyPem, verifySignature } from '../state/identity.js';
+import { closingsFromRows } from './read.js';
 import { FISCAL_FORMAT, FISCAL_FORMAT_VERSION, type FiscalHeader, type Role } from './archive.js';
 
 export interface FiscalVerifyOptions {
@@ -118,42 +119,7 @@ function dayTotals(
 }
 
 function closingsOf(recipe: FiscalRecipe, rows: Row[]): Closing[] {
-  const c = recipe.closings!;
-  const kinds = new Map<unknown, ClosingKind>(
-    c.kind
-      ? [
-          [c.kind.day, 'day'],
-          [c.kind.month, 'month'],
-          [c.kind.year, 'year'],
-        ]
-      : [],
-  );
-  const split = (v: unknown): Record<string, number> => {
-    try {
-      return JSON.parse(String(v)) as Record<string, number>;
-    } catch {
-      return {};
-    }
-  };
-  const num = (v: unknown) => (v === null || v === undefined ? null : Number(v));
-  return rows.flatMap((row): Closing[] => {
-    const kind = c.kind ? kinds.get(row[c.kind.column]) : 'day';
-    if (!kind) return [];
-    return [
-      {
-        seq: Number(row[c.sequence]),
-        kind,
-        period: String(row[c.period]),
-        closedAt: String(row[c.date]),
-        count: c.count ? num(row[c.count]) : null,
-        total: Number(row[c.total]),
-        vat: c.vat ? num(row[c.vat]) : null,
-        byVat: c.byVat ? split(row[c.byVat]) : null,
-        byMethod: c.byMethod ? split(row[c.byMethod]) : null,
-        grandTotal: c.grandTotal ? num(row[c.grandTotal]) : null,
-      },
-    ];
-  });
+  return closingsFromRows(recipe, rows);
 }
 
 /** The first and last day a closing period covers. */

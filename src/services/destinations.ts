@@ -10,6 +10,7 @@ import { parseSize, quotaPercent, quotaWarning, type QuotaState } from '../core/
 import { describePolicy } from '../core/retention.js';
 import type { Warning } from '../core/warnings.js';
 import { openFiscalArea } from '../destinations/fiscal-area.js';
+import { realFolder } from '../destinations/places.js';
 import { FolderDestination } from '../destinations/folder.js';
 import { openDestination } from '../destinations/open.js';
 import type { Destination, Usage } from '../destinations/types.js';
@@ -258,7 +259,7 @@ export class DestinationService {
   private samePlace(conf: DestinationConfig, except?: string): string | null {
     const existing = this.config.get().destinations;
     if (conf.kind === 'external') {
-      const mine = realPlace(conf.path);
+      const mine = realFolder(conf.path);
       const folders: [string, string][] = [
         ['local', this.localFolder()],
         ['local', this.paths.backups],
@@ -266,7 +267,7 @@ export class DestinationService {
       for (const [n, d] of Object.entries(existing)) {
         if (d.kind === 'external') folders.push([n, resolveFromHome(this.paths.root, d.path)]);
       }
-      const hit = folders.find(([n, p]) => n !== except && foldersOverlap(mine, realPlace(p)));
+      const hit = folders.find(([n, p]) => n !== except && foldersOverlap(mine, realFolder(p)));
       return hit ? hit[0] : null;
     }
     const hit = Object.entries(existing).find(
@@ -319,8 +320,8 @@ export class DestinationService {
       }
       const files = this.config.get().source.files;
       if (files) {
-        const appFiles = realPlace(resolveFromHome(this.paths.root, files));
-        if (foldersOverlap(realPlace(folder), appFiles)) {
+        const appFiles = realFolder(resolveFromHome(this.paths.root, files));
+        if (foldersOverlap(realFolder(folder), appFiles)) {
           throw new CoffreError(
             'USAGE',
             `${folder} overlaps the app's files folder (${appFiles}): backups there would be backed up, and a restore of the files would remove them. Choose a folder outside it.`,
@@ -340,7 +341,7 @@ export class DestinationService {
     await this.config.update((c) => ({ ...c, localPath: patch.path === null ? null : folder }));
     const info = await this.describe('local', { probe: true });
     let left = 0;
-    if (realPlace(previous) !== realPlace(folder)) {
+    if (realFolder(previous) !== realFolder(folder)) {
       const register = this.identity.get().id;
       left = await new FolderDestination('local', 'local', previous)
         .list()
@@ -485,25 +486,6 @@ export class DestinationService {
         }
       }),
     );
-  }
-}
-
-/**
- * A folder as the file system sees it: symlinks followed. A folder that does
- * not exist yet is its nearest existing parent, resolved, with the rest.
- */
-function realPlace(folder: string): string {
-  let head = path.resolve(folder);
-  const rest: string[] = [];
-  for (;;) {
-    try {
-      return path.join(fs.realpathSync(head), ...rest);
-    } catch {
-      const parent = path.dirname(head);
-      if (parent === head) return path.resolve(folder);
-      rest.unshift(path.basename(head));
-      head = parent;
-    }
   }
 }
 
