@@ -6,7 +6,7 @@ import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { CoffreError } from '../core/errors.js';
 import { getProfile } from '../core/profiles.js';
-import { createDemoData, type DemoOptions } from '../source/demo.js';
+import type { DemoOptions } from '../source/demo.js';
 import { openDatabase } from '../source/sqlite.js';
 import { configSchema, ConfigStore, saveConfig, type Config } from '../state/config.js';
 import { diskFullAt, homeDiskFull } from '../state/disk.js';
@@ -125,6 +125,8 @@ export async function createDemoHome(
   const accounting = options.profile === 'accounting';
   const dataDir = path.join(paths.root, accounting ? 'demo-books' : 'demo-register');
   const { name, now, ...demo } = options;
+  // The demo generator is large and used once: loaded only here.
+  const { createDemoData } = await import('../source/demo.js');
   const data = await createDemoData({ ...demo, dir: dataDir });
   await createHome({
     home: paths.root,

@@ -2,7 +2,7 @@
 
 import { CoffreError, parseSpecArgs, type ScheduleSpec } from '../../index.js';
 import type { Command } from 'commander';
-import { Scheduler, systemClock, type SchedulerEvent } from '../../scheduler/daemon.js';
+import type { SchedulerEvent } from '../../scheduler/daemon.js';
 import { collect, openCenter, print, printJson, withCenter, type HomeOption } from '../context.js';
 import { formatBytes, formatDate, table } from '../output.js';
 
@@ -134,6 +134,8 @@ export function registerSchedule(program: Command): void {
         printSchedule(info);
       }
       try {
+        // The scheduler (and croner under it) only for the daemon.
+        const { Scheduler, systemClock } = await import('../../scheduler/daemon.js');
         await new Scheduler(center, systemClock, show).run(stop.signal);
       } finally {
         center.close();
