@@ -22,6 +22,8 @@ export interface ReadOptions {
   /** Extract every entry under this folder (it must exist and be empty). */
   extractTo?: string;
   onProgress?: (bytes: number) => void;
+  /** Hash the whole stream for its fingerprint (default true; a read-back while writing has no use for it). */
+  fingerprint?: boolean;
 }
 
 export interface ArchiveContents {
@@ -47,11 +49,14 @@ const META_LIMIT = 16 << 20;
 class Tap extends Transform {
   readonly hash = crypto.createHash('sha256');
   size = 0;
-  constructor(private readonly onBytes?: (n: number) => void) {
+  constructor(
+    private readonly onBytes?: (n: number) => void,
+    private readonly hashing = true,
+  ) {
     super();
   }
   override _transform(chunk: Buffer, _enc: BufferEncoding, cb: () => void): void {
-    this.hash.update(chunk);
+    if (this.hashing) this.hash.update(chunk);
     this.size += chunk.length;
     this.onBytes?.(chunk.length);
     this.push(chunk);
@@ -99,7 +104,7 @@ export async function readArchive(
   input: Readable,
   options: ReadOptions = {},
 ): Promise<ArchiveContents> {
-  const tap = new Tap(options.onProgress);
+  const tap = new Tap(options.onProgress, options.fingerprint !== false);
   const tapped = input.pipe(tap);
   input.on('error', (err) => tap.destroy(err));
   const { head, stream } = await peek(tapped, AGE_MAGIC.length);

@@ -23,6 +23,7 @@ import type { SourceFile } from '../source/files.js';
 import type { SnapshotResult } from '../source/snapshot.js';
 import { publicKeyPem, sign, type Identity } from '../state/identity.js';
 import { createAgeEncryptor } from './age.js';
+import { checkArchive, readArchive, type ArchiveContents } from './reader.js';
 import { TAR_END, tarFileHeader, tarPaddingSize } from './tar.js';
 import { ChunkedCompressor } from './zstd-parallel.js';
 
@@ -52,6 +53,19 @@ export interface ArchiveInput {
   /** Estimated total of the bytes read from the sources, for progress. */
   estimatedBytes: number;
   onProgress?: (done: number, total: number) => void;
+  /**
+   * Read the archive back while it is written, before encryption: every frame
+   * decoded (in worker threads), every entry hashed against SHA256SUMS and the
+   * list's signature checked, as `verify` does with the key. For an archive
+   * whose key the register does not hold (docs/VERIFY.md).
+   */
+  checkContent?: boolean;
+}
+
+/** What reading the plaintext stream back while it was written found. */
+export interface ContentCheck {
+  /** Entries read back, every one matching SHA256SUMS. */
+  entries: number;
 }
 
 export interface ArchiveOutput {
@@ -61,6 +75,8 @@ export interface ArchiveOutput {
   warnings: Warning[];
   /** The outputs that failed on the way (by index in `outputs`); the others have the whole archive. */
   failedOutputs: Map<number, Error>;
+  /** With `checkContent`: what the read-back proved (it throws when it fails). */
+  contentCheck: ContentCheck | null;
 }
 
 export async function writeArchive(input: ArchiveInput): Promise<ArchiveOutput> {
@@ -237,24 +253,62 @@ export async function writeArchive(input: ArchiveInput): Promise<ArchiveOutput> 
   const compressed = new PassThrough({ highWaterMark: 1 << 20 });
   const downstream = encrypt ? pipeline(compressed, encrypt, sink) : pipeline(compressed, sink);
   downstream.catch(() => undefined);
+  // The read-back gets its own copy of each frame: its decoder hands frames
+  // to workers by transfer, which must never take the bytes being written.
+  const readBack = input.checkContent ? new PassThrough({ highWaterMark: 1 << 20 }) : null;
+  const readingBack: Promise<ArchiveContents> | null = readBack
+    ? readArchive(readBack, { fingerprint: false })
+    : null;
+  readingBack?.catch(() => undefined);
   const compressor = new ChunkedCompressor(
     // zstd works in worker threads; this thread reads, frames and hashes.
     { level: input.compressionLevel, threads: os.availableParallelism() },
     async (frame) => {
-      if (!compressed.write(frame)) await Promise.race([once(compressed, 'drain'), downstream]);
+      const waits: Promise<unknown>[] = [];
+      if (!compressed.write(frame)) waits.push(once(compressed, 'drain'));
+      if (readBack && !readBack.write(Buffer.from(frame))) waits.push(once(readBack, 'drain'));
+      if (waits.length > 0) {
+        await Promise.race([
+          Promise.all(waits),
+          downstream,
+          ...(readingBack ? [readingBack.then(() => undefined)] : []),
+        ]);
+      }
     },
   );
   try {
     await produce(compressor);
     await compressor.end();
     compressed.end();
+    readBack?.end();
   } catch (err) {
     await compressor.close();
     compressed.destroy(err as Error);
+    readBack?.destroy(err as Error);
     await downstream.catch(() => undefined);
+    await readingBack?.catch(() => undefined);
     throw err;
   }
   await downstream;
   if (!header) throw new CoffreError('INTERNAL', 'The archive ended without a header.');
-  return { header, size, sha256: whole.digest('hex'), warnings, failedOutputs };
+  const contentCheck = readingBack ? checkReadBack(await readingBack) : null;
+  return { header, size, sha256: whole.digest('hex'), warnings, failedOutputs, contentCheck };
+}
+
+/** The read-back must find every entry, each matching the signed list. */
+function checkReadBack(contents: ArchiveContents): ContentCheck {
+  let problems: string[];
+  try {
+    problems = checkArchive(contents).problems;
+  } catch (err) {
+    problems = [(err as Error).message];
+  }
+  if (problems.length > 0) {
+    throw new CoffreError(
+      'CORRUPT_ARCHIVE',
+      `The archive did not read back as it was written: ${problems.slice(0, 5).join('; ')}. Nothing was saved.`,
+      { details: { problems } },
+    );
+  }
+  return { entries: contents.entries.size };
 }

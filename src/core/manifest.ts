@@ -86,10 +86,42 @@ export interface Sidecar {
   /** Ed25519 signature (base64) of `fingerprintMessage(archive, sha256)`. */
   fingerprintSignature: string;
   header: ArchiveHeader;
+  /**
+   * The content check made while the archive was written (docs/VERIFY.md):
+   * present only when one was made and passed.
+   */
+  contentCheck?: ContentCheckRecord;
+}
+
+/**
+ * What the register checked while it wrote an archive it cannot read back
+ * later (encrypted to a key it does not hold): the plaintext stream decoded,
+ * every entry against SHA256SUMS, and SQLite's integrity check of the
+ * snapshot. Signed with the fingerprint, so it speaks of exactly those bytes.
+ */
+export interface ContentCheckRecord {
+  /** When the check ended (ISO 8601). */
+  at: string;
+  /** Entries read back, each matching SHA256SUMS. */
+  entries: number;
+  /** SQLite's integrity_check of the database snapshot: 'ok'. */
+  integrity: string;
+  /** Ed25519 signature (base64) of `contentCheckMessage(archive, sha256, record)`. */
+  signature: string;
 }
 
 export function fingerprintMessage(archive: string, sha256: string): Buffer {
   return Buffer.from(`coffre-archive-sha256 ${archive} ${sha256}\n`);
+}
+
+export function contentCheckMessage(
+  archive: string,
+  sha256: string,
+  check: Omit<ContentCheckRecord, 'signature'>,
+): Buffer {
+  return Buffer.from(
+    `coffre-content-check ${archive} ${sha256} ${check.at} entries=${check.entries} integrity=${check.integrity}\n`,
+  );
 }
 
 const ESCAPES: Record<string, string> = { '\\': '\\\\', '\n': '\\n', '\r': '\\r' };

@@ -12,9 +12,11 @@ import {
   FORMAT_NAME,
   FORMAT_VERSION,
   ORIGINS,
+  contentCheckMessage,
   fingerprintMessage,
   parseArchiveName,
   type ArchiveHeader,
+  type ContentCheckRecord,
   type Sidecar,
 } from './manifest.js';
 
@@ -76,6 +78,14 @@ const sidecarSchema = z.looseObject({
   size: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER),
   sha256: z.string().regex(/^[0-9a-f]{64}$/, 'a SHA-256 in lower-case hex'),
   header: headerSchema,
+  contentCheck: z
+    .looseObject({
+      at: z.iso.datetime(),
+      entries: count,
+      integrity: z.string(),
+      signature: z.base64(),
+    })
+    .optional(),
 });
 
 function corrupt(archive: string, problem: string): CoffreError {
@@ -232,6 +242,31 @@ export function checkSidecar(sidecar: Sidecar, check: SidecarCheck): void {
       { details: { archive, actual: check.actualSize, expected: sidecar.size } },
     );
   }
+}
+
+/**
+ * Pure: the content check recorded when the archive was written, once its
+ * signature holds (by the key that signed the fingerprint, which checkSidecar
+ * checked): null when none was recorded, BAD_SIGNATURE when it was altered.
+ */
+export function recordedContentCheck(sidecar: Sidecar): ContentCheckRecord | null {
+  const check = sidecar.contentCheck;
+  if (!check) return null;
+  if (
+    check.integrity !== 'ok' ||
+    !signedBy(
+      sidecar.header.register.publicKey,
+      contentCheckMessage(sidecar.archive, sidecar.sha256, check),
+      check.signature,
+    )
+  ) {
+    throw new CoffreError(
+      'BAD_SIGNATURE',
+      `The content check recorded in the metadata of ${sidecar.archive} is not signed by its register: it may have been altered.`,
+      { details: { archive: sidecar.archive } },
+    );
+  }
+  return check;
 }
 
 /** Pure: the header inside an archive, checked with the same rules as a sidecar's. */

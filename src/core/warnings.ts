@@ -21,6 +21,8 @@ export const WARNING_CODES = [
   'FILE_CHANGED',
   /** An entry of the files folder was left out (a link outside it, a pipe...). */
   'FILE_SKIPPED',
+  /** The database snapshot failed SQLite's integrity check while it was written: no content check recorded. */
+  'CONTENT_CHECK_FAILED',
 ] as const;
 
 export type WarningCode = (typeof WARNING_CODES)[number];

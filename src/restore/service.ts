@@ -478,7 +478,7 @@ export class RestoreService {
       await this.config.update((c) =>
         c.encryption.recipients.length > 0 || c.encryption.passphraseFile
           ? c
-          : { ...c, encryption: { recipients, passphraseFile: null } },
+          : { ...c, encryption: { ...c.encryption, recipients, passphraseFile: null } },
       );
     }
     const current = this.identity.get();

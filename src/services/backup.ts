@@ -15,8 +15,10 @@ import {
   ENTRY,
   FORMAT_NAME,
   FORMAT_VERSION,
+  contentCheckMessage,
   fingerprintMessage,
   type ArchiveHeader,
+  type ContentCheckRecord,
   type Origin,
   type Sidecar,
 } from '../core/manifest.js';
@@ -31,6 +33,7 @@ import { describePolicy } from '../core/retention.js';
 import { summarizeSections } from '../core/sections.js';
 import { warning, type Warning } from '../core/warnings.js';
 import type { Destination, Upload } from '../destinations/types.js';
+import { checkStaged, type StagedCheck } from '../restore/pages.js';
 import { describeSkipped, scanFiles } from '../source/files.js';
 import { takeSnapshot } from '../source/snapshot.js';
 import { isEncryptedDatabaseFile } from '../source/sqlite.js';
@@ -76,6 +79,12 @@ export interface BackupOptions {
    * it stays listed, and undoable, once the adoption took effect.
    */
   asRegister?: { id: string; name: string };
+  /**
+   * Check the content while the archive is written and record it, signed, in
+   * its sidecar (docs/VERIFY.md): for backups this register cannot decrypt.
+   * Default: the config's `encryption.checkAtWrite`, for an encrypted backup.
+   */
+  checkContent?: boolean;
   onProgress?: (p: Progress) => void;
 }
 
@@ -90,6 +99,8 @@ export interface BackupResult {
   origin: Origin;
   counts: { tables: Record<string, number>; files: number; sourceBytes: number };
   durationMs: number;
+  /** The content check made while writing, when one was made and passed. */
+  contentCheck: { at: string; entries: number; integrity: string } | null;
   warnings: Warning[];
   /** Backups that retention removed, before this one (to fit a quota) or after it. */
   pruned: { destination: string; id: string }[];
@@ -185,6 +196,7 @@ export class BackupService {
           'The database is encrypted, so its backups must be encrypted too.',
         );
       }
+      const checkContent = options.checkContent ?? (encrypted && config.encryption.checkAtWrite);
       const id = backupId(identity.name, identity.id, now);
       const archive = id + archiveExtension(encrypted);
       snapshotFile = path.join(this.paths.tmp, `snapshot-${id}.db`);
@@ -265,6 +277,12 @@ export class BackupService {
       }));
       // Failures surface where the writer awaits it; this only marks it handled.
       snapshot.catch(() => undefined);
+      // The content check's database half: integrity_check of the snapshot, in
+      // a worker thread, while the archive is written.
+      const integrity: Promise<StagedCheck> | null = checkContent
+        ? snapshot.then((s) => checkStaged(s.file, key))
+        : null;
+      integrity?.catch(() => undefined);
       for (const { dest, limitBytes } of ready) {
         try {
           const upload = await dest.put(archive, {
@@ -331,6 +349,7 @@ export class BackupService {
         snapshot,
         makeHeader,
         encryption,
+        checkContent,
         compressionLevel: options.compressionLevel ?? config.compressionLevel,
         outputs: uploads.map((u) => u.upload.stream),
         estimatedBytes: dbBytes + filesBytes,
@@ -351,6 +370,16 @@ export class BackupService {
         ),
         header: written.header,
       };
+      const contentCheck = await this.recordCheck(sidecar, written.contentCheck, integrity);
+      if (contentCheck) sidecar.contentCheck = contentCheck;
+      else if (integrity) {
+        warnings.push(
+          warning(
+            'CONTENT_CHECK_FAILED',
+            `The database snapshot failed SQLite's integrity check while it was written (${(await integrity).integrity}): the backup was kept, with no content check recorded.`,
+          ),
+        );
+      }
       const committed: Destination[] = [];
       for (const [index, { dest, upload }] of uploads.entries()) {
         try {
@@ -431,6 +460,13 @@ export class BackupService {
           sourceBytes: dbBytes + filesBytes,
         },
         durationMs: Date.now() - started,
+        contentCheck: sidecar.contentCheck
+          ? {
+              at: sidecar.contentCheck.at,
+              entries: sidecar.contentCheck.entries,
+              integrity: sidecar.contentCheck.integrity,
+            }
+          : null,
         warnings: [...warnings, ...written.warnings],
         pruned,
         failed,
@@ -444,6 +480,24 @@ export class BackupService {
         await fsp.rm(snapshotFile + '-journal', { force: true });
       }
     }
+  }
+
+  /**
+   * The signed record of a content check that passed: every entry read back
+   * (the writer throws otherwise) and the snapshot's integrity check 'ok'.
+   * Null when no check was made or the database failed it.
+   */
+  private async recordCheck(
+    sidecar: Sidecar,
+    read: { entries: number } | null,
+    integrity: Promise<StagedCheck> | null,
+  ): Promise<ContentCheckRecord | null> {
+    if (!read || !integrity) return null;
+    const db = await integrity;
+    if (db.integrity !== 'ok') return null;
+    const check = { at: this.clock().toISOString(), entries: read.entries, integrity: 'ok' };
+    const message = contentCheckMessage(sidecar.archive, sidecar.sha256, check);
+    return { ...check, signature: sign(this.identity.get(), message).toString('base64') };
   }
 
   /** Cloud destinations take unencrypted backups only when the user allowed it. */

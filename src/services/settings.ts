@@ -17,6 +17,11 @@ import type { AppSource } from './source.js';
 export interface EncryptionSettings {
   recipients: string[];
   passphraseFile: string | null;
+  /**
+   * Check each encrypted backup's content while it is written, and record it
+   * (docs/VERIFY.md). Unchanged when not given.
+   */
+  checkAtWrite?: boolean;
 }
 
 export interface NewKey {
@@ -65,7 +70,11 @@ export class SettingsService {
     }
     await this.config.update((c) => ({
       ...c,
-      encryption: { recipients: encryption.recipients, passphraseFile },
+      encryption: {
+        recipients: encryption.recipients,
+        passphraseFile,
+        checkAtWrite: encryption.checkAtWrite ?? c.encryption.checkAtWrite,
+      },
     }));
   }
 

@@ -10,6 +10,7 @@ import { checkArchive, fingerprint } from '../archive/reader.js';
 import type { Clock } from '../core/clock.js';
 import { CoffreError } from '../core/errors.js';
 import { ENTRY, isBackupId, parseArchiveName, type ArchiveHeader } from '../core/manifest.js';
+import { recordedContentCheck } from '../core/sidecar.js';
 import { openDatabase } from '../source/sqlite.js';
 import type { HomePaths } from '../state/home.js';
 import { isOwnRegister, notThisRegister, type IdentityStore } from '../state/identity.js';
@@ -49,8 +50,13 @@ export interface VerifyReport {
   level: 'none' | 'fingerprint' | 'full' | 'deep';
   /** The level asked for: deep with `deep`, else full. */
   requested: 'full' | 'deep';
-  /** passed: the level asked for was reached; not-done: it could not be (see notChecked). */
-  status: 'passed' | 'not-done';
+  /**
+   * passed: the level asked for was reached; checked-at-write: the archive
+   * could not be opened (no key), but its content was checked when it was
+   * written and its bytes have not changed since (docs/VERIFY.md); not-done:
+   * nothing about its content could be proven (see notChecked).
+   */
+  status: 'passed' | 'checked-at-write' | 'not-done';
   sha256: string;
   size: number;
   encrypted: boolean;
@@ -102,11 +108,11 @@ export class VerifyService {
       () => this.verifyUnrecorded(ref, options),
       (report) => ({
         // A check that could not be done is not a pass: the history says so.
-        result: report.status === 'passed' ? 'ok' : 'partial',
+        result: report.status === 'not-done' ? 'partial' : 'ok',
         backupId: report.id,
         bytes: report.size,
         sha256: report.sha256,
-        detail: report.level,
+        detail: report.status === 'checked-at-write' ? 'checked-at-write' : report.level,
       }),
     );
   }
@@ -139,6 +145,27 @@ export class VerifyService {
           ? `SHA-256 ${sha256} matches the signed sidecar`
           : `SHA-256 ${sha256} (no sidecar to compare: this proves nothing)`,
       });
+      // Checked when written, and the same bytes now: that much is proven.
+      const atWrite = found.sidecar ? recordedContentCheck(found.sidecar) : null;
+      if (atWrite) {
+        checks.push({
+          name: 'content at write',
+          detail: `content checked at write time on ${atWrite.at}: ${atWrite.entries} entries matched SHA256SUMS, integrity_check ${atWrite.integrity}; bytes unchanged since`,
+        });
+        return {
+          id,
+          archive: found.archive,
+          destination: found.destination,
+          level: 'fingerprint',
+          requested: options.deep ? 'deep' : 'full',
+          status: 'checked-at-write',
+          sha256,
+          size,
+          encrypted: true,
+          checks,
+          notChecked: `The archive is encrypted and no key was given: it was not decrypted now${options.deep ? ' nor test-restored' : ''}. Its content was checked while it was written (${atWrite.at}) and its bytes have not changed since; that the key opens it is proven only with the key.`,
+        };
+      }
       return {
         id,
         archive: found.archive,

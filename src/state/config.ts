@@ -117,7 +117,12 @@ export const configSchema = strictObject({
     recipients: z.array(z.string().startsWith('age1')).default([]),
     /** A file holding a passphrase (mode 0600), used instead of recipients. */
     passphraseFile: z.string().min(1).nullable().default(null),
-  }).default({ recipients: [], passphraseFile: null }),
+    /**
+     * Check each encrypted backup's content while it is written and record it
+     * in its sidecar (docs/VERIFY.md): for a register without the secret key.
+     */
+    checkAtWrite: z.boolean().default(false),
+  }).default({ recipients: [], passphraseFile: null, checkAtWrite: false }),
   /** Destinations by name. `local` (the home's backups/ folder) always exists and is not listed here. */
   destinations: z
     .record(

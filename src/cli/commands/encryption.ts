@@ -47,6 +47,10 @@ export function registerEncryption(program: Command): void {
     .option('--recipient <age1...>', 'age public key (repeatable)', collect)
     .option('--passphrase-file <file>', 'a file holding the passphrase (mode 0600)')
     .option('--none', 'stop encrypting new backups')
+    .option(
+      '--check-at-write <on|off>',
+      'check each encrypted backup while it is written and record it, for a register without the secret key',
+    )
     .option('--home <dir>', 'Coffre home (default: $COFFRE_HOME or ~/.coffre)')
     .option('--json', 'print JSON')
     .action(
@@ -55,9 +59,13 @@ export function registerEncryption(program: Command): void {
           recipient?: string[];
           passphraseFile?: string;
           none?: boolean;
+          checkAtWrite?: string;
           json?: boolean;
         },
       ) => {
+        if (opts.checkAtWrite !== undefined && !['on', 'off'].includes(opts.checkAtWrite)) {
+          throw new CoffreError('USAGE', '--check-at-write takes on or off.');
+        }
         if (!opts.none && !opts.recipient && !opts.passphraseFile) {
           throw new CoffreError(
             'USAGE',
@@ -68,6 +76,7 @@ export function registerEncryption(program: Command): void {
           await c.setEncryption({
             recipients: opts.none ? [] : (opts.recipient ?? []),
             passphraseFile: opts.none ? null : (opts.passphraseFile ?? null),
+            ...(opts.checkAtWrite ? { checkAtWrite: opts.checkAtWrite === 'on' } : {}),
           });
           return c.configuration.encryption;
         });

@@ -47,14 +47,15 @@ export function registerVerify(program: Command): void {
             ...(opts.from ? { from: opts.from } : {}),
           }),
         ).finally(() => bar.done());
-        const done = report.status === 'passed';
+        // Checked at write time is a proof of its own (docs/VERIFY.md): not a failure.
+        const done = report.status !== 'not-done';
         if (opts.json) {
           printJson({ ok: done, ...report });
           if (!done) throw new ExitWith(NOT_VERIFIED_EXIT);
           return;
         }
         print(
-          `Backup ${report.id}: ${done ? 'OK' : `NOT VERIFIED (only the ${report.level} check was possible; ${report.requested} was asked)`} (${report.level} check, ${formatBytes(report.size)}${report.destination ? `, in ${report.destination}` : ''})`,
+          `Backup ${report.id}: ${report.status === 'checked-at-write' ? 'CHECKED AT WRITE, UNCHANGED SINCE' : done ? 'OK' : `NOT VERIFIED (only the ${report.level} check was possible; ${report.requested} was asked)`} (${report.level} check, ${formatBytes(report.size)}${report.destination ? `, in ${report.destination}` : ''})`,
         );
         for (const c of report.checks) print(`  ${c.name.padEnd(18)} ${c.detail}`);
         if (report.notChecked) {
