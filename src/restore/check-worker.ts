@@ -4,9 +4,13 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { checkStagedHere } from './pages.js';
 
-const { staged, key } = workerData as { staged: string; key: string | null };
+const { staged, key, writable } = workerData as {
+  staged: string;
+  key: string | null;
+  writable?: boolean;
+};
 try {
-  parentPort!.postMessage({ ok: true, result: checkStagedHere(staged, key) });
+  parentPort!.postMessage({ ok: true, result: checkStagedHere(staged, key, writable === true) });
 } catch (err) {
   parentPort!.postMessage({
     ok: false,

@@ -22,10 +22,14 @@ export interface StagedCheck {
   dangling: number;
 }
 
-/** Checks the staged database (run in the worker). */
-export function checkStagedHere(staged: string, key: string | null): StagedCheck {
+/**
+ * Checks the staged database (run in the worker). Opened read-only, SQLite's
+ * integrity_check skips CHECK constraints; `writable` (a scratch copy of
+ * Coffre's own, such as a backup's snapshot) checks them too.
+ */
+export function checkStagedHere(staged: string, key: string | null, writable = false): StagedCheck {
   try {
-    const db = openDatabase(staged, { key, readonly: true });
+    const db = openDatabase(staged, { key, readonly: !writable });
     try {
       const integrity = (db.prepare('PRAGMA integrity_check').pluck().all() as string[]).join('; ');
       const dangling = db.prepare('PRAGMA foreign_key_check').raw().all().length;
@@ -50,10 +54,14 @@ export function checkStagedHere(staged: string, key: string | null): StagedCheck
  * Starts the checks of the staged database in a worker thread; the promise
  * is already marked handled (await it where the answer is needed).
  */
-export function checkStaged(staged: string, key: string | null): Promise<StagedCheck> {
+export function checkStaged(
+  staged: string,
+  key: string | null,
+  writable = false,
+): Promise<StagedCheck> {
   const result = new Promise<StagedCheck>((resolve, reject) => {
     const worker = new Worker(new URL('./check-worker.js', import.meta.url), {
-      workerData: { staged, key },
+      workerData: { staged, key, writable },
     });
     let settled = false;
     worker.once(

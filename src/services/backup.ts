@@ -280,7 +280,7 @@ export class BackupService {
       // The content check's database half: integrity_check of the snapshot, in
       // a worker thread, while the archive is written.
       const integrity: Promise<StagedCheck> | null = checkContent
-        ? snapshot.then((s) => checkStaged(s.file, key))
+        ? snapshot.then((s) => checkStaged(s.file, key, true))
         : null;
       integrity?.catch(() => undefined);
       for (const { dest, limitBytes } of ready) {
