@@ -553,7 +553,7 @@ async function main(): Promise<void> {
     }
     console.log(`\nVerify: reads and checks every entry (median of ${ROUNDS})`);
     const plainSize = fs.statSync(plainCopy!).size;
-    const [baseVerify, verify, verifyEnc] = compare([
+    const verifyRuns = compare([
       [
         'baseline: sha256sum + zstd -d | tar -t',
         `sha256sum ${q(plainCopy!)} > /dev/null && zstd -d -c -q ${q(plainCopy!)} | tar -t > /dev/null`,
@@ -569,9 +569,25 @@ async function main(): Promise<void> {
         `node ${q(CLI)} verify ${q(encArchive)} --home ${q(HOME)} --identity ${q(key)} > /dev/null`,
         total,
       ],
-    ]) as [Measure, Measure, Measure];
+      ...(process.env.BENCH_CLI_BEFORE
+        ? ([
+            [
+              'before: coffre verify (plain)',
+              `node ${q(process.env.BENCH_CLI_BEFORE)} verify ${q(plainCopy!)} --home ${q(HOME)} > /dev/null`,
+              total,
+            ],
+          ] as [string, string, number][])
+        : []),
+    ]);
+    const [baseVerify, verify, verifyEnc] = verifyRuns as [Measure, Measure, Measure];
+    const verifyBefore = process.env.BENCH_CLI_BEFORE ? verifyRuns[3] : undefined;
     summary.push(
       `  verify / baseline:                 ${ratio(verify, baseVerify)}`,
+      ...(verifyBefore
+        ? [
+            `  verify before / baseline:          ${ratio(verifyBefore, baseVerify)}, ${(plainSize / 1e6 / verifyBefore.seconds).toFixed(0)} MB/s of archive`,
+          ]
+        : []),
       `  verify throughput:                 ${(plainSize / 1e6 / verify.seconds).toFixed(0)} MB/s of archive (aim >= 800 MB/s), ${(total / 1e6 / verify.seconds).toFixed(0)} MB/s of data; baseline ${(plainSize / 1e6 / baseVerify.seconds).toFixed(0)} MB/s of archive`,
       `  verify encrypted throughput:       ${(fs.statSync(encArchive).size / 1e6 / verifyEnc.seconds).toFixed(0)} MB/s of archive`,
       `  peak memory (coffre verify):       ${verify.maxRssMiB.toFixed(0)} MiB`,
@@ -647,10 +663,11 @@ async function main(): Promise<void> {
     // enough that its status spends seconds in the fiscal audit, which is
     // work, not start-up.
     const small = path.join(WORK, 'startup-home');
-    sh(`node ${q(CLI)} demo --home ${q(small)} --json > /dev/null`);
-    console.log(`\nStart-up: median of ${times} alternating runs (a small local-only demo home)`);
-    // BENCH_CLI_BEFORE: another build's CLI (e.g. main's), measured in the same runs.
+    // BENCH_CLI_BEFORE: another build's CLI (e.g. main's), measured in the same
+    // runs; it makes the home, whose config the newer build reads too.
     const before = process.env.BENCH_CLI_BEFORE;
+    sh(`node ${q(before ?? CLI)} demo --home ${q(small)} --json > /dev/null`);
+    console.log(`\nStart-up: median of ${times} alternating runs (a small local-only demo home)`);
     const starts = startup(
       [
         ['node -e 0', [process.execPath, '-e', '0']],

@@ -6,10 +6,12 @@ import { Decompressor } from 'zstd-napi';
 
 const decompressor = new Decompressor();
 
-parentPort!.on('message', (msg: { seq: number; data: Uint8Array }) => {
+parentPort!.on('message', (msg: { seq: number; parts: Uint8Array[] }) => {
   let out: Buffer;
   try {
-    out = decompressor.decompress(msg.data);
+    // The frame comes in the parts the main thread read it in: joined here, off its thread.
+    const frame = msg.parts.length === 1 ? msg.parts[0] : Buffer.concat(msg.parts);
+    out = decompressor.decompress(frame);
   } catch (err) {
     parentPort!.postMessage({ seq: msg.seq, error: (err as Error).message });
     return;

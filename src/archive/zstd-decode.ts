@@ -64,8 +64,8 @@ class Input {
     return v;
   }
 
-  /** Removes and returns the bytes up to `offset`. */
-  take(offset: number): Buffer {
+  /** Removes and returns the bytes up to `offset`, as the parts they are held in. */
+  take(offset: number): Buffer[] {
     const parts: Buffer[] = [];
     let need = offset - this.start;
     while (need > 0) {
@@ -81,7 +81,7 @@ class Input {
       }
     }
     this.start = offset;
-    return parts.length === 1 ? parts[0] : Buffer.concat(parts);
+    return parts;
   }
 
   /** Everything left, in order. */
@@ -185,20 +185,24 @@ class Pool {
     this.pending.clear();
   }
 
-  decode(frame: Buffer): Promise<Buffer> {
+  /**
+   * Decodes one frame, given as the parts of the input that hold it: the
+   * worker joins them, so this thread copies nothing but the edges.
+   */
+  decode(parts: Buffer[]): Promise<Buffer> {
     if (this.failure) return Promise.reject(this.failure);
     const seq = this.seq++;
     const result = new Promise<Buffer>((resolve, reject) =>
       this.pending.set(seq, { resolve, reject }),
     );
     result.catch(() => undefined);
-    // Hand the bytes over without a copy when the buffer owns its memory
-    // (never a slice of Node's shared pool).
-    const owned = frame.byteOffset === 0 && frame.buffer.byteLength === frame.length;
-    this.workers[seq % this.workers.length].postMessage(
-      { seq, data: frame },
-      owned ? [frame.buffer as ArrayBuffer] : [],
-    );
+    // A part that owns its whole memory (a read chunk this frame used up,
+    // never a slice of Node's shared pool nor one shared with the next frame)
+    // is handed over without a copy; the others are copied by postMessage.
+    const transfer = parts
+      .filter((b) => b.byteOffset === 0 && b.buffer.byteLength === b.length)
+      .map((b) => b.buffer as ArrayBuffer);
+    this.workers[seq % this.workers.length].postMessage({ seq, parts }, transfer);
     return result;
   }
 
@@ -276,12 +280,12 @@ async function* decompressFrames(
         else input.push(next.value);
         continue;
       }
-      const bytes = input.take(found.end);
+      const parts = input.take(found.end);
       start = found.end;
       cursor.next = start;
       cursor.end = null;
       if (found.kind === 'skip') continue;
-      inFlight.push(pool.decode(bytes));
+      inFlight.push(pool.decode(parts));
       // One frame in each worker and one waiting: enough to keep them busy.
       while (inFlight.length > pool.size * 2) yield await inFlight.shift()!;
     }
