@@ -110,10 +110,11 @@ export class RestoreService {
       trigger: options.trigger ?? 'manual',
     });
     const scratch: string[] = [];
+    const stops: (() => Promise<void>)[] = [];
     try {
       return await this.jobs.recorded(
         jobId,
-        () => this.restoreLocked(ref, options, now, scratch, jobId),
+        () => this.restoreLocked(ref, options, now, { scratch, stops }, jobId),
         (result) => ({
           backupId: result.plan.backupId,
           detail: JSON.stringify({
@@ -124,6 +125,8 @@ export class RestoreService {
       );
     } finally {
       try {
+        // Work started ahead (the checks of the staged database) stops first.
+        for (const stop of stops) await stop().catch(() => undefined);
         // While a journal exists, its staged copies are what the next start
         // needs to finish or roll back: leave them.
         if (!fs.existsSync(this.paths.restoreJournal)) {
@@ -164,7 +167,7 @@ export class RestoreService {
     ref: string,
     options: RestoreOptions,
     now: Date,
-    scratch: string[],
+    { scratch, stops }: { scratch: string[]; stops: (() => Promise<void>)[] },
     jobId: number,
   ): Promise<RestoreResult> {
     const source = this.config.get().source;
@@ -239,9 +242,19 @@ export class RestoreService {
       );
     }
 
-    // 3. The plan: what is replaced, what is lost.
+    // 3. The plan: what is replaced, what is lost. A full restore's checks of
+    // the staged database start now, and run until the commit (apply.ts).
     const selection = selectSections(header, options.sections);
     const stagedDb = path.join(stage, header.database.entry);
+    const database = fs.existsSync(liveDb)
+      ? prepareDatabaseApply(liveDb, stagedDb, {
+          full: selection.full,
+          tables: selection.tables,
+          key: header.database.sourceEncrypted ? key : null,
+          schemaVersion: header.app.schemaVersion,
+        })
+      : null;
+    if (database) stops.push(() => database.cancel());
     const profile = this.source.profile;
     const losses =
       profile.headline && selection.tables.includes(profile.headline.table) && fs.existsSync(liveDb)
@@ -281,16 +294,7 @@ export class RestoreService {
     }
 
     timer.mark('confirm');
-    // 4. Hooks, then a safety backup so that the restore can be undone. A
-    // full restore's checks of the staged database run meanwhile (apply.ts).
-    const database = fs.existsSync(liveDb)
-      ? prepareDatabaseApply(liveDb, stagedDb, {
-          full: selection.full,
-          tables: selection.tables,
-          key: header.database.sourceEncrypted ? key : null,
-          schemaVersion: header.app.schemaVersion,
-        })
-      : null;
+    // 4. Hooks, then a safety backup so that the restore can be undone.
     await this.runHook('beforeRestore', header.id, 'starting');
     // From here on, the app was told a restore starts: whatever fails, it
     // hears that it ended (and can start again).
@@ -315,6 +319,7 @@ export class RestoreService {
           to: ['local'],
           trigger: 'restore',
           compressionLevel: SAFETY_COMPRESSION_LEVEL,
+          snapshotInPlace: true,
           ...(options.onProgress
             ? { onProgress: (p: Progress) => options.onProgress!({ ...p, phase: 'safety' }) }
             : {}),
