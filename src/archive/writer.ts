@@ -187,7 +187,14 @@ export async function writeArchive(input: ArchiveInput): Promise<ArchiveOutput> 
         if (head[FILE_FORMAT_OFFSET] === 2) head[FILE_FORMAT_OFFSET] = 1;
         if (head[FILE_FORMAT_OFFSET + 1] === 2) head[FILE_FORMAT_OFFSET + 1] = 1;
         const size = snapshot.result.bytes;
-        await fileEntry(out, ENTRY.databaseDir + snapshot.entryName, snapshot.file, size, stat.mtimeMs, head);
+        await fileEntry(
+          out,
+          ENTRY.databaseDir + snapshot.entryName,
+          snapshot.file,
+          size,
+          stat.mtimeMs,
+          head,
+        );
       } finally {
         await snapshot.inPlace.release();
       }

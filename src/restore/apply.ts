@@ -12,15 +12,21 @@ import { assertIntact, canCopyPages, checkStaged, copyPages, type CopyOptions } 
 
 export interface DatabaseApply {
   readonly method: 'pages' | 'rows';
+  /** What the apply's progress counts: bytes of pages, or rows. */
+  readonly unit: 'bytes' | 'rows';
   /** Seconds the commit waited for the checks of the staged copy (0 when they ended first). */
   readonly waited: number;
   /**
    * Replaces the live database, or throws (RESTORE_CONFLICT on a failed
-   * check) having changed nothing. `onProgress` gets bytes for a page copy;
-   * `onWaiting` is called, about every 20 ms, while the copy is done and its
-   * commit waits for the checks.
+   * check) having changed nothing. `onProgress` gets bytes for a page copy,
+   * rows for a row copy; `onWaiting` is called, about every 20 ms, while the
+   * copy is done and its commit waits for the checks, then once with true
+   * when they ended.
    */
-  apply(onProgress?: (done: number, total: number) => void, onWaiting?: () => void): Promise<void>;
+  apply(
+    onProgress?: (done: number, total: number) => void,
+    onWaiting?: (ended: boolean) => void,
+  ): Promise<void>;
   /** Stops the checks running ahead (the restore will not apply). */
   cancel(): Promise<void>;
 }
@@ -35,8 +41,9 @@ export function prepareDatabaseApply(
   if (!options.full || !canCopyPages(live, staged, options.key)) {
     return {
       method: 'rows',
+      unit: 'rows',
       waited: 0,
-      apply: () => Promise.resolve(applyDatabase(live, staged, options)),
+      apply: (onProgress) => Promise.resolve(applyDatabase(live, staged, options, onProgress)),
       cancel: () => Promise.resolve(),
     };
   }
@@ -46,6 +53,7 @@ export function prepareDatabaseApply(
   let waited = 0;
   return {
     method: 'pages',
+    unit: 'bytes',
     get waited() {
       return waited;
     },
@@ -57,10 +65,13 @@ export function prepareDatabaseApply(
         gate: intact,
         onWaiting: () => {
           since ??= performance.now();
-          onWaiting?.();
+          onWaiting?.(false);
         },
       });
-      if (since !== null) waited = (performance.now() - since) / 1000;
+      if (since !== null) {
+        waited = (performance.now() - since) / 1000;
+        onWaiting?.(true);
+      }
     },
     cancel: () => checks.stop(),
   };

@@ -160,10 +160,11 @@ export async function copyPages(
   { onProgress, busyMs = 10_000, stepPages = STEP_PAGES, gate, onWaiting }: CopyOptions = {},
 ): Promise<void> {
   let open = gate === undefined;
-  let refused: unknown = null;
+  let refused: Error | null = null;
   gate?.then(
     () => (open = true),
-    (err: unknown) => (refused = err ?? new Error('refused')),
+    (err: unknown) =>
+      (refused = err instanceof Error ? err : new Error(`The copy was refused: ${String(err)}.`)),
   );
   const sleeper = new Int32Array(new SharedArrayBuffer(4));
   const source = openDatabase(staged, { readonly: true });

@@ -89,7 +89,10 @@ export class RestoreService {
     private readonly config: ConfigStore,
     private readonly identity: IdentityStore,
     private readonly source: AppSource,
-    private readonly jobs: Pick<JobRunner, 'lock' | 'start' | 'recorded' | 'db' | 'events'>,
+    private readonly jobs: Pick<
+      JobRunner,
+      'lock' | 'start' | 'recorded' | 'db' | 'events' | 'reporter'
+    >,
     private readonly catalog: Pick<Catalog, 'locate' | 'list'>,
     private readonly backups: Pick<BackupService, 'backupLocked'>,
     private readonly clock: Clock,
@@ -174,6 +177,8 @@ export class RestoreService {
     const liveDb = this.source.databaseFile;
     const key = this.source.databaseKey();
     const timer = phaseTimer();
+    // Phase, bytes or rows, and time left, to the caller and the job's events.
+    const progress = this.jobs.reporter('restore', jobId, options.onProgress);
     const found = await this.catalog.locate(ref, options.from, options.adopt === true);
     const own = (r: { id: string; publicKey: string }) => isOwnRegister(this.identity.get(), r);
     // The same checks as verify: the sidecar is signed, and is this register's.
@@ -194,7 +199,7 @@ export class RestoreService {
       onProgress: progressOf(
         found.remote ? 'download' : 'read',
         found.sidecar?.size ?? 0,
-        options.onProgress,
+        progress,
       ),
     }).catch((err: unknown) => {
       if ((err as NodeJS.ErrnoException).code === 'ENOSPC') {
@@ -252,6 +257,7 @@ export class RestoreService {
           tables: selection.tables,
           key: header.database.sourceEncrypted ? key : null,
           schemaVersion: header.app.schemaVersion,
+          rowCounts: header.database.tables,
         })
       : null;
     if (database) stops.push(() => database.cancel());
@@ -320,9 +326,7 @@ export class RestoreService {
           trigger: 'restore',
           compressionLevel: SAFETY_COMPRESSION_LEVEL,
           snapshotInPlace: true,
-          ...(options.onProgress
-            ? { onProgress: (p: Progress) => options.onProgress!({ ...p, phase: 'safety' }) }
-            : {}),
+          onProgress: (p: Progress) => progress({ ...p, phase: 'safety' }),
           // Before an adoption, the state it replaces is kept under the
           // identity being adopted (and this installation's own key): once the
           // adoption took effect, it is one of this register's backups, so
@@ -403,9 +407,10 @@ export class RestoreService {
         await fsp.rename(fresh, liveDb);
         await fsyncDir(path.dirname(liveDb));
       } else {
+        const unit = database!.unit;
         await database!.apply(
-          options.onProgress &&
-            ((done, total) => options.onProgress!({ phase: 'apply', done, total })),
+          (done, total) => progress({ phase: 'apply', done, total, unit }),
+          (ended) => progress({ phase: 'checks', done: ended ? 1 : 0, total: 1 }),
         );
       }
     } catch (err) {

@@ -42,12 +42,9 @@ import type { DestinationService } from './destinations.js';
 import type { JobRunner } from './jobs.js';
 import { sweepTmp, type MaintenanceService, type RetentionEntry } from './maintenance.js';
 import type { AppSource } from './source.js';
+import type { Progress } from '../core/progress.js';
 
-export interface Progress {
-  phase: 'snapshot' | 'archive' | 'read' | 'download' | 'check' | 'safety' | 'apply';
-  done: number;
-  total: number;
-}
+export type { Progress };
 
 export interface BackupOptions {
   /** Destination names; the config's defaults when empty. */

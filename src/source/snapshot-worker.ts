@@ -24,15 +24,16 @@ if ('hold' in request) {
   } catch (err) {
     fail(err);
   }
-} else takeSnapshotHere(request).then(
-  (result) => parentPort!.postMessage({ ok: true, result }),
-  (err: unknown) =>
-    parentPort!.postMessage({
-      ok: false,
-      error: {
-        message: (err as Error).message,
-        code: (err as { code?: string }).code,
-        details: (err as { details?: unknown }).details,
-      },
-    }),
-);
+} else
+  takeSnapshotHere(request).then(
+    (result) => parentPort!.postMessage({ ok: true, result }),
+    (err: unknown) =>
+      parentPort!.postMessage({
+        ok: false,
+        error: {
+          message: (err as Error).message,
+          code: (err as { code?: string }).code,
+          details: (err as { details?: unknown }).details,
+        },
+      }),
+  );
