@@ -134,7 +134,11 @@ export function holdSnapshotHere(
     const wal = db.pragma('journal_mode', { simple: true }) === 'wal';
     // Moves every frame into the file and empties the WAL, when no reader
     // or writer is in the way (the app is usually stopped for a restore).
-    if (wal) db.pragma('wal_checkpoint(TRUNCATE)');
+    // It waits at most a second for them: then a copy is taken instead.
+    if (wal) {
+      db.pragma('busy_timeout = 1000');
+      db.pragma('wal_checkpoint(TRUNCATE)');
+    }
     db.exec('BEGIN');
     // The first read starts the transaction; every count is of that state.
     const facts = readFacts(db);
@@ -176,9 +180,12 @@ export function holdSnapshot(source: string): Promise<HeldSnapshot | null> {
       workerData: { source, hold: true },
     });
     let settled = false;
+    let exited = false;
+    worker.once('exit', () => (exited = true));
     let released: Promise<void> | null = null;
     const release = () =>
       (released ??= new Promise<void>((done) => {
+        if (exited) return done();
         worker.once('exit', () => done());
         worker.postMessage('release');
       }));
