@@ -32,7 +32,16 @@ export interface ArchiveSnapshot {
   /** The name under database/ in the archive. */
   entryName: string;
   result: SnapshotResult;
+  /**
+   * The live file itself, held still by a read transaction (the safety
+   * backup of a restore): `result.bytes` of it are archived as a
+   * rollback-journal database, and `release` is called once they are read.
+   */
+  inPlace?: { release(): Promise<void> };
 }
+
+/** SQLite's header bytes 18 and 19: 2 for a WAL database, 1 for a rollback journal. */
+const FILE_FORMAT_OFFSET = 18;
 
 export interface ArchiveInput {
   identity: Identity;
@@ -106,6 +115,7 @@ export async function writeArchive(input: ArchiveInput): Promise<ArchiveOutput> 
     abs: string,
     size: number,
     mtimeMs: number,
+    head?: Buffer,
   ): Promise<void> {
     let fd: number;
     try {
@@ -122,7 +132,14 @@ export async function writeArchive(input: ArchiveInput): Promise<ArchiveOutput> 
     const hash = crypto.createHash('sha256');
     try {
       await out.write(tarFileHeader(name, size, Math.floor(mtimeMs / 1000)));
-      const read = await out.readFile(fd, size, hash, progress);
+      // `head` stands for the file's first bytes (a database header patched).
+      if (head) {
+        hash.update(head);
+        await out.write(head);
+        progress(head.length);
+      }
+      const skip = head?.length ?? 0;
+      const read = skip + (await out.readFile(fd, size - skip, hash, progress, skip));
       if (read < size) {
         // The file shrank while it was read: keep the archive well formed.
         warnings.push(
@@ -172,13 +189,40 @@ export async function writeArchive(input: ArchiveInput): Promise<ArchiveOutput> 
     }
     const snapshot = await input.snapshot;
     const stat = await fsp.stat(snapshot.file);
-    await fileEntry(
-      out,
-      ENTRY.databaseDir + snapshot.entryName,
-      snapshot.file,
-      stat.size,
-      stat.mtimeMs,
-    );
+    if (snapshot.inPlace) {
+      try {
+        // The archived database is a single file in rollback-journal mode,
+        // as a copied snapshot is: no WAL can ever be replayed onto it.
+        const head = Buffer.alloc(100);
+        const fd = fs.openSync(snapshot.file, 'r');
+        try {
+          fs.readSync(fd, head, 0, head.length, 0);
+        } finally {
+          fs.closeSync(fd);
+        }
+        if (head[FILE_FORMAT_OFFSET] === 2) head[FILE_FORMAT_OFFSET] = 1;
+        if (head[FILE_FORMAT_OFFSET + 1] === 2) head[FILE_FORMAT_OFFSET + 1] = 1;
+        const size = snapshot.result.bytes;
+        await fileEntry(
+          out,
+          ENTRY.databaseDir + snapshot.entryName,
+          snapshot.file,
+          size,
+          stat.mtimeMs,
+          head,
+        );
+      } finally {
+        await snapshot.inPlace.release();
+      }
+    } else {
+      await fileEntry(
+        out,
+        ENTRY.databaseDir + snapshot.entryName,
+        snapshot.file,
+        stat.size,
+        stat.mtimeMs,
+      );
+    }
     header = input.makeHeader(snapshot, { count: input.files.length, bytes: fileBytes }, settings);
     await bufferEntry(out, ENTRY.header, Buffer.from(JSON.stringify(header, null, 2) + '\n'));
     await bufferEntry(out, ENTRY.publicKey, Buffer.from(publicKeyPem(input.identity.publicKey)));

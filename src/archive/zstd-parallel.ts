@@ -131,7 +131,7 @@ export class ChunkedCompressor {
   }
 
   /**
-   * Reads `length` bytes of an open file from its start straight into the
+   * Reads `length` bytes of an open file from `position` straight into the
    * chunks, hashing them on the way. Returns how many bytes the file really
    * had (less than asked when it shrank while being read).
    *
@@ -145,11 +145,12 @@ export class ChunkedCompressor {
     length: number,
     hash: Hash,
     onBytes: (n: number) => void,
+    position = 0,
   ): Promise<number> {
     let done = 0;
     while (done < length) {
       const want = Math.min(CHUNK - this.filled, length - done);
-      const bytesRead = fs.readSync(fd, this.chunk, this.filled, want, done);
+      const bytesRead = fs.readSync(fd, this.chunk, this.filled, want, position + done);
       if (bytesRead === 0) return done;
       hash.update(this.chunk.subarray(this.filled, this.filled + bytesRead));
       this.filled += bytesRead;

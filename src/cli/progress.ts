@@ -18,6 +18,7 @@ export function progressBar(enabled: boolean): { update(p: Progress): void; done
     download: 'Download',
     check: 'Checking',
     safety: 'Safety',
+    checks: 'Checking',
     apply: 'Applying',
   };
   return {
@@ -32,10 +33,23 @@ export function progressBar(enabled: boolean): { update(p: Progress): void; done
       const width = 30;
       const ratio = p.total > 0 ? Math.min(1, p.done / p.total) : 0;
       const filled = Math.round(ratio * width);
-      const rate = p.done / Math.max(0.001, (now - started) / 1000);
-      const left = rate > 0 && p.done < p.total ? (p.total - p.done) / rate : null;
+      const elapsed = p.elapsed ?? (now - started) / 1000;
+      const rate = p.done / Math.max(0.001, elapsed);
+      // The library's estimate when it gives one (a restore does), else this one.
+      const left =
+        p.secondsLeft !== undefined
+          ? p.secondsLeft
+          : rate > 0 && p.done < p.total && elapsed >= 1
+            ? (p.total - p.done) / rate
+            : null;
+      const amount =
+        p.phase === 'checks'
+          ? `integrity and references of the restored database, ${formatLeft(elapsed)}`
+          : p.unit === 'rows'
+            ? `${p.done} / ${p.total} rows  ${Math.round(rate)} rows/s`
+            : `${formatBytes(p.done)} / ${formatBytes(p.total)}  ${formatBytes(rate)}/s`;
       stream.write(
-        `\r${labels[p.phase].padEnd(10)} [${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${String(Math.round(ratio * 100)).padStart(3)}%  ${formatBytes(p.done)} / ${formatBytes(p.total)}  ${formatBytes(rate)}/s${left === null || now - started < 1000 ? '' : `  ${formatLeft(left)} left`}   \x1b[K`,
+        `\r${labels[p.phase].padEnd(10)} [${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${String(Math.round(ratio * 100)).padStart(3)}%  ${amount}${left === null || left === 0 ? '' : `  ${formatLeft(left)} left`}   \x1b[K`,
       );
     },
     done() {

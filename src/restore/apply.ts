@@ -1,23 +1,34 @@
 // Chooses how the staged database replaces the live one, and starts what can
 // run ahead of it. A full restore of a plain database copies pages (see
 // pages.ts): its integrity check runs on the staged copy in a worker thread,
-// started here so that it overlaps the safety backup. Everything else (a
-// section restore, an encrypted database, a page size that a WAL database
-// cannot take) copies rows in one transaction (database.ts), checked inside
-// that transaction.
+// started as soon as the archive is staged, so that it overlaps the wait for
+// confirmation, the safety backup and the page copy itself, whose commit
+// waits for it. Everything else (a section restore, an encrypted database, a
+// page size that a WAL database cannot take) copies rows in one transaction
+// (database.ts), checked inside that transaction.
 
 import { applyDatabase, type ApplyOptions } from './database.js';
 import { assertIntact, canCopyPages, checkStaged, copyPages, type CopyOptions } from './pages.js';
 
 export interface DatabaseApply {
   readonly method: 'pages' | 'rows';
-  /** Seconds the apply waited for the checks of the staged copy (0 when they ended first). */
+  /** What the apply's progress counts: bytes of pages, or rows. */
+  readonly unit: 'bytes' | 'rows';
+  /** Seconds the commit waited for the checks of the staged copy (0 when they ended first). */
   readonly waited: number;
   /**
    * Replaces the live database, or throws (RESTORE_CONFLICT on a failed
-   * check) having changed nothing. `onProgress` gets bytes for a page copy.
+   * check) having changed nothing. `onProgress` gets bytes for a page copy,
+   * rows for a row copy; `onWaiting` is called, about every 20 ms, while the
+   * copy is done and its commit waits for the checks, then once with true
+   * when they ended.
    */
-  apply(onProgress?: (done: number, total: number) => void): Promise<void>;
+  apply(
+    onProgress?: (done: number, total: number) => void,
+    onWaiting?: (ended: boolean) => void,
+  ): Promise<void>;
+  /** Stops the checks running ahead (the restore will not apply). */
+  cancel(): Promise<void>;
 }
 
 /** Call once the live database exists and the staged one is checked against the archive. */
@@ -25,29 +36,44 @@ export function prepareDatabaseApply(
   live: string,
   staged: string,
   options: ApplyOptions,
-  copy: Omit<CopyOptions, 'onProgress'> = {},
+  copy: Omit<CopyOptions, 'onProgress' | 'gate' | 'onWaiting'> = {},
 ): DatabaseApply {
   if (!options.full || !canCopyPages(live, staged, options.key)) {
     return {
       method: 'rows',
+      unit: 'rows',
       waited: 0,
-      apply: () => Promise.resolve(applyDatabase(live, staged, options)),
+      apply: (onProgress) => Promise.resolve(applyDatabase(live, staged, options, onProgress)),
+      cancel: () => Promise.resolve(),
     };
   }
   const checks = checkStaged(staged, options.key);
+  const intact = checks.result.then(assertIntact);
+  intact.catch(() => undefined);
   let waited = 0;
   return {
     method: 'pages',
+    unit: 'bytes',
     get waited() {
       return waited;
     },
-    async apply(onProgress) {
-      const start = performance.now();
-      const check = await checks;
-      waited = (performance.now() - start) / 1000;
-      assertIntact(check);
-      await copyPages(live, staged, { onProgress, ...copy });
+    async apply(onProgress, onWaiting) {
+      let since: number | null = null;
+      await copyPages(live, staged, {
+        onProgress,
+        ...copy,
+        gate: intact,
+        onWaiting: () => {
+          since ??= performance.now();
+          onWaiting?.(false);
+        },
+      });
+      if (since !== null) {
+        waited = (performance.now() - since) / 1000;
+        onWaiting?.(true);
+      }
     },
+    cancel: () => checks.stop(),
   };
 }
 
@@ -59,7 +85,7 @@ export interface PhaseTime {
 /** Times the steps of a restore, for its result (and the bench). */
 export function phaseTimer(): {
   phases: PhaseTime[];
-  /** Ends a step; `waited` (seconds) of it are reported as a 'checks' step before it. */
+  /** Ends a step; `waited` (seconds) of it are reported as a 'checks' step after it. */
   mark(phase: string, waited?: number): void;
 } {
   let last = performance.now();
@@ -69,8 +95,8 @@ export function phaseTimer(): {
     mark(phase, waited = 0) {
       const now = performance.now();
       const seconds = (now - last) / 1000;
-      if (waited > 0) phases.push({ phase: 'checks', seconds: waited });
       phases.push({ phase, seconds: seconds - waited });
+      if (waited > 0) phases.push({ phase: 'checks', seconds: waited });
       last = now;
     },
   };

@@ -65,10 +65,17 @@ export interface ApplyOptions {
   tables: string[];
   key: string | null;
   schemaVersion: number;
+  /** Rows of each staged table (the backup's header), for progress. */
+  rowCounts?: Record<string, number>;
 }
 
 /** Applies the staged database to the live one in one transaction; throws RESTORE_CONFLICT and changes nothing on a conflict. */
-export function applyDatabase(live: string, staged: string, options: ApplyOptions): void {
+export function applyDatabase(
+  live: string,
+  staged: string,
+  options: ApplyOptions,
+  onRows?: (done: number, total: number) => void,
+): void {
   const db = openDatabase(live, { key: options.key });
   try {
     // Checked explicitly below, on the whole result, before the commit.
@@ -83,8 +90,13 @@ export function applyDatabase(live: string, staged: string, options: ApplyOption
     for (;;) {
       db.exec('BEGIN IMMEDIATE');
       try {
-        if (options.full) replaceAll(db, options.schemaVersion);
-        else replaceTables(db, options.tables);
+        const rows = rowCounter(
+          options.rowCounts ?? {},
+          options.full ? null : options.tables,
+          onRows,
+        );
+        if (options.full) replaceAll(db, options.schemaVersion, rows);
+        else replaceTables(db, options.tables, rows);
         const after = violationKeys(db, 'main');
         if (after.size > 0 && before === null) {
           db.exec('ROLLBACK');
@@ -151,7 +163,30 @@ function violationKeys(db: Database.Database, schema: string): Map<string, Viola
   return new Map(rows.map((r) => [`${r.table}|${r.rowid}|${r.parent}|${r.fkid}`, r]));
 }
 
-function replaceTables(db: Database.Database, tables: string[]): void {
+/**
+ * Counts the rows copied, for progress: each table adds its rows (as the
+ * backup's header counted them) once it is copied.
+ */
+function rowCounter(
+  counts: Record<string, number>,
+  tables: string[] | null,
+  onRows: ((done: number, total: number) => void) | undefined,
+): (table: string) => void {
+  if (!onRows) return () => undefined;
+  const total = (tables ?? Object.keys(counts)).reduce((n, t) => n + (counts[t] ?? 0), 0);
+  let done = 0;
+  onRows(0, total);
+  return (table) => {
+    done += counts[table] ?? 0;
+    onRows(Math.min(done, total), total);
+  };
+}
+
+function replaceTables(
+  db: Database.Database,
+  tables: string[],
+  copied: (table: string) => void,
+): void {
   for (const table of tables) {
     const now = columns(db, 'main', table);
     const then = columns(db, 'restored', table);
@@ -163,10 +198,15 @@ function replaceTables(db: Database.Database, tables: string[]): void {
     }
     db.exec(`DELETE FROM main.${q(table)}`);
     db.exec(`INSERT INTO main.${q(table)} SELECT * FROM restored.${q(table)}`);
+    copied(table);
   }
 }
 
-function replaceAll(db: Database.Database, schemaVersion: number): void {
+function replaceAll(
+  db: Database.Database,
+  schemaVersion: number,
+  copied: (table: string) => void,
+): void {
   const objects = db
     .prepare(
       "SELECT type, name FROM main.sqlite_master WHERE name NOT LIKE 'sqlite\\_%' ESCAPE '\\'",
@@ -192,6 +232,7 @@ function replaceAll(db: Database.Database, schemaVersion: number): void {
   for (const o of restored.filter((x) => x.type === 'table')) {
     db.exec(o.sql);
     db.exec(`INSERT INTO main.${q(o.name)} SELECT * FROM restored.${q(o.name)}`);
+    copied(o.name);
   }
   const hasSequence = (schema: string) =>
     db.prepare(`SELECT 1 FROM ${schema}.sqlite_master WHERE name = 'sqlite_sequence'`).get() !==

@@ -50,19 +50,20 @@ export function checkStagedHere(staged: string, key: string | null, writable = f
   }
 }
 
-/**
- * Starts the checks of the staged database in a worker thread; the promise
- * is already marked handled (await it where the answer is needed).
- */
-export function checkStaged(
-  staged: string,
-  key: string | null,
-  writable = false,
-): Promise<StagedCheck> {
+/** The checks of a staged database, running in a worker thread. */
+export interface RunningCheck {
+  /** Already marked handled: await it where the answer is needed. */
+  readonly result: Promise<StagedCheck>;
+  /** Stops the worker (the restore was cancelled or failed); `result` then rejects. */
+  stop(): Promise<void>;
+}
+
+/** Starts the checks of the staged database in a worker thread (`writable`: see checkStagedHere). */
+export function checkStaged(staged: string, key: string | null, writable = false): RunningCheck {
+  const worker = new Worker(new URL('./check-worker.js', import.meta.url), {
+    workerData: { staged, key, writable },
+  });
   const result = new Promise<StagedCheck>((resolve, reject) => {
-    const worker = new Worker(new URL('./check-worker.js', import.meta.url), {
-      workerData: { staged, key, writable },
-    });
     let settled = false;
     worker.once(
       'message',
@@ -87,7 +88,12 @@ export function checkStaged(
     });
   });
   result.catch(() => undefined);
-  return result;
+  return {
+    result,
+    stop: async () => {
+      await worker.terminate();
+    },
+  };
 }
 
 /** Throws RESTORE_CONFLICT when the staged database fails SQLite's integrity check. */
@@ -128,12 +134,23 @@ export function canCopyPages(live: string, staged: string, key: string | null): 
 /** Pages copied per step: 16 MiB of 4 KiB pages, for progress and time to yield. */
 const STEP_PAGES = 4096;
 
+/** How long one wait for the gate blocks the thread (it then lets the event loop run). */
+const GATE_POLL_MS = 20;
+
 export interface CopyOptions {
   onProgress?: (done: number, total: number) => void;
   /** How long to wait for another connection's write lock (default 10 s). */
   busyMs?: number;
   /** Pages per step (default 4096); tests take small steps to stop a copy midway. */
   stepPages?: number;
+  /**
+   * The commit waits for this: every page but the last is copied, inside the
+   * write transaction, then the copy waits; a rejection rolls it back, having
+   * changed nothing. So the checks of the staged copy overlap the copy itself.
+   */
+  gate?: Promise<unknown>;
+  /** Called about every 20 ms while the copy waits for the gate. */
+  onWaiting?: () => void;
 }
 
 /**
@@ -144,8 +161,16 @@ export interface CopyOptions {
 export async function copyPages(
   live: string,
   staged: string,
-  { onProgress, busyMs = 10_000, stepPages = STEP_PAGES }: CopyOptions = {},
+  { onProgress, busyMs = 10_000, stepPages = STEP_PAGES, gate, onWaiting }: CopyOptions = {},
 ): Promise<void> {
+  let open = gate === undefined;
+  let refused: Error | null = null;
+  gate?.then(
+    () => (open = true),
+    (err: unknown) =>
+      (refused = err instanceof Error ? err : new Error(`The copy was refused: ${String(err)}.`)),
+  );
+  const sleeper = new Int32Array(new SharedArrayBuffer(4));
   const source = openDatabase(staged, { readonly: true });
   try {
     const pageSize = source.pragma('page_size', { simple: true }) as number;
@@ -153,6 +178,8 @@ export async function copyPages(
     let stuckSince = Date.now();
     await source.backup(live, {
       progress: ({ totalPages, remainingPages }) => {
+        // Thrown here, the copy is abandoned and its transaction rolled back.
+        if (refused) throw refused;
         const now = Date.now();
         if (remainingPages !== lastRemaining) {
           lastRemaining = remainingPages;
@@ -164,6 +191,17 @@ export async function copyPages(
           );
         }
         onProgress?.((totalPages - remainingPages) * pageSize, totalPages * pageSize);
+        if (!open && remainingPages <= stepPages) {
+          // The next step would copy the rest and commit: hold the last page
+          // back until the gate opens. The event loop runs between steps (the
+          // gate is settled there); the short block keeps this from spinning.
+          if (remainingPages <= 1) {
+            Atomics.wait(sleeper, 0, 0, GATE_POLL_MS);
+            stuckSince = Date.now();
+            onWaiting?.();
+          }
+          return Math.max(0, remainingPages - 1);
+        }
         return stepPages;
       },
     });

@@ -89,7 +89,10 @@ export class RestoreService {
     private readonly config: ConfigStore,
     private readonly identity: IdentityStore,
     private readonly source: AppSource,
-    private readonly jobs: Pick<JobRunner, 'lock' | 'start' | 'recorded' | 'db' | 'events'>,
+    private readonly jobs: Pick<
+      JobRunner,
+      'lock' | 'start' | 'recorded' | 'db' | 'events' | 'reporter'
+    >,
     private readonly catalog: Pick<Catalog, 'locate' | 'list'>,
     private readonly backups: Pick<BackupService, 'backupLocked'>,
     private readonly clock: Clock,
@@ -110,10 +113,11 @@ export class RestoreService {
       trigger: options.trigger ?? 'manual',
     });
     const scratch: string[] = [];
+    const stops: (() => Promise<void>)[] = [];
     try {
       return await this.jobs.recorded(
         jobId,
-        () => this.restoreLocked(ref, options, now, scratch, jobId),
+        () => this.restoreLocked(ref, options, now, { scratch, stops }, jobId),
         (result) => ({
           backupId: result.plan.backupId,
           detail: JSON.stringify({
@@ -124,6 +128,8 @@ export class RestoreService {
       );
     } finally {
       try {
+        // Work started ahead (the checks of the staged database) stops first.
+        for (const stop of stops) await stop().catch(() => undefined);
         // While a journal exists, its staged copies are what the next start
         // needs to finish or roll back: leave them.
         if (!fs.existsSync(this.paths.restoreJournal)) {
@@ -164,13 +170,15 @@ export class RestoreService {
     ref: string,
     options: RestoreOptions,
     now: Date,
-    scratch: string[],
+    { scratch, stops }: { scratch: string[]; stops: (() => Promise<void>)[] },
     jobId: number,
   ): Promise<RestoreResult> {
     const source = this.config.get().source;
     const liveDb = this.source.databaseFile;
     const key = this.source.databaseKey();
     const timer = phaseTimer();
+    // Phase, bytes or rows, and time left, to the caller and the job's events.
+    const progress = this.jobs.reporter('restore', jobId, options.onProgress);
     const found = await this.catalog.locate(ref, options.from, options.adopt === true);
     const own = (r: { id: string; publicKey: string }) => isOwnRegister(this.identity.get(), r);
     // The same checks as verify: the sidecar is signed, and is this register's.
@@ -191,7 +199,7 @@ export class RestoreService {
       onProgress: progressOf(
         found.remote ? 'download' : 'read',
         found.sidecar?.size ?? 0,
-        options.onProgress,
+        progress,
       ),
     }).catch((err: unknown) => {
       if ((err as NodeJS.ErrnoException).code === 'ENOSPC') {
@@ -239,9 +247,20 @@ export class RestoreService {
       );
     }
 
-    // 3. The plan: what is replaced, what is lost.
+    // 3. The plan: what is replaced, what is lost. A full restore's checks of
+    // the staged database start now, and run until the commit (apply.ts).
     const selection = selectSections(header, options.sections);
     const stagedDb = path.join(stage, header.database.entry);
+    const database = fs.existsSync(liveDb)
+      ? prepareDatabaseApply(liveDb, stagedDb, {
+          full: selection.full,
+          tables: selection.tables,
+          key: header.database.sourceEncrypted ? key : null,
+          schemaVersion: header.app.schemaVersion,
+          rowCounts: header.database.tables,
+        })
+      : null;
+    if (database) stops.push(() => database.cancel());
     const profile = this.source.profile;
     const losses =
       profile.headline && selection.tables.includes(profile.headline.table) && fs.existsSync(liveDb)
@@ -281,16 +300,7 @@ export class RestoreService {
     }
 
     timer.mark('confirm');
-    // 4. Hooks, then a safety backup so that the restore can be undone. A
-    // full restore's checks of the staged database run meanwhile (apply.ts).
-    const database = fs.existsSync(liveDb)
-      ? prepareDatabaseApply(liveDb, stagedDb, {
-          full: selection.full,
-          tables: selection.tables,
-          key: header.database.sourceEncrypted ? key : null,
-          schemaVersion: header.app.schemaVersion,
-        })
-      : null;
+    // 4. Hooks, then a safety backup so that the restore can be undone.
     await this.runHook('beforeRestore', header.id, 'starting');
     // From here on, the app was told a restore starts: whatever fails, it
     // hears that it ended (and can start again).
@@ -315,9 +325,8 @@ export class RestoreService {
           to: ['local'],
           trigger: 'restore',
           compressionLevel: SAFETY_COMPRESSION_LEVEL,
-          ...(options.onProgress
-            ? { onProgress: (p: Progress) => options.onProgress!({ ...p, phase: 'safety' }) }
-            : {}),
+          snapshotInPlace: true,
+          onProgress: (p: Progress) => progress({ ...p, phase: 'safety' }),
           // Before an adoption, the state it replaces is kept under the
           // identity being adopted (and this installation's own key): once the
           // adoption took effect, it is one of this register's backups, so
@@ -398,9 +407,10 @@ export class RestoreService {
         await fsp.rename(fresh, liveDb);
         await fsyncDir(path.dirname(liveDb));
       } else {
+        const unit = database!.unit;
         await database!.apply(
-          options.onProgress &&
-            ((done, total) => options.onProgress!({ phase: 'apply', done, total })),
+          (done, total) => progress({ phase: 'apply', done, total, unit }),
+          (ended) => progress({ phase: 'checks', done: ended ? 1 : 0, total: 1 }),
         );
       }
     } catch (err) {

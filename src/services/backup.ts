@@ -35,7 +35,7 @@ import { warning, type Warning } from '../core/warnings.js';
 import type { Destination, Upload } from '../destinations/types.js';
 import { checkStaged, type StagedCheck } from '../restore/pages.js';
 import { describeSkipped, scanFiles } from '../source/files.js';
-import { takeSnapshot } from '../source/snapshot.js';
+import { holdSnapshot, takeSnapshot, type HeldSnapshot } from '../source/snapshot.js';
 import { isEncryptedDatabaseFile } from '../source/sqlite.js';
 import { retentionFor, type ConfigStore } from '../state/config.js';
 import type { HomePaths } from '../state/home.js';
@@ -45,12 +45,9 @@ import type { DestinationService } from './destinations.js';
 import type { JobRunner } from './jobs.js';
 import { sweepTmp, type MaintenanceService, type RetentionEntry } from './maintenance.js';
 import type { AppSource } from './source.js';
+import type { Progress } from '../core/progress.js';
 
-export interface Progress {
-  phase: 'snapshot' | 'archive' | 'read' | 'download' | 'check' | 'safety' | 'apply';
-  done: number;
-  total: number;
-}
+export type { Progress };
 
 export interface BackupOptions {
   /** Destination names; the config's defaults when empty. */
@@ -72,6 +69,12 @@ export interface BackupOptions {
   allowUnencrypted?: boolean;
   /** zstd level for this backup instead of the config's, or 'store' (the safety backup of a restore). */
   compressionLevel?: number | 'store';
+  /**
+   * Read a plain live database in place, held still by a read transaction,
+   * rather than copy it first (the safety backup of a restore: a read, not a
+   * copy). Falls back to a copy when the WAL cannot be emptied.
+   */
+  snapshotInPlace?: boolean;
   /**
    * The register id and name the backup is made under, instead of the
    * current ones (still signed with this installation's own key): the safety
@@ -177,6 +180,7 @@ export class BackupService {
     const pruned: BackupResult['pruned'] = [];
     const warnings: Warning[] = [];
     let snapshotFile: string | null = null;
+    let held: HeldSnapshot | null = null;
     try {
       const destinations = names.map((n) => this.destinations.get(n));
       const source = config.source;
@@ -266,21 +270,28 @@ export class BackupService {
       const filesBytes = files.reduce((n, f) => n + f.size, 0);
       const dbBytes = fs.statSync(dbFile).size;
       options.onProgress?.({ phase: 'snapshot', done: 0, total: dbBytes + filesBytes });
-      const snapshot: Promise<ArchiveSnapshot> = takeSnapshot({
-        source: dbFile,
-        target: snapshotPath,
-        key,
-      }).then((result) => ({
-        file: snapshotPath,
-        entryName: path.basename(dbFile),
-        result,
-      }));
+      const copied = (): Promise<ArchiveSnapshot> =>
+        takeSnapshot({ source: dbFile, target: snapshotPath, key }).then((result) => ({
+          file: snapshotPath,
+          entryName: path.basename(dbFile),
+          result,
+        }));
+      const snapshot: Promise<ArchiveSnapshot> =
+        options.snapshotInPlace && !sourceEncrypted
+          ? holdSnapshot(dbFile).then((h) => {
+              held = h;
+              return h
+                ? { file: dbFile, entryName: path.basename(dbFile), result: h.result, inPlace: h }
+                : copied();
+            })
+          : copied();
       // Failures surface where the writer awaits it; this only marks it handled.
       snapshot.catch(() => undefined);
       // The content check's database half: integrity_check of the snapshot, in
-      // a worker thread, while the archive is written.
+      // a worker thread, while the archive is written. A snapshot read in place
+      // is the live file: opened read-only, never writable.
       const integrity: Promise<StagedCheck> | null = checkContent
-        ? snapshot.then((s) => checkStaged(s.file, key, true))
+        ? snapshot.then((s) => checkStaged(s.file, key, !('inPlace' in s && s.inPlace)).result)
         : null;
       integrity?.catch(() => undefined);
       for (const { dest, limitBytes } of ready) {
@@ -475,6 +486,7 @@ export class BackupService {
       await Promise.all(uploads.map((u) => u.upload.abort().catch(() => undefined)));
       throw this.jobs.failed(jobId, err);
     } finally {
+      await (held as HeldSnapshot | null)?.release();
       if (snapshotFile) {
         await fsp.rm(snapshotFile, { force: true });
         await fsp.rm(snapshotFile + '-journal', { force: true });

@@ -6,6 +6,7 @@ import { EventEmitter } from 'node:events';
 import { asCoffreError, CoffreError } from '../core/errors.js';
 import type { Clock } from '../core/clock.js';
 import type { Origin } from '../core/manifest.js';
+import { progressMeter, type Progress } from '../core/progress.js';
 import type { RestorePlan } from '../restore/plan.js';
 import type { HomePaths } from '../state/home.js';
 import { acquireJobLock, type JobLock } from '../state/lock.js';
@@ -19,6 +20,11 @@ export interface CenterEvents {
     | { phase: 'applied'; backupId: string; safetyBackupId: string | null; restartApp: boolean }
     | { phase: 'failed'; backupId: string; code: string; message: string },
   ];
+  /**
+   * How far a running job is: its phase, bytes or rows, and the time left of
+   * the phase (at most every 100 ms a phase; its first and last reports always).
+   */
+  progress: [Progress & { job: string; jobId: number }];
 }
 
 /** What the history keeps of a job that succeeded. */
@@ -103,6 +109,20 @@ export class JobRunner {
     } catch (err) {
       throw this.failed(jobId, err);
     }
+  }
+
+  /**
+   * The progress reporter of a job: adds the time left of the phase, and
+   * tells both the caller's `onProgress` and the `progress` listeners.
+   */
+  reporter(job: string, jobId: number, onProgress?: (p: Progress) => void): (p: Progress) => void {
+    const meter = progressMeter(() => performance.now());
+    return (p) => {
+      const measured = meter(p);
+      if (!measured) return;
+      onProgress?.(measured);
+      this.events.emit('progress', { ...measured, job, jobId });
+    };
   }
 
   history(limit = 50, kind?: string): JobRecord[] {

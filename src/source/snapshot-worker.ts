@@ -1,19 +1,39 @@
 // Runs in a worker thread so that the main thread keeps streaming files into
-// the archive while the database snapshot is taken.
+// the archive while the database snapshot is taken (or held still, to be read
+// in place).
 
 import { parentPort, workerData } from 'node:worker_threads';
-import { takeSnapshotHere, type SnapshotRequest } from './snapshot.js';
+import { holdSnapshotHere, takeSnapshotHere, type SnapshotRequest } from './snapshot.js';
 
-const request = workerData as SnapshotRequest;
-takeSnapshotHere(request).then(
-  (result) => parentPort!.postMessage({ ok: true, result }),
-  (err: unknown) =>
-    parentPort!.postMessage({
-      ok: false,
-      error: {
-        message: (err as Error).message,
-        code: (err as { code?: string }).code,
-        details: (err as { details?: unknown }).details,
-      },
-    }),
-);
+const request = workerData as SnapshotRequest | { source: string; hold: true };
+const fail = (err: unknown) =>
+  parentPort!.postMessage({
+    ok: false,
+    error: { message: (err as Error).message, code: (err as { code?: string }).code },
+  });
+if ('hold' in request) {
+  // Holds a read transaction until the main thread has read the file.
+  try {
+    const held = holdSnapshotHere(request.source);
+    parentPort!.postMessage({ ok: true, result: held?.result ?? null });
+    parentPort!.once('message', () => {
+      held?.release();
+      // Nothing else keeps this thread alive: it ends.
+      parentPort!.close();
+    });
+  } catch (err) {
+    fail(err);
+  }
+} else
+  takeSnapshotHere(request).then(
+    (result) => parentPort!.postMessage({ ok: true, result }),
+    (err: unknown) =>
+      parentPort!.postMessage({
+        ok: false,
+        error: {
+          message: (err as Error).message,
+          code: (err as { code?: string }).code,
+          details: (err as { details?: unknown }).details,
+        },
+      }),
+  );

@@ -6,6 +6,11 @@
 // state (WAL readers do not block writers). An encrypted (SQLCipher) database
 // is copied with VACUUM INTO, which keeps its cipher and key, so the snapshot
 // is as encrypted as the source; the backup API refuses that pair.
+//
+// The safety backup of a restore may instead read the live file in place
+// (holdSnapshot): a worker holds a read transaction in which the file alone
+// is the database (no frame of a WAL that it does not hold), so the file
+// cannot change until the archive has read it. That costs a read, not a copy.
 
 import fs from 'node:fs';
 import path from 'node:path';
@@ -100,6 +105,112 @@ export function takeSnapshot(request: SnapshotRequest): Promise<SnapshotResult> 
     );
     worker.once('error', (err) => {
       if (!settled) reject(err);
+    });
+    worker.once('exit', (code) => {
+      if (!settled)
+        reject(new CoffreError('INTERNAL', `The snapshot worker stopped (exit ${code}).`));
+    });
+  });
+}
+
+/** A live database held still by a read transaction, to be read in place. */
+export interface HeldSnapshot {
+  result: SnapshotResult;
+  /** Ends the read transaction (idempotent). */
+  release(): Promise<void>;
+}
+
+/**
+ * In the worker: opens a read transaction on a plain database in which the
+ * file alone is the database, and reads its facts. Returns null (nothing
+ * held) when the WAL holds frames that a checkpoint could not move into the
+ * file: then only a copy is a consistent snapshot.
+ */
+export function holdSnapshotHere(
+  source: string,
+): { result: SnapshotResult; release(): void } | null {
+  const db = openDatabase(source);
+  try {
+    const wal = db.pragma('journal_mode', { simple: true }) === 'wal';
+    // Moves every frame into the file and empties the WAL, when no reader
+    // or writer is in the way (the app is usually stopped for a restore).
+    // It waits at most a second for them: then a copy is taken instead.
+    if (wal) {
+      db.pragma('busy_timeout = 1000');
+      db.pragma('wal_checkpoint(TRUNCATE)');
+    }
+    db.exec('BEGIN');
+    // The first read starts the transaction; every count is of that state.
+    const facts = readFacts(db);
+    // An empty WAL now means this transaction reads the file alone, and no
+    // checkpoint can write into the file while it lasts. (A rollback-journal
+    // database: the shared lock keeps every writer out of the file.)
+    let walBytes = 0;
+    try {
+      walBytes = wal ? fs.statSync(`${source}-wal`).size : 0;
+    } catch {
+      walBytes = 0;
+    }
+    if (walBytes > 0) {
+      db.exec('ROLLBACK');
+      db.close();
+      return null;
+    }
+    return {
+      result: { ...facts, encrypted: false },
+      release: () => {
+        if (!db.open) return;
+        db.exec('ROLLBACK');
+        db.close();
+      },
+    };
+  } catch (err) {
+    if (db.open) db.close();
+    throw err;
+  }
+}
+
+/**
+ * Holds a plain live database still in a worker thread (see holdSnapshotHere),
+ * or resolves null when only a copy would be consistent.
+ */
+export function holdSnapshot(source: string): Promise<HeldSnapshot | null> {
+  return new Promise((resolve, reject) => {
+    const worker = new Worker(new URL('./snapshot-worker.js', import.meta.url), {
+      workerData: { source, hold: true },
+    });
+    let settled = false;
+    let exited = false;
+    worker.once('exit', () => (exited = true));
+    let released: Promise<void> | null = null;
+    const release = () =>
+      (released ??= new Promise<void>((done) => {
+        if (exited) return done();
+        worker.once('exit', () => done());
+        worker.postMessage('release');
+      }));
+    worker.once(
+      'message',
+      (
+        msg:
+          | { ok: true; result: SnapshotResult | null }
+          | { ok: false; error: { message: string; code?: string } },
+      ) => {
+        settled = true;
+        if (!msg.ok) {
+          reject(new CoffreError((msg.error.code ?? 'INTERNAL') as ErrorCode, msg.error.message));
+          void worker.terminate();
+        } else if (!msg.result) {
+          resolve(null);
+          void worker.terminate();
+        } else {
+          resolve({ result: msg.result, release });
+        }
+      },
+    );
+    worker.once('error', (err) => {
+      if (!settled) reject(err);
+      settled = true;
     });
     worker.once('exit', (code) => {
       if (!settled)

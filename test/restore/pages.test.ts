@@ -10,6 +10,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import Database from 'better-sqlite3-multiple-ciphers';
 import { prepareDatabaseApply } from '../../src/restore/apply.js';
+import { copyPages } from '../../src/restore/pages.js';
 import { createDemoData } from '../../src/source/demo.js';
 import { ROOT, removeDir, tempDir } from '../helpers.js';
 
@@ -151,6 +152,52 @@ describe('a full restore by pages', () => {
       (err: { code?: string }) => err.code === 'RESTORE_CONFLICT',
     );
     assert.equal(state(live).fingerprint, oldState);
+  });
+
+  it('holds its commit until the checks pass: readers see the old data meanwhile', async () => {
+    removeDb(live);
+    fs.copyFileSync(pristine, live);
+    let pass: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => (pass = resolve));
+    const during: string[] = [];
+    let waits = 0;
+    const copying = copyPages(live, staged, {
+      stepPages: 8,
+      gate,
+      onWaiting: () => {
+        waits++;
+        if (waits === 3) {
+          // Every page but the last is written, inside the transaction.
+          during.push(state(live).fingerprint);
+          pass();
+        }
+      },
+    });
+    await copying;
+    assert.ok(waits >= 3, 'the copy waited for the gate');
+    assert.deepEqual(during, [oldState]);
+    assert.equal(state(live).fingerprint, newState);
+  });
+
+  it('rolls the copy back when the checks refuse it, having changed nothing', async () => {
+    removeDb(live);
+    fs.copyFileSync(pristine, live);
+    let refuse: (err: Error) => void = () => undefined;
+    const gate = new Promise<void>((_, reject) => (refuse = reject));
+    let waits = 0;
+    await assert.rejects(
+      copyPages(live, staged, {
+        stepPages: 8,
+        gate,
+        onWaiting: () => {
+          if (++waits === 2) refuse(new Error('integrity check failed'));
+        },
+      }),
+      /integrity check failed/,
+    );
+    const after = state(live);
+    assert.equal(after.fingerprint, oldState);
+    assert.equal(after.integrity, 'ok');
   });
 
   it(
