@@ -21,6 +21,8 @@ export const WARNING_CODES = [
   'FILE_CHANGED',
   /** An entry of the files folder was left out (a link outside it, a pipe...). */
   'FILE_SKIPPED',
+  /** A restore was forced while another program had the app's database open. */
+  'APP_STILL_RUNNING',
 ] as const;
 
 export type WarningCode = (typeof WARNING_CODES)[number];
