@@ -77,7 +77,9 @@ export function describeHolder(h: DatabaseHolder): string {
   if (h.pid === null) {
     return 'a connection that SQLite reports but no visible process owns (another user, another container or machine, or a system that does not list open files)';
   }
-  const command = h.command ? ` (${h.command.length > 120 ? `${h.command.slice(0, 117)}...` : h.command})` : '';
+  const command = h.command
+    ? ` (${h.command.length > 120 ? `${h.command.slice(0, 117)}...` : h.command})`
+    : '';
   return `process ${h.pid}${command}`;
 }
 

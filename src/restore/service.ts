@@ -48,7 +48,6 @@ import { adoptedEncryption, buildPlan, selectSections } from './plan.js';
 
 export type { RecoveredRestore, RestoreOptions, RestoreResult } from './options.js';
 
-
 /** The restore feature of one home. */
 export class RestoreService {
   constructor(
@@ -280,8 +279,10 @@ export class RestoreService {
     };
     // The app is stopped now, or the restore stops here (APP_RUNNING).
     const warnings = fs.existsSync(liveDb)
-      ? await assertAppStopped(liveDb, key, { force: options.force === true, stopped: stopper })
-          .catch(failed)
+      ? await assertAppStopped(liveDb, key, {
+          force: options.force === true,
+          stopped: stopper,
+        }).catch(failed)
       : [];
     let safetyBackupId: string | null = null;
     if (fs.existsSync(liveDb)) {

@@ -205,7 +205,8 @@ export interface HolderSearch {
  */
 export async function findDatabaseHolders(file: string, key: string | null): Promise<HolderSearch> {
   const files = targets(file);
-  if (files.length === 0 || files[0].name !== path.basename(file)) return { holders: [], looks: [] };
+  if (files.length === 0 || files[0].name !== path.basename(file))
+    return { holders: [], looks: [] };
   const looks: HolderSearch['looks'] = [];
   const open = openFileHolders(files);
   if (open) looks.push('open-file');

@@ -36,7 +36,9 @@ async function hold(command: string, args: string[], input?: string): Promise<Ho
       out += d.toString();
       if (out.includes('ready')) resolve();
     });
-    child.once('exit', (code) => reject(new Error(`the holder exited (${code}) before it was ready`)));
+    child.once('exit', (code) =>
+      reject(new Error(`the holder exited (${code}) before it was ready`)),
+    );
   });
   return {
     child,
@@ -199,10 +201,7 @@ describe('a restore refuses to run under the app (issue 11)', () => {
       assert.equal(r.warnings.length, 1);
       assert.equal(r.warnings[0].code, 'APP_STILL_RUNNING');
       assert.match(r.warnings[0].message, new RegExp(`process ${holder.child.pid} \\(`));
-      assert.equal(
-        (r.warnings[0].data.holders as { pid: number }[])[0].pid,
-        holder.child.pid,
-      );
+      assert.equal((r.warnings[0].data.holders as { pid: number }[])[0].pid, holder.child.pid);
     } finally {
       await holder.stop();
     }
