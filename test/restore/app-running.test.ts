@@ -29,10 +29,10 @@ interface Holder {
 async function hold(command: string, args: string[], input?: string): Promise<Holder> {
   const child = spawn(command, args, { stdio: ['pipe', 'pipe', 'inherit'] });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  if (input !== undefined) child.stdin!.write(input);
+  if (input !== undefined) child.stdin.write(input);
   await new Promise<void>((resolve, reject) => {
     let out = '';
-    child.stdout!.on('data', (d: Buffer) => {
+    child.stdout.on('data', (d: Buffer) => {
       out += d.toString();
       if (out.includes('ready')) resolve();
     });
