@@ -2,8 +2,8 @@
 // its database up, in rollback-journal and in WAL mode, next to the same
 // writer with no backup, the raw copy time of the file (the floor for a
 // rollback-journal snapshot: a consistent copy needs the read lock for at
-// least that long) and `sqlite3 .backup` (page by page under the read lock,
-// the way Coffre's snapshot worked before).
+// least that long) and the online backup API in one step (page by page under
+// the read lock, the way Coffre's snapshot worked before).
 //
 // The database (BENCH_WRITER_MIB, default 1024 MiB, of 4 KiB rows, half
 // random) is made once under bench/data/writer/. BENCH_WRITER_ROUNDS
@@ -126,8 +126,8 @@ export async function writerBench(options: {
     const home = path.join(work, 'home');
     (await BackupCenter.init({ home, name: 'bench', profile: 'generic', database: db })).close();
     const copy = path.join(work, 'copy.db');
-    const snap = path.join(work, 'sqlite3-backup.db');
-    const runs = { alone: [] as Run[], coffre: [] as Run[], sqlite3: [] as Run[] };
+    const snap = path.join(work, 'pages.db');
+    const runs = { alone: [] as Run[], coffre: [] as Run[], pages: [] as Run[] };
     const copyMs: number[] = [];
     // Warm the page cache so that no side pays for the first read.
     run('sh', ['-c', `cat '${db}' > /dev/null`]);
@@ -147,10 +147,10 @@ export async function writerBench(options: {
         }),
       );
       if (mode === 'delete') {
-        runs.sqlite3.push(
+        runs.pages.push(
           await measure(options.writerScript, db, () => {
             fs.rmSync(snap, { force: true });
-            run('sqlite3', ['-cmd', '.timeout 60000', db, `.backup '${snap}'`]);
+            run(process.execPath, [options.writerScript, '--backup-api', db, snap]);
           }),
         );
       }
@@ -172,12 +172,12 @@ export async function writerBench(options: {
     );
     show('writer alone', runs.alone);
     show('writer during coffre backup', runs.coffre);
-    show('writer during sqlite3 .backup', runs.sqlite3);
+    show('writer during a one-step backup API copy', runs.pages);
     const worst = median(runs.coffre.map((r) => r.worst));
     const alone = median(runs.alone.map((r) => r.worst));
     summary.push(
       mode === 'delete'
-        ? `  writer, rollback journal (${MIB} MiB): worst wait during a backup ${worst.toFixed(0)} ms = ${(worst / median(copyMs)).toFixed(2)}x the raw copy (${median(copyMs).toFixed(0)} ms; aim <= 2x); alone ${alone.toFixed(0)} ms; during sqlite3 .backup ${median(runs.sqlite3.map((r) => r.worst)).toFixed(0)} ms`
+        ? `  writer, rollback journal (${MIB} MiB): worst wait during a backup ${worst.toFixed(0)} ms = ${(worst / median(copyMs)).toFixed(2)}x the raw copy (${median(copyMs).toFixed(0)} ms; aim <= 2x); alone ${alone.toFixed(0)} ms; during the old page copy ${median(runs.pages.map((r) => r.worst)).toFixed(0)} ms`
         : `  writer, WAL (${MIB} MiB):              worst wait during a backup ${worst.toFixed(0)} ms against ${alone.toFixed(0)} ms alone (${(worst / alone).toFixed(2)}x; aim: within the noise)`,
     );
     fs.rmSync(work, { recursive: true, force: true });
