@@ -14,6 +14,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3-multiple-ciphers';
 import { BackupCenter } from '../src/center.js';
+import { takeSnapshot } from '../src/source/snapshot.js';
 
 const MIB = Number(process.env.BENCH_WRITER_MIB ?? 1024);
 const ROUNDS = Number(process.env.BENCH_WRITER_ROUNDS ?? 3);
@@ -127,7 +128,13 @@ export async function writerBench(options: {
     (await BackupCenter.init({ home, name: 'bench', profile: 'generic', database: db })).close();
     const copy = path.join(work, 'copy.db');
     const snap = path.join(work, 'pages.db');
-    const runs = { alone: [] as Run[], coffre: [] as Run[], pages: [] as Run[] };
+    const runs = {
+      alone: [] as Run[],
+      coffre: [] as Run[],
+      snapshot: [] as Run[],
+      pages: [] as Run[],
+    };
+    const lockedMs: number[] = [];
     const copyMs: number[] = [];
     // Warm the page cache so that no side pays for the first read.
     run('sh', ['-c', `cat '${db}' > /dev/null`]);
@@ -144,6 +151,14 @@ export async function writerBench(options: {
           fs.rmSync(path.join(home, 'backups'), { recursive: true, force: true });
           fs.mkdirSync(path.join(home, 'backups'));
           run(process.execPath, [options.cli, 'backup', '--home', home, '--json']);
+        }),
+      );
+      // The snapshot alone (no compression or archive writes beside it).
+      runs.snapshot.push(
+        await measure(options.writerScript, db, async () => {
+          const r = await takeSnapshot({ source: db, target: copy, key: null });
+          lockedMs.push(r.lockedMs);
+          fs.rmSync(copy, { force: true });
         }),
       );
       if (mode === 'delete') {
@@ -172,12 +187,18 @@ export async function writerBench(options: {
     );
     show('writer alone', runs.alone);
     show('writer during coffre backup', runs.coffre);
+    show("writer during coffre's snapshot only", runs.snapshot);
+    if (mode === 'delete') {
+      console.log(
+        `  ${mode.padEnd(7)} snapshot read lock held (file copy)       ${median(lockedMs).toFixed(0).padStart(6)} ms   (runs: ${lockedMs.map((x) => x.toFixed(0)).join(', ')})`,
+      );
+    }
     show('writer during a one-step backup API copy', runs.pages);
     const worst = median(runs.coffre.map((r) => r.worst));
     const alone = median(runs.alone.map((r) => r.worst));
     summary.push(
       mode === 'delete'
-        ? `  writer, rollback journal (${MIB} MiB): worst wait during a backup ${worst.toFixed(0)} ms = ${(worst / median(copyMs)).toFixed(2)}x the raw copy (${median(copyMs).toFixed(0)} ms; aim <= 2x); alone ${alone.toFixed(0)} ms; during the old page copy ${median(runs.pages.map((r) => r.worst)).toFixed(0)} ms`
+        ? `  writer, rollback journal (${MIB} MiB): worst wait during a backup ${worst.toFixed(0)} ms = ${(worst / median(copyMs)).toFixed(2)}x the raw copy (${median(copyMs).toFixed(0)} ms; aim <= 2x), during the snapshot alone ${median(runs.snapshot.map((r) => r.worst)).toFixed(0)} ms (lock held ${median(lockedMs).toFixed(0)} ms); alone ${alone.toFixed(0)} ms; during the old page copy ${median(runs.pages.map((r) => r.worst)).toFixed(0)} ms`
         : `  writer, WAL (${MIB} MiB):              worst wait during a backup ${worst.toFixed(0)} ms against ${alone.toFixed(0)} ms alone (${(worst / alone).toFixed(2)}x; aim: within the noise)`,
     );
     fs.rmSync(work, { recursive: true, force: true });
