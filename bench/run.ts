@@ -13,9 +13,11 @@
 // local S3 server (s3rver, started here on 127.0.0.1), Coffre's S3 destination
 // next to `rclone copy` (rclone must be installed). Sections can run alone
 // (backup, verify, restore, startup, cloud; those that need an archive take
-// one plain backup first, untimed):
+// one plain backup first, untimed; `writer`, on a database of its own, is in
+// bench/writer.ts):
 //
 //   npm run bench -- restore startup
+//   BENCH_WRITER_MIB=128 npm run bench -- writer
 //   node --expose-gc dist/bench/run.js cloud      (after `npm run build`)
 
 import { spawn, spawnSync } from 'node:child_process';
@@ -25,6 +27,7 @@ import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3-multiple-ciphers';
 import { BackupCenter } from '../src/center.js';
 import { PART_SIZE } from '../src/destinations/s3.js';
+import { writerBench } from './writer.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const DATA = path.join(ROOT, 'bench', 'data');
@@ -412,7 +415,7 @@ function cloudSummary(c: Cloud): void {
   );
 }
 
-const SECTIONS = ['backup', 'verify', 'restore', 'startup', 'cloud'];
+const SECTIONS = ['backup', 'verify', 'restore', 'startup', 'cloud', 'writer'];
 
 /** Median of each phase over the runs (phases in the order of the first run). */
 function medianPhases(runs: { phase: string; seconds: number }[][]): Map<string, number> {
@@ -463,6 +466,19 @@ async function main(): Promise<void> {
     throw new Error(`unknown section "${unknown[0]}": the sections are ${SECTIONS.join(', ')}`);
   }
   const want = (section: string) => sections.length === 0 || sections.includes(section);
+  const writer = () =>
+    writerBench({
+      dataDir: DATA,
+      cli: CLI,
+      writerScript: path.join(ROOT, 'dist', 'bench', 'writer-child.js'),
+    });
+  // The writer bench has its own database: alone, it needs no dataset.
+  if (sections.length > 0 && sections.every((s) => s === 'writer')) {
+    const lines = await writer();
+    console.log('\nSummary');
+    for (const line of lines) console.log(line);
+    return;
+  }
   await dataset();
   const app = path.join(HOME, 'demo-register');
   const db = path.join(app, 'register.db');
@@ -694,6 +710,7 @@ async function main(): Promise<void> {
   }
 
   const cloudResult = want('cloud') ? await cloud(plainCopy!) : null;
+  if (want('writer')) summary.push(...(await writer()));
 
   console.log('\nSummary');
   for (const line of summary) console.log(line);

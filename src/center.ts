@@ -45,6 +45,7 @@ import {
   type AlertSettings,
   type EncryptionSettings,
   type NewKey,
+  type RestoreHooks,
 } from './services/settings.js';
 import type { AlertEvent } from './services/alerts.js';
 import {
@@ -448,6 +449,19 @@ export class BackupCenter {
 
   get alerts(): Readonly<AlertSettings> {
     return this.settings.alerts;
+  }
+
+  /** The commands run before and after every restore (e.g. to stop and start the app). */
+  get restoreHooks(): Readonly<RestoreHooks> {
+    return this.settings.restoreHooks;
+  }
+
+  /** Sets, or clears with null, the command run before or after every restore. */
+  async setRestoreHook(
+    which: keyof RestoreHooks,
+    command: string | null,
+  ): Promise<Readonly<RestoreHooks>> {
+    return this.settings.setRestoreHook(which, command);
   }
 
   async setAlerts(alerts: Partial<AlertSettings>): Promise<AlertSettings> {

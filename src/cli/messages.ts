@@ -30,6 +30,7 @@ export const EXIT_CODES: Record<ErrorCode, number> = {
   QUOTA_EXCEEDED: 18,
   UNENCRYPTED_UPLOAD: 19,
   SECRET_FILE_UNSAFE: 20,
+  APP_RUNNING: 22,
 };
 
 /**
@@ -88,6 +89,8 @@ export const HINTS: Record<ErrorCode, string> = {
     'Update the app to the version that made this backup (or newer), then restore. Nothing was changed.',
   RESTORE_CONFLICT:
     'Nothing was changed. Restore the sections together (e.g. catalog with sales), or do a full restore.',
+  APP_RUNNING:
+    'Nothing was changed. Close the app, or let Coffre stop and start it around every restore: `coffre hooks set before-restore "systemctl stop APP"` and `coffre hooks set after-restore "systemctl start APP"` (any command that returns once the app has exited). Only if that program will not write again before it is restarted: --force.',
 };
 
 /** Where a cloud destination's error needs other advice than a drive's. */
@@ -119,6 +122,8 @@ function hintFromDetails(
 ): string | null {
   if (code === 'RESTORE_CONFLICT' && details.hook === 'beforeRestore')
     return "Nothing was changed. The app's before-restore command (hooks.beforeRestore in the config) failed: see its output above, fix it or stop the app yourself, then run the restore again.";
+  if (code === 'APP_RUNNING' && details.stopped === true)
+    return 'Nothing was changed. The before-restore command ran, but the app still has its database open: make the command wait until the app has exited (e.g. `systemctl stop` waits; `kill` alone does not), see it with `coffre hooks show`, then restore again.';
   if (code === 'SOURCE_UNAVAILABLE' && details.reason === 'locked')
     return 'Another program kept the database locked (a long write, an open transaction, a database tool): wait for it to finish, or close that program, then run the command again.';
   if (code === 'SOURCE_UNAVAILABLE' && details.reason === 'no-key')

@@ -17,6 +17,7 @@ import { registerMaintenance } from './commands/maintenance.js';
 import { registerRestore } from './commands/restore.js';
 import { registerFiscal } from './commands/fiscal.js';
 import { registerRun } from './commands/run.js';
+import { registerHooks } from './commands/hooks.js';
 import { currentHome, ExitWith } from './context.js';
 import { logUnexpected } from '../host.js';
 import { EXIT_CODES, hintFor } from './messages.js';
@@ -39,6 +40,7 @@ export async function runProgram(argv: string[]): Promise<number> {
   registerSchedule(program);
   registerMaintenance(program);
   registerRestore(program);
+  registerHooks(program);
   registerFiscal(program);
   registerRun(program);
 

@@ -56,6 +56,8 @@ export const ERROR_CODES = [
   'RESTORE_CONFLICT',
   /** A secret file (passphrase, key, identity) can be read by other users. */
   'SECRET_FILE_UNSAFE',
+  /** The app still has its database open: a restore under it would be undone or corrupted. */
+  'APP_RUNNING',
   /** Anything else: a bug or an unexpected condition. */
   'INTERNAL',
 ] as const;

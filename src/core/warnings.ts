@@ -23,6 +23,8 @@ export const WARNING_CODES = [
   'FILE_SKIPPED',
   /** The database snapshot failed SQLite's integrity check while it was written: no content check recorded. */
   'CONTENT_CHECK_FAILED',
+  /** A restore was forced while another program had the app's database open. */
+  'APP_STILL_RUNNING',
 ] as const;
 
 export type WarningCode = (typeof WARNING_CODES)[number];

@@ -17,7 +17,7 @@ import type { BackupService, Progress } from '../services/backup.js';
 import type { Catalog } from '../services/catalog.js';
 import type { JobRunner } from '../services/jobs.js';
 import type { AppSource } from '../services/source.js';
-import { progressOf, type KeyOptions } from '../services/verify.js';
+import { progressOf } from '../services/verify.js';
 import { listFiles } from '../source/files.js';
 import { openDatabase, readFacts } from '../source/sqlite.js';
 import type { ConfigStore } from '../state/config.js';
@@ -30,8 +30,9 @@ import {
   type Identity,
   type IdentityStore,
 } from '../state/identity.js';
-import { moveAcross, restoreDetail, runRestoreHook, SAFETY_COMPRESSION_LEVEL } from './steps.js';
-import { phaseTimer, prepareDatabaseApply, type PhaseTime } from './apply.js';
+import { assertAppStopped, moveAcross, restoreDetail, runRestoreHook } from './steps.js';
+import { SAFETY_COMPRESSION_LEVEL } from './steps.js';
+import { phaseTimer, prepareDatabaseApply } from './apply.js';
 import { measureLosses } from './database.js';
 import {
   finishRestore,
@@ -42,45 +43,10 @@ import {
   type RestoreJournal,
   type SwapStep,
 } from './journal.js';
-import { adoptedEncryption, buildPlan, selectSections, type RestorePlan } from './plan.js';
+import type { RecoveredRestore, RestoreOptions, RestoreResult } from './options.js';
+import { adoptedEncryption, buildPlan, selectSections } from './plan.js';
 
-export interface RestoreOptions extends KeyOptions {
-  /** Only look in this destination. */
-  from?: string;
-  /** Section names; none: a full restore. */
-  sections?: string[];
-  /** On a new, empty installation: take the backup's register identity (a replaced register). */
-  adopt?: boolean;
-  /**
-   * When adopting a backup encrypted to age recipients, on an installation
-   * without encryption: go on encrypting new backups to them (default true).
-   */
-  keepEncryption?: boolean;
-  /** Sees the plan before anything changes; false cancels. Absent: apply. */
-  confirm?: (plan: RestorePlan) => boolean | Promise<boolean>;
-  trigger?: string;
-  now?: Date;
-  onProgress?: (p: Progress) => void;
-}
-
-export interface RestoreResult {
-  applied: boolean;
-  plan: RestorePlan;
-  /** The backup taken just before, which `coffre restore --undo` brings back. */
-  safetyBackupId: string | null;
-  /** The app should restart (or reopen its database) to see the restored data. */
-  restartApp: boolean;
-  /** How long each step took, in order (seconds): stage, plan, confirm, safety, checks, apply, finish. */
-  phases?: PhaseTime[];
-  /** An adoption that took effect: the register taken over, its key, and what became of encryption. */
-  adopted: RestorePlan['adopt'];
-}
-
-/** A restore that a crash interrupted, finished or rolled back when the center opened. */
-export interface RecoveredRestore {
-  outcome: 'rolled-forward' | 'rolled-back';
-  backupId: string;
-}
+export type { RecoveredRestore, RestoreOptions, RestoreResult } from './options.js';
 
 /** The restore feature of one home. */
 export class RestoreService {
@@ -179,6 +145,11 @@ export class RestoreService {
     const timer = phaseTimer();
     // Phase, bytes or rows, and time left, to the caller and the job's events.
     const progress = this.jobs.reporter('restore', jobId, options.onProgress);
+    const stopper =
+      this.config.get().hooks.beforeRestore !== null || options.beforeRestore !== undefined;
+    // Nothing will stop a running app: say so now, before minutes of staging.
+    if (!stopper && !options.force && fs.existsSync(liveDb))
+      await assertAppStopped(liveDb, key, { force: false, stopped: false });
     const found = await this.catalog.locate(ref, options.from, options.adopt === true);
     const own = (r: { id: string; publicKey: string }) => isOwnRegister(this.identity.get(), r);
     // The same checks as verify: the sidecar is signed, and is this register's.
@@ -296,16 +267,17 @@ export class RestoreService {
     this.jobs.events.emit('restore', { phase: 'planned', backupId: header.id, plan });
     timer.mark('plan');
     if (options.confirm && !(await options.confirm(plan))) {
-      return { applied: false, plan, safetyBackupId: null, restartApp: false, adopted: null };
+      const none = { safetyBackupId: null, restartApp: false, adopted: null, warnings: [] };
+      return { applied: false, plan, ...none };
     }
 
     timer.mark('confirm');
     // 4. Hooks, then a safety backup so that the restore can be undone.
-    await this.runHook('beforeRestore', header.id, 'starting');
+    await this.runHook('beforeRestore', header.id, 'starting', options);
     // From here on, the app was told a restore starts: whatever fails, it
     // hears that it ended (and can start again).
     const failed = async (err: unknown): Promise<never> => {
-      await this.runHook('afterRestore', header.id, 'failed').catch(() => undefined);
+      await this.runHook('afterRestore', header.id, 'failed', options).catch(() => undefined);
       const e = asCoffreError(err);
       this.jobs.events.emit('restore', {
         phase: 'failed',
@@ -315,6 +287,13 @@ export class RestoreService {
       });
       throw err;
     };
+    // The app is stopped now, or the restore stops here (APP_RUNNING).
+    const warnings = fs.existsSync(liveDb)
+      ? await assertAppStopped(liveDb, key, {
+          force: options.force === true,
+          stopped: stopper,
+        }).catch(failed)
+      : [];
     let safetyBackupId: string | null = null;
     if (fs.existsSync(liveDb)) {
       try {
@@ -426,7 +405,7 @@ export class RestoreService {
     // from here on, the recovery rolls forward and adopts it too.
     if (journal.adopt) await this.adopt(journal.adopt);
     await finishRestore(this.paths.restoreJournal, journal);
-    await this.runHook('afterRestore', header.id, 'restored');
+    await this.runHook('afterRestore', header.id, 'restored', options);
     this.jobs.events.emit('restore', {
       phase: 'applied',
       backupId: header.id,
@@ -441,6 +420,7 @@ export class RestoreService {
       restartApp: true,
       adopted: plan.adopt,
       phases: timer.phases,
+      warnings,
     };
   }
 
@@ -470,12 +450,16 @@ export class RestoreService {
     return (await this.catalog.list()).backups.length === 0;
   }
 
+  /** The configured command, then the host app's own step. */
   private async runHook(
     which: 'beforeRestore' | 'afterRestore',
     backupId: string,
-    result: string,
+    result: 'starting' | 'restored' | 'failed',
+    options: RestoreOptions,
   ): Promise<void> {
-    return runRestoreHook(which, this.config.get().hooks[which], backupId, result);
+    await runRestoreHook(which, this.config.get().hooks[which], backupId, result);
+    if (which === 'beforeRestore') await options.beforeRestore?.();
+    else await options.afterRestore?.(result === 'restored' ? 'restored' : 'failed');
   }
 
   /**

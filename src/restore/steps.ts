@@ -4,7 +4,10 @@
 import { spawn } from 'node:child_process';
 import fsp from 'node:fs/promises';
 import { CoffreError } from '../core/errors.js';
+import { describeHolders } from '../core/holders.js';
 import { withExports } from '../core/shell.js';
+import { warning, type Warning } from '../core/warnings.js';
+import { findDatabaseHolders } from '../source/holders.js';
 
 /**
  * The safety backup is stored, not compressed (raw zstd blocks): it costs
@@ -36,6 +39,42 @@ export async function runRestoreHook(
       { details: { hook: which, exitCode: code } },
     );
   }
+}
+
+/**
+ * Refuses (APP_RUNNING) when another program has the live database open: a
+ * restore under a running app is undone by its next write, or leaves it
+ * working on figures that no longer exist. `force` goes ahead and returns a
+ * warning instead. `stopped` says whether a before-restore step ran (the
+ * words differ: the app was told to stop and did not).
+ */
+export async function assertAppStopped(
+  liveDb: string,
+  key: string | null,
+  options: { force: boolean; stopped: boolean },
+): Promise<Warning[]> {
+  const { holders, looks } = await findDatabaseHolders(liveDb, key);
+  if (holders.length === 0) return [];
+  const who = describeHolders(holders);
+  const facts = {
+    file: liveDb,
+    holders,
+    looks,
+  };
+  if (options.force) {
+    return [
+      warning(
+        'APP_STILL_RUNNING',
+        `The restore went ahead although ${who} had the database ${liveDb} open: restart that program now, before it writes, or the data it holds in memory may overwrite what was restored.`,
+        facts,
+      ),
+    ];
+  }
+  throw new CoffreError(
+    'APP_RUNNING',
+    `${options.stopped ? 'The app was asked to stop, but it is still running' : 'The app is still running'}: ${who} ${holders.length > 1 ? 'have' : 'has'} its database ${liveDb} open. A restore under a running app is undone or corrupted by its next write; nothing was changed. Stop the app (a before-restore command can do it for every restore), then restore again.`,
+    { details: { ...facts, stopped: options.stopped } },
+  );
 }
 
 /** What the history keeps of a restore: whether it took effect, and its safety backup. */

@@ -35,6 +35,9 @@ export interface NewKey {
 
 export type AlertSettings = Config['alerts'];
 
+/** The commands run around a restore (e.g. stop and start the app); null: none. */
+export type RestoreHooks = Config['hooks'];
+
 export class SettingsService {
   constructor(
     private readonly config: ConfigStore,
@@ -106,6 +109,32 @@ export class SettingsService {
     }
     await this.setEncryption({ recipients: [pair.recipient], passphraseFile: null });
     return { recipient: pair.recipient, identity: pair.identity, identityFile };
+  }
+
+  get restoreHooks(): Readonly<RestoreHooks> {
+    return this.config.get().hooks;
+  }
+
+  /**
+   * Sets (or, with null, clears) the command run before or after every
+   * restore. The before-restore command must return only once the app has
+   * let go of its database: the restore checks that right after it.
+   */
+  async setRestoreHook(
+    which: keyof RestoreHooks,
+    command: string | null,
+  ): Promise<Readonly<RestoreHooks>> {
+    if (command !== null && command.trim() === '') {
+      throw new CoffreError(
+        'USAGE',
+        `An empty ${which === 'beforeRestore' ? 'before' : 'after'}-restore command does nothing: give a command, or clear the hook.`,
+      );
+    }
+    const next = await this.config.update((c) => ({
+      ...c,
+      hooks: { ...c.hooks, [which]: command },
+    }));
+    return next.hooks;
   }
 
   get alerts(): Readonly<AlertSettings> {

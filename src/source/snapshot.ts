@@ -1,11 +1,21 @@
 // A consistent snapshot of a live SQLite database while the app keeps writing.
 //
-// A plain database is copied with the online backup API in one step: copied
-// in small steps, a backup restarts each time another connection writes, and
-// under a steady writer it never ends; in one step it reads one consistent
-// state (WAL readers do not block writers). An encrypted (SQLCipher) database
-// is copied with VACUUM INTO, which keeps its cipher and key, so the snapshot
-// is as encrypted as the source; the backup API refuses that pair.
+// In rollback-journal mode, any reader holds the app's writers back (a
+// commit needs every SHARED lock gone), so the read lock is held only for a
+// raw copy of the file, made in the kernel (copy_file_range, or a clone on
+// file systems that share blocks), and the copy is checked afterwards
+// (quick_check), with no lock. The file cannot change under a SHARED lock,
+// and taking it rolled back any hot journal, so the copy is one committed
+// state, encrypted (SQLCipher) as the source is. Should the copy not pass
+// its check, the snapshot is taken again the old way, below.
+//
+// In WAL mode, readers never hold writers back: a plain database is copied
+// with the online backup API in one step (copied in small steps, a backup
+// restarts each time another connection writes, and under a steady writer it
+// never ends; in one step it reads one consistent state). An encrypted
+// (SQLCipher) one is copied with VACUUM INTO, which keeps its cipher and key,
+// so the snapshot is as encrypted as the source; the backup API refuses that
+// pair.
 //
 // The safety backup of a restore may instead read the live file in place
 // (holdSnapshot): a worker holds a read transaction in which the file alone
@@ -15,6 +25,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
+import type Database from 'better-sqlite3-multiple-ciphers';
 import { CoffreError, type ErrorCode } from '../core/errors.js';
 import { diskFullAt } from '../state/disk.js';
 import { openDatabase, readFacts, type DatabaseFacts } from './sqlite.js';
@@ -27,15 +38,95 @@ export interface SnapshotRequest {
 
 export interface SnapshotResult extends DatabaseFacts {
   encrypted: boolean;
+  /**
+   * How it was taken: a raw file copy under the read lock, the backup API,
+   * VACUUM INTO, or the live file read in place under a read transaction
+   * (holdSnapshot: held until released).
+   */
+  method: 'file-copy' | 'backup-api' | 'vacuum-into' | 'in-place';
+  /** For a file copy: milliseconds the source was read-locked (a rollback-journal app's writers wait that long at most); 0 otherwise. */
+  lockedMs: number;
+}
+
+/**
+ * Copies the database file while `db` holds a SHARED lock on it: no
+ * connection can commit meanwhile. Returns how long the lock was held.
+ */
+function copyUnderReadLock(db: Database.Database, source: string, target: string): number {
+  readLock(db);
+  const start = performance.now();
+  try {
+    // A clone where the file system can; else copy_file_range, in the kernel.
+    fs.copyFileSync(source, target, fs.constants.COPYFILE_FICLONE);
+  } finally {
+    db.exec('COMMIT');
+  }
+  return performance.now() - start;
+}
+
+/** How long a snapshot tries to get in between a busy writer's commits. */
+const READ_LOCK_PATIENCE_MS = 60_000;
+
+/**
+ * Opens a read transaction (the SHARED lock; taking it rolls back a hot
+ * journal). A writer that commits back to back leaves only short gaps
+ * between its commits, which SQLite's busy handler, sleeping up to 100 ms
+ * between tries, mostly misses: this tries again every 2 ms instead.
+ */
+function readLock(db: Database.Database): void {
+  const patience = db.pragma('busy_timeout', { simple: true }) as number;
+  const deadline = Date.now() + Math.max(patience, READ_LOCK_PATIENCE_MS);
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  db.pragma('busy_timeout = 0');
+  try {
+    for (;;) {
+      db.exec('BEGIN');
+      try {
+        db.prepare('SELECT count(*) FROM sqlite_master').get();
+        return;
+      } catch (err) {
+        if (db.inTransaction) db.exec('ROLLBACK');
+        const busy = (err as { code?: string }).code?.startsWith('SQLITE_BUSY') === true;
+        if (!busy || Date.now() > deadline) throw err;
+        Atomics.wait(pause, 0, 0, 2);
+      }
+    }
+  } finally {
+    db.pragma(`busy_timeout = ${patience}`);
+  }
+}
+
+/** quick_check of a snapshot copy: 'ok', or what is wrong with it. */
+function quickCheck(file: string, key: string | null): string {
+  try {
+    const snap = openDatabase(file, { key, readonly: true });
+    try {
+      return (snap.prepare('PRAGMA quick_check').pluck().all() as string[]).join('; ');
+    } finally {
+      snap.close();
+    }
+  } catch (err) {
+    return (err as Error).message;
+  }
 }
 
 export async function takeSnapshotHere(request: SnapshotRequest): Promise<SnapshotResult> {
   fs.rmSync(request.target, { force: true });
   const db = openDatabase(request.source, { key: request.key });
+  let method: SnapshotResult['method'] = request.key ? 'vacuum-into' : 'backup-api';
+  let lockedMs = 0;
   try {
-    if (request.key) {
+    if (db.pragma('journal_mode', { simple: true }) !== 'wal') {
+      lockedMs = copyUnderReadLock(db, request.source, request.target);
+      if (quickCheck(request.target, request.key) === 'ok') method = 'file-copy';
+      else {
+        fs.rmSync(request.target, { force: true });
+        lockedMs = 0;
+      }
+    }
+    if (method === 'vacuum-into') {
       db.prepare('VACUUM INTO ?').run(request.target);
-    } else {
+    } else if (method === 'backup-api') {
       // The first step copies 100 pages; returning a huge step size makes
       // the rest (or a restart after a concurrent write) one step.
       await db.backup(request.target, { progress: () => 1 << 30 });
@@ -69,9 +160,15 @@ export async function takeSnapshotHere(request: SnapshotRequest): Promise<Snapsh
   const snap = openDatabase(request.target, { key: request.key });
   try {
     // The copy of a WAL database is a single file: no -wal to ship or replay.
-    if (!request.key) snap.pragma('journal_mode = DELETE');
+    if (!request.key && method !== 'file-copy') snap.pragma('journal_mode = DELETE');
     const facts = readFacts(snap);
-    return { ...facts, bytes: fs.statSync(request.target).size, encrypted: request.key !== null };
+    return {
+      ...facts,
+      bytes: fs.statSync(request.target).size,
+      encrypted: request.key !== null,
+      method,
+      lockedMs,
+    };
   } finally {
     snap.close();
   }
@@ -157,7 +254,7 @@ export function holdSnapshotHere(
       return null;
     }
     return {
-      result: { ...facts, encrypted: false },
+      result: { ...facts, encrypted: false, method: 'in-place', lockedMs: 0 },
       release: () => {
         if (!db.open) return;
         db.exec('ROLLBACK');

@@ -214,6 +214,13 @@ export const CONFIG_RULES: readonly { rule: string; check: (config: Config) => s
         : [],
   },
   {
+    rule: 'restore hooks are commands',
+    check: (c) =>
+      (['beforeRestore', 'afterRestore'] as const)
+        .filter((h) => c.hooks[h] !== null && c.hooks[h].trim() === '')
+        .map((h) => `hooks.${h}: an empty command (use null for none)`),
+  },
+  {
     rule: 'default destinations exist',
     check: (c) =>
       c.defaultDestinations

@@ -138,7 +138,12 @@ describe('readers and a writer during a restore', () => {
     try {
       await until(() => reader.stdout().includes('ready'), 10_000, 'the reader has read');
       await sleep(150);
-      const restore = start([CLI, 'restore', idA, '--home', home, '--yes', '--json'], 40_000);
+      // The app is left running on purpose: --force is how a user restores
+      // under it (issue 11), and readers must still never see a mix.
+      const restore = start(
+        [CLI, 'restore', idA, '--home', home, '--yes', '--force', '--json'],
+        40_000,
+      );
       const r = await restore.done;
       assert.equal(r.code, 0, r.stderr);
       // Long enough for the reader to see the committed state on a loaded machine.
@@ -187,7 +192,11 @@ describe('readers and a writer during a restore', () => {
       try {
         await until(() => written() >= 20, 10_000, 'the writer has written');
         await until(() => reader.stdout().includes('ready'), 10_000, 'the reader has read');
-        const restore = start([CLI, 'restore', idB, '--home', home, '--yes', '--json'], 40_000);
+        // Forced under the running writer (issue 11): the chain must still hold.
+        const restore = start(
+          [CLI, 'restore', idB, '--home', home, '--yes', '--force', '--json'],
+          40_000,
+        );
         const before = written();
         const r = await restore.done;
         assert.equal(r.code, 0, r.stderr);

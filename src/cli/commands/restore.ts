@@ -30,6 +30,7 @@ interface RestoreFlags extends HomeOption {
   keepEncryption?: boolean;
   yes?: boolean;
   undo?: boolean;
+  force?: boolean;
   json?: boolean;
 }
 
@@ -101,6 +102,10 @@ export function registerRestore(program: Command): void {
     )
     .option('--undo', 'bring back the state before the last restore (from its safety backup)')
     .option('--yes', 'do not ask for confirmation')
+    .option(
+      '--force',
+      'restore even though another program (the app) has the database open; it warns',
+    )
     .option('--home <dir>', 'Coffre home (default: $COFFRE_HOME or ~/.coffre)')
     .option('--json', 'print JSON; without --yes, only the plan (nothing is changed)')
     .action(async (ref: string | undefined, opts: RestoreFlags) => {
@@ -141,6 +146,7 @@ export function registerRestore(program: Command): void {
           : {}),
         ...(opts.adopt ? { adopt: true } : {}),
         ...(opts.keepEncryption === false ? { keepEncryption: false } : {}),
+        ...(opts.force ? { force: true } : {}),
       };
       const result: RestoreResult = await withCenter(opts, (c) =>
         opts.undo ? c.undoLastRestore(options) : c.restore(ref!, options),
@@ -158,6 +164,7 @@ export function registerRestore(program: Command): void {
         );
       }
       print(`Restored ${result.plan.backupId}.`);
+      for (const w of result.warnings) print(`WARNING: ${w.message}`);
       if (result.safetyBackupId)
         print(
           `The state before is in safety backup ${result.safetyBackupId} (coffre restore --undo).`,
