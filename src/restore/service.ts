@@ -20,6 +20,7 @@ import type { AppSource } from '../services/source.js';
 import { progressOf, type KeyOptions } from '../services/verify.js';
 import { listFiles } from '../source/files.js';
 import { openDatabase, readFacts } from '../source/sqlite.js';
+import { profileReading } from '../core/profiles.js';
 import type { ConfigStore } from '../state/config.js';
 import { fsyncDir } from '../state/files.js';
 import type { HomePaths } from '../state/home.js';
@@ -27,12 +28,13 @@ import {
   isOwnRegister,
   keyFingerprint,
   notThisRegister,
-  type Identity,
   type IdentityStore,
 } from '../state/identity.js';
 import { moveAcross, restoreDetail, runRestoreHook, SAFETY_COMPRESSION_LEVEL } from './steps.js';
 import { phaseTimer, prepareDatabaseApply, type PhaseTime } from './apply.js';
-import { measureLosses } from './database.js';
+import { afterRestore, type AfterRestore } from './after.js';
+import { adoptRegister, dataOfItsOwn } from './adoption.js';
+import { lossTargets, measureFileChanges, measureLosses } from './losses.js';
 import {
   finishRestore,
   recoverRestore,
@@ -49,8 +51,15 @@ export interface RestoreOptions extends KeyOptions {
   from?: string;
   /** Section names; none: a full restore. */
   sections?: string[];
-  /** On a new, empty installation: take the backup's register identity (a replaced register). */
+  /** On a new installation: take the backup's register identity (a replaced register). */
   adopt?: boolean;
+  /**
+   * With adopt, on an installation that holds data of its own (beyond the
+   * rows a fresh install of the app has): replace that data. An explicit
+   * consent, asked of the user in words of their own; the plan says what
+   * is there.
+   */
+  replaceData?: boolean;
   /**
    * When adopting a backup encrypted to age recipients, on an installation
    * without encryption: go on encrypting new backups to them (default true).
@@ -74,6 +83,8 @@ export interface RestoreResult {
   phases?: PhaseTime[];
   /** An adoption that took effect: the register taken over, its key, and what became of encryption. */
   adopted: RestorePlan['adopt'];
+  /** Caches dropped, sync state reset, and what the user must do next (restart the app, sync again). */
+  after?: AfterRestore;
 }
 
 /** A restore that a crash interrupted, finished or rolled back when the center opened. */
@@ -216,16 +227,29 @@ export class RestoreService {
     const adopting = !own(header.register);
     const signedBy = keyFingerprint(header.register.publicKey);
     if (adopting && !options.adopt) throw notThisRegister(this.identity.get(), header.register);
-    if (adopting && !(await this.isFresh(liveDb, key))) {
+    const ownData = adopting ? await dataOfItsOwn(liveDb, key, this.source.profile, this.catalog) : null;
+    if (ownData && Object.keys(ownData).length > 0 && !options.replaceData) {
       throw new CoffreError(
         'FOREIGN_REGISTER',
-        `This backup is signed by a key this register does not trust (${signedBy}), and this installation already has data of its own: adopting a register's identity and trusting its key is only for a new installation, with no data and no backup of its own.`,
-        { details: { registerId: header.register.id, keyFingerprint: signedBy, notFresh: true } },
+        `This backup is signed by a key this register does not trust (${signedBy}), and this installation already has data of its own (${Object.entries(
+          ownData,
+        )
+          .map(([t, n]) => `${n} row(s) in ${t}`)
+          .join(', ')}): adopting a register's identity and trusting its key replaces that data, which needs an explicit consent.`,
+        {
+          details: {
+            registerId: header.register.id,
+            keyFingerprint: signedBy,
+            notFresh: true,
+            data: ownData,
+          },
+        },
       );
     }
 
     timer.mark('stage');
     // 2. Is the app able to read it?
+    const profile = this.source.profile;
     const current = fs.existsSync(liveDb)
       ? this.liveFacts(liveDb, key)
       : { tables: {}, schemaVersion: 0 };
@@ -236,23 +260,32 @@ export class RestoreService {
       throw new CoffreError(
         'SCHEMA_TOO_NEW',
         `This backup's database schema is version ${header.app.schemaVersion}, newer than the app's (version ${current.schemaVersion}).`,
+        { details: { backup: header.app.schemaVersion, current: current.schemaVersion } },
       );
     }
 
     // 3. The plan: what is replaced, what is lost.
     const selection = selectSections(header, options.sections);
     const stagedDb = path.join(stage, header.database.entry);
-    const profile = this.source.profile;
-    const losses =
-      profile.headline && selection.tables.includes(profile.headline.table) && fs.existsSync(liveDb)
-        ? measureLosses(liveDb, stagedDb, key, [
-            { table: profile.headline.table, label: profile.headline.label },
-          ])
-        : [];
+    const losses = fs.existsSync(liveDb)
+      ? measureLosses(
+          liveDb,
+          stagedDb,
+          key,
+          lossTargets(profile, selection.tables, Object.keys(current.tables), selection.full),
+          profile.tombstones,
+        )
+      : [];
     const liveFiles = source.files
       ? await listFiles(this.source.path(source.files)).catch(() => [])
       : [];
+    const fileChanges =
+      selection.files && source.files
+        ? await measureFileChanges(this.source.path(source.files), path.join(stage, ENTRY.filesDir))
+        : null;
     const plan = buildPlan({
+      fileChanges,
+      app: { mustClose: profile.mustClose, syncReset: profile.syncReset?.message ?? null },
       header,
       selection,
       currentTables: current.tables,
@@ -271,6 +304,7 @@ export class RestoreService {
               options.keepEncryption !== false,
               isAgeRecipient,
             ),
+            replacesData: ownData,
           }
         : null,
     });
@@ -288,7 +322,8 @@ export class RestoreService {
           full: selection.full,
           tables: selection.tables,
           key: header.database.sourceEncrypted ? key : null,
-          schemaVersion: header.app.schemaVersion,
+          relations: profile.relations,
+          tombstones: profile.tombstones,
         })
       : null;
     await this.runHook('beforeRestore', header.id, 'starting');
@@ -414,8 +449,9 @@ export class RestoreService {
     this.jobs.db().setDetail(jobId, JSON.stringify({ applied: true, safetyBackupId }));
     // The identity is saved while the journal still exists: after a crash
     // from here on, the recovery rolls forward and adopts it too.
-    if (journal.adopt) await this.adopt(journal.adopt);
+    if (journal.adopt) await adoptRegister(this.config, this.identity, journal.adopt);
     await finishRestore(this.paths.restoreJournal, journal);
+    const after = await this.afterEffects(selection.tables.length > 0 || selection.full);
     await this.runHook('afterRestore', header.id, 'restored');
     this.jobs.events.emit('restore', {
       phase: 'applied',
@@ -431,7 +467,20 @@ export class RestoreService {
       restartApp: true,
       adopted: plan.adopt,
       phases: timer.phases,
+      after,
     };
+  }
+
+  /** Drops the caches and resets the sync state, as the profile says (restore/after.ts). */
+  private afterEffects(databaseChanged: boolean): Promise<AfterRestore> {
+    const settings = this.config.get().source.settings;
+    return afterRestore({
+      profile: this.source.profile,
+      database: this.source.databaseFile,
+      key: this.source.databaseKey(),
+      settings: settings ? this.source.path(settings) : null,
+      databaseChanged,
+    });
   }
 
   private liveFacts(
@@ -440,24 +489,11 @@ export class RestoreService {
   ): { tables: Record<string, number>; schemaVersion: number } {
     const db = openDatabase(liveDb, { key, readonly: true });
     try {
-      const facts = readFacts(db);
+      const facts = readFacts(db, profileReading(this.source.profile));
       return { tables: facts.tables, schemaVersion: facts.schemaVersion };
     } finally {
       db.close();
     }
-  }
-
-  /**
-   * The one test of a fresh installation, the only kind that may adopt a
-   * register's identity and trust its key: no rows in the database, and no
-   * backup of its own.
-   */
-  private async isFresh(liveDb: string, key: string | null): Promise<boolean> {
-    if (fs.existsSync(liveDb)) {
-      const { tables } = this.liveFacts(liveDb, key);
-      if (Object.values(tables).some((n) => n > 0)) return false;
-    }
-    return (await this.catalog.list()).backups.length === 0;
   }
 
   private async runHook(
@@ -466,30 +502,6 @@ export class RestoreService {
     result: string,
   ): Promise<void> {
     return runRestoreHook(which, this.config.get().hooks[which], backupId, result);
-  }
-
-  /**
-   * Takes over a register's identity (--adopt), keeping its key as trusted,
-   * and goes on encrypting to its recipients when the plan said so.
-   */
-  private async adopt(register: NonNullable<RestoreJournal['adopt']>): Promise<void> {
-    const recipients = register.recipients ?? [];
-    if (recipients.length > 0) {
-      await this.config.update((c) =>
-        c.encryption.recipients.length > 0 || c.encryption.passphraseFile
-          ? c
-          : { ...c, encryption: { recipients, passphraseFile: null } },
-      );
-    }
-    const current = this.identity.get();
-    const trusted = new Set([...(current.trustedKeys ?? []), register.publicKey]);
-    const adopted: Identity = {
-      ...current,
-      id: register.id,
-      name: register.name,
-      trustedKeys: [...trusted],
-    };
-    await this.identity.replace(adopted);
   }
 
   /**
@@ -509,7 +521,9 @@ export class RestoreService {
         this.paths.restoreJournal,
         this.source.databaseKey(),
         async (journal) => {
-          if (journal.adopt) await this.adopt(journal.adopt);
+          if (journal.adopt) await adoptRegister(this.config, this.identity, journal.adopt);
+          if (journal.database)
+            await this.afterEffects(journal.database.full || journal.database.tables.length > 0);
         },
       );
       if (r) {

@@ -29,6 +29,7 @@ import {
 } from '../core/quota.js';
 import { describePolicy } from '../core/retention.js';
 import { summarizeSections } from '../core/sections.js';
+import { profileReading } from '../core/profiles.js';
 import { warning, type Warning } from '../core/warnings.js';
 import type { Destination, Upload } from '../destinations/types.js';
 import { describeSkipped, scanFiles } from '../source/files.js';
@@ -258,6 +259,7 @@ export class BackupService {
         source: dbFile,
         target: snapshotPath,
         key,
+        reading: profileReading(this.source.profile),
       }).then((result) => ({
         file: snapshotPath,
         entryName: path.basename(dbFile),
@@ -298,7 +300,8 @@ export class BackupService {
         },
         app: {
           profile: profile.name,
-          version: source.appVersion,
+          // Read from the app's data when the profile knows how: never stale.
+          version: snap.result.appVersion ?? source.appVersion,
           schemaVersion: snap.result.schemaVersion,
         },
         coffre: { version: COFFRE_VERSION },

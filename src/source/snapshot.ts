@@ -11,6 +11,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { CoffreError, type ErrorCode } from '../core/errors.js';
+import type { ProfileReading } from '../core/profiles.js';
 import { diskFullAt } from '../state/disk.js';
 import { openDatabase, readFacts, type DatabaseFacts } from './sqlite.js';
 
@@ -18,6 +19,8 @@ export interface SnapshotRequest {
   source: string;
   target: string;
   key: string | null;
+  /** How the profile reads the copy: tombstones, schema and app versions. */
+  reading?: ProfileReading;
 }
 
 export interface SnapshotResult extends DatabaseFacts {
@@ -65,7 +68,7 @@ export async function takeSnapshotHere(request: SnapshotRequest): Promise<Snapsh
   try {
     // The copy of a WAL database is a single file: no -wal to ship or replay.
     if (!request.key) snap.pragma('journal_mode = DELETE');
-    const facts = readFacts(snap);
+    const facts = readFacts(snap, request.reading);
     return { ...facts, bytes: fs.statSync(request.target).size, encrypted: request.key !== null };
   } finally {
     snap.close();

@@ -116,7 +116,6 @@ describe('a full restore by pages', () => {
       full: true,
       tables: [],
       key: null,
-      schemaVersion: 7,
     });
     assert.equal(apply.method, 'pages');
     const seen: number[] = [];
@@ -144,7 +143,6 @@ describe('a full restore by pages', () => {
       full: true,
       tables: [],
       key: null,
-      schemaVersion: 7,
     });
     await assert.rejects(
       apply.apply(),
