@@ -18,6 +18,7 @@ import { registerMaintenance } from './commands/maintenance.js';
 import { registerRestore } from './commands/restore.js';
 import { registerFiscal } from './commands/fiscal.js';
 import { registerRun } from './commands/run.js';
+import { registerProfile } from './commands/profile.js';
 import { currentHome, ExitWith } from './context.js';
 import { logUnexpected } from '../host.js';
 import { EXIT_CODES, hintFor } from './messages.js';
@@ -40,6 +41,7 @@ registerMaintenance(program);
 registerRestore(program);
 registerFiscal(program);
 registerRun(program);
+registerProfile(program);
 
 const json = process.argv.includes('--json');
 
