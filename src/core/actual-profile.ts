@@ -53,7 +53,13 @@ export const ACTUAL_PROFILE = declareProfile({
     {
       name: 'reports',
       label: 'Reports, dashboards and saved filters',
-      tables: ['custom_reports', 'dashboard', 'dashboard_pages', 'transaction_filters', 'cleanup_groups'],
+      tables: [
+        'custom_reports',
+        'dashboard',
+        'dashboard_pages',
+        'transaction_filters',
+        'cleanup_groups',
+      ],
     },
     { name: 'notes', label: 'Notes and tags', tables: ['notes', 'tags'] },
     {
@@ -65,7 +71,14 @@ export const ACTUAL_PROFILE = declareProfile({
     {
       name: 'internal',
       label: 'Sync history, caches and migrations (the app rebuilds or resets them)',
-      tables: ['__migrations__', '__meta__', 'messages_crdt', 'messages_clock', 'kvcache', 'kvcache_key'],
+      tables: [
+        '__migrations__',
+        '__meta__',
+        'messages_crdt',
+        'messages_clock',
+        'kvcache',
+        'kvcache_key',
+      ],
     },
   ],
   relations: [

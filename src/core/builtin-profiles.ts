@@ -44,7 +44,11 @@ const accounting = declareProfile({
     { name: 'suppliers', label: 'Suppliers and purchases', tables: ['suppliers', 'purchases'] },
     { name: 'invoices', label: 'Invoices', tables: ['invoices', 'invoice_lines'] },
     { name: 'payments', label: 'Payments', tables: ['payments'] },
-    { name: 'ledger', label: 'Chart of accounts and ledger', tables: ['accounts', 'ledger_entries'] },
+    {
+      name: 'ledger',
+      label: 'Chart of accounts and ledger',
+      tables: ['accounts', 'ledger_entries'],
+    },
     { name: 'settings', label: 'Settings', tables: ['settings'], settings: true },
     // The index of the scanned files lives with the files themselves.
     {

@@ -106,7 +106,10 @@ export const profileSchema = strictObject({
 export type Profile = z.infer<typeof profileSchema>;
 export type ProfileInput = z.input<typeof profileSchema>;
 export type SectionDef = Profile['sections'][number];
-export type Relation = { child: { table: string; column: string }; parent: { table: string; column: string } };
+export type Relation = {
+  child: { table: string; column: string };
+  parent: { table: string; column: string };
+};
 
 export const OTHER_SECTION = 'other';
 
@@ -117,7 +120,9 @@ export function profileRules(p: Profile, where = ''): string[] {
   const seen = new Map<string, string>();
   p.sections.forEach((s, i) => {
     if (s.name === OTHER_SECTION)
-      errors.push(`${at(`sections.${i}.name`)}: "${OTHER_SECTION}" is kept for the tables no section names`);
+      errors.push(
+        `${at(`sections.${i}.name`)}: "${OTHER_SECTION}" is kept for the tables no section names`,
+      );
     if (p.sections.findIndex((o) => o.name === s.name) !== i)
       errors.push(`${at(`sections.${i}.name`)}: the section "${s.name}" is declared twice`);
     if (s.tables === '*') return;
@@ -132,7 +137,9 @@ export function profileRules(p: Profile, where = ''): string[] {
     errors.push(`${at('sections')}: only one section may take "*" (the other tables)`);
   for (const k of ['files', 'settings'] as const) {
     if (p.sections.filter((s) => s[k]).length > 1)
-      errors.push(`${at('sections')}: only one section may hold the ${k === 'files' ? 'files folder' : 'settings file'}`);
+      errors.push(
+        `${at('sections')}: only one section may hold the ${k === 'files' ? 'files folder' : 'settings file'}`,
+      );
   }
   const lines = p.fiscal?.records.lines;
   if (p.fiscal && p.fiscal.records.chain.fields.includes(LINES) && lines === undefined)
@@ -178,8 +185,8 @@ export function findProfile(
   builtIn: Readonly<Record<string, Profile>>,
   declared: Readonly<Record<string, Profile>>,
 ): Profile {
-  if (Object.hasOwn(declared, profileName)) return declared[profileName]!;
-  if (Object.hasOwn(builtIn, profileName)) return builtIn[profileName]!;
+  if (Object.hasOwn(declared, profileName)) return declared[profileName];
+  if (Object.hasOwn(builtIn, profileName)) return builtIn[profileName];
   const valid = [...Object.keys(builtIn), ...Object.keys(declared)];
   throw new CoffreError(
     'USAGE',

@@ -64,7 +64,10 @@ export async function afterRestore(input: {
       const db = openDatabase(input.database, { key: input.key });
       try {
         const tables = new Set(
-          (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").pluck().all() as string[]),
+          db
+            .prepare("SELECT name FROM sqlite_master WHERE type = 'table'")
+            .pluck()
+            .all() as string[],
         );
         db.transaction(() => {
           for (const t of profile.caches.tables) {

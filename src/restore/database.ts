@@ -134,7 +134,8 @@ function violationKeys(
       .prepare(danglingSql(r, options.tombstones ?? {}, schema))
       .pluck()
       .all() as number[];
-    for (const id of ids) out.set(`${child}|${id}|${r.child}>${r.parent}`, { table: child, parent });
+    for (const id of ids)
+      out.set(`${child}|${id}|${r.child}>${r.parent}`, { table: child, parent });
   }
   return out;
 }
@@ -193,7 +194,9 @@ function replaceAll(db: Database.Database): void {
     for (const o of restored.filter((x) => x.type === type)) db.exec(o.sql);
   }
   // The backup's own user_version (an app may keep its schema version elsewhere).
-  db.pragma(`main.user_version = ${Math.trunc(db.pragma('restored.user_version', { simple: true }) as number)}`);
+  db.pragma(
+    `main.user_version = ${Math.trunc(db.pragma('restored.user_version', { simple: true }) as number)}`,
+  );
 }
 
 /**

@@ -54,8 +54,9 @@ export function measureLosses(
         pk: number;
       }[];
       const dateColumn =
-        info.find((c) => /^(created_at|date|issued_at|timestamp|at|paid_on|entry_date)$/i.test(c.name))
-          ?.name ?? null;
+        info.find((c) =>
+          /^(created_at|date|issued_at|timestamp|at|paid_on|entry_date)$/i.test(c.name),
+        )?.name ?? null;
       const tomb = tombstones[table];
       const alive = (cond: string | undefined) => (cond ? ` AND NOT (${cond})` : '');
       let missing: string;
@@ -71,20 +72,18 @@ export function measureLosses(
       }
       const sql = `SELECT count(*) AS n${dateColumn ? `, min(m.${q(dateColumn)}) AS first, max(m.${q(dateColumn)}) AS last` : ''}
          FROM main.${q(table)} AS m WHERE ${missing}${alive(tomb)}`;
-      let row: { n: number; first?: unknown; last?: unknown };
+      let row: { n: number; first?: string | number | null; last?: string | number | null };
       try {
         row = db.prepare(sql).get() as typeof row;
       } catch {
         // A tombstone condition on a column one side lacks: count every row.
-        row = db
-          .prepare(sql.replaceAll(alive(tomb), ''))
-          .get() as typeof row;
+        row = db.prepare(sql.replaceAll(alive(tomb), '')).get() as typeof row;
       }
       out.push({
         ...target,
         rows: row.n,
-        from: row.first == null ? null : String(row.first),
-        to: row.last == null ? null : String(row.last),
+        from: row.first === undefined || row.first === null ? null : String(row.first),
+        to: row.last === undefined || row.last === null ? null : String(row.last),
       });
     }
     return out;
@@ -106,7 +105,10 @@ async function sameContent(a: SourceFile, b: SourceFile): Promise<boolean> {
 }
 
 /** Files of the live folder against the backup's: added since (lost), removed since (back), changed (replaced). */
-export async function measureFileChanges(liveFolder: string, stagedFolder: string): Promise<FileChanges> {
+export async function measureFileChanges(
+  liveFolder: string,
+  stagedFolder: string,
+): Promise<FileChanges> {
   const [live, backup] = await Promise.all([
     listFiles(liveFolder).catch(() => [] as SourceFile[]),
     listFiles(stagedFolder).catch(() => [] as SourceFile[]),

@@ -227,15 +227,18 @@ export class RestoreService {
     const adopting = !own(header.register);
     const signedBy = keyFingerprint(header.register.publicKey);
     if (adopting && !options.adopt) throw notThisRegister(this.identity.get(), header.register);
-    const ownData = adopting ? await dataOfItsOwn(liveDb, key, this.source.profile, this.catalog) : null;
-    if (ownData && Object.keys(ownData).length > 0 && !options.replaceData) {
+    const held = adopting ? await dataOfItsOwn(liveDb, key, this.source.profile, this.catalog) : {};
+    const ownData = Object.keys(held).length > 0 ? held : null;
+    if (ownData && !options.replaceData) {
       throw new CoffreError(
         'FOREIGN_REGISTER',
         `This backup is signed by a key this register does not trust (${signedBy}), and this installation already has data of its own (${Object.entries(
           ownData,
         )
           .map(([t, n]) => `${n} row(s) in ${t}`)
-          .join(', ')}): adopting a register's identity and trusting its key replaces that data, which needs an explicit consent.`,
+          .join(
+            ', ',
+          )}): adopting a register's identity and trusting its key replaces that data, which needs an explicit consent.`,
         {
           details: {
             registerId: header.register.id,

@@ -57,7 +57,8 @@ export class ProfileService {
     if (!fs.existsSync(db)) missing.push({ what: 'database', path: db });
     for (const what of ['files', 'settings'] as const) {
       const p = config.source[what];
-      if (p && !fs.existsSync(this.source.path(p))) missing.push({ what, path: this.source.path(p) });
+      if (p && !fs.existsSync(this.source.path(p)))
+        missing.push({ what, path: this.source.path(p) });
     }
     const base: ProfileCheck = {
       profile: profile.name,
@@ -77,7 +78,7 @@ export class ProfileService {
       const tables = userTables(handle);
       const named = [
         ...namedTables(profile),
-        ...profile.relations.flatMap((r) => [r.child, r.parent].map((c) => c.split('.')[0]!)),
+        ...profile.relations.flatMap((r) => [r.child, r.parent].map((c) => c.split('.')[0])),
       ];
       const unknownTables = [...new Set(named)].filter((t) => !tables.includes(t)).sort();
       const relations = danglingRelations(handle, profile, tables);

@@ -66,7 +66,7 @@ export function readSchemaVersion(db: Database.Database, query: string | null): 
 export function readAppVersion(db: Database.Database, query: string | null): string | null {
   if (!query) return null;
   try {
-    const value = firstValue(db, query);
+    const value = firstValue(db, query) as string | number | bigint | null;
     return value === null || value === '' ? null : String(value);
   } catch {
     return null;

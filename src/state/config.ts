@@ -104,7 +104,9 @@ export const configSchema = strictObject({
    * App profiles declared for this home (see docs/APPS.md), by name; a name
    * may not be a built-in profile's. Configs older than profiles have none.
    */
-  profiles: z.record(z.string().regex(PROFILE_NAME, 'lower-case letters, digits, - and _'), profileSchema).default({}),
+  profiles: z
+    .record(z.string().regex(PROFILE_NAME, 'lower-case letters, digits, - and _'), profileSchema)
+    .default({}),
   encryption: strictObject({
     /** age recipients (age1...): scheduled backups encrypt without any secret on the device. */
     recipients: z.array(z.string().startsWith('age1')).default([]),
@@ -197,7 +199,8 @@ export const CONFIG_RULES: readonly { rule: string; check: (config: Config) => s
   {
     rule: 'the profile exists',
     check: (c) =>
-      Object.hasOwn(c.profiles, c.source.profile) || Object.hasOwn(BUILT_IN_PROFILES, c.source.profile)
+      Object.hasOwn(c.profiles, c.source.profile) ||
+      Object.hasOwn(BUILT_IN_PROFILES, c.source.profile)
         ? []
         : [
             `source.profile: no profile named "${c.source.profile}"; the valid profiles are: ${[...Object.keys(BUILT_IN_PROFILES), ...Object.keys(c.profiles)].join(', ')}`,
@@ -210,7 +213,9 @@ export const CONFIG_RULES: readonly { rule: string; check: (config: Config) => s
         ...(Object.hasOwn(BUILT_IN_PROFILES, name)
           ? [`profiles.${name}: "${name}" is a built-in profile; give yours another name`]
           : []),
-        ...(p.name !== name ? [`profiles.${name}.name: must be "${name}", the key it is declared under`] : []),
+        ...(p.name !== name
+          ? [`profiles.${name}.name: must be "${name}", the key it is declared under`]
+          : []),
         ...profileRules(p, `profiles.${name}`),
       ]),
   },

@@ -121,7 +121,7 @@ describe('sections', () => {
       payments: 260,
       custom_loyalty: 4,
     };
-    const sections = summarizeSections(PROFILES.pos!, tables, 244, true);
+    const sections = summarizeSections(PROFILES.pos, tables, 244, true);
     const byName = Object.fromEntries(sections.map((s) => [s.name, s]));
     assert.deepEqual(byName.catalog?.tables, { categories: 3, products: 10 });
     assert.equal(byName.catalog?.files, 244);
@@ -133,7 +133,7 @@ describe('sections', () => {
   });
 
   it("puts every table in the generic profile's single section", () => {
-    const sections = summarizeSections(PROFILES.generic!, { a: 1, b: 2 }, null, false);
+    const sections = summarizeSections(PROFILES.generic, { a: 1, b: 2 }, null, false);
     assert.equal(sections.length, 1);
     assert.deepEqual(sections[0]?.tables, { a: 1, b: 2 });
   });

@@ -324,15 +324,15 @@ describe('profiles', () => {
       ['pos', pos],
       ['accounting', books],
     ] as const) {
-      const named = PROFILES[profile]!.sections.flatMap((s) => (s.tables === '*' ? [] : s.tables));
+      const named = PROFILES[profile].sections.flatMap((s) => (s.tables === '*' ? [] : s.tables));
       const actual = withDb(data.dbPath, tablesOf);
       for (const t of named) assert.ok(actual.includes(t), `${profile}: ${t} missing from schema`);
       for (const t of actual) assert.ok(named.includes(t), `${profile}: ${t} in no section`);
       assert.equal(new Set(named).size, named.length, `${profile}: a table in two sections`);
-      const sections = PROFILES[profile]!.sections;
+      const sections = PROFILES[profile].sections;
       assert.equal(sections.filter((s) => s.files === true).length, 1);
       assert.equal(sections.filter((s) => s.settings === true).length, 1);
-      const headline = PROFILES[profile]!.headline;
+      const headline = PROFILES[profile].headline;
       assert.ok(headline !== undefined && actual.includes(headline.table));
     }
     const generic = getProfile('generic');

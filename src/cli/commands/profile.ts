@@ -20,7 +20,9 @@ export function printProfileCheck(c: ProfileCheck): void {
   }
   if (c.missing.some((m) => m.what === 'database')) return;
   if (c.unknownTables.length > 0)
-    print(`Tables the profile names but the database does not have: ${c.unknownTables.join(', ')}.`);
+    print(
+      `Tables the profile names but the database does not have: ${c.unknownTables.join(', ')}.`,
+    );
   if (c.unnamedTables.length > 0)
     print(
       `Tables no section names (backed up and restored whole, in "other"): ${c.unnamedTables.join(', ')}.`,
@@ -43,7 +45,9 @@ export function printProfileCheck(c: ProfileCheck): void {
       ? 'Holds only what a fresh installation has.'
       : `Holds data of its own: ${extra.map(([t, n]) => `${n} in ${t}`).join(', ')}.`,
   );
-  print(c.ok ? 'OK.' : 'PROBLEMS: fix the profile (or the data) before relying on section restores.');
+  print(
+    c.ok ? 'OK.' : 'PROBLEMS: fix the profile (or the data) before relying on section restores.',
+  );
 }
 
 export function registerProfile(program: Command): void {
@@ -77,7 +81,10 @@ export function registerProfile(program: Command): void {
 
   profile
     .command('set')
-    .argument('<name-or-file>', 'a built-in profile (pos, accounting, generic, actual) or a JSON file declaring one')
+    .argument(
+      '<name-or-file>',
+      'a built-in profile (pos, accounting, generic, actual) or a JSON file declaring one',
+    )
     .description("use another profile for this home; a file's profile is declared in the config")
     .option('--home <dir>', 'Coffre home (default: $COFFRE_HOME or ~/.coffre)')
     .option('--json', 'print JSON')
@@ -93,15 +100,21 @@ export function registerProfile(program: Command): void {
     .command('app-version')
     .argument('[version]', "the app's version now (after an update)")
     .option('--clear', 'forget the recorded version')
-    .description("record the app's version, written in every archive (a profile may read it from the database instead)")
+    .description(
+      "record the app's version, written in every archive (a profile may read it from the database instead)",
+    )
     .option('--home <dir>', 'Coffre home (default: $COFFRE_HOME or ~/.coffre)')
     .option('--json', 'print JSON')
     .action(async (version: string | undefined, opts: Flags & { clear?: boolean }) => {
       const result = await withCenter(opts, async (c) => {
-        if (version !== undefined || opts.clear) await c.setAppVersion(opts.clear ? null : version!);
+        if (version !== undefined || opts.clear)
+          await c.setAppVersion(opts.clear ? null : version!);
         return c.checkProfile().appVersion;
       });
       if (opts.json) printJson(result);
-      else print(`App version: ${result.value ?? 'unknown'}${result.detected ? ' (read from the database by the profile)' : ''}.`);
+      else
+        print(
+          `App version: ${result.value ?? 'unknown'}${result.detected ? ' (read from the database by the profile)' : ''}.`,
+        );
     });
 }
