@@ -81,6 +81,8 @@ export const ACTUAL_PROFILE = declareProfile({
       ],
     },
   ],
+  // Not category_mapping.transferId: a new budget maps default category ids
+  // that an imported budget never creates, and the app does not mind.
   relations: [
     { child: 'transactions.acct', parent: 'accounts.id' },
     { child: 'transactions.category', parent: 'categories.id' },
@@ -88,7 +90,6 @@ export const ACTUAL_PROFILE = declareProfile({
     { child: 'transactions.parent_id', parent: 'transactions.id' },
     { child: 'transactions.schedule', parent: 'schedules.id' },
     { child: 'categories.cat_group', parent: 'category_groups.id' },
-    { child: 'category_mapping.transferId', parent: 'categories.id' },
     { child: 'payees.transfer_acct', parent: 'accounts.id' },
     { child: 'payee_mapping.targetId', parent: 'payees.id' },
     { child: 'accounts.account_group_id', parent: 'account_groups.id' },
