@@ -24,6 +24,8 @@ import {
   type DestinationPatch,
 } from './services/destinations.js';
 import { JobRunner } from './services/jobs.js';
+import { ProfileService, type ProfileCheck } from './services/profile.js';
+import type { Profile } from './core/profiles.js';
 import {
   MaintenanceService,
   type DeleteOptions,
@@ -132,6 +134,7 @@ export class BackupCenter {
   private readonly statusService: StatusService;
   private readonly fiscal: FiscalService;
   private readonly journal: JournalService;
+  private readonly profiles: ProfileService;
   /** Events for a host app: a backup made, a restore planned, applied or failed. */
   readonly events;
   /** The outcome of a restore that a crash interrupted, finished or rolled back when this center opened. */
@@ -195,6 +198,7 @@ export class BackupCenter {
       clock,
     );
     this.settings = new SettingsService(this.config, this.register, source, clock);
+    this.profiles = new ProfileService(this.config, source);
     this.journal = new JournalService(
       new EventJournal(path.join(paths.root, 'journal.jsonl'), clock),
       this.events,
@@ -533,6 +537,31 @@ export class BackupCenter {
   /** Checks the journal's hash chain. */
   verifyLog(): ReturnType<JournalService['verify']> {
     return this.journal.verify();
+  }
+
+  /** Runs the app profile against the live database: unknown and unnamed tables, dangling relations, versions. */
+  checkProfile(): ProfileCheck {
+    return this.profiles.check();
+  }
+
+  /** A profile as declared (built in or in this home's config); none: this home's. */
+  profile(name?: string): Profile {
+    return this.profiles.show(name);
+  }
+
+  /** Declares the app profile in a JSON file for this home and uses it (docs/APPS.md). */
+  async declareProfile(file: string): Promise<Profile> {
+    return this.profiles.declare(file);
+  }
+
+  /** Uses a built-in (or already declared) profile for this home. */
+  async useProfile(name: string): Promise<Profile> {
+    return this.profiles.use(name);
+  }
+
+  /** Records the app's version (e.g. after an app update); null forgets it. */
+  async setAppVersion(version: string | null): Promise<string | null> {
+    return this.profiles.setAppVersion(version);
   }
 
   close(): void {

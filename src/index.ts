@@ -51,6 +51,15 @@ export { formatBytes, formatSize, parseSize } from './core/quota.js';
 export { DEFAULT_RETENTION, type RetentionPolicy } from './core/retention.js';
 export { parseSpecArgs, type ScheduleSpec } from './core/schedule.js';
 export { WARNING_CODES, type Warning, type WarningCode } from './core/warnings.js';
-export { describeLoss, type RestorePlan } from './restore/plan.js';
+export {
+  describeFileChanges,
+  describeLoss,
+  type FileChanges,
+  type Loss,
+  type RestorePlan,
+} from './restore/plan.js';
+export type { AfterRestore, NextStep } from './restore/after.js';
+export type { ProfileCheck } from './services/profile.js';
+export type { Profile, ProfileInput } from './core/profiles.js';
 export { readIdentityFiles, readSecretFile, type CloudCredentials } from './state/secrets.js';
 export { generateAgeKeyPair, recipientOf } from './archive/age.js';

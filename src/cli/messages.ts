@@ -132,6 +132,10 @@ function hintFromDetails(
     return "The configured key does not open the app's database: check source.databaseKeyFile in the config (the app's current key).";
   if (code === 'BACKUP_NOT_FOUND' && Array.isArray(details.otherRegisters))
     return "Only other registers' backups match: see them with `coffre list --all-registers`. On a new, empty installation replacing that register, take over its identity: `coffre restore BACKUP --adopt`.";
+  if (code === 'FOREIGN_REGISTER' && details.notFresh === true)
+    return 'Nothing was changed. If this installation really replaces that register and its data may go, run it again with --adopt --replace-data: you are shown what is there and asked to type the register name (a safety backup keeps the current data).';
+  if (code === 'USAGE' && details.reason === 'layout')
+    return 'Give the database, the files folder and the settings file apart: the files folder must hold only the files (images, attachments), never the database, the settings file, the Coffre home or a backup folder.';
   if (code === 'QUOTA_EXCEEDED' && details.mostlyManual === true)
     return 'Most backups kept there are manual backups, which retention never removes: delete the ones you no longer need (`coffre list`, then `coffre delete ID --from NAME`), or raise the quota (`coffre destination set NAME --quota 100GB`).';
   return null;

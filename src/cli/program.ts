@@ -18,6 +18,7 @@ import { registerRestore } from './commands/restore.js';
 import { registerFiscal } from './commands/fiscal.js';
 import { registerRun } from './commands/run.js';
 import { registerHooks } from './commands/hooks.js';
+import { registerProfile } from './commands/profile.js';
 import { currentHome, ExitWith } from './context.js';
 import { logUnexpected } from '../host.js';
 import { EXIT_CODES, hintFor } from './messages.js';
@@ -43,6 +44,7 @@ export async function runProgram(argv: string[]): Promise<number> {
   registerHooks(program);
   registerFiscal(program);
   registerRun(program);
+  registerProfile(program);
 
   const json = argv.includes('--json');
 

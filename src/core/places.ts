@@ -128,3 +128,40 @@ export function cloudPlacesOverlap(a: CloudPlace, b: CloudPlace): boolean {
     placeOverlap({ kind: 's3', name: '\0a', ...a }, [{ kind: 's3', name: '\0b', ...b }]) !== null
   );
 }
+
+/** A layout of the app's data that cannot work, as data (the edges word it). */
+export interface LayoutProblem {
+  code: 'FILES_HOLD_DATABASE' | 'FILES_HOLD_HOME' | 'FILES_HOLD_DESTINATION' | 'SETTINGS_IN_FILES';
+  /** The path inside (or equal to) the files folder. */
+  path: string;
+}
+
+/**
+ * Pure: what makes an app's layout unworkable (paths absolute and resolved).
+ * A files folder holding the database would archive a raw, possibly torn
+ * copy of the live file, and a restore would stage inside the folder it
+ * swaps; one holding the home or a destination would back up its own
+ * backups; a settings file inside it would be restored twice.
+ */
+export function layoutProblems(layout: {
+  database: string;
+  files: string | null;
+  settings: string | null;
+  home: string;
+  destinations: readonly string[];
+}): LayoutProblem[] {
+  const { files } = layout;
+  if (!files) return [];
+  const within = (p: string) => {
+    const r = folderRelation(p, files);
+    return r === 'same' || r === 'inside';
+  };
+  const out: LayoutProblem[] = [];
+  if (within(layout.database)) out.push({ code: 'FILES_HOLD_DATABASE', path: layout.database });
+  if (within(layout.home)) out.push({ code: 'FILES_HOLD_HOME', path: layout.home });
+  for (const d of layout.destinations)
+    if (within(d)) out.push({ code: 'FILES_HOLD_DESTINATION', path: d });
+  if (layout.settings && within(layout.settings))
+    out.push({ code: 'SETTINGS_IN_FILES', path: layout.settings });
+  return out;
+}

@@ -6,7 +6,8 @@
 import type Database from 'better-sqlite3-multiple-ciphers';
 import { CoffreError } from '../core/errors.js';
 import { openDatabase, userTables } from '../source/sqlite.js';
-import type { Loss } from './plan.js';
+import type { Profile } from '../core/profiles.js';
+import { danglingSql } from '../source/profile-queries.js';
 
 const q = (name: string) => `"${name.replace(/"/g, '""')}"`;
 
@@ -23,50 +24,16 @@ function columns(db: Database.Database, schema: string, table: string): string {
     .join(',');
 }
 
-/** Rows and date range of the rows of `table` that exist now but not in the backup. */
-export function measureLosses(
-  live: string,
-  staged: string,
-  key: string | null,
-  targets: { table: string; label: string }[],
-): Loss[] {
-  const db = openDatabase(live, { key, readonly: true });
-  try {
-    attach(db, staged, key);
-    const out: Loss[] = [];
-    for (const { table, label } of targets) {
-      const exists = (schema: string) =>
-        db
-          .prepare(`SELECT 1 FROM ${schema}.sqlite_master WHERE type = 'table' AND name = ?`)
-          .get(table) !== undefined;
-      if (!exists('main') || !exists('restored')) continue;
-      const cols = (
-        db.prepare(`PRAGMA main.table_info(${q(table)})`).all() as { name: string }[]
-      ).map((c) => c.name);
-      const dateColumn =
-        cols.find((c) => /^(created_at|date|issued_at|timestamp|at)$/i.test(c)) ?? null;
-      const row = db
-        .prepare(
-          `SELECT count(*) AS n${dateColumn ? `, min(${q(dateColumn)}) AS first, max(${q(dateColumn)}) AS last` : ''}
-           FROM main.${q(table)} WHERE rowid NOT IN (SELECT rowid FROM restored.${q(table)})`,
-        )
-        .get() as { n: number; first?: string | null; last?: string | null };
-      out.push({ table, label, rows: row.n, from: row.first ?? null, to: row.last ?? null });
-    }
-    return out;
-  } finally {
-    db.close();
-  }
-}
-
 export interface ApplyOptions {
   /** Replace the whole database (schema included) rather than some tables. */
   full: boolean;
   tables: string[];
   key: string | null;
-  schemaVersion: number;
   /** Rows of each staged table (the backup's header), for progress. */
   rowCounts?: Record<string, number>;
+  /** References the app keeps without foreign keys (its profile's): checked like them. */
+  relations?: Profile['relations'];
+  tombstones?: Record<string, string>;
 }
 
 /** Applies the staged database to the live one in one transaction; throws RESTORE_CONFLICT and changes nothing on a conflict. */
@@ -95,16 +62,16 @@ export function applyDatabase(
           options.full ? null : options.tables,
           onRows,
         );
-        if (options.full) replaceAll(db, options.schemaVersion, rows);
+        if (options.full) replaceAll(db, rows);
         else replaceTables(db, options.tables, rows);
-        const after = violationKeys(db, 'main');
+        const after = violationKeys(db, 'main', options);
         if (after.size > 0 && before === null) {
           db.exec('ROLLBACK');
-          before = violationKeys(db, 'main');
+          before = violationKeys(db, 'main', options);
           continue;
         }
         const inBackup =
-          after.size > 0 ? violationKeys(db, 'restored') : new Map<string, Violation>();
+          after.size > 0 ? violationKeys(db, 'restored', options) : new Map<string, Violation>();
         const known = before ?? new Map<string, Violation>();
         const violations = [...after.entries()]
           .filter(([k]) => !known.has(k) && !inBackup.has(k))
@@ -153,14 +120,36 @@ function conflict(violations: Violation[]): CoffreError {
   );
 }
 
-function violationKeys(db: Database.Database, schema: string): Map<string, Violation> {
+function violationKeys(
+  db: Database.Database,
+  schema: string,
+  options: Pick<ApplyOptions, 'relations' | 'tombstones'>,
+): Map<string, Violation> {
   const rows = db.prepare(`PRAGMA ${schema}.foreign_key_check`).all() as {
     table: string;
     rowid: number | null;
     parent: string;
     fkid: number;
   }[];
-  return new Map(rows.map((r) => [`${r.table}|${r.rowid}|${r.parent}|${r.fkid}`, r]));
+  const out = new Map<string, Violation>(
+    rows.map((r) => [`${r.table}|${r.rowid}|${r.parent}|${r.fkid}`, r]),
+  );
+  const has = (t: string) =>
+    db.prepare(`SELECT 1 FROM ${schema}.sqlite_master WHERE type = 'table' AND name = ?`).get(t) !==
+    undefined;
+  // The app's undeclared relations, keyed apart from the foreign keys.
+  for (const r of options.relations ?? []) {
+    const [child] = r.child.split('.') as [string];
+    const [parent] = r.parent.split('.') as [string];
+    if (!has(child) || !has(parent)) continue;
+    const ids = db
+      .prepare(danglingSql(r, options.tombstones ?? {}, schema))
+      .pluck()
+      .all() as number[];
+    for (const id of ids)
+      out.set(`${child}|${id}|${r.child}>${r.parent}`, { table: child, parent });
+  }
+  return out;
 }
 
 /**
@@ -202,11 +191,7 @@ function replaceTables(
   }
 }
 
-function replaceAll(
-  db: Database.Database,
-  schemaVersion: number,
-  copied: (table: string) => void,
-): void {
+function replaceAll(db: Database.Database, copied: (table: string) => void): void {
   const objects = db
     .prepare(
       "SELECT type, name FROM main.sqlite_master WHERE name NOT LIKE 'sqlite\\_%' ESCAPE '\\'",
@@ -245,7 +230,10 @@ function replaceAll(
   for (const type of ['index', 'view', 'trigger']) {
     for (const o of restored.filter((x) => x.type === type)) db.exec(o.sql);
   }
-  db.pragma(`main.user_version = ${Math.trunc(schemaVersion)}`);
+  // The backup's own user_version (an app may keep its schema version elsewhere).
+  db.pragma(
+    `main.user_version = ${Math.trunc(db.pragma('restored.user_version', { simple: true }) as number)}`,
+  );
 }
 
 /**

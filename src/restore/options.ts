@@ -4,6 +4,7 @@ import type { Warning } from '../core/warnings.js';
 import type { Progress } from '../services/backup.js';
 import type { KeyOptions } from '../services/verify.js';
 import type { PhaseTime } from './apply.js';
+import type { AfterRestore } from './after.js';
 import type { RestorePlan } from './plan.js';
 
 export interface RestoreOptions extends KeyOptions {
@@ -11,8 +12,15 @@ export interface RestoreOptions extends KeyOptions {
   from?: string;
   /** Section names; none: a full restore. */
   sections?: string[];
-  /** On a new, empty installation: take the backup's register identity (a replaced register). */
+  /** On a new installation: take the backup's register identity (a replaced register). */
   adopt?: boolean;
+  /**
+   * With adopt, on an installation that holds data of its own (beyond the
+   * rows a fresh install of the app has): replace that data. An explicit
+   * consent, asked of the user in words of their own; the plan says what
+   * is there.
+   */
+  replaceData?: boolean;
   /**
    * When adopting a backup encrypted to age recipients, on an installation
    * without encryption: go on encrypting new backups to them (default true).
@@ -46,6 +54,8 @@ export interface RestoreResult {
   phases?: PhaseTime[];
   /** An adoption that took effect: the register taken over, its key, and what became of encryption. */
   adopted: RestorePlan['adopt'];
+  /** Caches dropped, sync state reset, and what the user must do next (restart the app, sync again). */
+  after?: AfterRestore;
   /** E.g. APP_STILL_RUNNING: a forced restore under a program that had the database open. */
   warnings: Warning[];
 }

@@ -58,11 +58,27 @@ export function selectSections(header: ArchiveHeader, requested?: readonly strin
 
 export interface Loss {
   table: string;
+  /** What its rows are called: the headline's label ("receipts"), else "rows of TABLE". */
   label: string;
+  /** The profile's section holding the table, and its label. */
+  section: string;
+  sectionLabel: string;
   rows: number;
   /** Dates of the first and last row lost, when the table has a date column. */
   from: string | null;
   to: string | null;
+}
+
+/** The files folder now against the backup's: what the restore takes away or brings back. */
+export interface FileChanges {
+  /** Files added since the backup: the restore removes them. */
+  added: number;
+  /** Files removed since the backup: the restore brings them back. */
+  removed: number;
+  /** Files changed since the backup: the restore puts the old content back. */
+  changed: number;
+  /** A few paths of each kind, sorted. */
+  examples: { added: string[]; removed: string[]; changed: string[] };
 }
 
 /**
@@ -131,7 +147,10 @@ export interface RestorePlan {
     files: { now: number; backup: number } | null;
     settings: boolean;
   }[];
+  /** Rows of every replaced table that the backup does not have, headline first, then by section. */
   losses: Loss[];
+  /** The files folder against the backup's, when the restore replaces it. */
+  fileChanges: FileChanges | null;
   /** Things to know before confirming: a migration, an adoption. */
   notes: string[];
   adopt: {
@@ -139,8 +158,20 @@ export interface RestorePlan {
     registerName: string;
     keyFingerprint: string;
     encryption: AdoptedEncryption;
+    /**
+     * The installation holds data of its own (rows beyond a fresh install's,
+     * by table): the adoption replaces it, which needs an explicit consent.
+     */
+    replacesData: Record<string, number> | null;
   } | null;
   schema: { backup: number; current: number };
+  /** What the profile says about the app around a restore. */
+  app: {
+    /** The app must be closed while the restore runs. */
+    mustClose: boolean;
+    /** After the restore: its sync state is reset, and what the user must do. */
+    syncReset: string | null;
+  };
 }
 
 export function buildPlan(input: {
@@ -150,8 +181,14 @@ export function buildPlan(input: {
   currentFiles: number;
   currentSchema: number;
   losses: Loss[];
+  fileChanges?: FileChanges | null;
   /** Adopting the backup's register: the fingerprint of the key that really signed it. */
-  adopt: { keyFingerprint: string; encryption: AdoptedEncryption } | null;
+  adopt: {
+    keyFingerprint: string;
+    encryption: AdoptedEncryption;
+    replacesData?: Record<string, number> | null;
+  } | null;
+  app?: RestorePlan['app'];
 }): RestorePlan {
   const { header, selection } = input;
   const notes: string[] = [];
@@ -166,7 +203,17 @@ export function buildPlan(input: {
     );
     const note = encryptionNote(input.adopt.encryption);
     if (note) notes.push(note);
+    const data = input.adopt.replacesData;
+    if (data && Object.keys(data).length > 0) {
+      notes.push(
+        `This installation already holds data of its own (${Object.entries(data)
+          .map(([t, n]) => `${n} row(s) in ${t}`)
+          .join(', ')}): the adoption replaces it (a safety backup keeps it).`,
+      );
+    }
   }
+  const app = input.app ?? { mustClose: false, syncReset: null };
+  if (app.syncReset) notes.push(`After the restore: ${app.syncReset}`);
   if (!selection.full && selection.sections.some((s) => s.name === OTHER_SECTION)) {
     notes.push('The "other" section holds the tables no profile section names.');
   }
@@ -187,6 +234,7 @@ export function buildPlan(input: {
       settings: s.settings === true,
     })),
     losses: input.losses.filter((l) => l.rows > 0),
+    fileChanges: input.fileChanges ?? null,
     notes,
     adopt: input.adopt
       ? {
@@ -194,9 +242,11 @@ export function buildPlan(input: {
           registerName: header.register.name,
           keyFingerprint: input.adopt.keyFingerprint,
           encryption: input.adopt.encryption,
+          replacesData: input.adopt.replacesData ?? null,
         }
       : null,
     schema: { backup: header.app.schemaVersion, current: input.currentSchema },
+    app,
   };
 }
 
@@ -207,4 +257,14 @@ export function describeLoss(loss: Loss): string {
       ? ` (${loss.from.slice(0, 16).replace('T', ' ')} to ${loss.to.slice(0, 16).replace('T', ' ')})`
       : '';
   return `${loss.rows} ${loss.label} recorded after this backup${when} will no longer exist.`;
+}
+
+/** "3 files added since this backup will be removed; 1 changed file will get its old content back." */
+export function describeFileChanges(c: FileChanges): string | null {
+  const parts = [
+    c.added > 0 ? `${c.added} file(s) added since this backup will be removed` : null,
+    c.changed > 0 ? `${c.changed} file(s) changed since will get their old content back` : null,
+    c.removed > 0 ? `${c.removed} file(s) removed since will come back` : null,
+  ].filter((p): p is string => p !== null);
+  return parts.length > 0 ? `${parts.join('; ')}.` : null;
 }

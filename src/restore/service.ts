@@ -20,6 +20,7 @@ import type { AppSource } from '../services/source.js';
 import { progressOf } from '../services/verify.js';
 import { listFiles } from '../source/files.js';
 import { openDatabase, readFacts } from '../source/sqlite.js';
+import { profileReading } from '../core/profiles.js';
 import type { ConfigStore } from '../state/config.js';
 import { fsyncDir } from '../state/files.js';
 import type { HomePaths } from '../state/home.js';
@@ -27,13 +28,14 @@ import {
   isOwnRegister,
   keyFingerprint,
   notThisRegister,
-  type Identity,
   type IdentityStore,
 } from '../state/identity.js';
 import { assertAppStopped, moveAcross, restoreDetail, runRestoreHook } from './steps.js';
 import { SAFETY_COMPRESSION_LEVEL } from './steps.js';
 import { phaseTimer, prepareDatabaseApply } from './apply.js';
-import { measureLosses } from './database.js';
+import { afterRestore, type AfterRestore } from './after.js';
+import { adoptRegister, dataOfItsOwn } from './adoption.js';
+import { lossTargets, measureFileChanges, measureLosses } from './losses.js';
 import {
   finishRestore,
   recoverRestore,
@@ -195,16 +197,32 @@ export class RestoreService {
     const adopting = !own(header.register);
     const signedBy = keyFingerprint(header.register.publicKey);
     if (adopting && !options.adopt) throw notThisRegister(this.identity.get(), header.register);
-    if (adopting && !(await this.isFresh(liveDb, key))) {
+    const held = adopting ? await dataOfItsOwn(liveDb, key, this.source.profile, this.catalog) : {};
+    const ownData = Object.keys(held).length > 0 ? held : null;
+    if (ownData && !options.replaceData) {
       throw new CoffreError(
         'FOREIGN_REGISTER',
-        `This backup is signed by a key this register does not trust (${signedBy}), and this installation already has data of its own: adopting a register's identity and trusting its key is only for a new installation, with no data and no backup of its own.`,
-        { details: { registerId: header.register.id, keyFingerprint: signedBy, notFresh: true } },
+        `This backup is signed by a key this register does not trust (${signedBy}), and this installation already has data of its own (${Object.entries(
+          ownData,
+        )
+          .map(([t, n]) => `${n} row(s) in ${t}`)
+          .join(
+            ', ',
+          )}): adopting a register's identity and trusting its key replaces that data, which needs an explicit consent.`,
+        {
+          details: {
+            registerId: header.register.id,
+            keyFingerprint: signedBy,
+            notFresh: true,
+            data: ownData,
+          },
+        },
       );
     }
 
     timer.mark('stage');
     // 2. Is the app able to read it?
+    const profile = this.source.profile;
     const current = fs.existsSync(liveDb)
       ? this.liveFacts(liveDb, key)
       : { tables: {}, schemaVersion: 0 };
@@ -215,6 +233,7 @@ export class RestoreService {
       throw new CoffreError(
         'SCHEMA_TOO_NEW',
         `This backup's database schema is version ${header.app.schemaVersion}, newer than the app's (version ${current.schemaVersion}).`,
+        { details: { backup: header.app.schemaVersion, current: current.schemaVersion } },
       );
     }
 
@@ -227,22 +246,31 @@ export class RestoreService {
           full: selection.full,
           tables: selection.tables,
           key: header.database.sourceEncrypted ? key : null,
-          schemaVersion: header.app.schemaVersion,
           rowCounts: header.database.tables,
+          relations: profile.relations,
+          tombstones: profile.tombstones,
         })
       : null;
     if (database) stops.push(() => database.cancel());
-    const profile = this.source.profile;
-    const losses =
-      profile.headline && selection.tables.includes(profile.headline.table) && fs.existsSync(liveDb)
-        ? measureLosses(liveDb, stagedDb, key, [
-            { table: profile.headline.table, label: profile.headline.label },
-          ])
-        : [];
+    const losses = fs.existsSync(liveDb)
+      ? measureLosses(
+          liveDb,
+          stagedDb,
+          key,
+          lossTargets(profile, selection.tables, Object.keys(current.tables), selection.full),
+          profile.tombstones,
+        )
+      : [];
     const liveFiles = source.files
       ? await listFiles(this.source.path(source.files)).catch(() => [])
       : [];
+    const fileChanges =
+      selection.files && source.files
+        ? await measureFileChanges(this.source.path(source.files), path.join(stage, ENTRY.filesDir))
+        : null;
     const plan = buildPlan({
+      fileChanges,
+      app: { mustClose: profile.mustClose, syncReset: profile.syncReset?.message ?? null },
       header,
       selection,
       currentTables: current.tables,
@@ -261,6 +289,7 @@ export class RestoreService {
               options.keepEncryption !== false,
               isAgeRecipient,
             ),
+            replacesData: ownData,
           }
         : null,
     });
@@ -403,8 +432,9 @@ export class RestoreService {
     this.jobs.db().setDetail(jobId, JSON.stringify({ applied: true, safetyBackupId }));
     // The identity is saved while the journal still exists: after a crash
     // from here on, the recovery rolls forward and adopts it too.
-    if (journal.adopt) await this.adopt(journal.adopt);
+    if (journal.adopt) await adoptRegister(this.config, this.identity, journal.adopt);
     await finishRestore(this.paths.restoreJournal, journal);
+    const after = await this.afterEffects(selection.tables.length > 0 || selection.full);
     await this.runHook('afterRestore', header.id, 'restored', options);
     this.jobs.events.emit('restore', {
       phase: 'applied',
@@ -421,7 +451,20 @@ export class RestoreService {
       adopted: plan.adopt,
       phases: timer.phases,
       warnings,
+      after,
     };
+  }
+
+  /** Drops the caches and resets the sync state, as the profile says (restore/after.ts). */
+  private afterEffects(databaseChanged: boolean): Promise<AfterRestore> {
+    const settings = this.config.get().source.settings;
+    return afterRestore({
+      profile: this.source.profile,
+      database: this.source.databaseFile,
+      key: this.source.databaseKey(),
+      settings: settings ? this.source.path(settings) : null,
+      databaseChanged,
+    });
   }
 
   private liveFacts(
@@ -430,24 +473,11 @@ export class RestoreService {
   ): { tables: Record<string, number>; schemaVersion: number } {
     const db = openDatabase(liveDb, { key, readonly: true });
     try {
-      const facts = readFacts(db);
+      const facts = readFacts(db, profileReading(this.source.profile));
       return { tables: facts.tables, schemaVersion: facts.schemaVersion };
     } finally {
       db.close();
     }
-  }
-
-  /**
-   * The one test of a fresh installation, the only kind that may adopt a
-   * register's identity and trust its key: no rows in the database, and no
-   * backup of its own.
-   */
-  private async isFresh(liveDb: string, key: string | null): Promise<boolean> {
-    if (fs.existsSync(liveDb)) {
-      const { tables } = this.liveFacts(liveDb, key);
-      if (Object.values(tables).some((n) => n > 0)) return false;
-    }
-    return (await this.catalog.list()).backups.length === 0;
   }
 
   /** The configured command, then the host app's own step. */
@@ -460,30 +490,6 @@ export class RestoreService {
     await runRestoreHook(which, this.config.get().hooks[which], backupId, result);
     if (which === 'beforeRestore') await options.beforeRestore?.();
     else await options.afterRestore?.(result === 'restored' ? 'restored' : 'failed');
-  }
-
-  /**
-   * Takes over a register's identity (--adopt), keeping its key as trusted,
-   * and goes on encrypting to its recipients when the plan said so.
-   */
-  private async adopt(register: NonNullable<RestoreJournal['adopt']>): Promise<void> {
-    const recipients = register.recipients ?? [];
-    if (recipients.length > 0) {
-      await this.config.update((c) =>
-        c.encryption.recipients.length > 0 || c.encryption.passphraseFile
-          ? c
-          : { ...c, encryption: { ...c.encryption, recipients, passphraseFile: null } },
-      );
-    }
-    const current = this.identity.get();
-    const trusted = new Set([...(current.trustedKeys ?? []), register.publicKey]);
-    const adopted: Identity = {
-      ...current,
-      id: register.id,
-      name: register.name,
-      trustedKeys: [...trusted],
-    };
-    await this.identity.replace(adopted);
   }
 
   /**
@@ -503,7 +509,9 @@ export class RestoreService {
         this.paths.restoreJournal,
         this.source.databaseKey(),
         async (journal) => {
-          if (journal.adopt) await this.adopt(journal.adopt);
+          if (journal.adopt) await adoptRegister(this.config, this.identity, journal.adopt);
+          if (journal.database)
+            await this.afterEffects(journal.database.full || journal.database.tables.length > 0);
         },
       );
       if (r) {

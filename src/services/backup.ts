@@ -31,6 +31,7 @@ import {
 } from '../core/quota.js';
 import { describePolicy } from '../core/retention.js';
 import { summarizeSections } from '../core/sections.js';
+import { profileReading } from '../core/profiles.js';
 import { warning, type Warning } from '../core/warnings.js';
 import type { Destination, Upload } from '../destinations/types.js';
 import { checkStaged, type StagedCheck } from '../restore/pages.js';
@@ -271,14 +272,19 @@ export class BackupService {
       const dbBytes = fs.statSync(dbFile).size;
       options.onProgress?.({ phase: 'snapshot', done: 0, total: dbBytes + filesBytes });
       const copied = (): Promise<ArchiveSnapshot> =>
-        takeSnapshot({ source: dbFile, target: snapshotPath, key }).then((result) => ({
+        takeSnapshot({
+          source: dbFile,
+          target: snapshotPath,
+          key,
+          reading: profileReading(this.source.profile),
+        }).then((result) => ({
           file: snapshotPath,
           entryName: path.basename(dbFile),
           result,
         }));
       const snapshot: Promise<ArchiveSnapshot> =
         options.snapshotInPlace && !sourceEncrypted
-          ? holdSnapshot(dbFile).then((h) => {
+          ? holdSnapshot(dbFile, profileReading(this.source.profile)).then((h) => {
               held = h;
               return h
                 ? { file: dbFile, entryName: path.basename(dbFile), result: h.result, inPlace: h }
@@ -327,7 +333,8 @@ export class BackupService {
         },
         app: {
           profile: profile.name,
-          version: source.appVersion,
+          // Read from the app's data when the profile knows how: never stale.
+          version: snap.result.appVersion ?? source.appVersion,
           schemaVersion: snap.result.schemaVersion,
         },
         coffre: { version: COFFRE_VERSION },

@@ -5,7 +5,10 @@ import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { CoffreError } from '../core/errors.js';
-import { getProfile } from '../core/profiles.js';
+import { BUILT_IN_PROFILES } from '../core/builtin-profiles.js';
+import { layoutProblems, type LayoutProblem } from '../core/places.js';
+import { findProfile, validateProfile, type Profile } from '../core/profiles.js';
+import { realFolder } from '../destinations/places.js';
 import type { DemoOptions } from '../source/demo.js';
 import { openDatabase } from '../source/sqlite.js';
 import { configSchema, ConfigStore, saveConfig, type Config } from '../state/config.js';
@@ -18,7 +21,10 @@ import { StateDb } from '../state/statedb.js';
 export interface InitOptions {
   home: string;
   name: string;
-  profile: string;
+  /** A built-in profile's name (pos, accounting, generic, actual); or give profileFile. */
+  profile?: string;
+  /** A JSON file declaring the app's own profile (docs/APPS.md), kept in the config. */
+  profileFile?: string;
   database: string;
   files?: string | null;
   settings?: string | null;
@@ -53,35 +59,36 @@ export async function createHome(options: InitOptions): Promise<Home> {
       { details: { home: paths.root } },
     );
   }
-  const profile = getProfile(options.profile);
+  const { profile, declared } = await chooseProfile(options);
   if (!options.name.trim()) throw new CoffreError('USAGE', 'The register needs a name.');
   const database = path.resolve(options.database);
-  if (!fs.existsSync(database)) {
-    throw new CoffreError('SOURCE_UNAVAILABLE', `The database ${database} does not exist.`, {
-      details: { file: database },
-    });
-  }
+  const files = options.files ? path.resolve(options.files) : null;
+  const settings = options.settings ? path.resolve(options.settings) : null;
+  refuseLayout(
+    layoutProblems({
+      database: realFolder(database),
+      files: files && realFolder(files),
+      settings: settings && realFolder(settings),
+      home: realFolder(paths.root),
+      destinations: [realFolder(paths.backups)],
+    }),
+  );
   const keyFile = options.databaseKeyFile ? path.resolve(options.databaseKeyFile) : null;
-  openDatabase(database, { key: keyFile ? readSecretFile(keyFile) : null }).close();
-  for (const [label, p] of [
-    ['files folder', options.files],
-    ['settings file', options.settings],
-  ] as const) {
-    if (p && !fs.existsSync(p)) {
-      throw new CoffreError(
-        'SOURCE_UNAVAILABLE',
-        `The ${label} ${path.resolve(p)} does not exist.`,
-      );
-    }
+  // A database, files folder or settings file not there yet is accepted (a
+  // new machine before the app's first start): the profile check says what
+  // Coffre expects, and backups wait for it.
+  if (fs.existsSync(database)) {
+    openDatabase(database, { key: keyFile ? readSecretFile(keyFile) : null }).close();
   }
   // Everything not given takes the defaults the schema documents.
   const config: Config = configSchema.parse({
     version: 1,
+    ...(declared ? { profiles: { [profile.name]: declared } } : {}),
     source: {
       profile: profile.name,
       database,
-      files: options.files ? path.resolve(options.files) : null,
-      settings: options.settings ? path.resolve(options.settings) : null,
+      files,
+      settings,
       databaseKeyFile: keyFile,
       appVersion: options.appVersion ?? null,
     },
@@ -94,6 +101,73 @@ export async function createHome(options: InitOptions): Promise<Home> {
   await saveConfig(paths.config, config);
   new StateDb(paths.stateDb).close();
   return { paths, config, identity };
+}
+
+/** The profile a new home uses: a built-in one, or one declared in a JSON file (kept in the config). */
+async function chooseProfile(
+  options: Pick<InitOptions, 'profile' | 'profileFile'>,
+): Promise<{ profile: Profile; declared: Profile | null }> {
+  if (options.profileFile && options.profile) {
+    throw new CoffreError('USAGE', 'Give either a profile name or a profile file, not both.');
+  }
+  if (!options.profileFile) {
+    if (!options.profile) {
+      throw new CoffreError(
+        'USAGE',
+        `Name the app's profile (${Object.keys(BUILT_IN_PROFILES).join(', ')}) or give a profile file.`,
+      );
+    }
+    return { profile: findProfile(options.profile, BUILT_IN_PROFILES, {}), declared: null };
+  }
+  const declared = await readProfileFile(options.profileFile);
+  return { profile: declared, declared };
+}
+
+/** Reads and validates a profile declared in a JSON file; CONFIG_INVALID names each problem. */
+export async function readProfileFile(file: string): Promise<Profile> {
+  let json: unknown;
+  try {
+    json = JSON.parse(await fsp.readFile(file, 'utf8'));
+  } catch (err) {
+    throw new CoffreError(
+      'CONFIG_INVALID',
+      `The profile file ${file} cannot be read as JSON: ${(err as Error).message}.`,
+      { cause: err, details: { file } },
+    );
+  }
+  const result = validateProfile(json);
+  const errors = result.ok
+    ? Object.hasOwn(BUILT_IN_PROFILES, result.profile.name)
+      ? [`name: "${result.profile.name}" is a built-in profile; give yours another name`]
+      : []
+    : result.errors;
+  if (!result.ok || errors.length > 0) {
+    throw new CoffreError(
+      'CONFIG_INVALID',
+      `${file} is not a valid app profile:\n  ${errors.join('\n  ')}`,
+      { details: { file, errors } },
+    );
+  }
+  return result.profile;
+}
+
+const LAYOUT_WORDS: Record<LayoutProblem['code'], string> = {
+  FILES_HOLD_DATABASE:
+    'the files folder holds the database: every backup would also carry a raw, possibly torn copy of the live file, and a restore would stage inside the folder it swaps',
+  FILES_HOLD_HOME: "the files folder holds Coffre's home: every backup would carry the backups",
+  FILES_HOLD_DESTINATION:
+    'the files folder holds where backups are written: every backup would carry the backups',
+  SETTINGS_IN_FILES:
+    'the settings file lies inside the files folder: give the folder and the file apart',
+};
+
+function refuseLayout(problems: LayoutProblem[]): void {
+  if (problems.length === 0) return;
+  throw new CoffreError(
+    'USAGE',
+    `This layout cannot work: ${problems.map((p) => `${LAYOUT_WORDS[p.code]} (${p.path})`).join('; ')}.`,
+    { details: { reason: 'layout', problems } },
+  );
 }
 
 /** Opens a home: its paths, config and identity, checked. */

@@ -1,8 +1,10 @@
 // The protected app's data as the config describes it: where the database,
-// files and settings are, which profile maps them to sections, and the keys
-// (the database's SQLCipher key, the backups' passphrase) kept in files.
+// files and settings are, which profile maps them to sections (a built-in one
+// or one the config declares), and the keys (the database's SQLCipher key,
+// the backups' passphrase) kept in files.
 
-import { getProfile, type Profile } from '../core/profiles.js';
+import { BUILT_IN_PROFILES } from '../core/builtin-profiles.js';
+import { findProfile, type Profile } from '../core/profiles.js';
 import { resolveFromHome, type ConfigStore } from '../state/config.js';
 import { readSecretFile } from '../state/secrets.js';
 
@@ -13,7 +15,8 @@ export class AppSource {
   ) {}
 
   get profile(): Profile {
-    return getProfile(this.config.get().source.profile);
+    const config = this.config.get();
+    return findProfile(config.source.profile, BUILT_IN_PROFILES, config.profiles);
   }
 
   /** A config path resolved against the home. */

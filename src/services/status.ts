@@ -5,6 +5,7 @@
 import fs from 'node:fs';
 import type { Clock } from '../core/clock.js';
 import { backupWarnings, partialBackupWarning, type Warning } from '../core/warnings.js';
+import { countRealRows } from '../source/profile-queries.js';
 import { listFiles } from '../source/files.js';
 import { isEncryptedDatabaseFile, openDatabase } from '../source/sqlite.js';
 import type { ConfigStore } from '../state/config.js';
@@ -92,11 +93,7 @@ export class StatusService {
         try {
           const db = openDatabase(dbFile, { key: this.source.databaseKey() });
           try {
-            const n = (
-              db.prepare(`SELECT count(*) AS n FROM "${profile.headline.table}"`).get() as {
-                n: number;
-              }
-            ).n;
+            const n = countRealRows(db, profile.headline.table, profile.tombstones);
             headline = { label: profile.headline.label, count: n };
           } finally {
             db.close();

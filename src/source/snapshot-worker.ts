@@ -3,9 +3,11 @@
 // in place).
 
 import { parentPort, workerData } from 'node:worker_threads';
+import type { ProfileReading } from '../core/profiles.js';
 import { holdSnapshotHere, takeSnapshotHere, type SnapshotRequest } from './snapshot.js';
 
-const request = workerData as SnapshotRequest | { source: string; hold: true };
+const request = workerData as
+  SnapshotRequest | { source: string; reading?: ProfileReading; hold: true };
 const fail = (err: unknown) =>
   parentPort!.postMessage({
     ok: false,
@@ -14,7 +16,7 @@ const fail = (err: unknown) =>
 if ('hold' in request) {
   // Holds a read transaction until the main thread has read the file.
   try {
-    const held = holdSnapshotHere(request.source);
+    const held = holdSnapshotHere(request.source, request.reading);
     parentPort!.postMessage({ ok: true, result: held?.result ?? null });
     parentPort!.once('message', () => {
       held?.release();

@@ -27,6 +27,7 @@ import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type Database from 'better-sqlite3-multiple-ciphers';
 import { CoffreError, type ErrorCode } from '../core/errors.js';
+import type { ProfileReading } from '../core/profiles.js';
 import { diskFullAt } from '../state/disk.js';
 import { openDatabase, readFacts, type DatabaseFacts } from './sqlite.js';
 
@@ -34,6 +35,8 @@ export interface SnapshotRequest {
   source: string;
   target: string;
   key: string | null;
+  /** How the profile reads the copy: tombstones, schema and app versions. */
+  reading?: ProfileReading;
 }
 
 export interface SnapshotResult extends DatabaseFacts {
@@ -161,7 +164,7 @@ export async function takeSnapshotHere(request: SnapshotRequest): Promise<Snapsh
   try {
     // The copy of a WAL database is a single file: no -wal to ship or replay.
     if (!request.key && method !== 'file-copy') snap.pragma('journal_mode = DELETE');
-    const facts = readFacts(snap);
+    const facts = readFacts(snap, request.reading);
     return {
       ...facts,
       bytes: fs.statSync(request.target).size,
@@ -225,6 +228,7 @@ export interface HeldSnapshot {
  */
 export function holdSnapshotHere(
   source: string,
+  reading?: ProfileReading,
 ): { result: SnapshotResult; release(): void } | null {
   const db = openDatabase(source);
   try {
@@ -238,7 +242,7 @@ export function holdSnapshotHere(
     }
     db.exec('BEGIN');
     // The first read starts the transaction; every count is of that state.
-    const facts = readFacts(db);
+    const facts = readFacts(db, reading);
     // An empty WAL now means this transaction reads the file alone, and no
     // checkpoint can write into the file while it lasts. (A rollback-journal
     // database: the shared lock keeps every writer out of the file.)
@@ -271,10 +275,13 @@ export function holdSnapshotHere(
  * Holds a plain live database still in a worker thread (see holdSnapshotHere),
  * or resolves null when only a copy would be consistent.
  */
-export function holdSnapshot(source: string): Promise<HeldSnapshot | null> {
+export function holdSnapshot(
+  source: string,
+  reading?: ProfileReading,
+): Promise<HeldSnapshot | null> {
   return new Promise((resolve, reject) => {
     const worker = new Worker(new URL('./snapshot-worker.js', import.meta.url), {
-      workerData: { source, hold: true },
+      workerData: { source, reading, hold: true },
     });
     let settled = false;
     let exited = false;

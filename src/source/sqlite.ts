@@ -4,6 +4,8 @@
 import fs from 'node:fs';
 import Database from 'better-sqlite3-multiple-ciphers';
 import { CoffreError } from '../core/errors.js';
+import type { ProfileReading } from '../core/profiles.js';
+import { readProfileFacts } from './profile-queries.js';
 
 const SQLITE_MAGIC = Buffer.from('SQLite format 3\0', 'latin1');
 
@@ -159,8 +161,12 @@ export function openDatabase(file: string, options: OpenOptions = {}): Database.
 }
 
 export interface DatabaseFacts {
+  /** Rows per table: real rows (tombstoned ones left out) when read with a profile. */
   tables: Record<string, number>;
+  /** The profile's schema version (its query), else PRAGMA user_version. */
   schemaVersion: number;
+  /** The app's version, when the profile has a query for it and it finds one. */
+  appVersion: string | null;
   pageSize: number;
   bytes: number;
 }
@@ -175,19 +181,15 @@ export function userTables(db: Database.Database): string[] {
   ).map((r) => r.name);
 }
 
-export function readFacts(db: Database.Database): DatabaseFacts {
-  const tables: Record<string, number> = {};
-  for (const name of userTables(db)) {
-    const row = db.prepare(`SELECT count(*) AS n FROM "${name.replace(/"/g, '""')}"`).get() as {
-      n: number;
-    };
-    tables[name] = row.n;
-  }
+export function readFacts(
+  db: Database.Database,
+  reading: ProfileReading = { tombstones: {}, schemaVersionQuery: null, appVersionQuery: null },
+): DatabaseFacts {
+  const facts = readProfileFacts(db, userTables(db), reading);
   const pageSize = db.pragma('page_size', { simple: true }) as number;
   const pageCount = db.pragma('page_count', { simple: true }) as number;
   return {
-    tables,
-    schemaVersion: db.pragma('user_version', { simple: true }) as number,
+    ...facts,
     pageSize,
     bytes: pageSize * pageCount,
   };

@@ -11,21 +11,9 @@ import { validateSpec } from '../core/schedule.js';
 import { writeFileAtomic } from './files.js';
 import { diskFullAt, homeDiskFull } from './disk.js';
 import { homeFileError } from './home.js';
-
-/**
- * An object that refuses unknown keys, naming them and the valid ones: a
- * misspelt key ("schedul", "dayly") is an error, never silently dropped (and
- * then erased by the next save).
- */
-function strictObject<T extends z.ZodRawShape>(shape: T) {
-  const valid = Object.keys(shape).join(', ');
-  return z.strictObject(shape, {
-    error: (issue) =>
-      issue.code === 'unrecognized_keys'
-        ? `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}; the valid keys here are: ${valid}`
-        : undefined,
-  });
-}
+import { strictObject } from '../core/strict.js';
+import { PROFILE_NAME, profileRules, profileSchema } from '../core/profiles.js';
+import { BUILT_IN_PROFILES } from '../core/builtin-profiles.js';
 
 /** Names users give destinations: used in file names and on the command line. */
 export const DESTINATION_NAME = /^[a-z0-9][a-z0-9_-]{0,31}$/;
@@ -99,8 +87,8 @@ const retentionPolicy = strictObject({
 export const configSchema = strictObject({
   version: z.literal(1),
   source: strictObject({
-    /** Which section map applies: pos, accounting or generic. */
-    profile: z.enum(['pos', 'accounting', 'generic']),
+    /** The app profile: a built-in one (pos, accounting, generic, actual) or one declared in `profiles`. */
+    profile: z.string().regex(PROFILE_NAME, 'a profile name: lower-case letters, digits, - and _'),
     /** The app's SQLite database file. */
     database: z.string().min(1),
     /** The app's files folder (product images, attachments), if any. */
@@ -112,6 +100,13 @@ export const configSchema = strictObject({
     /** The protected app's version, recorded in every archive. */
     appVersion: z.string().min(1).nullable().default(null),
   }),
+  /**
+   * App profiles declared for this home (see docs/APPS.md), by name; a name
+   * may not be a built-in profile's. Configs older than profiles have none.
+   */
+  profiles: z
+    .record(z.string().regex(PROFILE_NAME, 'lower-case letters, digits, - and _'), profileSchema)
+    .default({}),
   encryption: strictObject({
     /** age recipients (age1...): scheduled backups encrypt without any secret on the device. */
     recipients: z.array(z.string().startsWith('age1')).default([]),
@@ -206,6 +201,29 @@ function knownDestination(config: Config, name: string): boolean {
  * that the next start would refuse.
  */
 export const CONFIG_RULES: readonly { rule: string; check: (config: Config) => string[] }[] = [
+  {
+    rule: 'the profile exists',
+    check: (c) =>
+      Object.hasOwn(c.profiles, c.source.profile) ||
+      Object.hasOwn(BUILT_IN_PROFILES, c.source.profile)
+        ? []
+        : [
+            `source.profile: no profile named "${c.source.profile}"; the valid profiles are: ${[...Object.keys(BUILT_IN_PROFILES), ...Object.keys(c.profiles)].join(', ')}`,
+          ],
+  },
+  {
+    rule: 'declared profiles are valid and named apart from the built-in ones',
+    check: (c) =>
+      Object.entries(c.profiles).flatMap(([name, p]) => [
+        ...(Object.hasOwn(BUILT_IN_PROFILES, name)
+          ? [`profiles.${name}: "${name}" is a built-in profile; give yours another name`]
+          : []),
+        ...(p.name !== name
+          ? [`profiles.${name}.name: must be "${name}", the key it is declared under`]
+          : []),
+        ...profileRules(p, `profiles.${name}`),
+      ]),
+  },
   {
     rule: '"local" is built in',
     check: (c) =>

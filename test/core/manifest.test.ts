@@ -10,7 +10,7 @@ import {
   checkHeader,
 } from '../../src/core/manifest.js';
 import { summarizeSections, OTHER_SECTION } from '../../src/core/sections.js';
-import { PROFILES } from '../../src/core/profiles.js';
+import { PROFILES } from '../../src/core/builtin-profiles.js';
 import { isCoffreError } from '../../src/core/errors.js';
 
 describe('manifest', () => {

@@ -117,7 +117,6 @@ describe('a full restore by pages', () => {
       full: true,
       tables: [],
       key: null,
-      schemaVersion: 7,
     });
     assert.equal(apply.method, 'pages');
     const seen: number[] = [];
@@ -145,7 +144,6 @@ describe('a full restore by pages', () => {
       full: true,
       tables: [],
       key: null,
-      schemaVersion: 7,
     });
     await assert.rejects(
       apply.apply(),

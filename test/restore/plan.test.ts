@@ -162,8 +162,24 @@ describe('buildPlan', () => {
       header: h,
       selection: selectSections(h),
       losses: [
-        { table: 'receipts', label: 'receipts', rows: 5, from: null, to: null },
-        { table: 'products', label: 'products', rows: 0, from: null, to: null },
+        {
+          table: 'receipts',
+          label: 'receipts',
+          section: 'sales',
+          sectionLabel: 'Sales',
+          rows: 5,
+          from: null,
+          to: null,
+        },
+        {
+          table: 'products',
+          label: 'rows of products',
+          section: 'catalog',
+          sectionLabel: 'Catalog',
+          rows: 0,
+          from: null,
+          to: null,
+        },
       ],
     });
     assert.deepEqual(
@@ -179,6 +195,8 @@ describe('describeLoss', () => {
       describeLoss({
         table: 'receipts',
         label: 'receipts',
+        section: 'sales',
+        sectionLabel: 'Sales',
         rows: 37,
         from: '2026-11-20T18:02:31Z',
         to: '2026-11-21T19:40:00Z',
@@ -189,7 +207,15 @@ describe('describeLoss', () => {
 
   it('leaves the dates out when the table has none', () => {
     assert.equal(
-      describeLoss({ table: 'notes', label: 'notes', rows: 2, from: null, to: null }),
+      describeLoss({
+        table: 'notes',
+        label: 'notes',
+        section: 'other',
+        sectionLabel: 'Other',
+        rows: 2,
+        from: null,
+        to: null,
+      }),
       '2 notes recorded after this backup will no longer exist.',
     );
   });

@@ -2,6 +2,7 @@
 
 import {
   CoffreError,
+  describeFileChanges,
   describeLoss,
   readIdentityFiles,
   readSecretFile,
@@ -27,6 +28,7 @@ interface RestoreFlags extends HomeOption {
   identity?: string[];
   passphraseFile?: string;
   adopt?: boolean;
+  replaceData?: boolean;
   keepEncryption?: boolean;
   yes?: boolean;
   undo?: boolean;
@@ -46,7 +48,14 @@ export function printPlan(plan: RestorePlan): void {
     if (s.settings) rows.push([s.name, 'settings file', 'replaced', '']);
   }
   print(table(['SECTION', 'TABLE', 'ROWS NOW', 'ROWS IN BACKUP'], rows));
-  for (const loss of plan.losses) print(`WARNING: ${describeLoss(loss)}`);
+  let section = '';
+  for (const loss of plan.losses) {
+    if (loss.sectionLabel !== section) print(`What you lose in ${(section = loss.sectionLabel)}:`);
+    print(`  WARNING: ${describeLoss(loss)}`);
+  }
+  const files = plan.fileChanges && describeFileChanges(plan.fileChanges);
+  if (files) print(`WARNING: files: ${files}`);
+  if (plan.app.mustClose) print('Close the app before the restore runs (its profile says so).');
   for (const note of plan.notes) print(`Note: ${note}`);
   if (plan.adopt) {
     print(
@@ -59,6 +68,20 @@ export function printPlan(plan: RestorePlan): void {
     if (advice) print(advice);
   }
   print('A safety backup is taken first: `coffre restore --undo` brings back the current state.');
+}
+
+/** Replacing an installation's own data on adoption: the user types the register's name. */
+async function typedConfirmation(registerName: string): Promise<boolean> {
+  const { createInterface } = await import('node:readline/promises');
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    const answer = await rl.question(
+      `This replaces the data this installation holds. Type the register name "${registerName}" to go on: `,
+    );
+    return answer.trim() === registerName;
+  } finally {
+    rl.close();
+  }
 }
 
 /** What to do about encryption after an adoption, in the CLI's words (commands included). */
@@ -97,6 +120,10 @@ export function registerRestore(program: Command): void {
       "on a new, empty installation: take the backup's register identity (replaced register)",
     )
     .option(
+      '--replace-data',
+      'with --adopt, on an installation that holds data of its own: replace it (shows what is there and asks you to type the register name)',
+    )
+    .option(
       '--no-keep-encryption',
       "with --adopt: do not go on encrypting new backups to the adopted backup's age recipients",
     )
@@ -131,6 +158,7 @@ export function registerRestore(program: Command): void {
           }
           printPlan(plan);
           answered = true;
+          if (plan.adopt?.replacesData) return typedConfirmation(plan.adopt.registerName);
           return confirm('Restore now?');
         },
         ...(opts.from ? { from: opts.from } : {}),
@@ -145,6 +173,7 @@ export function registerRestore(program: Command): void {
             }
           : {}),
         ...(opts.adopt ? { adopt: true } : {}),
+        ...(opts.replaceData ? { replaceData: true } : {}),
         ...(opts.keepEncryption === false ? { keepEncryption: false } : {}),
         ...(opts.force ? { force: true } : {}),
       };
@@ -180,6 +209,13 @@ export function registerRestore(program: Command): void {
         );
         if (advice) print(advice);
       }
+      for (const step of result.after?.nextSteps ?? []) {
+        if (step.code === 'RESYNC') print(`NEXT: ${step.message}`);
+        if (step.code === 'AFTER_RESTORE_STEP_FAILED')
+          print(`WARNING: could not ${step.step}: ${step.message}`);
+      }
+      if (result.after && result.after.cachesDropped.length > 0)
+        print(`Caches dropped (the app rebuilds them): ${result.after.cachesDropped.join(', ')}.`);
       if (result.restartApp)
         print('Restart the app (or reopen its database) so it sees the restored data.');
     });

@@ -6,6 +6,7 @@ import { BackupCenter } from '../../index.js';
 import { print, printJson, resolveHome, withCenter } from '../context.js';
 import { backupJson, failedExit, runBackup } from './backup.js';
 import { printStatus } from './status.js';
+import { printProfileCheck } from './profile.js';
 
 export function registerSetup(program: Command): void {
   program
@@ -19,7 +20,8 @@ export function registerSetup(program: Command): void {
     .option('--settings <file>', "the app's settings file")
     .option('--db-key-file <file>', 'for a SQLCipher-encrypted database: a file holding its key')
     .option('--app-version <version>', "the app's version, recorded in every archive")
-    .requiredOption('--profile <profile>', 'pos, accounting or generic')
+    .option('--profile <profile>', 'pos, accounting, generic or actual (docs/APPS.md)')
+    .option('--profile-file <file>', "a JSON file declaring the app's own profile (docs/APPS.md)")
     .requiredOption('--name <name>', 'the register or company name')
     .option('--json', 'print JSON')
     .action(
@@ -30,29 +32,38 @@ export function registerSetup(program: Command): void {
         settings?: string;
         dbKeyFile?: string;
         appVersion?: string;
-        profile: string;
+        profile?: string;
+        profileFile?: string;
         name: string;
         json?: boolean;
       }) => {
         const center = await BackupCenter.init({
           home: resolveHome(opts),
           name: opts.name,
-          profile: opts.profile,
+          ...(opts.profile ? { profile: opts.profile } : {}),
+          ...(opts.profileFile ? { profileFile: opts.profileFile } : {}),
           database: opts.db,
           files: opts.files ?? null,
           settings: opts.settings ?? null,
           databaseKeyFile: opts.dbKeyFile ?? null,
           appVersion: opts.appVersion ?? null,
         });
+        let check;
+        try {
+          check = center.checkProfile();
+        } finally {
+          center.close();
+        }
         const info = {
           home: center.paths.root,
           registerId: center.identity.id,
           name: center.identity.name,
+          profile: check,
         };
-        center.close();
         if (opts.json) printJson(info);
         else {
           print(`Coffre now protects "${info.name}" (register ${info.registerId}).`);
+          printProfileCheck(check);
           print(`Home: ${info.home}. Take a first backup with: coffre backup --home ${info.home}`);
         }
       },

@@ -1,0 +1,164 @@
+// What a restore loses, measured on the live data against the staged backup:
+// for every table it replaces, the real rows (tombstoned ones left out) that
+// the backup does not have, and the files added, removed or changed since.
+
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import type Database from 'better-sqlite3-multiple-ciphers';
+import { listFiles, type SourceFile } from '../source/files.js';
+import { quoteName as q } from '../source/profile-queries.js';
+import { openDatabase } from '../source/sqlite.js';
+import type { Profile } from '../core/profiles.js';
+import { OTHER_SECTION, sectionLabel, sectionOfTables } from '../core/sections.js';
+import type { FileChanges, Loss } from './plan.js';
+
+export interface LossTarget {
+  table: string;
+  /** What its rows are called: the headline's label, else "rows of TABLE". */
+  label: string;
+  section: string;
+  sectionLabel: string;
+}
+
+function tableExists(db: Database.Database, schema: string, table: string): boolean {
+  return (
+    db
+      .prepare(`SELECT 1 FROM ${schema}.sqlite_master WHERE type = 'table' AND name = ?`)
+      .get(table) !== undefined
+  );
+}
+
+/**
+ * Rows of each target table that exist now (and are not tombstoned) but that
+ * the backup does not have as real rows, matched on the primary key (else
+ * the rowid), with their date range when the table has a date column. A
+ * table the backup lacks loses every real row.
+ */
+export function measureLosses(
+  live: string,
+  staged: string,
+  key: string | null,
+  targets: readonly LossTarget[],
+  tombstones: Record<string, string>,
+): Loss[] {
+  const db = openDatabase(live, { key, readonly: true });
+  try {
+    if (key) db.prepare('ATTACH DATABASE ? AS restored KEY ?').run(staged, key);
+    else db.prepare('ATTACH DATABASE ? AS restored').run(staged);
+    const out: Loss[] = [];
+    for (const target of targets) {
+      const { table } = target;
+      if (!tableExists(db, 'main', table)) continue;
+      const info = db.prepare(`PRAGMA main.table_info(${q(table)})`).all() as {
+        name: string;
+        pk: number;
+      }[];
+      const dateColumn =
+        info.find((c) =>
+          /^(created_at|date|issued_at|timestamp|at|paid_on|entry_date)$/i.test(c.name),
+        )?.name ?? null;
+      const tomb = tombstones[table];
+      const alive = (cond: string | undefined) => (cond ? ` AND NOT (${cond})` : '');
+      let missing: string;
+      if (!tableExists(db, 'restored', table)) {
+        missing = '1';
+      } else {
+        const pk = info.filter((c) => c.pk > 0).sort((a, b) => a.pk - b.pk);
+        const match =
+          pk.length > 0
+            ? pk.map((c) => `r.${q(c.name)} = m.${q(c.name)}`).join(' AND ')
+            : 'r.rowid = m.rowid';
+        missing = `NOT EXISTS (SELECT 1 FROM restored.${q(table)} AS r WHERE ${match}${alive(tomb)})`;
+      }
+      const sql = `SELECT count(*) AS n${dateColumn ? `, min(m.${q(dateColumn)}) AS first, max(m.${q(dateColumn)}) AS last` : ''}
+         FROM main.${q(table)} AS m WHERE ${missing}${alive(tomb)}`;
+      let row: { n: number; first?: string | number | null; last?: string | number | null };
+      try {
+        row = db.prepare(sql).get() as typeof row;
+      } catch {
+        // A tombstone condition on a column one side lacks: count every row.
+        row = db.prepare(sql.replaceAll(alive(tomb), '')).get() as typeof row;
+      }
+      out.push({
+        ...target,
+        rows: row.n,
+        from: row.first === undefined || row.first === null ? null : String(row.first),
+        to: row.last === undefined || row.last === null ? null : String(row.last),
+      });
+    }
+    return out;
+  } finally {
+    db.close();
+  }
+}
+
+async function sameContent(a: SourceFile, b: SourceFile): Promise<boolean> {
+  const hash = (f: SourceFile) =>
+    new Promise<string>((resolve, reject) => {
+      const h = crypto.createHash('sha256');
+      fs.createReadStream(f.abs)
+        .on('data', (c) => h.update(c))
+        .on('end', () => resolve(h.digest('hex')))
+        .on('error', reject);
+    });
+  return (await hash(a)) === (await hash(b));
+}
+
+/** Files of the live folder against the backup's: added since (lost), removed since (back), changed (replaced). */
+export async function measureFileChanges(
+  liveFolder: string,
+  stagedFolder: string,
+): Promise<FileChanges> {
+  const [live, backup] = await Promise.all([
+    listFiles(liveFolder).catch(() => [] as SourceFile[]),
+    listFiles(stagedFolder).catch(() => [] as SourceFile[]),
+  ]);
+  const then = new Map(backup.map((f) => [f.rel, f]));
+  const now = new Map(live.map((f) => [f.rel, f]));
+  const added = live.filter((f) => !then.has(f.rel)).map((f) => f.rel);
+  const removed = backup.filter((f) => !now.has(f.rel)).map((f) => f.rel);
+  const changed: string[] = [];
+  for (const f of live) {
+    const b = then.get(f.rel);
+    if (b && (b.size !== f.size || !(await sameContent(f, b)))) changed.push(f.rel);
+  }
+  const few = (list: string[]) => list.sort().slice(0, 20);
+  return {
+    added: added.length,
+    removed: removed.length,
+    changed: changed.length,
+    examples: { added: few(added), removed: few(removed), changed: few(changed) },
+  };
+}
+
+/**
+ * Pure: which tables a restore's losses are measured on, in the profile's
+ * words: every table it replaces (and, for a whole restore, every live table
+ * the backup lacks), the headline first, then in section order.
+ */
+export function lossTargets(
+  profile: Profile,
+  replaced: readonly string[],
+  liveTables: readonly string[],
+  full: boolean,
+): LossTarget[] {
+  const tables = full ? [...new Set([...replaced, ...liveTables])] : [...replaced];
+  const owner = sectionOfTables(profile, tables);
+  const order = [...profile.sections.map((s) => s.name), OTHER_SECTION];
+  const headline = profile.headline?.table;
+  return tables
+    .map((table) => {
+      const section = owner.get(table) ?? OTHER_SECTION;
+      return {
+        table,
+        label: table === headline ? profile.headline!.label : `rows of ${table}`,
+        section,
+        sectionLabel: sectionLabel(profile, section),
+      };
+    })
+    .sort(
+      (a, b) =>
+        Number(b.table === headline) - Number(a.table === headline) ||
+        order.indexOf(a.section) - order.indexOf(b.section),
+    );
+}
