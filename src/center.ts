@@ -175,25 +175,6 @@ export class BackupCenter {
       clock,
     );
     this.verifier = new VerifyService(paths, this.register, source, this.jobs, this.catalog, clock);
-    this.restores = new RestoreService(
-      paths,
-      this.config,
-      this.register,
-      source,
-      this.jobs,
-      this.catalog,
-      this.backups,
-      clock,
-    );
-    this.schedule = new ScheduleService(
-      this.config,
-      this.jobs,
-      this.dests,
-      this.backups,
-      this.verifier,
-      clock,
-    );
-    this.settings = new SettingsService(this.config, this.register, source, clock);
     this.journal = new JournalService(
       new EventJournal(path.join(paths.root, 'journal.jsonl'), clock),
       this.events,
@@ -230,8 +211,29 @@ export class BackupCenter {
       },
       everyMonths: null,
       clock,
+      timeZone: () => this.schedule.timeZone,
       log: (action, detail) => this.journal.append(action, detail),
     });
+    this.restores = new RestoreService(
+      paths,
+      this.config,
+      this.register,
+      source,
+      this.jobs,
+      this.catalog,
+      this.backups,
+      this.fiscal,
+      clock,
+    );
+    this.schedule = new ScheduleService(
+      this.config,
+      this.jobs,
+      this.dests,
+      this.backups,
+      this.verifier,
+      clock,
+    );
+    this.settings = new SettingsService(this.config, this.register, source, clock);
     this.statusService = new StatusService(
       this.config,
       this.register,

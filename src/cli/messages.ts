@@ -127,6 +127,8 @@ function hintFromDetails(
     return "The configured key does not open the app's database: check source.databaseKeyFile in the config (the app's current key).";
   if (code === 'BACKUP_NOT_FOUND' && Array.isArray(details.otherRegisters))
     return "Only other registers' backups match: see them with `coffre list --all-registers`. On a new, empty installation replacing that register, take over its identity: `coffre restore BACKUP --adopt`.";
+  if (code === 'USAGE' && details.fiscalRewind === true)
+    return 'Those records are written to a fiscal archive (kept 6 years) before anything changes. To go ahead, answer the second question on a terminal, or add --accept-fiscal-rewind to --yes. To keep them in the chain, restore a newer backup, or only sections other than the sales.';
   if (code === 'QUOTA_EXCEEDED' && details.mostlyManual === true)
     return 'Most backups kept there are manual backups, which retention never removes: delete the ones you no longer need (`coffre list`, then `coffre delete ID --from NAME`), or raise the quota (`coffre destination set NAME --quota 100GB`).';
   return null;

@@ -4,6 +4,7 @@
 
 import { CoffreError } from '../core/errors.js';
 import type { ArchiveHeader, EncryptionInfo, SectionSummary } from '../core/manifest.js';
+import type { FiscalRewind } from '../core/fiscal/rewind.js';
 import { OTHER_SECTION } from '../core/sections.js';
 
 export interface Selection {
@@ -141,6 +142,13 @@ export interface RestorePlan {
     encryption: AdoptedEncryption;
   } | null;
   schema: { backup: number; current: number };
+  /**
+   * The fiscal records this restore takes out of the register's chain (the
+   * live ones beyond the backup's last numbers), and the plan's sentence:
+   * such a restore needs a second confirmation, and writes them to a fiscal
+   * archive before anything changes. Null when none.
+   */
+  fiscalRewind: { rewind: FiscalRewind; message: string } | null;
 }
 
 export function buildPlan(input: {
@@ -152,6 +160,7 @@ export function buildPlan(input: {
   losses: Loss[];
   /** Adopting the backup's register: the fingerprint of the key that really signed it. */
   adopt: { keyFingerprint: string; encryption: AdoptedEncryption } | null;
+  fiscalRewind?: RestorePlan['fiscalRewind'];
 }): RestorePlan {
   const { header, selection } = input;
   const notes: string[] = [];
@@ -197,6 +206,7 @@ export function buildPlan(input: {
         }
       : null,
     schema: { backup: header.app.schemaVersion, current: input.currentSchema },
+    fiscalRewind: input.fiscalRewind ?? null,
   };
 }
 

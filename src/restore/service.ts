@@ -27,10 +27,15 @@ import {
   isOwnRegister,
   keyFingerprint,
   notThisRegister,
-  type Identity,
   type IdentityStore,
 } from '../state/identity.js';
-import { moveAcross, restoreDetail, runRestoreHook, SAFETY_COMPRESSION_LEVEL } from './steps.js';
+import {
+  adoptIdentity,
+  moveAcross,
+  restoreDetail,
+  runRestoreHook,
+  SAFETY_COMPRESSION_LEVEL,
+} from './steps.js';
 import { phaseTimer, prepareDatabaseApply, type PhaseTime } from './apply.js';
 import { measureLosses } from './database.js';
 import {
@@ -43,6 +48,7 @@ import {
   type SwapStep,
 } from './journal.js';
 import { adoptedEncryption, buildPlan, selectSections, type RestorePlan } from './plan.js';
+import { confirmRewind, measureRewind, type FiscalGuard } from './fiscal.js';
 
 export interface RestoreOptions extends KeyOptions {
   /** Only look in this destination. */
@@ -58,6 +64,12 @@ export interface RestoreOptions extends KeyOptions {
   keepEncryption?: boolean;
   /** Sees the plan before anything changes; false cancels. Absent: apply. */
   confirm?: (plan: RestorePlan) => boolean | Promise<boolean>;
+  /**
+   * The second confirmation, asked only when the restore takes fiscal records
+   * out of the chain (`plan.fiscalRewind`); false cancels. Absent then: the
+   * restore is refused (USAGE, `details.fiscalRewind`), nothing changed.
+   */
+  confirmFiscalRewind?: (plan: RestorePlan) => boolean | Promise<boolean>;
   trigger?: string;
   now?: Date;
   onProgress?: (p: Progress) => void;
@@ -74,6 +86,8 @@ export interface RestoreResult {
   phases?: PhaseTime[];
   /** An adoption that took effect: the register taken over, its key, and what became of encryption. */
   adopted: RestorePlan['adopt'];
+  /** The fiscal archive written first with the records this restore took out of the chain. */
+  fiscalArchive?: string | null;
 }
 
 /** A restore that a crash interrupted, finished or rolled back when the center opened. */
@@ -92,6 +106,7 @@ export class RestoreService {
     private readonly jobs: Pick<JobRunner, 'lock' | 'start' | 'recorded' | 'db' | 'events'>,
     private readonly catalog: Pick<Catalog, 'locate' | 'list'>,
     private readonly backups: Pick<BackupService, 'backupLocked'>,
+    private readonly fiscal: FiscalGuard,
     private readonly clock: Clock,
   ) {}
 
@@ -273,12 +288,25 @@ export class RestoreService {
             ),
           }
         : null,
+      fiscalRewind: fs.existsSync(liveDb)
+        ? measureRewind(this.fiscal, liveDb, stagedDb, key, selection.tables)
+        : null,
     });
     this.jobs.events.emit('restore', { phase: 'planned', backupId: header.id, plan });
     timer.mark('plan');
-    if (options.confirm && !(await options.confirm(plan))) {
-      return { applied: false, plan, safetyBackupId: null, restartApp: false, adopted: null };
-    }
+    const cancelled = {
+      applied: false,
+      plan,
+      safetyBackupId: null,
+      restartApp: false,
+      adopted: null,
+    };
+    if (options.confirm && !(await options.confirm(plan))) return cancelled;
+    if (!(await confirmRewind(plan, options.confirmFiscalRewind))) return cancelled;
+    // No fiscal record is ever lost: those leaving the chain are archived first.
+    const fiscalArchive = plan.fiscalRewind
+      ? (await this.fiscal.archiveRewind(plan.fiscalRewind.rewind, header.id)).archive
+      : null;
 
     timer.mark('confirm');
     // 4. Hooks, then a safety backup so that the restore can be undone. A
@@ -422,6 +450,7 @@ export class RestoreService {
       backupId: header.id,
       safetyBackupId,
       restartApp: true,
+      fiscalArchive,
     });
     timer.mark('finish');
     return {
@@ -431,6 +460,7 @@ export class RestoreService {
       restartApp: true,
       adopted: plan.adopt,
       phases: timer.phases,
+      fiscalArchive,
     };
   }
 
@@ -468,28 +498,8 @@ export class RestoreService {
     return runRestoreHook(which, this.config.get().hooks[which], backupId, result);
   }
 
-  /**
-   * Takes over a register's identity (--adopt), keeping its key as trusted,
-   * and goes on encrypting to its recipients when the plan said so.
-   */
   private async adopt(register: NonNullable<RestoreJournal['adopt']>): Promise<void> {
-    const recipients = register.recipients ?? [];
-    if (recipients.length > 0) {
-      await this.config.update((c) =>
-        c.encryption.recipients.length > 0 || c.encryption.passphraseFile
-          ? c
-          : { ...c, encryption: { recipients, passphraseFile: null } },
-      );
-    }
-    const current = this.identity.get();
-    const trusted = new Set([...(current.trustedKeys ?? []), register.publicKey]);
-    const adopted: Identity = {
-      ...current,
-      id: register.id,
-      name: register.name,
-      trustedKeys: [...trusted],
-    };
-    await this.identity.replace(adopted);
+    return adoptIdentity(this.config, this.identity, register);
   }
 
   /**

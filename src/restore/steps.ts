@@ -5,6 +5,9 @@ import { spawn } from 'node:child_process';
 import fsp from 'node:fs/promises';
 import { CoffreError } from '../core/errors.js';
 import { withExports } from '../core/shell.js';
+import type { ConfigStore } from '../state/config.js';
+import type { Identity, IdentityStore } from '../state/identity.js';
+import type { RestoreJournal } from './journal.js';
 
 /**
  * The safety backup is stored, not compressed (raw zstd blocks): it costs
@@ -59,4 +62,32 @@ export async function moveAcross(from: string, to: string): Promise<void> {
     await fsp.cp(from, to, { recursive: true });
     await fsp.rm(from, { recursive: true, force: true });
   }
+}
+
+/**
+ * Takes over a register's identity (--adopt), keeping its key as trusted,
+ * and goes on encrypting to its recipients when the plan said so.
+ */
+export async function adoptIdentity(
+  config: ConfigStore,
+  identity: IdentityStore,
+  register: NonNullable<RestoreJournal['adopt']>,
+): Promise<void> {
+  const recipients = register.recipients ?? [];
+  if (recipients.length > 0) {
+    await config.update((c) =>
+      c.encryption.recipients.length > 0 || c.encryption.passphraseFile
+        ? c
+        : { ...c, encryption: { recipients, passphraseFile: null } },
+    );
+  }
+  const current = identity.get();
+  const trusted = new Set([...(current.trustedKeys ?? []), register.publicKey]);
+  const adopted: Identity = {
+    ...current,
+    id: register.id,
+    name: register.name,
+    trustedKeys: [...trusted],
+  };
+  await identity.replace(adopted);
 }

@@ -16,7 +16,14 @@ export interface CenterEvents {
   backup: [{ id: string; origin: Origin; destinations: string[] }];
   restore: [
     | { phase: 'planned'; backupId: string; plan: RestorePlan }
-    | { phase: 'applied'; backupId: string; safetyBackupId: string | null; restartApp: boolean }
+    | {
+        phase: 'applied';
+        backupId: string;
+        safetyBackupId: string | null;
+        restartApp: boolean;
+        /** The fiscal archive of the records the restore took out of the chain, written first. */
+        fiscalArchive: string | null;
+      }
     | { phase: 'failed'; backupId: string; code: string; message: string },
   ];
 }

@@ -26,7 +26,11 @@ export class JournalService {
     events.on('backup', (e) => append('backup', { ...e }));
     events.on('restore', (e) => {
       if (e.phase === 'applied')
-        append('restore', { backupId: e.backupId, safetyBackupId: e.safetyBackupId });
+        append('restore', {
+          backupId: e.backupId,
+          safetyBackupId: e.safetyBackupId,
+          fiscalArchive: e.fiscalArchive,
+        });
       if (e.phase === 'failed') append('restore-failed', { backupId: e.backupId, code: e.code });
     });
   }

@@ -138,7 +138,10 @@ describe('readers and a writer during a restore', () => {
     try {
       await until(() => reader.stdout().includes('ready'), 10_000, 'the reader has read');
       await sleep(150);
-      const restore = start([CLI, 'restore', idA, '--home', home, '--yes', '--json'], 40_000);
+      const restore = start(
+        [CLI, 'restore', idA, '--home', home, '--yes', '--accept-fiscal-rewind', '--json'],
+        40_000,
+      );
       const r = await restore.done;
       assert.equal(r.code, 0, r.stderr);
       // Long enough for the reader to see the committed state on a loaded machine.
@@ -187,7 +190,10 @@ describe('readers and a writer during a restore', () => {
       try {
         await until(() => written() >= 20, 10_000, 'the writer has written');
         await until(() => reader.stdout().includes('ready'), 10_000, 'the reader has read');
-        const restore = start([CLI, 'restore', idB, '--home', home, '--yes', '--json'], 40_000);
+        const restore = start(
+          [CLI, 'restore', idB, '--home', home, '--yes', '--accept-fiscal-rewind', '--json'],
+          40_000,
+        );
         const before = written();
         const r = await restore.done;
         assert.equal(r.code, 0, r.stderr);
@@ -373,7 +379,10 @@ describe('a restore killed with SIGKILL', () => {
       const ended = { A: 0, B: 0, killedA: 0, killedB: 0 };
       for (const kill of kills) {
         const round = `kill at ${typeof kill === 'number' ? `${kill} ms` : kill}`;
-        const restore = start([CLI, 'restore', idA, '--home', home, '--yes'], 60_000);
+        const restore = start(
+          [CLI, 'restore', idA, '--home', home, '--yes', '--accept-fiscal-rewind'],
+          60_000,
+        );
         let reached = true;
         if (typeof kill === 'number') {
           await sleep(kill);
@@ -423,7 +432,7 @@ describe('a restore killed with SIGKILL', () => {
         // Clean up what was left, so that each round stands on its own.
         for (const name of left) fs.rmSync(path.join(app, name), { recursive: true, force: true });
         if (outcome !== 'B') {
-          const back = coffre(['restore', idB, '--home', home, '--yes']);
+          const back = coffre(['restore', idB, '--home', home, '--yes', '--accept-fiscal-rewind']);
           assert.equal(back.status, 0, back.stderr);
           const again = state();
           assert.equal(which(again), 'B', `${round}: restoring B brings B back`);

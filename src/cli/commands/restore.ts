@@ -29,6 +29,7 @@ interface RestoreFlags extends HomeOption {
   adopt?: boolean;
   keepEncryption?: boolean;
   yes?: boolean;
+  acceptFiscalRewind?: boolean;
   undo?: boolean;
   json?: boolean;
 }
@@ -46,6 +47,7 @@ export function printPlan(plan: RestorePlan): void {
   }
   print(table(['SECTION', 'TABLE', 'ROWS NOW', 'ROWS IN BACKUP'], rows));
   for (const loss of plan.losses) print(`WARNING: ${describeLoss(loss)}`);
+  if (plan.fiscalRewind) print(`FISCAL: ${plan.fiscalRewind.message}`);
   for (const note of plan.notes) print(`Note: ${note}`);
   if (plan.adopt) {
     print(
@@ -101,6 +103,10 @@ export function registerRestore(program: Command): void {
     )
     .option('--undo', 'bring back the state before the last restore (from its safety backup)')
     .option('--yes', 'do not ask for confirmation')
+    .option(
+      '--accept-fiscal-rewind',
+      'with --yes: also accept that receipts recorded after the backup leave the fiscal chain (they are archived first)',
+    )
     .option('--home <dir>', 'Coffre home (default: $COFFRE_HOME or ~/.coffre)')
     .option('--json', 'print JSON; without --yes, only the plan (nothing is changed)')
     .action(async (ref: string | undefined, opts: RestoreFlags) => {
@@ -127,6 +133,21 @@ export function registerRestore(program: Command): void {
           printPlan(plan);
           answered = true;
           return confirm('Restore now?');
+        },
+        // The second question, only when fiscal records leave the chain.
+        confirmFiscalRewind: async (plan) => {
+          if (opts.acceptFiscalRewind) return true;
+          if (opts.yes || !process.stdin.isTTY) {
+            throw new CoffreError(
+              'USAGE',
+              `Nothing was changed: this restore takes fiscal records out of the register's chain (${plan.fiscalRewind?.message ?? ''}) It needs a second, explicit confirmation.`,
+              { details: { fiscalRewind: true } },
+            );
+          }
+          answered = true;
+          return confirm(
+            'These fiscal records leave the chain (kept in a fiscal archive, 6 years). Restore anyway?',
+          );
         },
         ...(opts.from ? { from: opts.from } : {}),
         // An empty value ("" or ",") is passed on as an empty list, which the
@@ -158,6 +179,10 @@ export function registerRestore(program: Command): void {
         );
       }
       print(`Restored ${result.plan.backupId}.`);
+      if (result.fiscalArchive)
+        print(
+          `The fiscal records it took out of the chain are in fiscal archive ${result.fiscalArchive} (coffre fiscal list).`,
+        );
       if (result.safetyBackupId)
         print(
           `The state before is in safety backup ${result.safetyBackupId} (coffre restore --undo).`,
