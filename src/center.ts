@@ -44,6 +44,7 @@ import {
   SettingsService,
   type AlertSettings,
   type EncryptionSettings,
+  type HookSettings,
   type NewKey,
 } from './services/settings.js';
 import type { AlertEvent } from './services/alerts.js';
@@ -178,6 +179,10 @@ export class BackupCenter {
     this.journal = new JournalService(
       new EventJournal(path.join(paths.root, 'journal.jsonl'), clock),
       this.events,
+    );
+    this.jobs.journal = (action, detail) => this.journal.record(action, detail);
+    this.config.onChange((action, before, after) =>
+      this.journal.settingsChanged(action, before, after),
     );
     const profile = () => source.profile;
     const store = this.config;
@@ -454,6 +459,15 @@ export class BackupCenter {
 
   async setAlerts(alerts: Partial<AlertSettings>): Promise<AlertSettings> {
     return this.settings.setAlerts(alerts);
+  }
+
+  get hooks(): Readonly<HookSettings> {
+    return this.settings.hooks;
+  }
+
+  /** Sets the commands run before and after a restore (null removes one). */
+  async setHooks(hooks: Partial<HookSettings>): Promise<HookSettings> {
+    return this.settings.setHooks(hooks);
   }
 
   /** Sends an alert to the configured command and webhook; returns the problems met, or null if none is set. */

@@ -75,10 +75,12 @@ export async function adoptIdentity(
 ): Promise<void> {
   const recipients = register.recipients ?? [];
   if (recipients.length > 0) {
-    await config.update((c) =>
-      c.encryption.recipients.length > 0 || c.encryption.passphraseFile
-        ? c
-        : { ...c, encryption: { recipients, passphraseFile: null } },
+    await config.update(
+      (c) =>
+        c.encryption.recipients.length > 0 || c.encryption.passphraseFile
+          ? c
+          : { ...c, encryption: { recipients, passphraseFile: null } },
+      'encryption-adopted',
     );
   }
   const current = identity.get();

@@ -42,6 +42,9 @@ export class JobRunner {
   /** Events for a host app: a backup made, a restore planned, applied or failed. */
   readonly events = new EventEmitter<CenterEvents>();
 
+  /** Writes to Coffre's journal (the center connects it); never fails the job it records. */
+  journal: (action: string, detail: Record<string, unknown>) => void = () => undefined;
+
   constructor(
     private readonly paths: Pick<HomePaths, 'lock' | 'lockInfo'>,
     /** The state database, opened lazily by the center. */

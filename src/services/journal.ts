@@ -4,7 +4,8 @@
 // never turns a good backup or restore into a failure.
 
 import os from 'node:os';
-import type { JournalEntry } from '../core/journal.js';
+import { settingChanges, type JournalEntry, type Shown } from '../core/journal.js';
+import type { Config } from '../state/config.js';
 import { EventJournal } from '../state/journal.js';
 import type { JobRunner } from './jobs.js';
 
@@ -35,6 +36,30 @@ export class JournalService {
     });
   }
 
+  /**
+   * A settings change (encryption, alerts, schedule, retention, destinations,
+   * hooks): what changed, with commands, hooks and web addresses reduced to
+   * what is safe to keep (no secret ever reaches the journal).
+   */
+  settingsChanged(action: string, before: Config, after: Config): void {
+    const changes = settingChanges(before, after, shownAs, ['schedule.since']);
+    if (changes.length === 0) return;
+    try {
+      this.append(action, { changes });
+    } catch {
+      // The journal must never turn a saved change into a failure.
+    }
+  }
+
+  /** Appends, never failing the operation it records. */
+  record(action: string, detail: Record<string, unknown>): void {
+    try {
+      this.append(action, detail);
+    } catch {
+      // As above.
+    }
+  }
+
   append(action: string, detail: Record<string, unknown>): JournalEntry {
     return this.journal.append(this.actor, action, detail);
   }
@@ -55,4 +80,11 @@ function systemUser(): string {
   } catch {
     return 'unknown';
   }
+}
+
+/** Commands and hooks may hold a password, a webhook's path a token: only their presence or origin. */
+function shownAs(path: string): Shown {
+  if (path === 'alerts.webhook') return 'origin';
+  if (path === 'alerts.command' || path.startsWith('hooks.')) return 'presence';
+  return 'value';
 }

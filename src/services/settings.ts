@@ -29,6 +29,7 @@ export interface NewKey {
 }
 
 export type AlertSettings = Config['alerts'];
+export type HookSettings = Config['hooks'];
 
 export class SettingsService {
   constructor(
@@ -63,10 +64,10 @@ export class SettingsService {
         'The database is encrypted (SQLCipher), so its backups must be encrypted too: keep a recipient or a passphrase file.',
       );
     }
-    await this.config.update((c) => ({
-      ...c,
-      encryption: { recipients: encryption.recipients, passphraseFile },
-    }));
+    await this.config.update(
+      (c) => ({ ...c, encryption: { recipients: encryption.recipients, passphraseFile } }),
+      'encryption-set',
+    );
   }
 
   private sourceEncrypted(): boolean {
@@ -104,8 +105,24 @@ export class SettingsService {
   }
 
   async setAlerts(alerts: Partial<AlertSettings>): Promise<AlertSettings> {
-    const next = await this.config.update((c) => ({ ...c, alerts: { ...c.alerts, ...alerts } }));
+    const next = await this.config.update(
+      (c) => ({ ...c, alerts: { ...c.alerts, ...alerts } }),
+      'alerts-set',
+    );
     return next.alerts;
+  }
+
+  get hooks(): Readonly<HookSettings> {
+    return this.config.get().hooks;
+  }
+
+  /** Sets the commands run around a restore (null removes one); those not given stay. */
+  async setHooks(hooks: Partial<HookSettings>): Promise<HookSettings> {
+    const next = await this.config.update(
+      (c) => ({ ...c, hooks: { ...c.hooks, ...hooks } }),
+      'hooks-set',
+    );
+    return next.hooks;
   }
 
   /**

@@ -359,10 +359,17 @@ export function retentionFor(config: Config, destination: string): Config['reten
  * atomically, and only then becomes the current config.
  */
 export class ConfigStore {
+  private readonly listeners: ((action: string, before: Config, after: Config) => void)[] = [];
+
   private constructor(
     readonly file: string,
     private current: Config,
   ) {}
+
+  /** Called after each saved change, with what it was (e.g. "destination-add"): the journal listens. */
+  onChange(listener: (action: string, before: Config, after: Config) => void): void {
+    this.listeners.push(listener);
+  }
 
   static async load(file: string): Promise<ConfigStore> {
     return new ConfigStore(file, await loadConfig(file));
@@ -377,8 +384,11 @@ export class ConfigStore {
     return this.current;
   }
 
-  /** Applies a change to a copy, validates the result, saves it, and makes it current. */
-  async update(change: (config: Config) => Config): Promise<Config> {
+  /**
+   * Applies a change to a copy, validates the result, saves it, and makes it
+   * current. `action` names the change for Coffre's journal.
+   */
+  async update(change: (config: Config) => Config, action = 'settings-change'): Promise<Config> {
     const next = change(structuredClone(this.current));
     const result = validateConfig(next);
     if (!result.ok) {
@@ -387,7 +397,9 @@ export class ConfigStore {
       });
     }
     await writeFileAtomic(this.file, JSON.stringify(result.config, null, 2) + '\n', 0o600);
+    const before = this.current;
     this.current = result.config;
+    for (const listener of this.listeners) listener(action, before, result.config);
     return result.config;
   }
 }

@@ -262,4 +262,40 @@ export function registerMaintenance(program: Command): void {
         }
       },
     );
+
+  program
+    .command('hooks')
+    .description('commands run around a restore, e.g. to stop and start the app')
+    .option(
+      '--before-restore <cmd>',
+      'run before anything changes (a failure stops the restore); "" to remove',
+    )
+    .option(
+      '--after-restore <cmd>',
+      'run after it, whatever happened (COFFRE_RESTORE_RESULT); "" to remove',
+    )
+    .option('--home <dir>', 'Coffre home (default: $COFFRE_HOME or ~/.coffre)')
+    .option('--json', 'print JSON')
+    .action(
+      async (
+        opts: HomeOption & { beforeRestore?: string; afterRestore?: string; json?: boolean },
+      ) => {
+        const change = {
+          ...(opts.beforeRestore !== undefined
+            ? { beforeRestore: opts.beforeRestore || null }
+            : {}),
+          ...(opts.afterRestore !== undefined ? { afterRestore: opts.afterRestore || null } : {}),
+        };
+        // No option: show them, change nothing.
+        const hooks = await withCenter(opts, async (c) =>
+          Object.keys(change).length > 0 ? c.setHooks(change) : c.hooks,
+        );
+        if (opts.json) printJson(hooks);
+        else {
+          if (Object.keys(change).length > 0) print('Restore hooks updated.');
+          print(`Before restore: ${hooks.beforeRestore ?? 'none'}`);
+          print(`After restore:  ${hooks.afterRestore ?? 'none'}`);
+        }
+      },
+    );
 }
