@@ -148,6 +148,16 @@ export const configSchema = strictObject({
     since: z.string().nullable().default(null),
     /** IANA time zone of the register; null: the machine's. */
     timeZone: z.string().nullable().default(null),
+    /**
+     * Fiscal archives made by the daemon (registers with a fiscal recipe): one
+     * per month and/or one per year, once the period is over; `since` is when
+     * this was set (periods that ended before it are not caught up).
+     */
+    fiscal: strictObject({
+      monthly: z.boolean().default(false),
+      yearly: z.boolean().default(false),
+      since: z.string().nullable().default(null),
+    }).default({ monthly: false, yearly: false, since: null }),
   }).default({
     backup: null,
     onClose: false,
@@ -155,6 +165,7 @@ export const configSchema = strictObject({
     verify: { every: 'week', day: 'sun', at: '04:00' },
     since: null,
     timeZone: null,
+    fiscal: { monthly: false, yearly: false, since: null },
   }),
   /** Retention applied to every destination after each successful backup (see docs/RETENTION.md). */
   retention: retentionPolicy.default({ ...DEFAULT_RETENTION }),
