@@ -179,29 +179,13 @@ export class BackupCenter {
       clock,
     );
     this.verifier = new VerifyService(paths, this.register, source, this.jobs, this.catalog, clock);
-    this.restores = new RestoreService(
-      paths,
-      this.config,
-      this.register,
-      source,
-      this.jobs,
-      this.catalog,
-      this.backups,
-      clock,
-    );
-    this.schedule = new ScheduleService(
-      this.config,
-      this.jobs,
-      this.dests,
-      this.backups,
-      this.verifier,
-      clock,
-    );
-    this.settings = new SettingsService(this.config, this.register, source, clock);
-    this.profiles = new ProfileService(this.config, source);
     this.journal = new JournalService(
       new EventJournal(path.join(paths.root, 'journal.jsonl'), clock),
       this.events,
+    );
+    this.jobs.journal = (action, detail) => this.journal.record(action, detail);
+    this.config.onChange((action, before, after) =>
+      this.journal.settingsChanged(action, before, after),
     );
     const profile = () => source.profile;
     const store = this.config;
@@ -235,8 +219,30 @@ export class BackupCenter {
       },
       everyMonths: null,
       clock,
+      timeZone: () => this.schedule.timeZone,
       log: (action, detail) => this.journal.append(action, detail),
     });
+    this.restores = new RestoreService(
+      paths,
+      this.config,
+      this.register,
+      source,
+      this.jobs,
+      this.catalog,
+      this.backups,
+      this.fiscal,
+      clock,
+    );
+    this.schedule = new ScheduleService(
+      this.config,
+      this.jobs,
+      this.dests,
+      this.backups,
+      this.verifier,
+      clock,
+    );
+    this.settings = new SettingsService(this.config, this.register, source, clock);
+    this.profiles = new ProfileService(this.config, source);
     this.statusService = new StatusService(
       this.config,
       this.register,

@@ -34,7 +34,10 @@ describe('BackupCenter in a host app', () => {
     assert.equal(declined.applied, false);
     assert.equal(declined.safetyBackupId, null);
 
-    const applied = await center.restore(backup.id, { confirm: () => true });
+    const applied = await center.restore(backup.id, {
+      confirm: () => true,
+      confirmFiscalRewind: () => true,
+    });
     assert.equal(applied.applied, true);
     assert.equal(applied.restartApp, true);
     assert.deepEqual(seen, [

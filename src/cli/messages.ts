@@ -136,6 +136,8 @@ function hintFromDetails(
     return 'Nothing was changed. If this installation really replaces that register and its data may go, run it again with --adopt --replace-data: you are shown what is there and asked to type the register name (a safety backup keeps the current data).';
   if (code === 'USAGE' && details.reason === 'layout')
     return 'Give the database, the files folder and the settings file apart: the files folder must hold only the files (images, attachments), never the database, the settings file, the Coffre home or a backup folder.';
+  if (code === 'USAGE' && details.fiscalRewind === true)
+    return 'Those records are written to a fiscal archive (kept 6 years) before anything changes. To go ahead, answer the second question on a terminal, or add --accept-fiscal-rewind to --yes. To keep them in the chain, restore a newer backup, or only sections other than the sales.';
   if (code === 'QUOTA_EXCEEDED' && details.mostlyManual === true)
     return 'Most backups kept there are manual backups, which retention never removes: delete the ones you no longer need (`coffre list`, then `coffre delete ID --from NAME`), or raise the quota (`coffre destination set NAME --quota 100GB`).';
   return null;

@@ -97,3 +97,42 @@ export function staleThresholdHours(
   }
   return Math.ceil(longest / 3600_000) + STALE_SLACK_HOURS;
 }
+
+/**
+ * Which fiscal archives a schedule asks for now, oldest first: every month
+ * (`monthly`) and every year (`yearly`) that ended on or after the day the
+ * fiscal schedule was set (`since`, YYYY-MM-DD) and before `today` (the
+ * register's local day), that has no archive yet (`made`: the labels of the
+ * archives of the series, "2026-11", "2026"), and does not end before the
+ * register's first record. Runs missed while the machine was off are all
+ * still due; one already made never is again.
+ */
+export function dueFiscalPeriods(input: {
+  monthly: boolean;
+  yearly: boolean;
+  since: string;
+  today: string;
+  made: ReadonlySet<string>;
+  firstRecordDay: string | null;
+}): string[] {
+  if (input.firstRecordDay === null) return [];
+  const due: string[] = [];
+  const from = input.since < input.firstRecordDay ? input.firstRecordDay : input.since;
+  const lastDayOfMonth = (y: number, m: number) =>
+    new Date(Date.UTC(y, m, 0)).toISOString().slice(0, 10); // m: 1..12
+  let y = Number(from.slice(0, 4));
+  let m = Number(from.slice(5, 7));
+  const endYear = Number(input.today.slice(0, 4));
+  for (; y <= endYear; y++, m = 1) {
+    for (; m <= 12; m++) {
+      const end = lastDayOfMonth(y, m);
+      if (end >= input.today) break;
+      const label = `${y}-${String(m).padStart(2, '0')}`;
+      if (input.monthly && end >= from && !input.made.has(label)) due.push(label);
+    }
+    const yearEnd = `${y}-12-31`;
+    if (input.yearly && yearEnd < input.today && yearEnd >= from && !input.made.has(String(y)))
+      due.push(String(y));
+  }
+  return due;
+}

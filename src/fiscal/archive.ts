@@ -44,6 +44,13 @@ export interface FiscalHeader {
   totals: { count: number; total: number; vat: number | null };
   /** The fiscal archive before this one, which this one continues. */
   previous: { archive: string; sha256: string; recordsLast: RecordRef | null } | null;
+  /**
+   * Set on an archive of the records a restore took out of the chain: the
+   * backup restored, and the last number of each chain that the backup
+   * kept (the archive holds the live rows beyond them). Such an archive
+   * stands beside the series of period archives, not in it.
+   */
+  rewind?: { backupId: string; after: { records: number; closings: number; events: number } };
   audit: { ok: boolean; findings: number };
   encryption: EncryptionInfo;
 }
@@ -76,6 +83,30 @@ function columnsOf(db: Database.Database, table: string): string[] {
   return db.prepare(`SELECT name FROM pragma_table_info(?)`).pluck().all(table) as string[];
 }
 
+/**
+ * Which rows an archive holds: those dated in a period, or (for the records
+ * a restore takes out of the chain) those numbered beyond a backup's last.
+ */
+export type Selection =
+  | { by: 'date'; from: string; end: string }
+  | { by: 'sequence'; after: { records: number; closings: number; events: number } };
+
+type ChainRole = 'records' | 'closings' | 'events';
+
+/** The SQL condition selecting a chained table's rows (as `alias`), and its parameters. */
+function selects(
+  selection: Selection,
+  role: ChainRole,
+  spec: { sequence: string; date: string },
+  alias: string,
+): { sql: string; params: (string | number)[] } {
+  if (selection.by === 'date') {
+    const c = `${alias}.${q(spec.date)}`;
+    return { sql: `${c} >= ? AND ${c} < ?`, params: [selection.from, selection.end] };
+  }
+  return { sql: `${alias}.${q(spec.sequence)} > ?`, params: [selection.after[role]] };
+}
+
 function span(
   db: Database.Database,
   spec: {
@@ -84,23 +115,24 @@ function span(
     date: string;
     chain: { hashColumn: string; previousColumn: string };
   },
-  from: string,
-  end: string,
+  selection: Selection,
+  role: ChainRole,
 ): ChainSpan {
-  const where = `WHERE ${q(spec.date)} >= ? AND ${q(spec.date)} < ?`;
+  const w = selects(selection, role, spec, 't');
+  const where = `WHERE ${w.sql}`;
   const pick = (order: 'ASC' | 'DESC') =>
     db
       .prepare(
-        `SELECT ${q(spec.sequence)} AS seq, ${q(spec.date)} AS at, ${q(spec.chain.hashColumn)} AS hash, ${q(spec.chain.previousColumn)} AS previous
-         FROM ${q(spec.table)} ${where} ORDER BY ${q(spec.sequence)} ${order} LIMIT 1`,
+        `SELECT t.${q(spec.sequence)} AS seq, t.${q(spec.date)} AS at, t.${q(spec.chain.hashColumn)} AS hash, t.${q(spec.chain.previousColumn)} AS previous
+         FROM ${q(spec.table)} t ${where} ORDER BY t.${q(spec.sequence)} ${order} LIMIT 1`,
       )
-      .get(from, end) as { seq: number; at: string; hash: string; previous: string } | undefined;
+      .get(...w.params) as { seq: number; at: string; hash: string; previous: string } | undefined;
   const first = pick('ASC');
   const last = pick('DESC');
   const count = db
-    .prepare(`SELECT count(*) FROM ${q(spec.table)} ${where}`)
+    .prepare(`SELECT count(*) FROM ${q(spec.table)} t ${where}`)
     .pluck()
-    .get(from, end) as number;
+    .get(...w.params) as number;
   return {
     count,
     startsAfter: first?.previous ?? null,
@@ -116,23 +148,34 @@ export function exportPeriod(
   period: Period,
   dir: string,
 ): Pick<FiscalHeader, 'files' | 'chains' | 'totals'> {
-  const from = period.from;
-  const end = periodEnd(period);
+  return exportRows(db, recipe, { by: 'date', from: period.from, end: periodEnd(period) }, dir);
+}
+
+/** Writes the selected rows' CSV files into `dir`; returns what the header says of them. */
+export function exportRows(
+  db: Database.Database,
+  recipe: FiscalRecipe,
+  selection: Selection,
+  dir: string,
+): Pick<FiscalHeader, 'files' | 'chains' | 'totals'> {
   const r = recipe.records;
   const files: FiscalHeader['files'] = [];
-  const dump = (role: Role, table: string, sql: string) => {
+  const dump = (role: Role, table: string, sql: string, params: (string | number)[]) => {
     const columns = columnsOf(db, table);
     const name = `${FISCAL_DATA_DIR}${table}.csv`;
     fs.mkdirSync(path.join(dir, FISCAL_DATA_DIR), { recursive: true });
-    const rows = db.prepare(sql).raw().iterate(from, end) as IterableIterator<unknown[]>;
+    const rows = db
+      .prepare(sql)
+      .raw()
+      .iterate(...params) as IterableIterator<unknown[]>;
     files.push({ name, table, role, rows: writeCsv(path.join(dir, name), rows, columns), columns });
   };
-  const inPeriod = (alias: string, column: string) =>
-    `${alias}.${q(column)} >= ? AND ${alias}.${q(column)} < ?`;
+  const inRecords = selects(selection, 'records', r, 'r');
   dump(
     'records',
     r.table,
-    `SELECT * FROM ${q(r.table)} r WHERE ${inPeriod('r', r.date)} ORDER BY r.${q(r.sequence)}`,
+    `SELECT * FROM ${q(r.table)} r WHERE ${inRecords.sql} ORDER BY r.${q(r.sequence)}`,
+    inRecords.params,
   );
   if (r.lines) {
     const l = r.lines;
@@ -140,7 +183,8 @@ export function exportPeriod(
       'lines',
       l.table,
       `SELECT l.* FROM ${q(l.table)} l JOIN ${q(r.table)} r ON l.${q(l.foreignKey)} = r.${q(r.key)}
-       WHERE ${inPeriod('r', r.date)} ORDER BY r.${q(r.sequence)}, l.${q(l.orderBy)}`,
+       WHERE ${inRecords.sql} ORDER BY r.${q(r.sequence)}, l.${q(l.orderBy)}`,
+      inRecords.params,
     );
   }
   if (r.payments) {
@@ -149,35 +193,42 @@ export function exportPeriod(
       'payments',
       p.table,
       `SELECT p.* FROM ${q(p.table)} p JOIN ${q(r.table)} r ON p.${q(p.foreignKey)} = r.${q(r.key)}
-       WHERE ${inPeriod('r', r.date)} ORDER BY r.${q(r.sequence)}, p.rowid`,
+       WHERE ${inRecords.sql} ORDER BY r.${q(r.sequence)}, p.rowid`,
+      inRecords.params,
     );
   }
   const c = recipe.closings;
-  if (c)
+  if (c) {
+    const w = selects(selection, 'closings', c, 'c');
     dump(
       'closings',
       c.table,
-      `SELECT * FROM ${q(c.table)} c WHERE ${inPeriod('c', c.date)} ORDER BY c.${q(c.sequence)}`,
+      `SELECT * FROM ${q(c.table)} c WHERE ${w.sql} ORDER BY c.${q(c.sequence)}`,
+      w.params,
     );
+  }
   const e = recipe.events;
-  if (e)
+  if (e) {
+    const w = selects(selection, 'events', e, 'e');
     dump(
       'events',
       e.table,
-      `SELECT * FROM ${q(e.table)} e WHERE ${inPeriod('e', e.date)} ORDER BY e.${q(e.sequence)}`,
+      `SELECT * FROM ${q(e.table)} e WHERE ${w.sql} ORDER BY e.${q(e.sequence)}`,
+      w.params,
     );
+  }
   const totals = db
     .prepare(
       `SELECT count(*) AS count, coalesce(sum(${q(r.amount)}), 0) AS total, ${r.vat ? `coalesce(sum(${q(r.vat)}), 0)` : 'NULL'} AS vat
-       FROM ${q(r.table)} r WHERE ${inPeriod('r', r.date)}`,
+       FROM ${q(r.table)} r WHERE ${inRecords.sql}`,
     )
-    .get(from, end) as FiscalHeader['totals'];
+    .get(...inRecords.params) as FiscalHeader['totals'];
   return {
     files,
     chains: {
-      records: span(db, r, from, end),
-      closings: c ? span(db, c, from, end) : null,
-      events: e ? span(db, e, from, end) : null,
+      records: span(db, r, selection, 'records'),
+      closings: c ? span(db, c, selection, 'closings') : null,
+      events: e ? span(db, e, selection, 'events') : null,
     },
     totals,
   };
@@ -217,6 +268,14 @@ export function fiscalReadme(header: FiscalHeader): string {
     `Register key fingerprint: ${header.register.keyFingerprint}`,
     `App: ${header.app.profile}${header.app.version ? ` ${header.app.version}` : ''}`,
     `Period: ${header.period.from} to ${header.period.to} (included)`,
+    ...(header.rewind
+      ? [
+          `Kept before a restore: the restore of backup ${header.rewind.backupId} took these rows out of the`,
+          `register's chains (the ${r.label[1]} numbered after #${header.rewind.after.records}, the closings after`,
+          `#${header.rewind.after.closings}, the events after #${header.rewind.after.events}); this archive keeps them, apart from`,
+          'the series of period archives.',
+        ]
+      : []),
     `Made: ${header.createdAt}`,
     `${r.label[1]}: ${header.totals.count}, total ${money(header.totals.total)}, of which VAT ${money(header.totals.vat)}`,
     header.previous

@@ -26,7 +26,7 @@ export interface Range {
   to: string | null;
 }
 
-function tableExists(db: Database.Database, table: string): boolean {
+export function tableExists(db: Database.Database, table: string): boolean {
   return (
     db.prepare("SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = ?").get(table) !==
     undefined

@@ -6,10 +6,13 @@
 import type Database from 'better-sqlite3-multiple-ciphers';
 import type { FiscalRecipe } from '../core/fiscal/recipe.js';
 import { planRewind, type ChainTail, type FiscalRewind } from '../core/fiscal/rewind.js';
+import { tableExists } from './read.js';
 
 const q = (name: string) => `"${name}"`;
 
 function maxSeq(db: Database.Database, table: string, sequence: string): number {
+  // A backup made before the app had its fiscal tables: every live row is beyond it.
+  if (!tableExists(db, table)) return 0;
   return (
     (db
       .prepare(`SELECT coalesce(max(${q(sequence)}), 0) FROM ${q(table)}`)
@@ -25,6 +28,8 @@ export function readRewind(
   touchesRecords: boolean,
 ): FiscalRewind | null {
   const r = recipe.records;
+  // A live database without the fiscal tables has nothing to lose.
+  if (!tableExists(live, r.table)) return null;
   const after = maxSeq(backup, r.table, r.sequence);
   const tail = live
     .prepare(
@@ -33,12 +38,14 @@ export function readRewind(
        FROM ${q(r.table)} WHERE ${q(r.sequence)} > ?`,
     )
     .get(after) as ChainTail;
+  const last = (spec: { table: string; sequence: string } | undefined) =>
+    spec ? maxSeq(backup, spec.table, spec.sequence) : 0;
   const beyond = (spec: { table: string; sequence: string } | undefined) =>
-    spec
+    spec && tableExists(live, spec.table)
       ? (live
           .prepare(`SELECT count(*) FROM ${q(spec.table)} WHERE ${q(spec.sequence)} > ?`)
           .pluck()
-          .get(maxSeq(backup, spec.table, spec.sequence)) as number)
+          .get(last(spec)) as number)
       : 0;
   return planRewind({
     label: r.label,
@@ -46,5 +53,6 @@ export function readRewind(
     liveAfterBackup: tail,
     closingsAfterBackup: beyond(recipe.closings),
     eventsAfterBackup: beyond(recipe.events),
+    after: { records: after, closings: last(recipe.closings), events: last(recipe.events) },
   });
 }

@@ -9,9 +9,7 @@
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
-import { pipeline } from 'node:stream/promises';
 import type Database from 'better-sqlite3-multiple-ciphers';
-import { writeBundle } from '../archive/bundle.js';
 import { asCoffreError, CoffreError } from '../core/errors.js';
 import {
   checkHold,
@@ -20,24 +18,19 @@ import {
   type ArchiveWarning,
   type FiscalAudit,
 } from '../core/fiscal/audit.js';
-import type { RecordRef } from '../core/fiscal/chain.js';
 import { parsePeriod, periodEnd, type Period } from '../core/fiscal/period.js';
 import type { FiscalRecipe } from '../core/fiscal/recipe.js';
-import { archiveExtension, backupId, fingerprintMessage, type Sidecar } from '../core/manifest.js';
+import { describeRewind, type FiscalRewind } from '../core/fiscal/rewind.js';
+import { archiveExtension, backupId, type Sidecar } from '../core/manifest.js';
 import type { Destination } from '../destinations/types.js';
-import { writeFileAtomic } from '../state/files.js';
-import { keyFingerprint, sign, type Identity } from '../state/identity.js';
-import {
-  auditSummary,
-  exportPeriod,
-  FISCAL_AUDIT,
-  FISCAL_FORMAT,
-  FISCAL_FORMAT_VERSION,
-  FISCAL_README,
-  fiscalReadme,
-  type FiscalHeader,
-} from './archive.js';
+import type { Identity } from '../state/identity.js';
+import { exportPeriod, exportRows, type FiscalHeader } from './archive.js';
 import { auditDatabase } from './read.js';
+import { readRewind } from './rewind.js';
+import { isFiscal, writeAndStore } from './store.js';
+import { addToIndex, readIndex, type FiscalIndexEntry } from './made.js';
+
+export type { FiscalIndexEntry };
 import { writeFec, type FecResult } from './fec.js';
 import type { FecEncoding, FecRecipe, FecSeparator } from '../core/fiscal/fec.js';
 
@@ -70,6 +63,8 @@ export interface FiscalDeps {
   /** How often the settings ask for a fiscal archive, in months; null: the yearly minimum. */
   everyMonths: number | null;
   clock(): Date;
+  /** The register's time zone, for dates in the shop's words. */
+  timeZone(): string;
   /** Records what happened in Coffre's own journal. */
   log(action: string, detail: Record<string, unknown>): void;
 }
@@ -79,18 +74,6 @@ export interface FiscalAuditOptions {
   backup?: string | null;
   identities?: string[];
   passphrase?: string | null;
-}
-
-/** What the index keeps of each fiscal archive made. */
-export interface FiscalIndexEntry {
-  archive: string;
-  id: string;
-  createdAt: string;
-  period: Period;
-  sha256: string;
-  size: number;
-  recordsLast: RecordRef | null;
-  destinations: string[];
 }
 
 export interface FiscalArchiveEntry {
@@ -105,6 +88,8 @@ export interface FiscalArchiveEntry {
   records: number;
   /** Kept at least until then, whatever the retention. */
   holdUntil: string;
+  /** period: one of the series; rewind: the records a restore took out of the chain. */
+  kind: 'period' | 'rewind';
 }
 
 export interface FiscalExportOptions {
@@ -133,17 +118,6 @@ export interface FiscalExportResult {
   audit: { ok: boolean; findings: string[] };
 }
 
-type FiscalSidecar = Omit<Sidecar, 'header'> & { header: FiscalHeader };
-
-/** Destinations take a backup's sidecar; they only read its id, creation time, register and encryption. */
-function asSidecar(s: FiscalSidecar): Sidecar {
-  return s as unknown as Sidecar;
-}
-
-function isFiscal(s: Sidecar): boolean {
-  return (s.header as unknown as { format?: string }).format === FISCAL_FORMAT;
-}
-
 export class FiscalService {
   constructor(private readonly deps: FiscalDeps) {}
 
@@ -158,19 +132,7 @@ export class FiscalService {
   }
 
   readIndex(): FiscalIndexEntry[] {
-    try {
-      return JSON.parse(fs.readFileSync(this.deps.indexFile, 'utf8')) as FiscalIndexEntry[];
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
-      throw new CoffreError(
-        'CONFIG_INVALID',
-        `${this.deps.indexFile} cannot be read: ${(err as Error).message}.`,
-      );
-    }
-  }
-
-  private async writeIndex(entries: FiscalIndexEntry[]): Promise<void> {
-    await writeFileAtomic(this.deps.indexFile, JSON.stringify(entries, null, 2) + '\n');
+    return readIndex(this.deps.indexFile);
   }
 
   /** Fiscal archives in every reachable destination, oldest first. */
@@ -204,6 +166,7 @@ export class FiscalService {
           encrypted: h.encryption.encrypted,
           records: h.chains.records.count,
           holdUntil: holdUntil(h.createdAt).toISOString(),
+          kind: h.rewind ? 'rewind' : 'period',
         });
       }
     }
@@ -229,8 +192,8 @@ export class FiscalService {
   async audit(options: FiscalAuditOptions = {}): Promise<FiscalAudit> {
     const recipe = this.recipe;
     const now = this.deps.clock();
-    const index = this.readIndex();
-    const last = index.length > 0 ? index[index.length - 1].createdAt : null;
+    const series = this.readIndex().filter((e) => e.kind !== 'rewind');
+    const last = series.length > 0 ? series[series.length - 1].createdAt : null;
     const archives = {
       last,
       warnings: await this.holdWarnings(now),
@@ -259,10 +222,10 @@ export class FiscalService {
 
   /** The archive this one continues: the newest in the index, or else in the destinations. */
   private async previous(): Promise<FiscalIndexEntry | null> {
-    const index = this.readIndex();
+    const index = this.readIndex().filter((e) => e.kind !== 'rewind');
     if (index.length > 0) return index[index.length - 1];
     const { archives } = await this.list();
-    const newest = archives[archives.length - 1];
+    const newest = archives.filter((a) => a.kind === 'period').at(-1);
     if (!newest) return null;
     return {
       archive: newest.archive,
@@ -327,138 +290,181 @@ export class FiscalService {
       } finally {
         db.close();
       }
-      const header: FiscalHeader = {
-        format: FISCAL_FORMAT,
-        formatVersion: FISCAL_FORMAT_VERSION,
-        id,
-        createdAt: now.toISOString(),
-        register: {
-          id: this.deps.identity.id,
-          name: this.deps.identity.name,
-          publicKey: this.deps.identity.publicKey,
-          keyFingerprint: keyFingerprint(this.deps.identity.publicKey),
-        },
-        app: this.deps.app,
-        period,
-        recipe,
-        ...content,
-        previous: previous
-          ? {
-              archive: previous.archive,
-              sha256: previous.sha256,
-              recordsLast: previous.recordsLast,
-            }
-          : null,
-        audit: auditSummary(audit),
-        encryption: {
-          encrypted,
-          method: !encrypted ? null : encryption.passphrase ? 'age-scrypt' : 'age-x25519',
-          recipients: encryption.recipients,
-        },
-      };
-      const file = path.join(work, archive);
-      const written = await writeBundle({
+      const result = await writeAndStore({
         identity: this.deps.identity,
-        entries: [
-          { name: FISCAL_README, data: Buffer.from(fiscalReadme(header)) },
-          ...content.files.map((f) => ({ name: f.name, file: path.join(work, f.name) })),
-          { name: FISCAL_AUDIT, data: Buffer.from(JSON.stringify(audit, null, 2) + '\n') },
-        ],
-        header,
+        app: this.deps.app,
+        id,
+        archive,
+        now,
+        work,
+        content: {
+          period,
+          recipe,
+          ...content,
+          previous: previous
+            ? {
+                archive: previous.archive,
+                sha256: previous.sha256,
+                recordsLast: previous.recordsLast,
+              }
+            : null,
+        },
+        audit,
         encryption,
         compressionLevel: this.deps.compressionLevel,
-        target: file,
-        mtime: Math.floor(now.getTime() / 1000),
+        areas,
+        allowsUnencrypted: (n) => this.deps.allowsUnencrypted(n),
+        out: options.out ?? null,
       });
-      const sidecar: FiscalSidecar = {
-        sidecarVersion: 1,
-        archive,
-        size: written.size,
-        sha256: written.sha256,
-        fingerprintSignature: sign(
-          this.deps.identity,
-          fingerprintMessage(archive, written.sha256),
-        ).toString('base64'),
-        header,
-      };
-      const stored: { name: string; location: string }[] = [];
-      const failed: FiscalExportResult['failed'] = [];
-      for (const area of areas) {
-        try {
-          if (area.kind === 's3' && !encrypted && !this.deps.allowsUnencrypted(area.name)) {
-            throw new CoffreError(
-              'UNENCRYPTED_UPLOAD',
-              `This fiscal archive is not encrypted, and "${area.name}" is a cloud destination: the provider could read the sales. Nothing was uploaded there.`,
-              { details: { destination: area.name } },
-            );
-          }
-          await area.check();
-          const upload = await area.put(archive, { expectedBytes: written.size });
-          try {
-            await pipeline(fs.createReadStream(file), upload.stream);
-            await upload.commit(asSidecar(sidecar));
-          } catch (err) {
-            await upload.abort().catch(() => undefined);
-            throw err;
-          }
-          stored.push({ name: area.name, location: area.location });
-        } catch (err) {
-          const e = asCoffreError(err);
-          failed.push({ destination: area.name, code: e.code, message: e.message });
-        }
-      }
-      let out: string | null = null;
-      if (options.out) {
-        out = path.resolve(options.out);
-        await fsp.copyFile(file, out, fs.constants.COPYFILE_EXCL);
-      }
-      if (stored.length === 0 && out === null) {
-        throw new CoffreError(
-          failed[0]?.code === undefined
-            ? 'DESTINATION_UNAVAILABLE'
-            : (failed[0].code as CoffreError['code']),
-          `The fiscal archive could not be stored anywhere: ${failed.map((f) => f.message).join(' ')}`,
-        );
-      }
-      if (stored.length > 0) {
-        await this.writeIndex([
-          ...this.readIndex(),
-          {
-            archive,
-            id,
-            createdAt: header.createdAt,
-            period,
-            sha256: written.sha256,
-            size: written.size,
-            recordsLast: content.chains.records.last,
-            destinations: stored.map((s) => s.name),
-          },
-        ]);
-      }
+      await addToIndex(this.deps.indexFile, result, content.chains.records.last, 'period');
       this.deps.log('fiscal-export', {
         archive,
         period: period.label,
-        sha256: written.sha256,
-        destinations: stored.map((s) => s.name),
-        out,
+        sha256: result.sha256,
+        destinations: result.destinations.map((s) => s.name),
+        out: result.out,
       });
       return {
         id,
         archive,
         period,
-        sha256: written.sha256,
-        size: written.size,
-        encrypted,
+        sha256: result.sha256,
+        size: result.size,
+        encrypted: result.encrypted,
         records: content.chains.records.count,
-        destinations: stored,
-        failed,
-        out,
+        destinations: result.destinations,
+        failed: result.failed,
+        out: result.out,
         previous: previous ? { archive: previous.archive, sha256: previous.sha256 } : null,
         audit: { ok: audit.ok, findings: audit.findings },
       };
     } finally {
       await fsp.rm(work, { recursive: true, force: true });
     }
+  }
+
+  /**
+   * What a restore would take out of the fiscal chain: the live rows beyond
+   * the backup's last number in each chain (null when none, when the restore
+   * does not touch the records, or when the profile has no fiscal recipe),
+   * with the sentence the plan shows.
+   */
+  rewindOf(
+    live: Database.Database,
+    backup: Database.Database,
+    tables: readonly string[],
+  ): { rewind: FiscalRewind; message: string } | null {
+    const recipe = this.deps.recipe;
+    if (!recipe) return null;
+    const rewind = readRewind(live, backup, recipe, tables.includes(recipe.records.table));
+    if (!rewind) return null;
+    const format = {
+      locale: recipe.locale,
+      currency: recipe.currency,
+      timeZone: this.deps.timeZone(),
+    };
+    return { rewind, message: describeRewind(rewind, format) };
+  }
+
+  /**
+   * Before a restore takes rows out of the chain: writes them (the live rows
+   * beyond the backup's last numbers) to a fiscal archive in every
+   * destination that holds fiscal archives, under the 6-year hold. It stands
+   * beside the series of period archives. Fails, so that the restore changes
+   * nothing, when no destination could take it.
+   */
+  async archiveRewind(rewind: FiscalRewind, restored: string): Promise<FiscalExportResult> {
+    const recipe = this.recipe;
+    const now = this.deps.clock();
+    const id = backupId(`fiscal rewind`, this.deps.identity.id, now);
+    const encryption = this.deps.encryption();
+    const encrypted = encryption.recipients.length > 0 || encryption.passphrase !== null;
+    const archive = id + archiveExtension(encrypted);
+    const names = [...new Set([...this.deps.defaultDestinations, ...this.holders()])];
+    const work = await fsp.mkdtemp(path.join(this.deps.scratch, 'fiscal-rewind-'));
+    try {
+      const db = this.deps.openSource();
+      let audit: FiscalAudit;
+      let content: ReturnType<typeof exportRows>;
+      try {
+        audit = auditDatabase(db, recipe, { now, source: 'live', archives: null });
+        content = exportRows(db, recipe, { by: 'sequence', after: rewind.after }, work);
+      } finally {
+        db.close();
+      }
+      const days = [content.chains.records, content.chains.closings, content.chains.events]
+        .flatMap((c) => [c?.first?.at, c?.last?.at])
+        .filter((d): d is string => typeof d === 'string')
+        .map((d) => d.slice(0, 10))
+        .sort();
+      const today = now.toISOString().slice(0, 10);
+      const period = {
+        from: days[0] ?? today,
+        to: days[days.length - 1] ?? today,
+        label: 'rewind',
+      };
+      const result = await writeAndStore({
+        identity: this.deps.identity,
+        app: this.deps.app,
+        id,
+        archive,
+        now,
+        work,
+        content: {
+          period,
+          recipe,
+          ...content,
+          previous: null,
+          rewind: { backupId: restored, after: rewind.after },
+        },
+        audit,
+        encryption,
+        compressionLevel: this.deps.compressionLevel,
+        areas: this.deps.areas(names),
+        allowsUnencrypted: (n) => this.deps.allowsUnencrypted(n),
+        out: null,
+      });
+      await addToIndex(this.deps.indexFile, result, content.chains.records.last, 'rewind');
+      const r = rewind.records;
+      this.deps.log('fiscal-rewind-archive', {
+        archive,
+        backupId: restored,
+        records:
+          r.count > 0 ? { from: r.fromSeq, to: r.toSeq, count: r.count, total: r.total } : null,
+        closings: rewind.closings,
+        events: rewind.events,
+        sha256: result.sha256,
+        destinations: result.destinations.map((d) => d.name),
+      });
+      return {
+        id,
+        archive,
+        period,
+        sha256: result.sha256,
+        size: result.size,
+        encrypted: result.encrypted,
+        records: content.chains.records.count,
+        destinations: result.destinations,
+        failed: result.failed,
+        out: null,
+        previous: null,
+        audit: { ok: audit.ok, findings: audit.findings },
+      };
+    } finally {
+      await fsp.rm(work, { recursive: true, force: true });
+    }
+  }
+
+  /** The destinations that already hold fiscal archives of this register (from the index). */
+  private holders(): string[] {
+    return [...new Set(this.readIndex().flatMap((e) => e.destinations))].filter((d) => {
+      try {
+        this.deps.areas([d]);
+        return true;
+      } catch {
+        return false; // removed since
+      }
+    });
   }
 
   /**

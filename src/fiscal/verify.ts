@@ -300,7 +300,13 @@ export async function verifyFiscalArchive(
           : `${rep.count} ${role}, chained.`,
       );
     }
-    if (recipe.closings) {
+    if (recipe.closings && header.rewind) {
+      check(
+        'closings',
+        true,
+        `Not compared with the ${r.label[1]}: this archive keeps the rows a restore of ${header.rewind.backupId} took out of the chain, and its closings also cover ${r.label[1]} that stayed in it.`,
+      );
+    } else if (recipe.closings) {
       const { from, to } = header.period;
       const inside = closingsOf(recipe, byRole.get('closings') ?? []).filter((c) => {
         const [first, last] = periodDays(c.kind, c.period);
@@ -370,9 +376,11 @@ export async function verifyFiscalArchive(
       check(
         'previous archive',
         true,
-        header.previous
-          ? `Names ${header.previous.archive} (SHA-256 ${header.previous.sha256}); give it to check the link.`
-          : 'None: this is the first fiscal archive.',
+        header.rewind
+          ? `None: it stands beside the series of period archives; its first ${r.label[0]} chains to the last one of backup ${header.rewind.backupId} (#${header.rewind.after.records}).`
+          : header.previous
+            ? `Names ${header.previous.archive} (SHA-256 ${header.previous.sha256}); give it to check the link.`
+            : 'None: this is the first fiscal archive.',
       );
     }
     return {

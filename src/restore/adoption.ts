@@ -48,10 +48,12 @@ export async function adoptRegister(
 ): Promise<void> {
   const recipients = register.recipients ?? [];
   if (recipients.length > 0) {
-    await config.update((c) =>
-      c.encryption.recipients.length > 0 || c.encryption.passphraseFile
-        ? c
-        : { ...c, encryption: { ...c.encryption, recipients, passphraseFile: null } },
+    await config.update(
+      (c) =>
+        c.encryption.recipients.length > 0 || c.encryption.passphraseFile
+          ? c
+          : { ...c, encryption: { ...c.encryption, recipients, passphraseFile: null } },
+      'encryption-adopted',
     );
   }
   const current = identity.get();

@@ -29,6 +29,12 @@ export interface RestoreOptions extends KeyOptions {
   /** Sees the plan before anything changes; false cancels. Absent: apply. */
   confirm?: (plan: RestorePlan) => boolean | Promise<boolean>;
   /**
+   * The second confirmation, asked only when the restore takes fiscal records
+   * out of the chain (`plan.fiscalRewind`); false cancels. Absent then: the
+   * restore is refused (USAGE, `details.fiscalRewind`), nothing changed.
+   */
+  confirmFiscalRewind?: (plan: RestorePlan) => boolean | Promise<boolean>;
+  /**
    * A host app that embeds Coffre closes its database (stops its work) here;
    * it runs after the configured before-restore command, and the check that
    * no program has the database open runs after both.
@@ -54,6 +60,8 @@ export interface RestoreResult {
   phases?: PhaseTime[];
   /** An adoption that took effect: the register taken over, its key, and what became of encryption. */
   adopted: RestorePlan['adopt'];
+  /** The fiscal archive written first with the records this restore took out of the chain. */
+  fiscalArchive?: string | null;
   /** Caches dropped, sync state reset, and what the user must do next (restart the app, sync again). */
   after?: AfterRestore;
   /** E.g. APP_STILL_RUNNING: a forced restore under a program that had the database open. */

@@ -4,6 +4,7 @@
 
 import { CoffreError } from '../core/errors.js';
 import type { ArchiveHeader, EncryptionInfo, SectionSummary } from '../core/manifest.js';
+import type { FiscalRewind } from '../core/fiscal/rewind.js';
 import { OTHER_SECTION } from '../core/sections.js';
 
 export interface Selection {
@@ -172,6 +173,13 @@ export interface RestorePlan {
     /** After the restore: its sync state is reset, and what the user must do. */
     syncReset: string | null;
   };
+  /**
+   * The fiscal records this restore takes out of the register's chain (the
+   * live ones beyond the backup's last numbers), and the plan's sentence:
+   * such a restore needs a second confirmation, and writes them to a fiscal
+   * archive before anything changes. Null when none.
+   */
+  fiscalRewind: { rewind: FiscalRewind; message: string } | null;
 }
 
 export function buildPlan(input: {
@@ -189,6 +197,7 @@ export function buildPlan(input: {
     replacesData?: Record<string, number> | null;
   } | null;
   app?: RestorePlan['app'];
+  fiscalRewind?: RestorePlan['fiscalRewind'];
 }): RestorePlan {
   const { header, selection } = input;
   const notes: string[] = [];
@@ -247,6 +256,7 @@ export function buildPlan(input: {
       : null,
     schema: { backup: header.app.schemaVersion, current: input.currentSchema },
     app,
+    fiscalRewind: input.fiscalRewind ?? null,
   };
 }
 

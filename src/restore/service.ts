@@ -47,6 +47,7 @@ import {
 } from './journal.js';
 import type { RecoveredRestore, RestoreOptions, RestoreResult } from './options.js';
 import { adoptedEncryption, buildPlan, selectSections } from './plan.js';
+import { confirmRewind, measureRewind, type FiscalGuard } from './fiscal.js';
 
 export type { RecoveredRestore, RestoreOptions, RestoreResult } from './options.js';
 
@@ -63,6 +64,7 @@ export class RestoreService {
     >,
     private readonly catalog: Pick<Catalog, 'locate' | 'list'>,
     private readonly backups: Pick<BackupService, 'backupLocked'>,
+    private readonly fiscal: FiscalGuard,
     private readonly clock: Clock,
   ) {}
 
@@ -292,13 +294,26 @@ export class RestoreService {
             replacesData: ownData,
           }
         : null,
+      fiscalRewind: fs.existsSync(liveDb)
+        ? measureRewind(this.fiscal, liveDb, stagedDb, key, selection.tables)
+        : null,
     });
     this.jobs.events.emit('restore', { phase: 'planned', backupId: header.id, plan });
     timer.mark('plan');
-    if (options.confirm && !(await options.confirm(plan))) {
-      const none = { safetyBackupId: null, restartApp: false, adopted: null, warnings: [] };
-      return { applied: false, plan, ...none };
-    }
+    const cancelled = {
+      applied: false,
+      plan,
+      safetyBackupId: null,
+      restartApp: false,
+      adopted: null,
+      warnings: [],
+    };
+    if (options.confirm && !(await options.confirm(plan))) return cancelled;
+    if (!(await confirmRewind(plan, options.confirmFiscalRewind))) return cancelled;
+    // No fiscal record is ever lost: those leaving the chain are archived first.
+    const fiscalArchive = plan.fiscalRewind
+      ? (await this.fiscal.archiveRewind(plan.fiscalRewind.rewind, header.id)).archive
+      : null;
 
     timer.mark('confirm');
     // 4. Hooks, then a safety backup so that the restore can be undone.
@@ -441,6 +456,7 @@ export class RestoreService {
       backupId: header.id,
       safetyBackupId,
       restartApp: true,
+      fiscalArchive,
     });
     timer.mark('finish');
     return {
@@ -452,6 +468,7 @@ export class RestoreService {
       phases: timer.phases,
       warnings,
       after,
+      fiscalArchive,
     };
   }
 

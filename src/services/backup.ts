@@ -126,7 +126,10 @@ export class BackupService {
     private readonly config: ConfigStore,
     private readonly identity: IdentityStore,
     private readonly source: AppSource,
-    private readonly jobs: Pick<JobRunner, 'locked' | 'start' | 'failed' | 'db' | 'events'>,
+    private readonly jobs: Pick<
+      JobRunner,
+      'locked' | 'start' | 'failed' | 'db' | 'events' | 'journal'
+    >,
     private readonly destinations: Pick<DestinationService, 'get' | 'cloudConfig'>,
     private readonly retention: Pick<MaintenanceService, 'plan'>,
     private readonly clock: Clock,
@@ -442,6 +445,7 @@ export class BackupService {
             await this.destinations.get(entry.destination).delete(entry.archive);
             pruned.push({ destination: entry.destination, id: entry.id });
           }
+          if (pruned.length > 0) this.jobs.journal('retention', { after: id, deleted: pruned });
         } catch (err) {
           warnings.push(
             warning(

@@ -247,10 +247,10 @@ export class DestinationService {
         { details: { destination: same } },
       );
     }
-    await this.config.update((c) => ({
-      ...c,
-      destinations: { ...c.destinations, [name]: checked },
-    }));
+    await this.config.update(
+      (c) => ({ ...c, destinations: { ...c.destinations, [name]: checked } }),
+      'destination-add',
+    );
     // A new destination proves it can take backups now, not at the first night.
     return this.describe(name, { probe: true });
   }
@@ -338,7 +338,10 @@ export class DestinationService {
         );
       }
     }
-    await this.config.update((c) => ({ ...c, localPath: patch.path === null ? null : folder }));
+    await this.config.update(
+      (c) => ({ ...c, localPath: patch.path === null ? null : folder }),
+      'destination-change',
+    );
     const info = await this.describe('local', { probe: true });
     let left = 0;
     if (realFolder(previous) !== realFolder(folder)) {
@@ -380,7 +383,10 @@ export class DestinationService {
       );
     }
     const next = checkDestination(name, { ...conf, ...changes });
-    await this.config.update((c) => ({ ...c, destinations: { ...c.destinations, [name]: next } }));
+    await this.config.update(
+      (c) => ({ ...c, destinations: { ...c.destinations, [name]: next } }),
+      'destination-change',
+    );
     return this.describe(name);
   }
 
@@ -404,7 +410,7 @@ export class DestinationService {
           destinations: c.schedule.destinations.filter((d) => d !== name),
         },
       };
-    });
+    }, 'destination-remove');
   }
 
   async describe(name: string, options: { probe?: boolean } = {}): Promise<DestinationInfo> {

@@ -17,7 +17,14 @@ export interface CenterEvents {
   backup: [{ id: string; origin: Origin; destinations: string[] }];
   restore: [
     | { phase: 'planned'; backupId: string; plan: RestorePlan }
-    | { phase: 'applied'; backupId: string; safetyBackupId: string | null; restartApp: boolean }
+    | {
+        phase: 'applied';
+        backupId: string;
+        safetyBackupId: string | null;
+        restartApp: boolean;
+        /** The fiscal archive of the records the restore took out of the chain, written first. */
+        fiscalArchive: string | null;
+      }
     | { phase: 'failed'; backupId: string; code: string; message: string },
   ];
   /**
@@ -40,6 +47,9 @@ export interface JobSummary {
 export class JobRunner {
   /** Events for a host app: a backup made, a restore planned, applied or failed. */
   readonly events = new EventEmitter<CenterEvents>();
+
+  /** Writes to Coffre's journal (the center connects it); never fails the job it records. */
+  journal: (action: string, detail: Record<string, unknown>) => void = () => undefined;
 
   constructor(
     private readonly paths: Pick<HomePaths, 'lock' | 'lockInfo'>,

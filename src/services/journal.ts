@@ -4,7 +4,8 @@
 // never turns a good backup or restore into a failure.
 
 import os from 'node:os';
-import type { JournalEntry } from '../core/journal.js';
+import { settingChanges, type JournalEntry, type Shown } from '../core/journal.js';
+import type { Config } from '../state/config.js';
 import { EventJournal } from '../state/journal.js';
 import type { JobRunner } from './jobs.js';
 
@@ -26,9 +27,37 @@ export class JournalService {
     events.on('backup', (e) => append('backup', { ...e }));
     events.on('restore', (e) => {
       if (e.phase === 'applied')
-        append('restore', { backupId: e.backupId, safetyBackupId: e.safetyBackupId });
+        append('restore', {
+          backupId: e.backupId,
+          safetyBackupId: e.safetyBackupId,
+          fiscalArchive: e.fiscalArchive,
+        });
       if (e.phase === 'failed') append('restore-failed', { backupId: e.backupId, code: e.code });
     });
+  }
+
+  /**
+   * A settings change (encryption, alerts, schedule, retention, destinations,
+   * hooks): what changed, with commands, hooks and web addresses reduced to
+   * what is safe to keep (no secret ever reaches the journal).
+   */
+  settingsChanged(action: string, before: Config, after: Config): void {
+    const changes = settingChanges(before, after, shownAs, ['schedule.since']);
+    if (changes.length === 0) return;
+    try {
+      this.append(action, { changes });
+    } catch {
+      // The journal must never turn a saved change into a failure.
+    }
+  }
+
+  /** Appends, never failing the operation it records. */
+  record(action: string, detail: Record<string, unknown>): void {
+    try {
+      this.append(action, detail);
+    } catch {
+      // As above.
+    }
   }
 
   append(action: string, detail: Record<string, unknown>): JournalEntry {
@@ -51,4 +80,11 @@ function systemUser(): string {
   } catch {
     return 'unknown';
   }
+}
+
+/** Commands and hooks may hold a password, a webhook's path a token: only their presence or origin. */
+function shownAs(path: string): Shown {
+  if (path === 'alerts.webhook') return 'origin';
+  if (path === 'alerts.command' || path.startsWith('hooks.')) return 'presence';
+  return 'value';
 }

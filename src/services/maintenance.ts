@@ -64,7 +64,7 @@ export class MaintenanceService {
     private readonly paths: Pick<HomePaths, 'tmp'>,
     private readonly config: ConfigStore,
     private readonly identity: IdentityStore,
-    private readonly jobs: Pick<JobRunner, 'lock' | 'locked' | 'db'>,
+    private readonly jobs: Pick<JobRunner, 'lock' | 'locked' | 'db' | 'journal'>,
     private readonly catalog: Pick<Catalog, 'list' | 'locate'>,
     private readonly destinations: Pick<DestinationService, 'get' | 'all' | 'names'>,
     private readonly clock: Clock,
@@ -151,6 +151,11 @@ export class MaintenanceService {
         await this.destinations.get(entry.destination).delete(entry.archive);
         deleted++;
       }
+      if (deleted > 0) {
+        this.jobs.journal('prune', {
+          deleted: doomed.map((e) => ({ id: e.id, destination: e.destination })),
+        });
+      }
       let swept = 0;
       for (const dest of this.destinations.all()) {
         if (plan.unavailable.some((u) => u.destination === dest.name)) continue;
@@ -182,6 +187,10 @@ export class MaintenanceService {
         return { applied: false, deleted: [] };
       }
       for (const copy of copies) await this.destinations.get(copy.destination).delete(copy.archive);
+      this.jobs.journal('backup-delete', {
+        id: copies[0]?.id ?? found.archive,
+        destinations: copies.map((c) => c.destination),
+      });
       return { applied: true, deleted: copies };
     });
   }
@@ -195,7 +204,7 @@ export class MaintenanceService {
       return destination
         ? { ...c, retentionByDestination: { ...c.retentionByDestination, [destination]: policy } }
         : { ...c, retention: policy };
-    });
+    }, 'retention-set');
     return destination ? retentionFor(updated, destination) : updated.retention;
   }
 }

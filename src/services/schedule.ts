@@ -58,10 +58,10 @@ export class ScheduleService {
   /** Changes the schedule; a run missed before this moment is not caught up. */
   async set(patch: SchedulePatch, now: Date = this.clock()): Promise<ScheduleInfo> {
     for (const d of patch.destinations ?? []) this.destinations.get(d);
-    await this.config.update((c) => ({
-      ...c,
-      schedule: { ...c.schedule, ...patch, since: now.toISOString() },
-    }));
+    await this.config.update(
+      (c) => ({ ...c, schedule: { ...c.schedule, ...patch, since: now.toISOString() } }),
+      'schedule-set',
+    );
     return this.info(now);
   }
 

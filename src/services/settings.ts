@@ -71,14 +71,17 @@ export class SettingsService {
         'The database is encrypted (SQLCipher), so its backups must be encrypted too: keep a recipient or a passphrase file.',
       );
     }
-    await this.config.update((c) => ({
-      ...c,
-      encryption: {
-        recipients: encryption.recipients,
-        passphraseFile,
-        checkAtWrite: encryption.checkAtWrite ?? c.encryption.checkAtWrite,
-      },
-    }));
+    await this.config.update(
+      (c) => ({
+        ...c,
+        encryption: {
+          recipients: encryption.recipients,
+          passphraseFile,
+          checkAtWrite: encryption.checkAtWrite ?? c.encryption.checkAtWrite,
+        },
+      }),
+      'encryption-set',
+    );
   }
 
   private sourceEncrypted(): boolean {
@@ -130,10 +133,10 @@ export class SettingsService {
         `An empty ${which === 'beforeRestore' ? 'before' : 'after'}-restore command does nothing: give a command, or clear the hook.`,
       );
     }
-    const next = await this.config.update((c) => ({
-      ...c,
-      hooks: { ...c.hooks, [which]: command },
-    }));
+    const next = await this.config.update(
+      (c) => ({ ...c, hooks: { ...c.hooks, [which]: command } }),
+      'hooks-set',
+    );
     return next.hooks;
   }
 
@@ -142,7 +145,10 @@ export class SettingsService {
   }
 
   async setAlerts(alerts: Partial<AlertSettings>): Promise<AlertSettings> {
-    const next = await this.config.update((c) => ({ ...c, alerts: { ...c.alerts, ...alerts } }));
+    const next = await this.config.update(
+      (c) => ({ ...c, alerts: { ...c.alerts, ...alerts } }),
+      'alerts-set',
+    );
     return next.alerts;
   }
 

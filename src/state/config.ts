@@ -148,6 +148,16 @@ export const configSchema = strictObject({
     since: z.string().nullable().default(null),
     /** IANA time zone of the register; null: the machine's. */
     timeZone: z.string().nullable().default(null),
+    /**
+     * Fiscal archives made by the daemon (registers with a fiscal recipe): one
+     * per month and/or one per year, once the period is over; `since` is when
+     * this was set (periods that ended before it are not caught up).
+     */
+    fiscal: strictObject({
+      monthly: z.boolean().default(false),
+      yearly: z.boolean().default(false),
+      since: z.string().nullable().default(null),
+    }).default({ monthly: false, yearly: false, since: null }),
   }).default({
     backup: null,
     onClose: false,
@@ -155,6 +165,7 @@ export const configSchema = strictObject({
     verify: { every: 'week', day: 'sun', at: '04:00' },
     since: null,
     timeZone: null,
+    fiscal: { monthly: false, yearly: false, since: null },
   }),
   /** Retention applied to every destination after each successful backup (see docs/RETENTION.md). */
   retention: retentionPolicy.default({ ...DEFAULT_RETENTION }),
@@ -389,10 +400,17 @@ export function retentionFor(config: Config, destination: string): Config['reten
  * atomically, and only then becomes the current config.
  */
 export class ConfigStore {
+  private readonly listeners: ((action: string, before: Config, after: Config) => void)[] = [];
+
   private constructor(
     readonly file: string,
     private current: Config,
   ) {}
+
+  /** Called after each saved change, with what it was (e.g. "destination-add"): the journal listens. */
+  onChange(listener: (action: string, before: Config, after: Config) => void): void {
+    this.listeners.push(listener);
+  }
 
   static async load(file: string): Promise<ConfigStore> {
     return new ConfigStore(file, await loadConfig(file));
@@ -407,8 +425,11 @@ export class ConfigStore {
     return this.current;
   }
 
-  /** Applies a change to a copy, validates the result, saves it, and makes it current. */
-  async update(change: (config: Config) => Config): Promise<Config> {
+  /**
+   * Applies a change to a copy, validates the result, saves it, and makes it
+   * current. `action` names the change for Coffre's journal.
+   */
+  async update(change: (config: Config) => Config, action = 'settings-change'): Promise<Config> {
     const next = change(structuredClone(this.current));
     const result = validateConfig(next);
     if (!result.ok) {
@@ -417,7 +438,9 @@ export class ConfigStore {
       });
     }
     await writeFileAtomic(this.file, JSON.stringify(result.config, null, 2) + '\n', 0o600);
+    const before = this.current;
     this.current = result.config;
+    for (const listener of this.listeners) listener(action, before, result.config);
     return result.config;
   }
 }

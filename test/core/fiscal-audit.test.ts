@@ -78,6 +78,7 @@ describe('checkClosings', () => {
     edit?: (c: Closing[]) => Closing[];
     today?: string;
     missing?: string[];
+    pending?: string[];
     mismatched?: string[];
     breaks?: string[];
   }[] = [
@@ -94,9 +95,21 @@ describe('checkClosings', () => {
       missing: ['month 2026-10'],
     },
     {
-      name: 'a year that is over without its closing',
-      today: '2027-01-04',
+      name: 'a year that is over without its closing, with sales since',
+      days: [...DAYS, day('2027-01-04', 700)],
+      today: '2027-01-05',
       missing: ['month 2026-11', 'year 2026'],
+      pending: ['day 2027-01-04'],
+    },
+    {
+      name: 'a year that is over, the register not opened since: pending, not missing',
+      today: '2027-01-04',
+      pending: ['month 2026-11', 'year 2026'],
+    },
+    {
+      name: 'a month just over, before the first opening after it: pending',
+      today: '2026-12-01',
+      pending: ['month 2026-11'],
     },
     { name: 'today is not closed yet', days: [...DAYS, day(TODAY, 700)] },
     {
@@ -138,6 +151,10 @@ describe('checkClosings', () => {
       assert.deepEqual(
         result.missing.map((m) => `${m.kind} ${m.period}`),
         t.missing ?? [],
+      );
+      assert.deepEqual(
+        result.pending.map((m) => `${m.kind} ${m.period}`),
+        t.pending ?? [],
       );
       assert.deepEqual(
         result.mismatched.map((m) => `${m.kind} ${m.period} ${m.field}`),

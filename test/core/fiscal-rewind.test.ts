@@ -2,7 +2,10 @@
 
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { describeRewind, formatEuros, planRewind } from '../../src/core/fiscal/rewind.js';
+import { describeRewind, formatMoney, planRewind } from '../../src/core/fiscal/rewind.js';
+
+const GB = { locale: 'en-GB', currency: 'EUR', timeZone: 'UTC' };
+const PARIS = { locale: 'fr-FR', currency: 'EUR', timeZone: 'Europe/Paris' };
 
 const none = { count: 0, fromSeq: null, toSeq: null, fromAt: null, toAt: null, total: 0 };
 const tail = {
@@ -60,8 +63,8 @@ describe('describeRewind', () => {
       eventsAfterBackup: 0,
     })!;
     assert.equal(
-      describeRewind(plan),
-      'receipts #1201–#1255 (30/11 09:00–17:42, €2,345.67) will leave the fiscal chain; they are written to a fiscal archive first.',
+      describeRewind(plan, GB),
+      'receipts #1201–#1255 (30/11, 09:00–17:42, €2,345.67) will leave the fiscal chain; they are written to a fiscal archive first.',
     );
   });
 
@@ -74,8 +77,8 @@ describe('describeRewind', () => {
       eventsAfterBackup: 4,
     })!;
     assert.equal(
-      describeRewind(plan),
-      'receipts #1201–#1255 (30/11 09:00–01/12 08:05, €2,345.67), 1 closing and 4 technical events will leave the fiscal chain; they are written to a fiscal archive first.',
+      describeRewind(plan, GB),
+      'receipts #1201–#1255 (30/11, 09:00–01/12, 08:05, €2,345.67), 1 closing and 4 technical events will leave the fiscal chain; they are written to a fiscal archive first.',
     );
   });
 
@@ -88,17 +91,45 @@ describe('describeRewind', () => {
       eventsAfterBackup: 0,
     })!;
     assert.equal(
-      describeRewind(plan),
-      'receipt #1201 (30/11 09:00–09:00, €1.30) will leave the fiscal chain; it is written to a fiscal archive first.',
+      describeRewind(plan, GB),
+      'receipt #1201 (30/11, 09:00–09:00, €1.30) will leave the fiscal chain; it is written to a fiscal archive first.',
     );
   });
 
-  for (const [cents, text] of [
-    [0, '€0.00'],
-    [5, '€0.05'],
-    [123456789, '€1,234,567.89'],
-    [-250, '-€2.50'],
+  it("speaks the shop's locale, in its time zone", () => {
+    const plan = planRewind({
+      label,
+      touchesRecords: true,
+      liveAfterBackup: tail,
+      closingsAfterBackup: 0,
+      eventsAfterBackup: 0,
+    })!;
+    assert.equal(
+      describeRewind(plan, PARIS),
+      'receipts #1201–#1255 (30/11 10:00–18:42, 2\u202f345,67\u00a0€) will leave the fiscal chain; they are written to a fiscal archive first.',
+    );
+  });
+
+  it('reads a date stored without a zone as local time', () => {
+    const plan = planRewind({
+      label,
+      touchesRecords: true,
+      liveAfterBackup: { ...tail, fromAt: '2026-11-30 09:00:41', toAt: '2026-11-30 17:42:03' },
+      closingsAfterBackup: 0,
+      eventsAfterBackup: 0,
+    })!;
+    assert.match(describeRewind(plan, PARIS), /\(30\/11 09:00–17:42, /);
+  });
+
+  for (const [cents, format, text] of [
+    [0, GB, '€0.00'],
+    [5, GB, '€0.05'],
+    [123456789, GB, '€1,234,567.89'],
+    [-250, GB, '-€2.50'],
+    [123456, PARIS, '1\u202f234,56\u00a0€'],
+    [1500, { ...GB, currency: 'JPY' }, 'JP¥1,500'],
   ] as const) {
-    it(`writes ${cents} cents as ${text}`, () => assert.equal(formatEuros(cents), text));
+    it(`writes ${cents} minor units as ${text}`, () =>
+      assert.equal(formatMoney(cents, format), text));
   }
 });

@@ -82,6 +82,7 @@ function setup(
     compressionLevel: 3,
     everyMonths: null,
     clock: () => clock.now,
+    timeZone: () => 'Europe/Paris',
     log: (action, detail) => journal.append('tester', action, detail),
   });
   return { home, service, clock, journal, usb, identity };

@@ -75,6 +75,7 @@ function setup(encryption: { recipients: string[]; passphrase: string | null }) 
     compressionLevel: 3,
     everyMonths: null,
     clock: () => new Date('2026-12-02T09:00:00Z'),
+    timeZone: () => 'Europe/Paris',
     log: () => undefined,
   });
   return {

@@ -141,7 +141,17 @@ describe('readers and a writer during a restore', () => {
       // The app is left running on purpose: --force is how a user restores
       // under it (issue 11), and readers must still never see a mix.
       const restore = start(
-        [CLI, 'restore', idA, '--home', home, '--yes', '--force', '--json'],
+        [
+          CLI,
+          'restore',
+          idA,
+          '--home',
+          home,
+          '--yes',
+          '--force',
+          '--accept-fiscal-rewind',
+          '--json',
+        ],
         40_000,
       );
       const r = await restore.done;
@@ -194,7 +204,17 @@ describe('readers and a writer during a restore', () => {
         await until(() => reader.stdout().includes('ready'), 10_000, 'the reader has read');
         // Forced under the running writer (issue 11): the chain must still hold.
         const restore = start(
-          [CLI, 'restore', idB, '--home', home, '--yes', '--force', '--json'],
+          [
+            CLI,
+            'restore',
+            idB,
+            '--home',
+            home,
+            '--yes',
+            '--force',
+            '--accept-fiscal-rewind',
+            '--json',
+          ],
           40_000,
         );
         const before = written();
@@ -382,7 +402,10 @@ describe('a restore killed with SIGKILL', () => {
       const ended = { A: 0, B: 0, killedA: 0, killedB: 0 };
       for (const kill of kills) {
         const round = `kill at ${typeof kill === 'number' ? `${kill} ms` : kill}`;
-        const restore = start([CLI, 'restore', idA, '--home', home, '--yes'], 60_000);
+        const restore = start(
+          [CLI, 'restore', idA, '--home', home, '--yes', '--accept-fiscal-rewind'],
+          60_000,
+        );
         let reached = true;
         if (typeof kill === 'number') {
           await sleep(kill);
@@ -432,7 +455,7 @@ describe('a restore killed with SIGKILL', () => {
         // Clean up what was left, so that each round stands on its own.
         for (const name of left) fs.rmSync(path.join(app, name), { recursive: true, force: true });
         if (outcome !== 'B') {
-          const back = coffre(['restore', idB, '--home', home, '--yes']);
+          const back = coffre(['restore', idB, '--home', home, '--yes', '--accept-fiscal-rewind']);
           assert.equal(back.status, 0, back.stderr);
           const again = state();
           assert.equal(which(again), 'B', `${round}: restoring B brings B back`);

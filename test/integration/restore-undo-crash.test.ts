@@ -26,9 +26,13 @@ const receipts = (db: string): number => {
 function restoreKilledAfter(home: string, id: string, ms: number | null): Promise<number> {
   return new Promise((resolve) => {
     const started = Date.now();
-    const child = spawn(process.execPath, [CLI, 'restore', id, '--home', home, '--yes'], {
-      stdio: 'ignore',
-    });
+    const child = spawn(
+      process.execPath,
+      [CLI, 'restore', id, '--home', home, '--yes', '--accept-fiscal-rewind'],
+      {
+        stdio: 'ignore',
+      },
+    );
     const timer = ms === null ? null : setTimeout(() => child.kill('SIGKILL'), ms);
     child.on('close', () => {
       if (timer) clearTimeout(timer);

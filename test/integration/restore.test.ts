@@ -79,7 +79,15 @@ describe('coffre restore', () => {
     changeEverything();
     const changed = state();
     assert.notEqual(changed.dump, a.dump);
-    const r = coffre(['restore', backup.id, '--home', home, '--yes', '--json']);
+    const r = coffre([
+      'restore',
+      backup.id,
+      '--home',
+      home,
+      '--yes',
+      '--accept-fiscal-rewind',
+      '--json',
+    ]);
     assert.equal(r.status, 0, r.stderr);
     const result = r.json();
     assert.equal(result.applied, true);
@@ -96,7 +104,10 @@ describe('coffre restore', () => {
     assert.equal(undo.json().plan.backupId, result.safetyBackupId);
     assert.deepEqual(state(), changed);
     // And the restore again, for the next tests.
-    assert.equal(coffre(['restore', backup.id, '--home', home, '--yes']).status, 0);
+    assert.equal(
+      coffre(['restore', backup.id, '--home', home, '--yes', '--accept-fiscal-rewind']).status,
+      0,
+    );
     assert.deepEqual(state(), a);
   });
 
@@ -118,7 +129,10 @@ describe('coffre restore', () => {
     assert.equal(plan.status, 0);
     assert.equal(plan.json().applied, false);
     assert.deepEqual(state(), before);
-    assert.equal(coffre(['restore', backup.id, '--home', home, '--yes']).status, 0);
+    assert.equal(
+      coffre(['restore', backup.id, '--home', home, '--yes', '--accept-fiscal-rewind']).status,
+      0,
+    );
   });
 
   it('restores one section and leaves the others exactly as they were', () => {
@@ -149,7 +163,16 @@ describe('coffre restore', () => {
     assert.equal(tableDump('products'), productsBefore);
     assert.equal(tableDump('receipts'), receiptsBefore);
     assert.deepEqual(filesOf(images), imagesBefore);
-    const bad = coffre(['restore', backup.id, '--home', home, '--yes', '--sections', 'employes']);
+    const bad = coffre([
+      'restore',
+      backup.id,
+      '--home',
+      home,
+      '--yes',
+      '--accept-fiscal-rewind',
+      '--sections',
+      'employes',
+    ]);
     assert.equal(bad.status, 2);
     assert.match(bad.stderr, /its sections are: catalog, employees/);
   });
@@ -169,7 +192,16 @@ describe('coffre restore', () => {
     live.close();
     fs.writeFileSync(path.join(images, 'galette.png'), 'photo');
     const before = state();
-    const r = coffre(['restore', backup.id, '--home', home, '--yes', '--sections', 'catalog']);
+    const r = coffre([
+      'restore',
+      backup.id,
+      '--home',
+      home,
+      '--yes',
+      '--accept-fiscal-rewind',
+      '--sections',
+      'catalog',
+    ]);
     assert.equal(r.status, 16, r.stderr);
     assert.match(r.stderr, /RESTORE_CONFLICT/);
     assert.match(r.stderr, /receipt_lines would point to products rows that would no longer exist/);
@@ -182,7 +214,16 @@ describe('coffre restore', () => {
     );
     // Restoring catalog and sales together is consistent.
     assert.equal(
-      coffre(['restore', backup.id, '--home', home, '--yes', '--sections', 'catalog,sales']).status,
+      coffre([
+        'restore',
+        backup.id,
+        '--home',
+        home,
+        '--yes',
+        '--accept-fiscal-rewind',
+        '--sections',
+        'catalog,sales',
+      ]).status,
       0,
     );
   });
@@ -192,7 +233,7 @@ describe('coffre restore', () => {
     const a = state();
     for (const name of fs.readdirSync(app))
       fs.rmSync(path.join(app, name), { recursive: true, force: true });
-    const r = coffre(['restore', backup.id, '--home', home, '--yes']);
+    const r = coffre(['restore', backup.id, '--home', home, '--yes', '--accept-fiscal-rewind']);
     assert.equal(r.status, 0, r.stderr);
     assert.deepEqual(state(), a);
     assert.deepEqual(
@@ -202,7 +243,10 @@ describe('coffre restore', () => {
     // The images folder and settings file alone are missing: the safety backup does without them.
     fs.rmSync(images, { recursive: true });
     fs.rmSync(settingsFile);
-    assert.equal(coffre(['restore', backup.id, '--home', home, '--yes']).status, 0);
+    assert.equal(
+      coffre(['restore', backup.id, '--home', home, '--yes', '--accept-fiscal-rewind']).status,
+      0,
+    );
     assert.deepEqual(state(), a);
     // An app that runs without foreign keys may have dangling rows already:
     // a section restore that adds none of its own is not refused for them.
@@ -226,7 +270,10 @@ describe('coffre restore', () => {
       fs.existsSync(path.join(images, 'added-after.png')),
       'a section without files keeps the folder',
     );
-    assert.equal(coffre(['restore', backup.id, '--home', home, '--yes']).status, 0);
+    assert.equal(
+      coffre(['restore', backup.id, '--home', home, '--yes', '--accept-fiscal-rewind']).status,
+      0,
+    );
     assert.deepEqual(state(), a);
   });
 
@@ -244,7 +291,15 @@ describe('coffre restore', () => {
     const before = state();
     const backupsBefore = coffre(['list', '--home', home, '--json']).json().backups.length;
     const refuse = (args: string[], code: string) => {
-      const r = coffre(['restore', ...args, '--home', home, '--yes', '--json']);
+      const r = coffre([
+        'restore',
+        ...args,
+        '--home',
+        home,
+        '--yes',
+        '--accept-fiscal-rewind',
+        '--json',
+      ]);
       assert.equal(r.json().error?.code, code, `${args.join(' ')}: ${r.stdout}`);
       assert.deepEqual(state(), before);
       assert.ok(!fs.existsSync(path.join(home, 'restore-journal.json')));
@@ -273,7 +328,7 @@ describe('coffre restore', () => {
     const newer = coffre(['backup', '--home', home, '--json']).json();
     run('sqlite3', [db, 'PRAGMA user_version = 6']);
     const beforeNewer = state();
-    const r = coffre(['restore', newer.id, '--home', home, '--yes']);
+    const r = coffre(['restore', newer.id, '--home', home, '--yes', '--accept-fiscal-rewind']);
     assert.equal(r.status, 15, r.stderr);
     assert.match(r.stderr, /schema is version 7, newer than the app's \(version 6\)/);
     assert.deepEqual(state(), beforeNewer);
@@ -284,7 +339,15 @@ describe('coffre restore', () => {
     );
     // An older schema is accepted, with a note.
     run('sqlite3', [db, 'PRAGMA user_version = 8']);
-    const older = coffre(['restore', newer.id, '--home', home, '--yes', '--json']);
+    const older = coffre([
+      'restore',
+      newer.id,
+      '--home',
+      home,
+      '--yes',
+      '--accept-fiscal-rewind',
+      '--json',
+    ]);
     assert.equal(older.status, 0, older.stderr);
     assert.match(older.json().plan.notes.join(' '), /may need to migrate/);
   });
@@ -323,7 +386,14 @@ describe('coffre restore', () => {
       const free = fs.statfsSync(small).bavail * fs.statfsSync(small).bsize;
       fs.writeFileSync(path.join(small, 'filler'), Buffer.alloc(Math.max(0, free - 256 * 1024)));
       const beforeDump = dump(path.join(small, 'app', 'register.db'));
-      const r = coffre(['restore', backup.id, '--home', smallHome, '--yes']);
+      const r = coffre([
+        'restore',
+        backup.id,
+        '--home',
+        smallHome,
+        '--yes',
+        '--accept-fiscal-rewind',
+      ]);
       assert.equal(r.status, 13, r.stderr);
       assert.match(r.stderr, /DISK_FULL/);
       assert.equal(dump(path.join(small, 'app', 'register.db')), beforeDump);
@@ -373,7 +443,16 @@ describe('coffre restore', () => {
       coffre(['destination', 'add', 'usb', 'external', '--path', usb, '--home', newHome]).status,
       0,
     );
-    const refused = coffre(['restore', backup.id, '--from', 'usb', '--home', newHome, '--yes']);
+    const refused = coffre([
+      'restore',
+      backup.id,
+      '--from',
+      'usb',
+      '--home',
+      newHome,
+      '--yes',
+      '--accept-fiscal-rewind',
+    ]);
     assert.equal(refused.status, 11, refused.stderr);
     const plan = coffre([
       'restore',
@@ -526,7 +605,16 @@ describe('coffre restore', () => {
     assert.equal(count(), 3);
     json.hooks.beforeRestore = `echo "before $COFFRE_BACKUP_ID" >> '${log}'`;
     fs.writeFileSync(config, JSON.stringify(json));
-    const r = coffre(['restore', backup.id, '--home', cipherHome, '--identity', key, '--yes']);
+    const r = coffre([
+      'restore',
+      backup.id,
+      '--home',
+      cipherHome,
+      '--identity',
+      key,
+      '--yes',
+      '--accept-fiscal-rewind',
+    ]);
     assert.equal(r.status, 0, r.stderr);
     assert.equal(count(), 2);
     assert.notEqual(fs.readFileSync(file).subarray(0, 15).toString('latin1'), 'SQLite format 3');
@@ -545,7 +633,16 @@ describe('coffre restore', () => {
     fs.writeFileSync(backups, 'not a folder');
     fs.writeFileSync(log, '');
     const archive = path.join(kept, `${backup.id}.tar.zst.age`);
-    const blocked = coffre(['restore', archive, '--home', cipherHome, '--identity', key, '--yes']);
+    const blocked = coffre([
+      'restore',
+      archive,
+      '--home',
+      cipherHome,
+      '--identity',
+      key,
+      '--yes',
+      '--accept-fiscal-rewind',
+    ]);
     assert.notEqual(blocked.status, 0, blocked.stdout);
     assert.equal(count(), 3);
     assert.equal(fs.readFileSync(log, 'utf8'), `before ${backup.id}\nafter failed ${backup.id}\n`);

@@ -41,6 +41,11 @@ function printAudit(a: FiscalAudit): void {
     print(`  closings: ${a.closings.count}, chain ${a.closings.ok ? 'intact' : 'BROKEN'}`);
   if (a.events)
     print(`  technical events: ${a.events.count}, chain ${a.events.ok ? 'intact' : 'BROKEN'}`);
+  const pending = a.closings?.pending ?? [];
+  if (pending.length > 0)
+    print(
+      `  closing at the next opening: ${pending.map((p) => `${p.kind} ${p.period}`).join(', ')} (over, nothing recorded since)`,
+    );
   if (a.archives) print(`  last fiscal archive: ${a.archives.last ?? 'none yet'}`);
   for (const f of a.findings) print(`  - ${f}`);
 }

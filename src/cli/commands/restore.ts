@@ -31,6 +31,7 @@ interface RestoreFlags extends HomeOption {
   replaceData?: boolean;
   keepEncryption?: boolean;
   yes?: boolean;
+  acceptFiscalRewind?: boolean;
   undo?: boolean;
   force?: boolean;
   json?: boolean;
@@ -56,6 +57,7 @@ export function printPlan(plan: RestorePlan): void {
   const files = plan.fileChanges && describeFileChanges(plan.fileChanges);
   if (files) print(`WARNING: files: ${files}`);
   if (plan.app.mustClose) print('Close the app before the restore runs (its profile says so).');
+  if (plan.fiscalRewind) print(`FISCAL: ${plan.fiscalRewind.message}`);
   for (const note of plan.notes) print(`Note: ${note}`);
   if (plan.adopt) {
     print(
@@ -133,6 +135,10 @@ export function registerRestore(program: Command): void {
       '--force',
       'restore even though another program (the app) has the database open; it warns',
     )
+    .option(
+      '--accept-fiscal-rewind',
+      'with --yes: also accept that receipts recorded after the backup leave the fiscal chain (they are archived first)',
+    )
     .option('--home <dir>', 'Coffre home (default: $COFFRE_HOME or ~/.coffre)')
     .option('--json', 'print JSON; without --yes, only the plan (nothing is changed)')
     .action(async (ref: string | undefined, opts: RestoreFlags) => {
@@ -160,6 +166,21 @@ export function registerRestore(program: Command): void {
           answered = true;
           if (plan.adopt?.replacesData) return typedConfirmation(plan.adopt.registerName);
           return confirm('Restore now?');
+        },
+        // The second question, only when fiscal records leave the chain.
+        confirmFiscalRewind: async (plan) => {
+          if (opts.acceptFiscalRewind) return true;
+          if (opts.yes || !process.stdin.isTTY) {
+            throw new CoffreError(
+              'USAGE',
+              `Nothing was changed: this restore takes fiscal records out of the register's chain (${plan.fiscalRewind?.message ?? ''}) It needs a second, explicit confirmation.`,
+              { details: { fiscalRewind: true } },
+            );
+          }
+          answered = true;
+          return confirm(
+            'These fiscal records leave the chain (kept in a fiscal archive, 6 years). Restore anyway?',
+          );
         },
         ...(opts.from ? { from: opts.from } : {}),
         // An empty value ("" or ",") is passed on as an empty list, which the
@@ -194,6 +215,10 @@ export function registerRestore(program: Command): void {
       }
       print(`Restored ${result.plan.backupId}.`);
       for (const w of result.warnings) print(`WARNING: ${w.message}`);
+      if (result.fiscalArchive)
+        print(
+          `The fiscal records it took out of the chain are in fiscal archive ${result.fiscalArchive} (coffre fiscal list).`,
+        );
       if (result.safetyBackupId)
         print(
           `The state before is in safety backup ${result.safetyBackupId} (coffre restore --undo).`,

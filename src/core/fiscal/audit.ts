@@ -91,6 +91,11 @@ export interface GrandTotalBreak {
 export interface ClosingsCheck {
   /** Closed periods that had sales and have no closing. */
   missing: { kind: ClosingKind; period: string; count: number; total: number }[];
+  /**
+   * Periods that are over by the clock but whose closing is not due yet: the
+   * register has recorded nothing since (it closes them at its next opening).
+   */
+  pending: { kind: ClosingKind; period: string; count: number; total: number }[];
   mismatched: ClosingMismatch[];
   grandTotalBreaks: GrandTotalBreak[];
 }
@@ -126,6 +131,13 @@ function sameSplit(a: Record<string, number>, b: Record<string, number>): boolea
  * Closings against the records they close. `days` are the records' totals
  * per day; `today` (YYYY-MM-DD) is the first day that is not closed yet;
  * `kinds` are the closings the register makes.
+ *
+ * When a closing is due: a register closes a period (day, month, year) at
+ * the end of it or, at the latest, at its first opening after it: the Z of
+ * the first day of December comes with November's closing. So a period is
+ * missing its closing once the register has recorded sales in a later
+ * period; a period that is over by the clock with nothing recorded since is
+ * pending (the shop has not opened since), not missing.
  */
 export function checkClosings(
   days: readonly DayTotals[],
@@ -152,17 +164,25 @@ export function checkClosings(
     }
   }
   const closed = new Set(closings.map((c) => `${c.kind} ${c.period}`));
+  const lastDay = days.reduce<string | null>(
+    (last, d) => (d.count > 0 && (last === null || d.day > last) ? d.day : last),
+    null,
+  );
   const missing: ClosingsCheck['missing'] = [];
+  const pending: ClosingsCheck['pending'] = [];
   for (const [key, t] of sums) {
     const [kind, period] = key.split(' ') as [ClosingKind, string];
     if (t.count === 0 || closed.has(key)) continue;
-    // A period is closed once today is past it.
-    if (period < periodOf(kind, today))
-      missing.push({ kind, period, count: t.count, total: t.total });
+    if (period >= periodOf(kind, today)) continue; // not over yet
+    const entry = { kind, period, count: t.count, total: t.total };
+    // Sales recorded after it: the register opened since and had to close it.
+    if (lastDay !== null && periodOf(kind, lastDay) > period) missing.push(entry);
+    else pending.push(entry);
   }
-  missing.sort(
-    (a, b) => kinds.indexOf(a.kind) - kinds.indexOf(b.kind) || a.period.localeCompare(b.period),
-  );
+  const order = (a: { kind: ClosingKind; period: string }, b: typeof a) =>
+    kinds.indexOf(a.kind) - kinds.indexOf(b.kind) || a.period.localeCompare(b.period);
+  missing.sort(order);
+  pending.sort(order);
 
   const mismatched: ClosingMismatch[] = [];
   for (const c of closings) {
@@ -197,7 +217,7 @@ export function checkClosings(
       differ('byMethod', expected.byMethod, c.byMethod);
     }
   }
-  return { missing, mismatched, grandTotalBreaks: checkGrandTotal(closings) };
+  return { missing, pending, mismatched, grandTotalBreaks: checkGrandTotal(closings) };
 }
 
 /**

@@ -117,6 +117,22 @@ export const fiscalRecipeSchema = z
       })
       .strict()
       .optional(),
+    /** The currency of the amounts (ISO 4217; amounts are in its minor unit), for the shop's words. */
+    currency: z
+      .string()
+      .regex(/^[A-Z]{3}$/, 'an ISO 4217 currency code, e.g. "EUR"')
+      .default('EUR'),
+    /** The register's locale (BCP 47), for amounts and dates in the shop's words. */
+    locale: z
+      .string()
+      .refine((l) => {
+        try {
+          return Intl.NumberFormat.supportedLocalesOf([l]).length === 1;
+        } catch {
+          return false;
+        }
+      }, 'a locale, e.g. "fr-FR"')
+      .default('fr-FR'),
   })
   .strict();
 

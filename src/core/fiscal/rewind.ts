@@ -1,11 +1,12 @@
 // Pure: what a restore would take out of the fiscal chain. Restoring a
 // backup older than the newest receipts removes the receipts recorded since
 // (and the closings and events made since): they leave the chain. The plan
-// says so in the shop's words, such a restore asks for a second explicit
-// confirmation, and those records go into a fiscal archive first.
+// says so in the shop's words (its locale, currency and time zone), such a
+// restore asks for a second explicit confirmation, and those records go
+// into a fiscal archive first.
 
 export interface ChainTail {
-  /** The records recorded after the backup: numbers, dates, total (cents). */
+  /** The records recorded after the backup: numbers, dates, total (minor units). */
   count: number;
   fromSeq: number | null;
   toSeq: number | null;
@@ -20,6 +21,15 @@ export interface FiscalRewind {
   records: ChainTail;
   closings: number;
   events: number;
+  /** The backup's last number in each chain: the live rows beyond them leave the chain. */
+  after: { records: number; closings: number; events: number };
+}
+
+/** How the shop writes amounts and times. */
+export interface ShopFormat {
+  locale: string;
+  currency: string;
+  timeZone: string;
 }
 
 /**
@@ -35,6 +45,7 @@ export function planRewind(input: {
   liveAfterBackup: ChainTail;
   closingsAfterBackup: number;
   eventsAfterBackup: number;
+  after?: FiscalRewind['after'];
 }): FiscalRewind | null {
   if (!input.touchesRecords) return null;
   const r = input.liveAfterBackup;
@@ -45,29 +56,43 @@ export function planRewind(input: {
     records: r,
     closings: input.closingsAfterBackup,
     events: input.eventsAfterBackup,
+    after: input.after ?? { records: 0, closings: 0, events: 0 },
   };
 }
 
-function shortDate(iso: string): string {
-  // 2026-11-30T09:00:12Z -> 30/11 09:00
-  return `${iso.slice(8, 10)}/${iso.slice(5, 7)} ${iso.slice(11, 16)}`;
+/** An amount in minor units as the shop writes it: "2 345,67 €" (fr-FR), "€2,345.67" (en-GB). */
+export function formatMoney(
+  minor: number,
+  format: Pick<ShopFormat, 'locale' | 'currency'>,
+): string {
+  const nf = new Intl.NumberFormat(format.locale, { style: 'currency', currency: format.currency });
+  const digits = nf.resolvedOptions().maximumFractionDigits ?? 2;
+  return nf.format(minor / 10 ** digits);
 }
 
-/** €2,345.67 */
-export function formatEuros(cents: number): string {
-  const sign = cents < 0 ? '-' : '';
-  const abs = Math.abs(cents);
-  const units = Math.floor(abs / 100)
-    .toString()
-    .replace(/\B(?=(\d{3})+(?!\d))/g, ',');
-  return `${sign}€${units}.${String(abs % 100).padStart(2, '0')}`;
+/** A stored date as the shop reads it: day/month and time in its zone ("30/11 09:00"). */
+function shortDate(stored: string, format: ShopFormat, withDay: boolean): string {
+  // A date stored without a zone is already the register's local time.
+  const zoned = /(Z|[+-]\d{2}:?\d{2})$/.test(stored);
+  const at = new Date(zoned ? stored : `${stored.slice(0, 19).replace(' ', 'T')}Z`);
+  if (Number.isNaN(at.getTime())) return stored;
+  return new Intl.DateTimeFormat(format.locale, {
+    timeZone: zoned ? format.timeZone : 'UTC',
+    ...(withDay ? { day: '2-digit', month: '2-digit' } : {}),
+    hour: '2-digit',
+    minute: '2-digit',
+  }).format(at);
+}
+
+function localDay(stored: string, format: ShopFormat): string {
+  return shortDate(stored, format, true).slice(0, 5);
 }
 
 /**
- * "receipts #1201–#1255 (30/11 09:00–17:42, €2,345.67) will leave the
+ * "receipts #1201–#1255 (30/11 09:00–17:42, 2 345,67 €) will leave the
  * fiscal chain; they are written to a fiscal archive first."
  */
-export function describeRewind(rewind: FiscalRewind): string {
+export function describeRewind(rewind: FiscalRewind, format: ShopFormat): string {
   const r = rewind.records;
   const [one, many] = rewind.label;
   const parts: string[] = [];
@@ -75,10 +100,10 @@ export function describeRewind(rewind: FiscalRewind): string {
     const range = r.count === 1 ? `${one} #${r.fromSeq}` : `${many} #${r.fromSeq}–#${r.toSeq}`;
     let when = '';
     if (r.fromAt && r.toAt) {
-      const sameDay = r.fromAt.slice(0, 10) === r.toAt.slice(0, 10);
-      when = `${shortDate(r.fromAt)}–${sameDay ? r.toAt.slice(11, 16) : shortDate(r.toAt)}, `;
+      const sameDay = localDay(r.fromAt, format) === localDay(r.toAt, format);
+      when = `${shortDate(r.fromAt, format, true)}–${shortDate(r.toAt, format, !sameDay)}, `;
     }
-    parts.push(`${range} (${when}${formatEuros(r.total)})`);
+    parts.push(`${range} (${when}${formatMoney(r.total, format)})`);
   }
   if (rewind.closings > 0)
     parts.push(`${rewind.closings} closing${rewind.closings === 1 ? '' : 's'}`);
