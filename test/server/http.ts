@@ -51,7 +51,7 @@ export async function signIn(
   });
   if (r.statusCode !== 200) throw new Error(`sign-in failed: ${r.statusCode} ${r.body}`);
   const cookie = String(r.headers['set-cookie']).split(';')[0];
-  return { cookie, csrf: (r.json() as { csrf: string }).csrf };
+  return { cookie, csrf: r.json<{ csrf: string }>().csrf };
 }
 
 export function call(
