@@ -61,7 +61,6 @@ import {
 import { AppSource } from './services/source.js';
 import { StatusService, type StatusReport } from './services/status.js';
 import { VerifyService, type VerifyOptions, type VerifyReport } from './services/verify.js';
-import { openDatabase } from './source/sqlite.js';
 import { ConfigStore, type Config } from './state/config.js';
 import type { HomePaths } from './state/home.js';
 import { IdentityStore, type Identity } from './state/identity.js';
@@ -71,6 +70,7 @@ import { EventJournal } from './state/journal.js';
 import type { FiscalAudit } from './core/fiscal/audit.js';
 import type { JournalEntry } from './core/journal.js';
 import { checkFecFile, type FecResult } from './fiscal/fec.js';
+import { fiscalDeps } from './fiscal/wiring.js';
 import {
   FiscalService,
   type FiscalArchiveEntry,
@@ -84,19 +84,9 @@ import {
   type FiscalVerifyReport,
 } from './fiscal/verify.js';
 import { JournalService } from './services/journal.js';
-
-export type { BackupOptions, BackupResult, Progress } from './services/backup.js';
-export type { DemoHomeOptions, DemoResult, InitOptions } from './services/setup.js';
-export type { BackupEntry, DamagedBackup } from './services/catalog.js';
-export type { CloudUsage, DestinationInfo, DestinationInput } from './services/destinations.js';
-export type { CenterEvents } from './services/jobs.js';
-export type { RetentionEntry, RetentionReport } from './services/maintenance.js';
-export type { AppClosedResult, ScheduleInfo } from './services/schedule.js';
-export type { StatusReport } from './services/status.js';
-export type { KeyOptions, VerifyOptions, VerifyReport } from './services/verify.js';
-export type { RestoreOptions, RestoreResult } from './restore/service.js';
-export type { FiscalAudit, FiscalArchiveEntry, FiscalExportOptions, FiscalExportResult };
-export type { FiscalAuditOptions, FiscalVerifyReport, JournalEntry };
+import { UsersService, type UsersOptions } from './services/users.js';
+import { UploadService } from './services/uploads.js';
+import type { JobFeedEvent } from './services/jobs.js';
 
 export interface OpenOptions {
   /**
@@ -107,6 +97,8 @@ export interface OpenOptions {
   cloudCredentials?: CloudCredentials | null;
   /** What "now" is for this center; tests and the scheduler pass their own. */
   clock?: Clock;
+  /** Session timeouts for the Backup center page. */
+  sessions?: UsersOptions;
 }
 
 /**
@@ -137,6 +129,14 @@ export class BackupCenter {
   private readonly profiles: ProfileService;
   /** Events for a host app: a backup made, a restore planned, applied or failed. */
   readonly events;
+  /**
+   * Coffre's own users, their rights and sessions (the Backup center page):
+   * `center.users.add(name, password, ['export'])`, `center.users.login(...)`.
+   * A service of its own rather than one facade method per action.
+   */
+  readonly users: UsersService;
+  /** Archives uploaded for a restore: `receive(stream, {name, sha256})`, then `path(id)` to restore it. */
+  readonly uploads: UploadService;
   /** The outcome of a restore that a crash interrupted, finished or rolled back when this center opened. */
   recovered: RecoveredRestore | null = null;
 
@@ -179,6 +179,7 @@ export class BackupCenter {
       clock,
     );
     this.verifier = new VerifyService(paths, this.register, source, this.jobs, this.catalog, clock);
+    this.uploads = new UploadService(path.join(paths.root, 'uploads'), this.verifier, clock);
     this.journal = new JournalService(
       new EventJournal(path.join(paths.root, 'journal.jsonl'), clock),
       this.events,
@@ -187,41 +188,32 @@ export class BackupCenter {
     this.config.onChange((action, before, after) =>
       this.journal.settingsChanged(action, before, after),
     );
-    const profile = () => source.profile;
-    const store = this.config;
-    const register = this.register;
-    this.fiscal = new FiscalService({
-      get recipe() {
-        return profile().fiscal ?? null;
-      },
-      get fec() {
-        return profile().fec ?? null;
-      },
-      get app() {
-        return { profile: profile().name, version: store.get().source.appVersion };
-      },
-      get identity() {
-        return register.get();
-      },
-      scratch: paths.tmp,
-      indexFile: path.join(paths.root, 'fiscal-archives.json'),
-      openSource: () =>
-        openDatabase(source.databaseFile, { key: source.databaseKey(), readonly: true }),
-      openBackupDatabase: (ref, keys, dir) => this.verifier.openDatabaseOf(ref, keys, dir),
-      areas: (names) => this.dests.fiscalAreas(names),
-      allowsUnencrypted: (n) => this.dests.cloudConfig(n).allowUnencrypted,
-      get defaultDestinations() {
-        return store.get().defaultDestinations;
-      },
-      encryption: () => this.backups.resolveEncryption(),
-      get compressionLevel() {
-        return store.get().compressionLevel;
-      },
-      everyMonths: null,
+    this.users = new UsersService(
+      () => this.db,
       clock,
-      timeZone: () => this.schedule.timeZone,
-      log: (action, detail) => this.journal.append(action, detail),
-    });
+      (action, detail, actor) => {
+        try {
+          this.journal.append(action, detail, actor);
+        } catch {
+          // A journal that cannot be written never refuses a sign-in or a user change.
+        }
+      },
+      options.sessions,
+    );
+    this.fiscal = new FiscalService(
+      fiscalDeps({
+        paths,
+        config: this.config,
+        identity: this.register,
+        source,
+        verifier: () => this.verifier,
+        dests: this.dests,
+        backups: this.backups,
+        timeZone: () => this.schedule.timeZone,
+        log: (action, detail) => this.journal.append(action, detail),
+        clock,
+      }),
+    );
     this.restores = new RestoreService(
       paths,
       this.config,
@@ -370,6 +362,24 @@ export class BackupCenter {
 
   history(limit = 50): JobRecord[] {
     return this.jobs.history(limit);
+  }
+
+  /**
+   * Follows every job, of this process or another (a CLI backup, `coffre
+   * daemon`): started, progress, ended. Returns the function that stops it.
+   */
+  watchJobs(listener: (e: JobFeedEvent) => void, pollMs?: number): () => void {
+    return this.jobs.watch(listener, pollMs);
+  }
+
+  /** Cancels a running backup of this process; it leaves nothing behind (CANCELLED). */
+  cancelJob(jobId: number): { cancelled: boolean } {
+    return this.jobs.cancel(jobId);
+  }
+
+  /** A backup's archive as a stream (for a download), with its size and fingerprint. */
+  async openArchive(ref: string, from?: string): ReturnType<Catalog['download']> {
+    return this.catalog.download(ref, from);
   }
 
   // ---------------------------------------------------------------- maintenance

@@ -3,36 +3,35 @@
 // types of its methods, and the few pure helpers an edge needs to show them.
 
 export { BackupCenter } from './center.js';
-export type {
-  BackupEntry,
-  BackupOptions,
-  BackupResult,
-  CenterEvents,
-  CloudUsage,
-  DemoResult,
-  DestinationInfo,
-  DestinationInput,
-  InitOptions,
-  KeyOptions,
-  OpenOptions,
-  Progress,
-  RestoreOptions,
-  RestoreResult,
-  RetentionEntry,
-  RetentionReport,
-  ScheduleInfo,
-  StatusReport,
-  VerifyOptions,
-  VerifyReport,
-  FiscalAudit,
-  FiscalAuditOptions,
-  FiscalArchiveEntry,
-  FiscalExportOptions,
-  FiscalExportResult,
-  FiscalVerifyReport,
-  JournalEntry,
-  DamagedBackup,
-} from './center.js';
+export type { OpenOptions } from './center.js';
+export type { BackupOptions, BackupResult, Progress } from './services/backup.js';
+export type { DemoResult, InitOptions } from './services/setup.js';
+export type { BackupEntry, DamagedBackup } from './services/catalog.js';
+export type { CloudUsage, DestinationInfo, DestinationInput } from './services/destinations.js';
+export type { CenterEvents, JobFeedEvent, JobProgress } from './services/jobs.js';
+export type { ReceivedArchive, UploadService } from './services/uploads.js';
+export type { RetentionEntry, RetentionReport } from './services/maintenance.js';
+export type { ScheduleInfo } from './services/schedule.js';
+export type { StatusReport } from './services/status.js';
+export type { KeyOptions, VerifyOptions, VerifyReport } from './services/verify.js';
+export type { RestoreOptions, RestoreResult } from './restore/options.js';
+export type { FiscalAudit } from './core/fiscal/audit.js';
+export type { JournalEntry } from './core/journal.js';
+export type { FiscalArchiveEntry, FiscalAuditOptions } from './fiscal/service.js';
+export type { FiscalExportOptions, FiscalExportResult } from './fiscal/service.js';
+export type { FiscalVerifyReport } from './fiscal/verify.js';
+export type { Session, SignedIn, UserInfo, UsersOptions, UsersService } from './services/users.js';
+export {
+  ACCESS,
+  decide,
+  isAccess,
+  parseRights,
+  RIGHT_NAMES,
+  RIGHTS,
+  ROLES,
+  type Access,
+  type Right,
+} from './core/rights.js';
 export { splitTo } from './core/fiscal/period.js';
 export type { AlertEvent } from './services/alerts.js';
 export type { DeleteResult, PruneResult, RetentionPatch } from './services/maintenance.js';

@@ -31,6 +31,9 @@ export const EXIT_CODES: Record<ErrorCode, number> = {
   UNENCRYPTED_UPLOAD: 19,
   SECRET_FILE_UNSAFE: 20,
   APP_RUNNING: 22,
+  CANCELLED: 23,
+  AUTH_REQUIRED: 24,
+  FORBIDDEN: 25,
 };
 
 /**
@@ -91,6 +94,11 @@ export const HINTS: Record<ErrorCode, string> = {
     'Nothing was changed. Restore the sections together (e.g. catalog with sales), or do a full restore.',
   APP_RUNNING:
     'Nothing was changed. Close the app, or let Coffre stop and start it around every restore: `coffre hooks set before-restore "systemctl stop APP"` and `coffre hooks set after-restore "systemctl start APP"` (any command that returns once the app has exited). Only if that program will not write again before it is restarted: --force.',
+  CANCELLED: 'Nothing was kept of the cancelled job. Start it again when you are ready.',
+  AUTH_REQUIRED:
+    'Check the user name and password (`coffre user list` shows the users; `coffre user passwd NAME` sets a new password).',
+  FORBIDDEN:
+    'Ask someone who may manage settings to give this user the right it needs: `coffre user rights NAME --rights export,settings`.',
 };
 
 /** Where a cloud destination's error needs other advice than a drive's. */

@@ -19,6 +19,8 @@ import { registerFiscal } from './commands/fiscal.js';
 import { registerRun } from './commands/run.js';
 import { registerHooks } from './commands/hooks.js';
 import { registerProfile } from './commands/profile.js';
+import { registerServe } from './commands/serve.js';
+import { registerUser } from './commands/user.js';
 import { currentHome, ExitWith } from './context.js';
 import { logUnexpected } from '../host.js';
 import { EXIT_CODES, hintFor } from './messages.js';
@@ -45,6 +47,8 @@ export async function runProgram(argv: string[]): Promise<number> {
   registerFiscal(program);
   registerRun(program);
   registerProfile(program);
+  registerUser(program);
+  registerServe(program);
 
   const json = argv.includes('--json');
 

@@ -58,6 +58,12 @@ export const ERROR_CODES = [
   'SECRET_FILE_UNSAFE',
   /** The app still has its database open: a restore under it would be undone or corrupted. */
   'APP_RUNNING',
+  /** The job was cancelled by the user; it left nothing behind. */
+  'CANCELLED',
+  /** Signing in is needed (no session, an expired one, or a wrong user name or password). */
+  'AUTH_REQUIRED',
+  /** The signed-in user does not have the right this needs. */
+  'FORBIDDEN',
   /** Anything else: a bug or an unexpected condition. */
   'INTERNAL',
 ] as const;

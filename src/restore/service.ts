@@ -84,10 +84,16 @@ export class RestoreService {
     });
     const scratch: string[] = [];
     const stops: (() => Promise<void>)[] = [];
+    // Phase, bytes or rows, and time left, to the caller, this process's
+    // events and the live feed; a restore is not cancellable once started.
+    const progress = this.jobs.reporter(jobId, 'restore', options.onProgress, {
+      cancellable: false,
+    });
+    const reported = { ...options, onProgress: progress.report };
     try {
       return await this.jobs.recorded(
         jobId,
-        () => this.restoreLocked(ref, options, now, { scratch, stops }, jobId),
+        () => this.restoreLocked(ref, reported, now, { scratch, stops }, jobId),
         (result) => ({
           backupId: result.plan.backupId,
           detail: JSON.stringify({
@@ -97,6 +103,7 @@ export class RestoreService {
         }),
       );
     } finally {
+      progress.done();
       try {
         // Work started ahead (the checks of the staged database) stops first.
         for (const stop of stops) await stop().catch(() => undefined);
@@ -147,8 +154,8 @@ export class RestoreService {
     const liveDb = this.source.databaseFile;
     const key = this.source.databaseKey();
     const timer = phaseTimer();
-    // Phase, bytes or rows, and time left, to the caller and the job's events.
-    const progress = this.jobs.reporter('restore', jobId, options.onProgress);
+    // Already the job's reporter (restore() above).
+    const progress = (p: Progress) => options.onProgress?.(p);
     const stopper =
       this.config.get().hooks.beforeRestore !== null || options.beforeRestore !== undefined;
     // Nothing will stop a running app: say so now, before minutes of staging.

@@ -128,7 +128,7 @@ export class BackupService {
     private readonly source: AppSource,
     private readonly jobs: Pick<
       JobRunner,
-      'locked' | 'start' | 'failed' | 'db' | 'events' | 'journal'
+      'locked' | 'start' | 'failed' | 'db' | 'events' | 'journal' | 'reporter'
     >,
     private readonly destinations: Pick<DestinationService, 'get' | 'cloudConfig'>,
     private readonly retention: Pick<MaintenanceService, 'plan'>,
@@ -185,6 +185,10 @@ export class BackupService {
     const warnings: Warning[] = [];
     let snapshotFile: string | null = null;
     let held: HeldSnapshot | null = null;
+    let pendingSnapshot: Promise<unknown> | null = null;
+    // Progress for the caller, this process's listeners and other processes; a cancel stops at the next report.
+    const progress = this.jobs.reporter(jobId, 'backup', options.onProgress);
+    const report = progress.report;
     try {
       const destinations = names.map((n) => this.destinations.get(n));
       const source = config.source;
@@ -273,7 +277,7 @@ export class BackupService {
       }
       const filesBytes = files.reduce((n, f) => n + f.size, 0);
       const dbBytes = fs.statSync(dbFile).size;
-      options.onProgress?.({ phase: 'snapshot', done: 0, total: dbBytes + filesBytes });
+      report({ phase: 'snapshot', done: 0, total: dbBytes + filesBytes });
       const copied = (): Promise<ArchiveSnapshot> =>
         takeSnapshot({
           source: dbFile,
@@ -303,6 +307,7 @@ export class BackupService {
         ? snapshot.then((s) => checkStaged(s.file, key, !('inPlace' in s && s.inPlace)).result)
         : null;
       integrity?.catch(() => undefined);
+      pendingSnapshot = snapshot;
       for (const { dest, limitBytes } of ready) {
         try {
           const upload = await dest.put(archive, {
@@ -374,13 +379,10 @@ export class BackupService {
         compressionLevel: options.compressionLevel ?? config.compressionLevel,
         outputs: uploads.map((u) => u.upload.stream),
         estimatedBytes: dbBytes + filesBytes,
-        ...(options.onProgress
-          ? {
-              onProgress: (done: number, total: number) =>
-                options.onProgress!({ phase: 'archive', done, total }),
-            }
-          : {}),
+        onProgress: (done: number, total: number) => report({ phase: 'archive', done, total }),
       });
+      // The last moment a cancel applies: after a commit, the backup exists.
+      report({ phase: 'archive', done: written.size, total: written.size });
       const sidecar: Sidecar = {
         sidecarVersion: 1,
         archive,
@@ -495,9 +497,12 @@ export class BackupService {
       };
     } catch (err) {
       await Promise.all(uploads.map((u) => u.upload.abort().catch(() => undefined)));
+      // A snapshot still being written (a cancel mid-archive) ends before its file is removed.
+      await pendingSnapshot?.catch(() => undefined);
       throw this.jobs.failed(jobId, err);
     } finally {
       await (held as HeldSnapshot | null)?.release();
+      progress.done();
       if (snapshotFile) {
         await fsp.rm(snapshotFile, { force: true });
         await fsp.rm(snapshotFile + '-journal', { force: true });

@@ -1,10 +1,12 @@
 // The home's small state database: the history of every job (backups,
 // verifications), which `status` and later `history` read.
 
+import type { Progress } from '../core/progress.js';
 import path from 'node:path';
 import Database from 'better-sqlite3-multiple-ciphers';
 import { CoffreError } from '../core/errors.js';
 import { diskFullAt, homeDiskFull } from './disk.js';
+import { USERS_SCHEMA, UserStore } from './users.js';
 
 export interface JobRecord {
   id: number;
@@ -23,6 +25,14 @@ export interface JobRecord {
   /** For verifications: the level reached (fingerprint, full, deep). */
   detail: string | null;
 }
+
+/** A running job's progress as stored: phase, how far, time left, when, which process. */
+export type JobProgressRow = Progress & {
+  jobId: number;
+  kind: string;
+  at: string;
+  pid: number;
+};
 
 interface JobRow {
   id: number;
@@ -61,11 +71,15 @@ CREATE INDEX IF NOT EXISTS jobs_started ON jobs(started_at);
 const MIGRATIONS = [
   '', // 1: the jobs table above
   "ALTER TABLE jobs ADD COLUMN trigger TEXT NOT NULL DEFAULT 'manual'; ALTER TABLE jobs ADD COLUMN detail TEXT;",
+  // 3: Coffre's users, sessions and failed sign-ins; a running job's progress for other processes.
+  USERS_SCHEMA + 'ALTER TABLE jobs ADD COLUMN progress TEXT;',
 ];
 
 export class StateDb {
   private readonly db: Database.Database;
   private readonly home: string;
+  /** Coffre's users, their sessions and failed sign-ins. */
+  readonly users: UserStore;
 
   constructor(file: string) {
     this.home = path.dirname(file);
@@ -88,6 +102,7 @@ export class StateDb {
       throw this.failure(err, 'opening the state database');
     }
     this.db = db;
+    this.users = new UserStore(db);
   }
 
   /** A failure of the state database as the error a user can act on. */
@@ -280,6 +295,29 @@ export class StateDb {
       )
       .get() as { bytes: number } | undefined;
     return row?.bytes ?? null;
+  }
+
+  /** A running job's last progress (JSON), for other processes' live feeds. */
+  setProgress(id: number, progress: string): void {
+    this.db
+      .prepare("UPDATE jobs SET progress = ? WHERE id = ? AND result = 'running'")
+      .run(progress, id);
+  }
+
+  /** Jobs marked running, with their last progress. */
+  runningJobs(): (JobRecord & { progress: JobProgressRow | null })[] {
+    const rows = this.db
+      .prepare("SELECT * FROM jobs WHERE result = 'running' ORDER BY id")
+      .all() as (JobRow & { progress: string | null })[];
+    return rows.map((r) => ({
+      ...toRecord(r),
+      progress: r.progress ? (JSON.parse(r.progress) as JobProgressRow) : null,
+    }));
+  }
+
+  job(id: number): JobRecord | null {
+    const row = this.db.prepare('SELECT * FROM jobs WHERE id = ?').get(id) as JobRow | undefined;
+    return row ? toRecord(row) : null;
   }
 
   jobs(limit = 50, kind?: string): JobRecord[] {

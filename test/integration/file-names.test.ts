@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { BackupCenter, type BackupResult } from '../../src/center.js';
+import { BackupCenter, type BackupResult } from '../../src/index.js';
 import { checkUnpackedByHand, removeDir, run, tempDir } from '../helpers.js';
 
 describe('awkward file names and links in the files folder (issue 10, item 10)', () => {

@@ -6,10 +6,10 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import Database from 'better-sqlite3-multiple-ciphers';
-import { BackupCenter, type Progress } from '../../src/center.js';
+import { BackupCenter, type Progress } from '../../src/index.js';
 import { removeDir, tempDir } from '../helpers.js';
 
-type Seen = Progress & { job?: string; jobId?: number };
+type Seen = Progress & { kind?: string; jobId?: number; at?: string; pid?: number };
 
 /** The reports of each phase, in the order the phases came. */
 function byPhase(seen: Seen[]): Map<string, Seen[]> {
@@ -34,13 +34,18 @@ describe('restore progress', () => {
       const result = await center.restore(backup.id, { onProgress: (p) => given.push(p) });
       assert.equal(result.applied, true);
 
-      // The caller and the events see the same reports; the events say which job.
+      // The caller and the events see the same reports; the events say which job,
+      // when and in which process.
       assert.ok(events.length > 0);
       assert.deepEqual(
-        events.map(({ job: _job, jobId: _id, ...p }) => p),
+        events.map(({ kind: _kind, jobId: _id, at: _at, pid: _pid, ...p }) => p),
         given,
       );
-      assert.ok(events.every((e) => e.job === 'restore' && typeof e.jobId === 'number'));
+      assert.ok(
+        events.every(
+          (e) => e.kind === 'restore' && typeof e.jobId === 'number' && e.pid === process.pid,
+        ),
+      );
 
       const phases = byPhase(given);
       // Stage (reading the archive), the safety backup and the page copy; the
