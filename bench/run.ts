@@ -12,7 +12,7 @@
 // The cloud section uploads and downloads the plain archive to and from a
 // local S3 server (s3rver, started here on 127.0.0.1), Coffre's S3 destination
 // next to `rclone copy` (rclone must be installed). Sections can run alone
-// (backup, verify, restore, startup, cloud; those that need an archive take
+// (page, backup, verify, restore, startup, cloud; those that need an archive take
 // one plain backup first, untimed):
 //
 //   npm run bench -- restore startup
@@ -25,6 +25,7 @@ import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3-multiple-ciphers';
 import { BackupCenter } from '../src/center.js';
 import { PART_SIZE } from '../src/destinations/s3.js';
+import { pageBench } from './page.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const DATA = path.join(ROOT, 'bench', 'data');
@@ -412,7 +413,7 @@ function cloudSummary(c: Cloud): void {
   );
 }
 
-const SECTIONS = ['backup', 'verify', 'restore', 'startup', 'cloud'];
+const SECTIONS = ['page', 'backup', 'verify', 'restore', 'startup', 'cloud'];
 
 /** Median of each phase over the runs (phases in the order of the first run). */
 function medianPhases(runs: { phase: string; seconds: number }[][]): Map<string, number> {
@@ -463,6 +464,14 @@ async function main(): Promise<void> {
     throw new Error(`unknown section "${unknown[0]}": the sections are ${SECTIONS.join(', ')}`);
   }
   const want = (section: string) => sections.length === 0 || sections.includes(section);
+  if (want('page')) {
+    console.log(
+      '\nPage: render time of each tab, 1,000 backups in three destinations (median of 30)',
+    );
+    const lines = pageBench();
+    for (const line of lines) console.log(line);
+    if (sections.length === 1) return;
+  }
   await dataset();
   const app = path.join(HOME, 'demo-register');
   const db = path.join(app, 'register.db');

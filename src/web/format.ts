@@ -3,20 +3,27 @@
 
 import { formatBytes } from '../index.js';
 
+// Making an Intl.DateTimeFormat costs far more than using one: one per zone.
+const formats = new Map<string, Intl.DateTimeFormat>();
+
 /** "2026-11-30 18:05" in the register's time zone. */
 export function when(at: string | Date, timeZone: string): string {
   const d = typeof at === 'string' ? new Date(at) : at;
-  const parts = new Intl.DateTimeFormat('en-CA', {
-    timeZone,
-    year: 'numeric',
-    month: '2-digit',
-    day: '2-digit',
-    hour: '2-digit',
-    minute: '2-digit',
-    hourCycle: 'h23',
-  }).formatToParts(d);
-  const get = (t: string) => parts.find((p) => p.type === t)?.value ?? '';
-  return `${get('year')}-${get('month')}-${get('day')} ${get('hour')}:${get('minute')}`;
+  let format = formats.get(timeZone);
+  if (!format) {
+    format = new Intl.DateTimeFormat('en-CA', {
+      timeZone,
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+      hourCycle: 'h23',
+    });
+    formats.set(timeZone, format);
+  }
+  // en-CA writes "2026-11-30, 18:05".
+  return format.format(d).replace(', ', ' ');
 }
 
 /** "5 minutes ago", "3 hours ago", "2 days ago". */
