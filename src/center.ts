@@ -81,6 +81,7 @@ import {
   type FiscalVerifyReport,
 } from './fiscal/verify.js';
 import { JournalService } from './services/journal.js';
+import { UsersService, type UsersOptions } from './services/users.js';
 
 export type { BackupOptions, BackupResult, Progress } from './services/backup.js';
 export type { DemoHomeOptions, DemoResult, InitOptions } from './services/setup.js';
@@ -94,6 +95,7 @@ export type { KeyOptions, VerifyOptions, VerifyReport } from './services/verify.
 export type { RestoreOptions, RestoreResult } from './restore/service.js';
 export type { FiscalAudit, FiscalArchiveEntry, FiscalExportOptions, FiscalExportResult };
 export type { FiscalAuditOptions, FiscalVerifyReport, JournalEntry };
+export type { Session, SignedIn, UserInfo, UsersOptions, UsersService } from './services/users.js';
 
 export interface OpenOptions {
   /**
@@ -104,6 +106,8 @@ export interface OpenOptions {
   cloudCredentials?: CloudCredentials | null;
   /** What "now" is for this center; tests and the scheduler pass their own. */
   clock?: Clock;
+  /** Session timeouts for the Backup center page. */
+  sessions?: UsersOptions;
 }
 
 /**
@@ -133,6 +137,12 @@ export class BackupCenter {
   private readonly journal: JournalService;
   /** Events for a host app: a backup made, a restore planned, applied or failed. */
   readonly events;
+  /**
+   * Coffre's own users, their rights and sessions (the Backup center page):
+   * `center.users.add(name, password, ['export'])`, `center.users.login(...)`.
+   * A service of its own rather than one facade method per action.
+   */
+  readonly users: UsersService;
   /** The outcome of a restore that a crash interrupted, finished or rolled back when this center opened. */
   recovered: RecoveredRestore | null = null;
 
@@ -197,6 +207,18 @@ export class BackupCenter {
     this.journal = new JournalService(
       new EventJournal(path.join(paths.root, 'journal.jsonl'), clock),
       this.events,
+    );
+    this.users = new UsersService(
+      () => this.db,
+      clock,
+      (action, detail, actor) => {
+        try {
+          this.journal.append(action, detail, actor);
+        } catch {
+          // A journal that cannot be written never refuses a sign-in or a user change.
+        }
+      },
+      options.sessions,
     );
     const profile = () => source.profile;
     const store = this.config;

@@ -32,7 +32,23 @@ export type {
   FiscalVerifyReport,
   JournalEntry,
   DamagedBackup,
+  Session,
+  SignedIn,
+  UserInfo,
+  UsersOptions,
+  UsersService,
 } from './center.js';
+export {
+  ACCESS,
+  decide,
+  isAccess,
+  parseRights,
+  RIGHT_NAMES,
+  RIGHTS,
+  ROLES,
+  type Access,
+  type Right,
+} from './core/rights.js';
 export { splitTo } from './core/fiscal/period.js';
 export type { AlertEvent } from './services/alerts.js';
 export type { DeleteResult, PruneResult, RetentionPatch } from './services/maintenance.js';

@@ -18,6 +18,8 @@ import { registerMaintenance } from './commands/maintenance.js';
 import { registerRestore } from './commands/restore.js';
 import { registerFiscal } from './commands/fiscal.js';
 import { registerRun } from './commands/run.js';
+import { registerServe } from './commands/serve.js';
+import { registerUser } from './commands/user.js';
 import { currentHome, ExitWith } from './context.js';
 import { logUnexpected } from '../host.js';
 import { EXIT_CODES, hintFor } from './messages.js';
@@ -40,6 +42,8 @@ registerMaintenance(program);
 registerRestore(program);
 registerFiscal(program);
 registerRun(program);
+registerUser(program);
+registerServe(program);
 
 const json = process.argv.includes('--json');
 

@@ -30,6 +30,9 @@ export const EXIT_CODES: Record<ErrorCode, number> = {
   QUOTA_EXCEEDED: 18,
   UNENCRYPTED_UPLOAD: 19,
   SECRET_FILE_UNSAFE: 20,
+  CANCELLED: 23,
+  AUTH_REQUIRED: 24,
+  FORBIDDEN: 25,
 };
 
 /**
@@ -88,6 +91,11 @@ export const HINTS: Record<ErrorCode, string> = {
     'Update the app to the version that made this backup (or newer), then restore. Nothing was changed.',
   RESTORE_CONFLICT:
     'Nothing was changed. Restore the sections together (e.g. catalog with sales), or do a full restore.',
+  CANCELLED: 'Nothing was kept of the cancelled job. Start it again when you are ready.',
+  AUTH_REQUIRED:
+    'Check the user name and password (`coffre user list` shows the users; `coffre user passwd NAME` sets a new password).',
+  FORBIDDEN:
+    'Ask someone who may manage settings to give this user the right it needs: `coffre user rights NAME --rights export,settings`.',
 };
 
 /** Where a cloud destination's error needs other advice than a drive's. */

@@ -56,6 +56,12 @@ export const ERROR_CODES = [
   'RESTORE_CONFLICT',
   /** A secret file (passphrase, key, identity) can be read by other users. */
   'SECRET_FILE_UNSAFE',
+  /** The job was cancelled by the user; it left nothing behind. */
+  'CANCELLED',
+  /** Signing in is needed (no session, an expired one, or a wrong user name or password). */
+  'AUTH_REQUIRED',
+  /** The signed-in user does not have the right this needs. */
+  'FORBIDDEN',
   /** Anything else: a bug or an unexpected condition. */
   'INTERNAL',
 ] as const;

@@ -31,8 +31,8 @@ export class JournalService {
     });
   }
 
-  append(action: string, detail: Record<string, unknown>): JournalEntry {
-    return this.journal.append(this.actor, action, detail);
+  append(action: string, detail: Record<string, unknown>, actor = this.actor): JournalEntry {
+    return this.journal.append(actor, action, detail);
   }
 
   read(): JournalEntry[] {

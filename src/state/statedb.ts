@@ -5,6 +5,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3-multiple-ciphers';
 import { CoffreError } from '../core/errors.js';
 import { diskFullAt, homeDiskFull } from './disk.js';
+import { USERS_SCHEMA, UserStore } from './users.js';
 
 export interface JobRecord {
   id: number;
@@ -61,11 +62,15 @@ CREATE INDEX IF NOT EXISTS jobs_started ON jobs(started_at);
 const MIGRATIONS = [
   '', // 1: the jobs table above
   "ALTER TABLE jobs ADD COLUMN trigger TEXT NOT NULL DEFAULT 'manual'; ALTER TABLE jobs ADD COLUMN detail TEXT;",
+  // 3: Coffre's users, sessions and failed sign-ins; a running job's progress for other processes.
+  USERS_SCHEMA + 'ALTER TABLE jobs ADD COLUMN progress TEXT;',
 ];
 
 export class StateDb {
   private readonly db: Database.Database;
   private readonly home: string;
+  /** Coffre's users, their sessions and failed sign-ins. */
+  readonly users: UserStore;
 
   constructor(file: string) {
     this.home = path.dirname(file);
@@ -88,6 +93,7 @@ export class StateDb {
       throw this.failure(err, 'opening the state database');
     }
     this.db = db;
+    this.users = new UserStore(db);
   }
 
   /** A failure of the state database as the error a user can act on. */

@@ -1,0 +1,118 @@
+// Sessions, CSRF and headers at the HTTP edge: the session cookie (HttpOnly,
+// SameSite=Strict, Secure under TLS), the CSRF check on every state-changing
+// request (a per-session token and the Origin or Referer), and the security
+// headers of every response. Who a user is and what they may do is the
+// users service's and core/rights'; this only carries it over HTTP.
+
+import crypto from 'node:crypto';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { CoffreError } from '../index.js';
+
+export const SESSION_COOKIE = 'coffre_session';
+
+export const SECURITY_HEADERS: Record<string, string> = {
+  'content-security-policy':
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+  'x-frame-options': 'DENY',
+  'referrer-policy': 'no-referrer',
+  'x-content-type-options': 'nosniff',
+  'cross-origin-opener-policy': 'same-origin',
+  'cross-origin-resource-policy': 'same-origin',
+  'cache-control': 'no-store',
+};
+
+/** One cookie's value from the Cookie header. */
+export function readCookie(header: string | undefined, name: string): string | null {
+  if (!header) return null;
+  for (const part of header.split(';')) {
+    const eq = part.indexOf('=');
+    if (eq < 0) continue;
+    if (part.slice(0, eq).trim() === name) {
+      const value = part.slice(eq + 1).trim();
+      return /^[A-Za-z0-9_-]{1,200}$/.test(value) ? value : null;
+    }
+  }
+  return null;
+}
+
+/** The Set-Cookie value for the session (or for clearing it). */
+export function sessionCookie(id: string | null, secure: boolean, maxAgeSeconds = 0): string {
+  const attrs = ['Path=/', 'HttpOnly', 'SameSite=Strict'];
+  if (secure) attrs.push('Secure');
+  if (id === null) return [`${SESSION_COOKIE}=`, 'Max-Age=0', ...attrs].join('; ');
+  return [
+    `${SESSION_COOKIE}=${id}`,
+    `Max-Age=${Math.max(1, Math.floor(maxAgeSeconds))}`,
+    ...attrs,
+  ].join('; ');
+}
+
+export function isStateChanging(method: string): boolean {
+  return !['GET', 'HEAD', 'OPTIONS'].includes(method);
+}
+
+/** The origin this request was addressed to: scheme and Host. */
+function ownOrigin(req: FastifyRequest, secure: boolean): string | null {
+  const host = req.headers.host;
+  return host ? `${secure ? 'https' : 'http'}://${host}` : null;
+}
+
+/**
+ * A state-changing request must come from the page itself: its Origin (or,
+ * without one, its Referer) must be this server's. Browsers send Origin on
+ * every POST; a request with neither is refused.
+ */
+export function checkOrigin(req: FastifyRequest, secure: boolean): void {
+  const own = ownOrigin(req, secure);
+  const origin = req.headers.origin;
+  let from: string | null = null;
+  if (typeof origin === 'string' && origin !== 'null') from = origin;
+  else if (typeof req.headers.referer === 'string') {
+    try {
+      from = new URL(req.headers.referer).origin;
+    } catch {
+      from = null;
+    }
+  }
+  if (!own || from !== own) {
+    throw new CoffreError(
+      'FORBIDDEN',
+      'This request did not come from the Backup center page (its origin does not match); reload the page and try again.',
+      { details: { csrf: true } },
+    );
+  }
+}
+
+/** The CSRF token must match the session's: header x-csrf-token, or form field _csrf. */
+export function checkCsrfToken(req: FastifyRequest, expected: string | null): void {
+  const header = req.headers['x-csrf-token'];
+  const body = req.body as Record<string, unknown> | null | undefined;
+  const given =
+    typeof header === 'string'
+      ? header
+      : body && typeof body === 'object' && typeof body._csrf === 'string'
+        ? body._csrf
+        : null;
+  if (expected === null || given === null || !safeEqual(given, expected)) {
+    throw new CoffreError(
+      'FORBIDDEN',
+      'This form has expired or did not come from the Backup center page; reload the page and try again.',
+      { details: { csrf: true } },
+    );
+  }
+}
+
+function safeEqual(a: string, b: string): boolean {
+  const ha = crypto.createHash('sha256').update(a).digest();
+  const hb = crypto.createHash('sha256').update(b).digest();
+  return crypto.timingSafeEqual(ha, hb);
+}
+
+/** The CSRF token for a user the host app signed in (no Coffre session): tied to the name. */
+export function hostCsrf(secret: Buffer, user: string): string {
+  return crypto.createHmac('sha256', secret).update(`csrf:${user}`).digest('base64url');
+}
+
+export function applySecurityHeaders(reply: FastifyReply): void {
+  for (const [k, v] of Object.entries(SECURITY_HEADERS)) reply.header(k, v);
+}
