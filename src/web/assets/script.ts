@@ -84,6 +84,21 @@ export const SCRIPT = `
     });
   });
 
+  // A key file is read here and put in the key field (nothing is uploaded but its text).
+  document.querySelectorAll('[data-key-file]').forEach(function (box) {
+    box.hidden = false;
+    var input = box.querySelector('input[type=file]');
+    var text = document.getElementById('key-text');
+    input.addEventListener('change', function () {
+      var file = input.files && input.files[0];
+      if (!file || !text) return;
+      file.text().then(function (t) {
+        var line = t.split(/\r?\n/).filter(function (l) { return /^AGE-SECRET-KEY-1/.test(l.trim()); })[0];
+        text.value = (line || t).trim();
+      });
+    });
+  });
+
   // The recovery key: a print button once the script runs.
   document.querySelectorAll('[data-print]').forEach(function (button) {
     button.hidden = false;

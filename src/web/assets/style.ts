@@ -12,6 +12,7 @@ export const STYLE = `
   font-size: 16px; line-height: 1.45; color: var(--ink); background: var(--bg);
 }
 * { box-sizing: border-box; }
+[hidden] { display: none !important; }
 body { margin: 0; }
 a { color: var(--accent); }
 a:focus-visible, button:focus-visible, input:focus-visible, select:focus-visible, textarea:focus-visible, summary:focus-visible {
@@ -68,9 +69,12 @@ table.list tr.lose td { background: #fff7f6; }
 table.list tr.own td { background: #f2f7ff; }
 table.list th.section-row { background: #f7f8fa; font-weight: 600; }
 .table-scroll { overflow-x: auto; }
-td.row-actions { display: flex; gap: .5rem; flex-wrap: wrap; justify-content: flex-end; }
+td.row-actions { text-align: right; white-space: nowrap; }
+td.row-actions form.inline { margin-left: .4rem; }
+table.list td:first-child { white-space: nowrap; }
+table.pick input[type=radio] { width: 1.4rem; height: 1.4rem; }
 
-.badge { display: inline-block; padding: .1rem .5rem; border-radius: 999px; font-size: .8rem; font-weight: 600; background: #eef0f3; color: var(--ink); }
+.badge { white-space: nowrap; display: inline-block; padding: .1rem .5rem; border-radius: 999px; font-size: .8rem; font-weight: 600; background: #eef0f3; color: var(--ink); }
 .badge.ok { background: var(--ok-bg); color: var(--ok); }
 .badge.warn { background: var(--warn-bg); color: var(--warn); }
 .badge.bad { background: var(--bad-bg); color: var(--bad); }
@@ -158,7 +162,8 @@ main.login { max-width: 24rem; margin: 10vh auto; background: var(--panel); bord
   table.list td, table.list th { display: block; border: 0; padding: .15rem .2rem; }
   table.retention tr { display: grid; grid-template-columns: repeat(4, 1fr); gap: .3rem; }
   table.retention th { grid-column: 1 / -1; }
-  td.row-actions { justify-content: flex-start; }
+  td.row-actions { text-align: left; white-space: normal; }
+  td.row-actions form.inline { margin: .4rem 0 0; display: block; }
   main.login { margin: 1rem; }
 }
 @media print {

@@ -116,9 +116,7 @@ function encryption(ctx: PageContext, data: AutoTabData): Html {
     <h2>Encryption</h2>
     <p>${state}</p>
     ${shown}
-    <p class="warn-text">
-      Without the key, an encrypted backup cannot be recovered by anyone, including us.
-    </p>
+    <p class="warn-text">Without the key, an encrypted backup cannot be opened by anyone.</p>
     <div class="two">
       ${postForm(
         ctx,
@@ -196,8 +194,8 @@ export function autoTab(ctx: PageContext, data: AutoTabData): Html {
                   html`<label class="choice" for="sd-${d.name}"
                     ><input
                       type="checkbox"
-                      name="to"
-                      value="${d.name}"
+                      name="to.${d.name}"
+                      value="yes"
                       id="sd-${d.name}"
                       ${chosen.includes(d.name) ? html` checked` : ''}
                     /><span
@@ -279,6 +277,9 @@ export function autoTab(ctx: PageContext, data: AutoTabData): Html {
             placeholder="from the schedule"
             class="num"
           />
+          <p id="stale-help" class="muted small">
+            Empty: from the schedule (a day and 2 hours for a daily one).
+          </p>
           ${data.alerts.command ? html`<p class="muted small">Alert command: <code>${data.alerts.command}</code> (set on the register).</p>` : ''}
           <div class="actions">
             <button type="submit">Save the alerts</button>

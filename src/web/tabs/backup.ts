@@ -55,8 +55,8 @@ export function backupTab(ctx: PageContext, data: BackupTabData): Html {
               <input
                 type="checkbox"
                 id="${id}"
-                name="to"
-                value="${d.name}"
+                name="to.${d.name}"
+                value="yes"
                 ${data.defaults.includes(d.name) && !off ? html` checked` : ''}${off ? html` disabled` : ''}
               />
               <span

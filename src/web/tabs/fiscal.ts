@@ -94,8 +94,8 @@ export function fiscalTab(ctx: PageContext, data: FiscalTabData): Html {
                         html`<label class="choice" for="fd-${d}"
                           ><input
                             type="checkbox"
-                            name="to"
-                            value="${d}"
+                            name="to.${d}"
+                            value="yes"
                             id="fd-${d}"
                             ${i === 0 ? html` checked` : ''}
                           /><span>${d}</span></label

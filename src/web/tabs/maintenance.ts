@@ -48,11 +48,14 @@ function cleanup(ctx: PageContext, data: MaintenanceTabData): Html {
       html`<input type="hidden" name="expect" value="${deleting.length}" />
         <label class="choice" for="prune-ok"
           ><input type="checkbox" id="prune-ok" name="confirm" value="yes" required /><span
-            >Delete the ${deleting.length} backup${deleting.length === 1 ? '' : 's'} marked “delete”
-            and remove leftovers of interrupted jobs</span
+            >${deleting.length > 0 ? `Delete the ${deleting.length} backup${deleting.length === 1 ? '' : 's'} marked “delete” and remove leftovers of interrupted jobs` : 'Remove leftovers of interrupted jobs'}</span
           ></label
         >
-        <div class="actions"><button type="submit" class="danger">Apply the cleanup</button></div>`,
+        <div class="actions">
+          <button type="submit" class="${deleting.length > 0 ? 'danger' : ''}">
+            Apply the cleanup
+          </button>
+        </div>`,
       'stack',
     )}
   </section>`;

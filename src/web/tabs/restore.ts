@@ -1,4 +1,4 @@
-// Restore: a wizard. Pick an archive (local, external, cloud, or uploaded),
+// Restore: a wizard. Pick an archive (local, external or cloud storage),
 // give the key or passphrase if it is encrypted, choose the sections, read
 // the plan (what is replaced, what is lost, table by table), confirm with a
 // typed word and the password, follow the phases, and undo if needed.
@@ -8,7 +8,6 @@ import { html, type Html } from '../html.js';
 import { bytes, when } from '../format.js';
 import { postForm, progressBar } from '../layout.js';
 import type { PageContext, RestoreDraft, RestoreTabData } from '../model.js';
-import { kindLabel } from './status.js';
 
 /** The word typed to confirm a restore. */
 export const CONFIRM_WORD = 'RESTORE';
@@ -37,9 +36,28 @@ function stepper(current: RestoreDraft['step'] | 'pick'): Html {
   </ol>`;
 }
 
+const PREFERRED: Record<string, number> = { local: 0, external: 1, s3: 2 };
+
+/** One line per backup, newest first: read from the nearest copy (local, then external, then cloud). */
+function copiesOf(
+  data: RestoreTabData,
+): { b: RestoreTabData['backups'][number]; where: string[] }[] {
+  const by = new Map<string, { b: RestoreTabData['backups'][number]; where: string[] }>();
+  const rank = (d: string) => PREFERRED[data.kinds[d] ?? ''] ?? 3;
+  for (const b of data.backups) {
+    const g = by.get(b.id);
+    if (!g) by.set(b.id, { b, where: [b.destination] });
+    else {
+      g.where.push(b.destination);
+      if (rank(b.destination) < rank(g.b.destination)) g.b = b;
+    }
+  }
+  return [...by.values()].reverse();
+}
+
 function pick(ctx: PageContext, data: RestoreTabData): Html {
   const tz = ctx.timeZone;
-  const newestFirst = [...data.backups].reverse();
+  const newestFirst = copiesOf(data);
   const list =
     newestFirst.length === 0
       ? html`<p class="muted">No backup found.</p>`
@@ -61,7 +79,7 @@ function pick(ctx: PageContext, data: RestoreTabData): Html {
                     </tr>
                   </thead>
                   <tbody>
-                    ${newestFirst.slice(0, 200).map((b, i) => {
+                    ${newestFirst.slice(0, 200).map(({ b, where }, i) => {
                       const id = `pick-${i}`;
                       return html`<tr>
                         <td>
@@ -77,12 +95,7 @@ function pick(ctx: PageContext, data: RestoreTabData): Html {
                           <label for="${id}">${when(b.createdAt, tz)}</label
                           >${b.note ? html`<div class="muted small">${b.note}</div>` : ''}
                         </td>
-                        <td>
-                          ${b.destination}
-                          <span class="muted small"
-                            >${kindLabel(data.kinds[b.destination] ?? '')}</span
-                          >
-                        </td>
+                        <td>${where.join(', ')}</td>
                         <td>${b.origin}</td>
                         <td>${bytes(b.size)}</td>
                         <td>${b.encrypted ? 'yes' : 'no'}</td>
@@ -107,16 +120,7 @@ function pick(ctx: PageContext, data: RestoreTabData): Html {
     <section class="panel">
       ${list}
       ${data.unavailable.map((u) => html`<p class="warn-text">${u.destination}: ${u.message}</p>`)}
-    </section>
-    <section class="panel">
-      <h2>Or upload an archive</h2>
-      <form method="post" action="/restore/upload" enctype="multipart/form-data" class="stack">
-        <input type="hidden" name="_csrf" value="${ctx.csrf}" />
-        <label for="archive-file">Archive file (.coffre)</label>
-        <input type="file" id="archive-file" name="archive" required />
-        <div class="actions"><button type="submit">Upload and check</button></div>
-      </form>
-    </section>`;
+    </section> `;
 }
 
 function undoForm(ctx: PageContext): Html {
@@ -151,10 +155,12 @@ function keyStep(ctx: PageContext, d: RestoreDraft): Html {
       Give the secret key (a key file or its text) or the passphrase. Without them, the archive
       cannot be opened.
     </p>
-    <form method="post" action="/restore/${d.id}/key" enctype="multipart/form-data" class="stack">
+    <form method="post" action="/restore/${d.id}/key" class="stack">
       <input type="hidden" name="_csrf" value="${ctx.csrf}" />
-      <label for="key-file">Key file</label>
-      <input type="file" id="key-file" name="keyfile" />
+      <div data-key-file hidden>
+        <label for="key-file">Key file</label>
+        <input type="file" id="key-file" accept=".txt,.key,text/plain" />
+      </div>
       <label for="key-text">Or paste the key</label>
       <textarea
         id="key-text"
@@ -208,8 +214,8 @@ function sectionsStep(ctx: PageContext, d: RestoreDraft): Html {
                 html`<label class="choice" for="sec-${s.name}"
                   ><input
                     type="checkbox"
-                    name="section"
-                    value="${s.name}"
+                    name="section.${s.name}"
+                    value="yes"
                     id="sec-${s.name}"
                     ${d.chosen.includes(s.name) ? html` checked` : ''}
                   />
