@@ -82,12 +82,15 @@ import {
 } from './fiscal/verify.js';
 import { JournalService } from './services/journal.js';
 import { UsersService, type UsersOptions } from './services/users.js';
+import { UploadService } from './services/uploads.js';
+import type { JobFeedEvent } from './services/jobs.js';
 
 export type { BackupOptions, BackupResult, Progress } from './services/backup.js';
 export type { DemoHomeOptions, DemoResult, InitOptions } from './services/setup.js';
 export type { BackupEntry, DamagedBackup } from './services/catalog.js';
 export type { CloudUsage, DestinationInfo, DestinationInput } from './services/destinations.js';
-export type { CenterEvents } from './services/jobs.js';
+export type { CenterEvents, JobFeedEvent, JobProgress } from './services/jobs.js';
+export type { ReceivedArchive, UploadService } from './services/uploads.js';
 export type { RetentionEntry, RetentionReport } from './services/maintenance.js';
 export type { AppClosedResult, ScheduleInfo } from './services/schedule.js';
 export type { StatusReport } from './services/status.js';
@@ -143,6 +146,8 @@ export class BackupCenter {
    * A service of its own rather than one facade method per action.
    */
   readonly users: UsersService;
+  /** Archives uploaded for a restore: `receive(stream, {name, sha256})`, then `path(id)` to restore it. */
+  readonly uploads: UploadService;
   /** The outcome of a restore that a crash interrupted, finished or rolled back when this center opened. */
   recovered: RecoveredRestore | null = null;
 
@@ -203,6 +208,7 @@ export class BackupCenter {
       this.verifier,
       clock,
     );
+    this.uploads = new UploadService(path.join(paths.root, 'uploads'), this.verifier, clock);
     this.settings = new SettingsService(this.config, this.register, source, clock);
     this.journal = new JournalService(
       new EventJournal(path.join(paths.root, 'journal.jsonl'), clock),
@@ -381,6 +387,24 @@ export class BackupCenter {
 
   history(limit = 50): JobRecord[] {
     return this.jobs.history(limit);
+  }
+
+  /**
+   * Follows every job, of this process or another (a CLI backup, `coffre
+   * daemon`): started, progress, ended. Returns the function that stops it.
+   */
+  watchJobs(listener: (e: JobFeedEvent) => void, pollMs?: number): () => void {
+    return this.jobs.watch(listener, pollMs);
+  }
+
+  /** Cancels a running backup of this process; it leaves nothing behind (CANCELLED). */
+  cancelJob(jobId: number): { cancelled: boolean } {
+    return this.jobs.cancel(jobId);
+  }
+
+  /** A backup's archive as a stream (for a download), with its size and fingerprint. */
+  async openArchive(ref: string, from?: string): ReturnType<Catalog['download']> {
+    return this.catalog.download(ref, from);
   }
 
   // ---------------------------------------------------------------- maintenance

@@ -37,6 +37,10 @@ export type {
   UserInfo,
   UsersOptions,
   UsersService,
+  JobFeedEvent,
+  JobProgress,
+  ReceivedArchive,
+  UploadService,
 } from './center.js';
 export {
   ACCESS,

@@ -89,7 +89,10 @@ export class RestoreService {
     private readonly config: ConfigStore,
     private readonly identity: IdentityStore,
     private readonly source: AppSource,
-    private readonly jobs: Pick<JobRunner, 'lock' | 'start' | 'recorded' | 'db' | 'events'>,
+    private readonly jobs: Pick<
+      JobRunner,
+      'lock' | 'start' | 'recorded' | 'db' | 'events' | 'reporter'
+    >,
     private readonly catalog: Pick<Catalog, 'locate' | 'list'>,
     private readonly backups: Pick<BackupService, 'backupLocked'>,
     private readonly clock: Clock,
@@ -110,10 +113,15 @@ export class RestoreService {
       trigger: options.trigger ?? 'manual',
     });
     const scratch: string[] = [];
+    // Progress reaches the live feed too; a restore is not cancellable once started.
+    const progress = this.jobs.reporter(jobId, 'restore', options.onProgress, {
+      cancellable: false,
+    });
+    const reported = { ...options, onProgress: progress.report };
     try {
       return await this.jobs.recorded(
         jobId,
-        () => this.restoreLocked(ref, options, now, scratch, jobId),
+        () => this.restoreLocked(ref, reported, now, scratch, jobId),
         (result) => ({
           backupId: result.plan.backupId,
           detail: JSON.stringify({
@@ -123,6 +131,7 @@ export class RestoreService {
         }),
       );
     } finally {
+      progress.done();
       try {
         // While a journal exists, its staged copies are what the next start
         // needs to finish or roll back: leave them.

@@ -184,6 +184,7 @@ export async function createServer(
           address,
           secure,
           sessionId,
+          pollMs: options.pollMs ?? 1000,
           setSession: (id, maxAge) => {
             void reply.header('set-cookie', sessionCookie(id, secure, maxAge));
           },

@@ -34,6 +34,8 @@ export interface RouteContext {
   setSession: (id: string | null, maxAgeSeconds?: number) => void;
   /** The session id from the cookie, if any. */
   sessionId: string | null;
+  /** How often the live feed looks for other processes' jobs (ms). */
+  pollMs: number;
 }
 
 export interface RouteDef {

@@ -111,7 +111,10 @@ export class BackupService {
     private readonly config: ConfigStore,
     private readonly identity: IdentityStore,
     private readonly source: AppSource,
-    private readonly jobs: Pick<JobRunner, 'locked' | 'start' | 'failed' | 'db' | 'events'>,
+    private readonly jobs: Pick<
+      JobRunner,
+      'locked' | 'start' | 'failed' | 'db' | 'events' | 'reporter'
+    >,
     private readonly destinations: Pick<DestinationService, 'get' | 'cloudConfig'>,
     private readonly retention: Pick<MaintenanceService, 'plan'>,
     private readonly clock: Clock,
@@ -166,6 +169,10 @@ export class BackupService {
     const pruned: BackupResult['pruned'] = [];
     const warnings: Warning[] = [];
     let snapshotFile: string | null = null;
+    let pendingSnapshot: Promise<unknown> | null = null;
+    // Progress for the caller, this process's listeners and other processes; a cancel stops at the next report.
+    const progress = this.jobs.reporter(jobId, 'backup', options.onProgress);
+    const report = progress.report;
     try {
       const destinations = names.map((n) => this.destinations.get(n));
       const source = config.source;
@@ -253,7 +260,7 @@ export class BackupService {
       }
       const filesBytes = files.reduce((n, f) => n + f.size, 0);
       const dbBytes = fs.statSync(dbFile).size;
-      options.onProgress?.({ phase: 'snapshot', done: 0, total: dbBytes + filesBytes });
+      report({ phase: 'snapshot', done: 0, total: dbBytes + filesBytes });
       const snapshot: Promise<ArchiveSnapshot> = takeSnapshot({
         source: dbFile,
         target: snapshotPath,
@@ -265,6 +272,7 @@ export class BackupService {
       }));
       // Failures surface where the writer awaits it; this only marks it handled.
       snapshot.catch(() => undefined);
+      pendingSnapshot = snapshot;
       for (const { dest, limitBytes } of ready) {
         try {
           const upload = await dest.put(archive, {
@@ -334,13 +342,10 @@ export class BackupService {
         compressionLevel: options.compressionLevel ?? config.compressionLevel,
         outputs: uploads.map((u) => u.upload.stream),
         estimatedBytes: dbBytes + filesBytes,
-        ...(options.onProgress
-          ? {
-              onProgress: (done: number, total: number) =>
-                options.onProgress!({ phase: 'archive', done, total }),
-            }
-          : {}),
+        onProgress: (done: number, total: number) => report({ phase: 'archive', done, total }),
       });
+      // The last moment a cancel applies: after a commit, the backup exists.
+      report({ phase: 'archive', done: written.size, total: written.size });
       const sidecar: Sidecar = {
         sidecarVersion: 1,
         archive,
@@ -437,8 +442,11 @@ export class BackupService {
       };
     } catch (err) {
       await Promise.all(uploads.map((u) => u.upload.abort().catch(() => undefined)));
+      // A snapshot still being written (a cancel mid-archive) ends before its file is removed.
+      await pendingSnapshot?.catch(() => undefined);
       throw this.jobs.failed(jobId, err);
     } finally {
+      progress.done();
       if (snapshotFile) {
         await fsp.rm(snapshotFile, { force: true });
         await fsp.rm(snapshotFile + '-journal', { force: true });

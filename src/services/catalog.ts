@@ -182,6 +182,24 @@ export class Catalog {
    * Finds a backup by id, unique id prefix, `latest` (the newest that is not a
    * safety backup), or an archive file path.
    */
+  /** A backup to download, streamed from its destination: never a file path. */
+  async download(
+    ref: string,
+    from?: string,
+  ): Promise<{ archive: string; size: number | null; sha256: string | null; stream: Readable }> {
+    if (/[/\\]/.test(ref)) {
+      throw new CoffreError('USAGE', `"${ref}" is not a backup id.`, { details: { field: 'id' } });
+    }
+    const found = await this.locate(ref, from);
+    const stream = await found.open();
+    return {
+      archive: found.archive,
+      size: found.sidecar?.size ?? null,
+      sha256: found.sidecar?.sha256 ?? null,
+      stream,
+    };
+  }
+
   async locate(ref: string, from?: string, allRegisters = false): Promise<FoundBackup> {
     if ((ref.includes('/') || ref.includes(path.sep)) && fs.existsSync(ref)) {
       const file = path.resolve(ref);

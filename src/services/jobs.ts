@@ -6,10 +6,13 @@ import { EventEmitter } from 'node:events';
 import { asCoffreError, CoffreError } from '../core/errors.js';
 import type { Clock } from '../core/clock.js';
 import type { Origin } from '../core/manifest.js';
+import fs from 'node:fs';
 import type { RestorePlan } from '../restore/plan.js';
 import type { HomePaths } from '../state/home.js';
 import { acquireJobLock, type JobLock } from '../state/lock.js';
-import type { JobRecord, StateDb } from '../state/statedb.js';
+import type { JobProgressRow, JobRecord, StateDb } from '../state/statedb.js';
+
+type Progress = Pick<JobProgressRow, 'phase' | 'done' | 'total'>;
 
 /** What BackupCenter tells a host app as it happens (`center.events.on('restore', ...)`). */
 export interface CenterEvents {
@@ -19,7 +22,21 @@ export interface CenterEvents {
     | { phase: 'applied'; backupId: string; safetyBackupId: string | null; restartApp: boolean }
     | { phase: 'failed'; backupId: string; code: string; message: string },
   ];
+  /** A job of this process moved on (bytes done in a phase). */
+  progress: [JobProgress];
 }
+
+/** A running job's progress, as the live feed shows it: phase, bytes, when, which process. */
+export type JobProgress = JobProgressRow;
+
+/** What the live feed tells a watcher: a job seen starting, moving on, or ended. */
+export type JobFeedEvent =
+  | { type: 'started'; job: JobRecord }
+  | { type: 'progress'; progress: JobProgress }
+  | { type: 'ended'; job: JobRecord };
+
+/** Progress is written to the state database at most this often, for other processes to see. */
+const PROGRESS_WRITE_MS = 500;
 
 /** What the history keeps of a job that succeeded. */
 export interface JobSummary {
@@ -34,6 +51,10 @@ export interface JobSummary {
 export class JobRunner {
   /** Events for a host app: a backup made, a restore planned, applied or failed. */
   readonly events = new EventEmitter<CenterEvents>();
+  /** Cancellation of this process's running jobs, by job id. */
+  private readonly cancels = new Map<number, AbortController>();
+  private readonly lastWrite = new Map<number, { at: number; phase: string }>();
+  private readonly uncancellable = new Set<number>();
 
   constructor(
     private readonly paths: Pick<HomePaths, 'lock' | 'lockInfo'>,
@@ -105,6 +126,138 @@ export class JobRunner {
     }
   }
 
+  /**
+   * The progress reporter of a running job: tells the caller's callback,
+   * this process's listeners (`events` 'progress') and, every half second
+   * or at a new phase, the state database, where other processes see it.
+   * A cancelled job stops at its next report (CANCELLED).
+   */
+  reporter(
+    jobId: number,
+    kind: string,
+    onProgress?: (p: Progress) => void,
+    options: { cancellable?: boolean } = {},
+  ): { report: (p: Progress) => void; signal: AbortSignal; done: () => void } {
+    const controller = new AbortController();
+    if (options.cancellable !== false) this.cancels.set(jobId, controller);
+    else this.uncancellable.add(jobId);
+    const report = (p: Progress) => {
+      if (controller.signal.aborted) throw cancelled(kind);
+      onProgress?.(p);
+      const now = this.clock();
+      const progress: JobProgress = { ...p, jobId, kind, at: now.toISOString(), pid: process.pid };
+      this.events.emit('progress', progress);
+      const last = this.lastWrite.get(jobId);
+      if (!last || last.phase !== p.phase || now.getTime() - last.at >= PROGRESS_WRITE_MS) {
+        this.lastWrite.set(jobId, { at: now.getTime(), phase: p.phase });
+        try {
+          this.db().setProgress(jobId, JSON.stringify(progress));
+        } catch {
+          // Progress for other processes is a courtesy: it never fails a job.
+        }
+      }
+    };
+    const done = () => {
+      this.cancels.delete(jobId);
+      this.uncancellable.delete(jobId);
+      this.lastWrite.delete(jobId);
+    };
+    return { report, signal: controller.signal, done };
+  }
+
+  /**
+   * Cancels a running job of this process: it stops at its next step and
+   * leaves nothing behind. A job of another process cannot be cancelled
+   * from here.
+   */
+  cancel(jobId: number): { cancelled: boolean } {
+    const controller = this.cancels.get(jobId);
+    if (controller) {
+      controller.abort();
+      return { cancelled: true };
+    }
+    if (this.uncancellable.has(jobId)) {
+      throw new CoffreError(
+        'USAGE',
+        `Job ${jobId} cannot be cancelled: a restore runs to its end (undo it afterwards if needed).`,
+        { details: { jobId } },
+      );
+    }
+    const job = this.db().job(jobId);
+    if (!job) throw new CoffreError('USAGE', `There is no job ${jobId}.`, { details: { jobId } });
+    if (job.result !== 'running') return { cancelled: false };
+    throw new CoffreError(
+      'USAGE',
+      `Job ${jobId} (${job.kind}) runs in another process; it can only be stopped there.`,
+      { details: { jobId } },
+    );
+  }
+
+  /**
+   * Jobs running now, here or in another process, with their last progress.
+   * A backup or restore counts only while the job lock is held (one killed
+   * stays "running" in the history until the next job closes it).
+   */
+  running(): (JobRecord & { progress: JobProgress | null })[] {
+    const jobs = this.db().runningJobs();
+    if (jobs.length === 0) return jobs;
+    const lockHeld = fs.existsSync(this.paths.lockInfo);
+    // A verification runs without the lock: one killed is forgotten after a few hours.
+    const recent = this.clock().getTime() - 6 * 3600_000;
+    return jobs.filter((j) =>
+      j.kind === 'verify' ? Date.parse(j.startedAt) > recent : lockHeld,
+    );
+  }
+
+  /**
+   * Watches jobs for a live feed: progress of this process's jobs at once,
+   * and every `pollMs` the jobs of other processes (the scheduler in
+   * `coffre daemon`, a CLI backup), their progress and their end. Returns
+   * the function that stops watching.
+   */
+  watch(listener: (e: JobFeedEvent) => void, pollMs = 1000): () => void {
+    const seen = new Map<number, string | null>();
+    const onProgress = (p: JobProgress) => {
+      seen.set(p.jobId, p.at);
+      listener({ type: 'progress', progress: p });
+    };
+    const poll = () => {
+      let running: ReturnType<JobRunner['running']>;
+      try {
+        running = this.running();
+      } catch {
+        return;
+      }
+      const now = new Set(running.map((j) => j.id));
+      for (const job of running) {
+        const { progress, ...record } = job;
+        if (!seen.has(job.id)) {
+          seen.set(job.id, null);
+          listener({ type: 'started', job: record });
+        }
+        // Another process's progress, from the database.
+        if (progress && progress.pid !== process.pid && seen.get(job.id) !== progress.at) {
+          seen.set(job.id, progress.at);
+          listener({ type: 'progress', progress });
+        }
+      }
+      for (const id of [...seen.keys()]) {
+        if (now.has(id)) continue;
+        seen.delete(id);
+        const job = this.db().job(id);
+        if (job) listener({ type: 'ended', job });
+      }
+    };
+    this.events.on('progress', onProgress);
+    poll();
+    const timer = setInterval(poll, pollMs);
+    timer.unref();
+    return () => {
+      clearInterval(timer);
+      this.events.off('progress', onProgress);
+    };
+  }
+
   history(limit = 50, kind?: string): JobRecord[] {
     if (!Number.isSafeInteger(limit) || limit < 1) {
       throw new CoffreError(
@@ -114,4 +267,10 @@ export class JobRunner {
     }
     return this.db().jobs(limit, kind);
   }
+}
+
+function cancelled(kind: string): CoffreError {
+  return new CoffreError('CANCELLED', `The ${kind} was cancelled; nothing of it was kept.`, {
+    details: { kind },
+  });
 }

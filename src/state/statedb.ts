@@ -25,6 +25,17 @@ export interface JobRecord {
   detail: string | null;
 }
 
+/** A running job's progress as stored: phase, bytes, when, which process. */
+export interface JobProgressRow {
+  jobId: number;
+  kind: string;
+  phase: 'snapshot' | 'archive' | 'read' | 'download' | 'check' | 'safety' | 'apply';
+  done: number;
+  total: number;
+  at: string;
+  pid: number;
+}
+
 interface JobRow {
   id: number;
   kind: string;
@@ -286,6 +297,27 @@ export class StateDb {
       )
       .get() as { bytes: number } | undefined;
     return row?.bytes ?? null;
+  }
+
+  /** A running job's last progress (JSON), for other processes' live feeds. */
+  setProgress(id: number, progress: string): void {
+    this.db.prepare("UPDATE jobs SET progress = ? WHERE id = ? AND result = 'running'").run(progress, id);
+  }
+
+  /** Jobs marked running, with their last progress. */
+  runningJobs(): (JobRecord & { progress: JobProgressRow | null })[] {
+    const rows = this.db
+      .prepare("SELECT * FROM jobs WHERE result = 'running' ORDER BY id")
+      .all() as (JobRow & { progress: string | null })[];
+    return rows.map((r) => ({
+      ...toRecord(r),
+      progress: r.progress ? (JSON.parse(r.progress) as JobProgressRow) : null,
+    }));
+  }
+
+  job(id: number): JobRecord | null {
+    const row = this.db.prepare('SELECT * FROM jobs WHERE id = ?').get(id) as JobRow | undefined;
+    return row ? toRecord(row) : null;
   }
 
   jobs(limit = 50, kind?: string): JobRecord[] {

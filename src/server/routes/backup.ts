@@ -1,6 +1,6 @@
-// The Backup tab: back up now to chosen destinations with a note. Progress
-// goes to the live feed (/api/events); the result names each destination
-// that got the backup and each that did not.
+// The Backup tab: back up now to chosen destinations with a note, and cancel
+// a running backup. Progress goes to the live feed (/api/events); the result
+// names each destination that got the backup and each that did not.
 
 import { z } from 'zod';
 import { parse, route } from '../routes.js';
@@ -9,6 +9,8 @@ const BackupNow = z.object({
   to: z.array(z.string().min(1)).optional(),
   note: z.string().max(500).optional(),
 });
+
+const JobId = z.object({ id: z.coerce.number().int().min(1) });
 
 export const backupRoutes = [
   route({
@@ -19,6 +21,12 @@ export const backupRoutes = [
       const { to, note } = parse(BackupNow, req.body);
       return center.backup({ to, note: note ?? null, trigger: 'page' });
     },
+  }),
+  route({
+    method: 'POST',
+    url: '/api/jobs/:id/cancel',
+    access: 'settings',
+    handler: ({ center, req }) => center.cancelJob(parse(JobId, req.params).id),
   }),
   route({
     method: 'GET',

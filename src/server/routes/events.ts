@@ -8,27 +8,27 @@ export const eventRoutes = [
     method: 'GET',
     url: '/api/events',
     access: 'signed-in',
-    handler: ({ center, req, reply }) => {
+    handler: ({ center, req, reply, pollMs }) => {
       reply.hijack();
       const res = reply.raw;
       res.writeHead(200, {
         ...(reply.getHeaders() as Record<string, string>),
         'content-type': 'text/event-stream; charset=utf-8',
         'cache-control': 'no-store',
-        connection: 'keep-alive',
+        'x-accel-buffering': 'no',
       });
       const send = (event: string, data: unknown) =>
         res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
-      const onBackup = (e: unknown) => send('backup', e);
-      const onRestore = (e: unknown) => send('restore', e);
-      center.events.on('backup', onBackup);
-      center.events.on('restore', onRestore);
+      send('hello', { pid: process.pid });
+      const stop = center.watchJobs((e) => {
+        if (e.type === 'progress') send('progress', e.progress);
+        else send(e.type, e.job);
+      }, pollMs);
       const keepAlive = setInterval(() => res.write(': keep-alive\n\n'), 15_000);
-      send('hello', { at: new Date().toISOString() });
+      keepAlive.unref();
       req.raw.on('close', () => {
         clearInterval(keepAlive);
-        center.events.off('backup', onBackup);
-        center.events.off('restore', onRestore);
+        stop();
       });
       return undefined;
     },

@@ -2,6 +2,7 @@
 // replaced and lost), the restore itself (password again and a typed
 // confirmation), and its undo.
 
+import { Readable } from 'node:stream';
 import { z } from 'zod';
 import { CoffreError } from '../../index.js';
 import { parse, route, type RouteContext } from '../routes.js';
@@ -15,7 +16,9 @@ const Keys = {
   passphrase: z.string().max(1024).optional(),
 };
 const Plan = z.object({
-  ref: Ref,
+  /** A backup id, or an uploaded archive's id with `upload`. */
+  ref: Ref.optional(),
+  upload: z.string().regex(/^[0-9a-f]{24}$/).optional(),
   from: z.string().min(1).optional(),
   sections: z.array(z.string().min(1)).optional(),
   ...Keys,
@@ -26,6 +29,21 @@ const Undo = z.object({
   confirmation: z.string().max(100),
   ...Keys,
 });
+
+const Download = z.object({ from: z.string().min(1).optional() });
+const Upload = z.object({
+  name: z.string().min(1).max(250),
+  sha256: z.string().optional(),
+});
+
+/** The archive a restore reads: a backup by id, or an upload by its id. */
+function target(ctx: RouteContext, p: { ref?: string; upload?: string }): string {
+  if (p.upload) return ctx.center.uploads.path(p.upload);
+  if (p.ref) return p.ref;
+  throw new CoffreError('USAGE', 'Choose a backup (or upload an archive) to restore.', {
+    details: { field: 'ref' },
+  });
+}
 
 function keys(input: { identity?: string; passphrase?: string }) {
   return {
@@ -57,12 +75,42 @@ export const restoreRoutes = [
     handler: ({ center }) => center.list(),
   }),
   route({
+    method: 'GET',
+    url: '/api/backups/:id/download',
+    access: 'export',
+    // Streamed from the destination to the browser, never held whole in memory.
+    handler: async ({ center, req, reply }) => {
+      const id = parse(z.object({ id: Ref }), req.params).id;
+      const a = await center.openArchive(id, parse(Download, req.query).from);
+      void reply.header('content-type', 'application/octet-stream');
+      void reply.header('content-disposition', `attachment; filename="${a.archive}"`);
+      if (a.size !== null) void reply.header('content-length', String(a.size));
+      if (a.sha256 !== null) void reply.header('x-coffre-sha256', a.sha256);
+      void reply.send(a.stream);
+      return undefined;
+    },
+  }),
+  route({
+    method: 'POST',
+    url: '/api/uploads',
+    access: 'export+settings',
+    rawBody: true,
+    // The body is the archive itself (application/octet-stream), streamed to disk.
+    handler: ({ center, req }) => {
+      const { name, sha256 } = parse(Upload, req.query);
+      if (!(req.body instanceof Readable)) {
+        throw new CoffreError('USAGE', 'Send the archive itself as application/octet-stream.');
+      }
+      return center.uploads.receive(req.body, { name, sha256: sha256 ?? null });
+    },
+  }),
+  route({
     method: 'POST',
     url: '/api/restore/plan',
     access: 'export+settings',
-    handler: async ({ center, req }) => {
-      const p = parse(Plan, req.body);
-      const r = await center.restore(p.ref, {
+    handler: async (ctx) => {
+      const p = parse(Plan, ctx.req.body);
+      const r = await ctx.center.restore(target(ctx, p), {
         from: p.from,
         sections: p.sections,
         ...keys(p),
@@ -78,7 +126,7 @@ export const restoreRoutes = [
     handler: async (ctx) => {
       const p = parse(Restore, ctx.req.body);
       await confirmAgain(ctx, p);
-      return ctx.center.restore(p.ref, {
+      return ctx.center.restore(target(ctx, p), {
         from: p.from,
         sections: p.sections,
         ...keys(p),
