@@ -48,7 +48,7 @@ export async function pageContext(ctx: RouteContext, deps: PageDeps): Promise<Pa
     rights: rightsOf(ctx),
     csrf: ctx.csrf ?? '',
     flash: deps.state.takeFlash(owner(ctx)),
-    running: deps.state.running,
+    running: deps.data.running,
   });
 }
 

@@ -10,6 +10,7 @@ import type {
   CloudTabData,
   FiscalTabData,
   MaintenanceTabData,
+  LiveJob,
   PageContext,
   Rights,
 } from './model.js';
@@ -21,6 +22,10 @@ const FRESH_MS = 60_000;
 
 export class PageData {
   private cache = new Map<string, { at: number; value: Promise<unknown> }>();
+  /** Jobs running now, in this process or another (the schedule, the CLI), from the live feed. */
+  private jobs = new Map<number, LiveJob>();
+  /** Stops following the job feed (the server is closing). */
+  readonly stop: () => void;
 
   constructor(
     readonly center: BackupCenter,
@@ -29,6 +34,38 @@ export class PageData {
     const drop = () => this.invalidate();
     center.events.on('backup', drop);
     center.events.on('restore', drop);
+    this.stop = center.watchJobs((e) => {
+      if (e.type === 'started') {
+        this.jobs.set(e.job.id, {
+          id: String(e.job.id),
+          kind: e.job.kind,
+          phase: '',
+          done: 0,
+          total: 0,
+          startedAt: e.job.startedAt,
+        });
+      } else if (e.type === 'progress') {
+        const p = e.progress;
+        const known = this.jobs.get(p.jobId);
+        this.jobs.set(p.jobId, {
+          id: String(p.jobId),
+          kind: p.kind,
+          phase: p.phase,
+          done: p.done,
+          total: p.total,
+          startedAt: known?.startedAt ?? p.at,
+        });
+      } else {
+        this.jobs.delete(e.job.id);
+        this.invalidate();
+      }
+    });
+  }
+
+  /** The job running now, if any (one at a time: the center holds one lock). */
+  get running(): LiveJob | null {
+    for (const j of this.jobs.values()) if (j.kind !== 'verify') return j;
+    return null;
   }
 
   /** Forget every cached listing (after a job or a settings change). */

@@ -12,8 +12,12 @@ import { restoreRoutes } from './routes-restore.js';
 import { viewRoutes } from './routes-view.js';
 import { PageState } from './state.js';
 
-export function registerPage(_app: FastifyInstance, ctx: PageContext): void {
+export function registerPage(app: FastifyInstance, ctx: PageContext): void {
   const deps: PageDeps = { data: new PageData(ctx.center), state: new PageState() };
+  app.addHook('onClose', () => {
+    deps.data.stop();
+    return Promise.resolve();
+  });
   for (const def of [...viewRoutes(deps), ...actionRoutes(deps), ...restoreRoutes(deps)]) {
     ctx.route(def);
   }

@@ -17,30 +17,16 @@ export function startJob(
   kind: string,
   work: (onProgress: (p: Progress) => void) => Promise<void>,
 ): void {
-  if (deps.state.running) {
-    throw new CoffreError(
-      'BUSY',
-      `A ${deps.state.running.kind} is already running: wait for it to end.`,
-    );
+  const running = deps.state.busy ?? deps.data.running?.kind;
+  if (running) {
+    throw new CoffreError('BUSY', `A ${running} is already running: wait for it to end.`);
   }
-  const live = {
-    id: `page-${Date.now()}`,
-    kind,
-    phase: 'snapshot',
-    done: 0,
-    total: 0,
-    startedAt: new Date().toISOString(),
-  };
-  deps.state.running = live;
-  const onProgress = (p: Progress) => {
-    live.phase = p.phase;
-    live.done = p.done;
-    live.total = p.total;
-  };
-  void work(onProgress)
+  deps.state.busy = kind;
+  // Progress reaches the page through the center's job feed (PageData), not this callback.
+  void work(() => undefined)
     .catch(() => undefined)
     .finally(() => {
-      if (deps.state.running === live) deps.state.running = null;
+      deps.state.busy = null;
       deps.data.invalidate();
     });
 }
@@ -107,6 +93,16 @@ export function actionRoutes(deps: PageDeps): RouteDef[] {
       }
       return redirect(ctx, '/backup#live');
     }),
+    post('/jobs/cancel', 'export+settings', (ctx) =>
+      act(ctx, deps, '/backup', () => {
+        const r = deps.data.center.cancelJob(Number(form(ctx).job));
+        return Promise.resolve(
+          r.cancelled
+            ? 'Cancelling: the job stops at its next step.'
+            : 'The job had already ended.',
+        );
+      }),
+    ),
     // ------------------------------------------------------------ Fiscal
     post('/fiscal/audit', 'export', (ctx) =>
       act(ctx, deps, '/fiscal', async () => {

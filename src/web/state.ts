@@ -5,7 +5,7 @@
 // in BackupCenter; this is the page remembering what to show next.
 
 import crypto from 'node:crypto';
-import type { BackupOutcome, Flash, LiveJob, RestoreDraft } from './model.js';
+import type { BackupOutcome, Flash, RestoreDraft } from './model.js';
 
 /** A restore wizard with the key the user gave (kept here, never rendered). */
 export interface Draft extends RestoreDraft {
@@ -20,8 +20,8 @@ export class PageState {
   private flashes = new Map<string, Flash>();
   private keys = new Map<string, { recipient: string; identity: string }>();
   private drafts = new Map<string, Draft & { touched: number }>();
-  /** The job the page runs now (one at a time: the center holds one lock). */
-  running: LiveJob | null = null;
+  /** A job the page started and still runs (a second one would wait for the lock). */
+  busy: string | null = null;
   lastBackup: BackupOutcome | null = null;
   /** The verification just run, shown once on the Maintenance tab. */
   private verified = new Map<

@@ -3,7 +3,9 @@
 
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import vm from 'node:vm';
 import { html, trusted } from '../../src/web/html.js';
+import { SCRIPT } from '../../src/web/assets/script.js';
 import { tabsFor } from '../../src/web/model.js';
 
 // Not named `html`, so that Prettier leaves the markup of these literals as written.
@@ -33,5 +35,12 @@ describe('tabs per right', () => {
     assert.equal(tabsFor({ exportData: true, manageSettings: true }).length, 7);
     assert.deepEqual(tabsFor({ exportData: true, manageSettings: false }), ['status', 'fiscal']);
     assert.deepEqual(tabsFor({ exportData: false, manageSettings: true }), ['status']);
+  });
+});
+
+describe('the page script', () => {
+  it('is valid JavaScript (it is served as a string)', () => {
+    // Compiled, not run: a syntax error (an escape lost in the template) throws here.
+    assert.doesNotThrow(() => new vm.Script(SCRIPT));
   });
 });

@@ -29,38 +29,58 @@ export const SCRIPT = `
     return left < 60 ? 'about ' + Math.ceil(left) + ' s left' : 'about ' + Math.ceil(left / 60) + ' min left';
   }
 
-  // Live progress.
+  // Live progress: the server's job feed (/api/events) sends "started",
+  // "progress" and "ended" for every job, this process's or another's.
   var bars = document.querySelectorAll('[data-progress]');
   var live = document.querySelector('.live');
+  var firstSeen = {};
+  function show(job) {
+    if (live) live.classList.remove('idle');
+    var idle = document.querySelector('[data-idle]');
+    if (idle) idle.textContent = 'A ' + job.kind + ' is running.';
+    var field = document.querySelector('[data-job-field]');
+    if (field) field.value = job.id;
+    var cancel = document.querySelector('form.cancel');
+    if (cancel && job.kind === 'backup') cancel.hidden = false;
+    bars.forEach(function (bar) {
+      bar.setAttribute('data-job', job.id);
+      var pct = job.total > 0 ? Math.min(100, Math.round(job.done * 100 / job.total)) : 0;
+      var p = bar.querySelector('progress');
+      if (p) { p.value = pct; p.textContent = pct + ' %'; }
+      var ph = bar.querySelector('[data-phase]');
+      if (ph && job.phase) ph.textContent = PHASES[job.phase] || job.phase;
+      var d = bar.querySelector('[data-detail]');
+      if (d) d.textContent = job.total > 0 ? size(job.done) + ' of ' + size(job.total) : '';
+      var e = bar.querySelector('[data-eta]');
+      if (e) e.textContent = eta(job);
+    });
+  }
   if (bars.length > 0 && window.EventSource) {
     var source = new EventSource('/api/events');
-    var sawJob = !!document.querySelector('[data-progress][data-job]');
-    source.addEventListener('progress', function (ev) {
+    var following = document.querySelector('[data-progress][data-job]');
+    var followed = following ? following.getAttribute('data-job') : null;
+    source.addEventListener('started', function (ev) {
       var job = JSON.parse(ev.data);
-      sawJob = true;
-      if (live) live.classList.remove('idle');
-      var idle = document.querySelector('[data-idle]');
-      if (idle) idle.textContent = 'A ' + job.kind + ' is running.';
-      var field = document.querySelector('[data-job-field]');
-      if (field) field.value = job.id;
-      var cancel = document.querySelector('form.cancel');
-      if (cancel) cancel.hidden = false;
-      bars.forEach(function (bar) {
-        bar.setAttribute('data-job', job.id);
-        var pct = job.total > 0 ? Math.min(100, Math.round(job.done * 100 / job.total)) : 0;
-        var p = bar.querySelector('progress');
-        if (p) { p.value = pct; p.textContent = pct + ' %'; }
-        var ph = bar.querySelector('[data-phase]');
-        if (ph) ph.textContent = PHASES[job.phase] || job.phase;
-        var d = bar.querySelector('[data-detail]');
-        if (d) d.textContent = job.total > 0 ? size(job.done) + ' of ' + size(job.total) : '';
-        var e = bar.querySelector('[data-eta]');
-        if (e) e.textContent = eta(job);
-      });
+      if (job.kind === 'verify') return;
+      followed = String(job.id);
+      firstSeen[followed] = job.startedAt;
+      show({ id: followed, kind: job.kind, phase: '', done: 0, total: 0 });
     });
-    source.addEventListener('end', function () {
-      // The job ended: the server's page shows its result.
-      if (sawJob) { source.close(); window.location.reload(); }
+    source.addEventListener('progress', function (ev) {
+      var p = JSON.parse(ev.data);
+      if (p.kind === 'verify') return;
+      var id = String(p.jobId);
+      followed = id;
+      if (!firstSeen[id]) firstSeen[id] = new Date().toISOString();
+      show({ id: id, kind: p.kind, phase: p.phase, done: p.done, total: p.total, startedAt: firstSeen[id] });
+    });
+    source.addEventListener('ended', function (ev) {
+      var job = JSON.parse(ev.data);
+      // The job this page followed ended: the server's page shows its result.
+      if (followed !== null && String(job.id) === followed) {
+        source.close();
+        window.location.reload();
+      }
     });
   }
 
@@ -93,7 +113,7 @@ export const SCRIPT = `
       var file = input.files && input.files[0];
       if (!file || !text) return;
       file.text().then(function (t) {
-        var line = t.split(/\r?\n/).filter(function (l) { return /^AGE-SECRET-KEY-1/.test(l.trim()); })[0];
+        var line = t.split(/\\r?\\n/).filter(function (l) { return /^AGE-SECRET-KEY-1/.test(l.trim()); })[0];
         text.value = (line || t).trim();
       });
     });

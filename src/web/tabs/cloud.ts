@@ -80,7 +80,7 @@ export function cloudTab(ctx: PageContext, data: CloudTabData): Html {
                         <td class="row-actions">
                           <a
                             class="button"
-                            href="/cloud/download?from=${encodeURIComponent(b.destination)}&amp;id=${encodeURIComponent(b.id)}"
+                            href="/api/backups/${encodeURIComponent(b.id)}/download?from=${encodeURIComponent(b.destination)}"
                             download
                             >Download</a
                           >
