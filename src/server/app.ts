@@ -48,6 +48,9 @@ export interface ServerOptions {
   pollMs?: number;
 }
 
+/** Live feeds stay open: closing the server ends them rather than waiting for the browsers. */
+const FASTIFY = { exposeHeadRoutes: false, logger: false, forceCloseConnections: true } as const;
+
 interface Internals {
   routes: RouteDef[];
   options: ServerOptions;
@@ -78,8 +81,8 @@ export async function createServer(
 ): Promise<FastifyInstance> {
   const app = (
     options.https
-      ? Fastify({ https: options.https, exposeHeadRoutes: false, logger: false })
-      : Fastify({ exposeHeadRoutes: false, logger: false, trustProxy: false })
+      ? Fastify({ https: options.https, ...FASTIFY })
+      : Fastify(FASTIFY)
   ) as FastifyInstance;
   const secure = options.secure ?? options.https !== undefined;
   const table: RouteDef[] = [];

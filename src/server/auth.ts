@@ -56,7 +56,17 @@ export function isStateChanging(method: string): boolean {
 /** The origin this request was addressed to: scheme and Host. */
 function ownOrigin(req: FastifyRequest, secure: boolean): string | null {
   const host = req.headers.host;
-  return host ? `${secure ? 'https' : 'http'}://${host}` : null;
+  return host ? originOf(`${secure ? 'https' : 'http'}://${host}`) : null;
+}
+
+/** An origin as browsers write it (no default port), or null. */
+function originOf(url: string): string | null {
+  try {
+    const origin = new URL(url).origin;
+    return origin === 'null' ? null : origin;
+  } catch {
+    return null;
+  }
 }
 
 /**
@@ -67,15 +77,12 @@ function ownOrigin(req: FastifyRequest, secure: boolean): string | null {
 export function checkOrigin(req: FastifyRequest, secure: boolean): void {
   const own = ownOrigin(req, secure);
   const origin = req.headers.origin;
-  let from: string | null = null;
-  if (typeof origin === 'string' && origin !== 'null') from = origin;
-  else if (typeof req.headers.referer === 'string') {
-    try {
-      from = new URL(req.headers.referer).origin;
-    } catch {
-      from = null;
-    }
-  }
+  const from =
+    typeof origin === 'string'
+      ? originOf(origin)
+      : typeof req.headers.referer === 'string'
+        ? originOf(req.headers.referer)
+        : null;
   if (!own || from !== own) {
     throw new CoffreError(
       'FORBIDDEN',

@@ -204,9 +204,7 @@ export class JobRunner {
     const lockHeld = fs.existsSync(this.paths.lockInfo);
     // A verification runs without the lock: one killed is forgotten after a few hours.
     const recent = this.clock().getTime() - 6 * 3600_000;
-    return jobs.filter((j) =>
-      j.kind === 'verify' ? Date.parse(j.startedAt) > recent : lockHeld,
-    );
+    return jobs.filter((j) => (j.kind === 'verify' ? Date.parse(j.startedAt) > recent : lockHeld));
   }
 
   /**

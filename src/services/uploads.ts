@@ -89,10 +89,14 @@ export class UploadService {
     } catch (err) {
       await fsp.rm(folder, { recursive: true, force: true });
       if (isNoSpace(err)) {
-        throw new CoffreError('DISK_FULL', 'The disk of the Coffre home is full: the upload was not kept.', {
-          cause: err,
-          details: { place: 'home' },
-        });
+        throw new CoffreError(
+          'DISK_FULL',
+          'The disk of the Coffre home is full: the upload was not kept.',
+          {
+            cause: err,
+            details: { place: 'home' },
+          },
+        );
       }
       throw err;
     }
@@ -107,9 +111,13 @@ export class UploadService {
         : [];
       if (names.length === 1) return path.join(folder, names[0]);
     }
-    throw new CoffreError('BACKUP_NOT_FOUND', `No uploaded archive "${upload}" (uploads are kept for a day).`, {
-      details: { upload },
-    });
+    throw new CoffreError(
+      'BACKUP_NOT_FOUND',
+      `No uploaded archive "${upload}" (uploads are kept for a day).`,
+      {
+        details: { upload },
+      },
+    );
   }
 
   /** Removes uploads older than a day. */

@@ -301,7 +301,9 @@ export class StateDb {
 
   /** A running job's last progress (JSON), for other processes' live feeds. */
   setProgress(id: number, progress: string): void {
-    this.db.prepare("UPDATE jobs SET progress = ? WHERE id = ? AND result = 'running'").run(progress, id);
+    this.db
+      .prepare("UPDATE jobs SET progress = ? WHERE id = ? AND result = 'running'")
+      .run(progress, id);
   }
 
   /** Jobs marked running, with their last progress. */

@@ -74,8 +74,7 @@ export const autoRoutes = [
     method: 'PUT',
     url: '/api/alerts',
     access: 'settings',
-    handler: ({ center, req }) =>
-      center.setAlerts(parse(Alerts, req.body)),
+    handler: ({ center, req }) => center.setAlerts(parse(Alerts, req.body)),
   }),
   route({
     method: 'POST',

@@ -18,7 +18,10 @@ const Keys = {
 const Plan = z.object({
   /** A backup id, or an uploaded archive's id with `upload`. */
   ref: Ref.optional(),
-  upload: z.string().regex(/^[0-9a-f]{24}$/).optional(),
+  upload: z
+    .string()
+    .regex(/^[0-9a-f]{24}$/)
+    .optional(),
   from: z.string().min(1).optional(),
   sections: z.array(z.string().min(1)).optional(),
   ...Keys,

@@ -1,0 +1,350 @@
+// Issue 12, the HTTP server in-process on a real demo home: CSRF and origin
+// checks, sign-in throttling on the center's clock, sessions ended by a user
+// change and by their timeouts, errors as JSON with one status per code, the
+// live feed of a backup, cancel, download and upload.
+
+import assert from 'node:assert/strict';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import type { FastifyInstance } from 'fastify';
+import {
+  CoffreError,
+  ERROR_CODES,
+  isCoffreError,
+  type BackupCenter,
+  type JobFeedEvent,
+} from '../../src/index.js';
+import { HTTP_STATUS, toHttpError } from '../../src/server/index.js';
+import { removeDir, tempDir } from '../helpers.js';
+import { call, demoCenter, ORIGIN, server, signIn } from './http.js';
+
+const PASSWORD = 'a long enough password';
+
+describe('the Backup center server (issue 12)', () => {
+  const dir = tempDir();
+  const home = path.join(dir, 'home');
+  let now = new Date('2026-11-20T09:00:00Z');
+  const clock = () => now;
+  let center: BackupCenter;
+  let app: FastifyInstance;
+
+  before(async () => {
+    center = await demoCenter(home, clock);
+    app = await server(center, { pollMs: 20 });
+    await center.users.add('admin', PASSWORD, ['export', 'settings']);
+  });
+  after(async () => {
+    await app.close();
+    center.close();
+    removeDir(dir);
+  });
+
+  it('sends the security headers on every answer', async () => {
+    for (const url of ['/', '/api/status', '/nowhere']) {
+      const r = await app.inject({ url });
+      assert.match(String(r.headers['content-security-policy']), /default-src 'self'/);
+      assert.match(String(r.headers['content-security-policy']), /frame-ancestors 'none'/);
+      assert.doesNotMatch(String(r.headers['content-security-policy']), /unsafe-inline/);
+      assert.equal(r.headers['x-frame-options'], 'DENY');
+      assert.equal(r.headers['referrer-policy'], 'no-referrer');
+      assert.equal(r.headers['x-content-type-options'], 'nosniff');
+    }
+  });
+
+  it('sets an HttpOnly, SameSite=Strict cookie, a new session id at each sign-in, only its hash stored', async () => {
+    const r = await call(app, 'POST', '/api/auth/login', {
+      payload: { name: 'admin', password: PASSWORD },
+    });
+    assert.equal(r.statusCode, 200);
+    const cookie = String(r.headers['set-cookie']);
+    assert.match(cookie, /HttpOnly/);
+    assert.match(cookie, /SameSite=Strict/);
+    assert.doesNotMatch(cookie, /Secure/);
+    const id = cookie.split(';')[0].split('=')[1];
+    const again = await signIn(app, 'admin', PASSWORD);
+    assert.notEqual(again.cookie.split('=')[1], id);
+    const db = fs.readFileSync(path.join(home, 'state.db'));
+    assert.equal(db.includes(Buffer.from(id)), false, 'the session id itself is not stored');
+  });
+
+  it('refuses a state-changing request without the CSRF token or from another origin', async () => {
+    const s = await signIn(app, 'admin', PASSWORD);
+    const noToken = await call(app, 'POST', '/api/alerts/test', {
+      as: s,
+      headers: { 'x-csrf-token': '' },
+      payload: {},
+    });
+    assert.equal(noToken.statusCode, 403);
+    assert.equal(noToken.json().error.code, 'FORBIDDEN');
+    const wrongToken = await call(app, 'POST', '/api/alerts/test', {
+      as: s,
+      headers: { 'x-csrf-token': 'x'.repeat(43) },
+      payload: {},
+    });
+    assert.equal(wrongToken.statusCode, 403);
+    const evil = await call(app, 'POST', '/api/alerts/test', {
+      as: s,
+      headers: { origin: 'https://evil.example' },
+      payload: {},
+    });
+    assert.equal(evil.statusCode, 403);
+    const noOrigin = await app.inject({
+      method: 'POST',
+      url: '/api/alerts/test',
+      headers: { cookie: s.cookie, 'x-csrf-token': s.csrf },
+      payload: {},
+    });
+    assert.equal(noOrigin.statusCode, 403);
+    // A same-origin Referer stands in for a missing Origin; a form posts the token as _csrf.
+    const form = await app.inject({
+      method: 'POST',
+      url: '/api/alerts/test',
+      headers: {
+        cookie: s.cookie,
+        referer: `${ORIGIN}/auto`,
+        'content-type': 'application/x-www-form-urlencoded',
+      },
+      payload: `_csrf=${encodeURIComponent(s.csrf)}`,
+    });
+    assert.equal(form.statusCode, 200, form.body);
+    const login = await app.inject({
+      method: 'POST',
+      url: '/api/auth/login',
+      headers: { origin: 'https://evil.example' },
+      payload: { name: 'admin', password: PASSWORD },
+    });
+    assert.equal(login.statusCode, 403, 'a sign-in from another site is refused too');
+  });
+
+  it('slows sign-in down per user name and per address, with a growing delay and one message', async () => {
+    await center.users.add('carol', PASSWORD, ['export']);
+    const attempt = (name: string, password: string, remoteAddress = '10.0.0.1') =>
+      call(app, 'POST', '/api/auth/login', { payload: { name, password }, remoteAddress });
+    const wrongName = await attempt('nobody', PASSWORD, '10.0.0.9');
+    const wrongPassword = await attempt('carol', 'not the password');
+    assert.equal(wrongName.statusCode, 401);
+    assert.equal(wrongPassword.statusCode, 401);
+    assert.equal(wrongName.json().error.message, wrongPassword.json().error.message);
+    await attempt('carol', 'not the password');
+    await attempt('carol', 'not the password');
+    // Three failures: the fourth attempt must wait a second, even with the right password.
+    const held = await attempt('carol', PASSWORD);
+    assert.equal(held.statusCode, 429);
+    assert.equal(held.headers['retry-after'], '1');
+    // From another address, the user name is still held.
+    assert.equal((await attempt('carol', PASSWORD, '10.0.0.2')).statusCode, 429);
+    now = new Date(now.getTime() + 1000);
+    await attempt('carol', 'not the password');
+    const longer = await attempt('carol', PASSWORD);
+    assert.equal(longer.headers['retry-after'], '2');
+    now = new Date(now.getTime() + 2000);
+    const ok = await attempt('carol', PASSWORD);
+    assert.equal(ok.statusCode, 200, ok.body);
+    // Per address: failures for many names from one address hold that address.
+    for (const n of ['a1', 'a2', 'a3']) await attempt(n, 'whatever', '10.0.0.3');
+    assert.equal((await attempt('admin', PASSWORD, '10.0.0.3')).statusCode, 429);
+    now = new Date(now.getTime() + 1000);
+    assert.equal((await attempt('admin', PASSWORD, '10.0.0.3')).statusCode, 200);
+    const journal = center.log().map((e) => e.action);
+    assert.ok(journal.includes('login-failed') && journal.includes('login'));
+  });
+
+  it("ends a user's sessions when their rights or password change or they are removed", async () => {
+    await center.users.add('dave', PASSWORD, ['export', 'settings']);
+    const status = (s: { cookie: string; csrf: string }) =>
+      call(app, 'GET', '/api/status', { as: s });
+    let s = await signIn(app, 'dave', PASSWORD);
+    assert.equal((await status(s)).statusCode, 200);
+    center.users.setRights('dave', ['export']);
+    assert.equal((await status(s)).statusCode, 401);
+    s = await signIn(app, 'dave', PASSWORD);
+    await center.users.setPassword('dave', 'another long password');
+    assert.equal((await status(s)).statusCode, 401);
+    s = await signIn(app, 'dave', 'another long password');
+    center.users.remove('dave');
+    assert.equal((await status(s)).statusCode, 401);
+    const actions = center
+      .log()
+      .filter((e) => e.detail.user === 'dave')
+      .map((e) => e.action);
+    assert.deepEqual(
+      actions.filter((a) => a.startsWith('user-')),
+      ['user-added', 'user-changed', 'user-changed', 'user-removed'],
+    );
+  });
+
+  it('ends a session after 30 idle minutes, and after 12 hours however used', async () => {
+    const s = await signIn(app, 'admin', PASSWORD);
+    now = new Date(now.getTime() + 29 * 60_000);
+    assert.equal((await call(app, 'GET', '/api/status', { as: s })).statusCode, 200);
+    now = new Date(now.getTime() + 30 * 60_000);
+    assert.equal((await call(app, 'GET', '/api/status', { as: s })).statusCode, 401);
+    const busy = await signIn(app, 'admin', PASSWORD);
+    for (let i = 0; i < 36; i++) {
+      now = new Date(now.getTime() + 20 * 60_000);
+      const r = await call(app, 'GET', '/api/auth/me', { as: busy });
+      if (i < 35) assert.equal(r.json().user, 'admin', `still signed in after ${(i + 1) * 20} min`);
+      else assert.equal(r.json().user, null, 'signed out after 12 hours');
+    }
+  });
+
+  it('maps every error code to one HTTP status, with the words and no stack', async () => {
+    for (const code of ERROR_CODES) {
+      const { status, body } = toHttpError(new CoffreError(code, `message of ${code}`), 'id1');
+      assert.equal(status, HTTP_STATUS[code]);
+      assert.ok(status >= 400 && status < 600, code);
+      assert.equal(body.error.code, code);
+      if (code !== 'INTERNAL') assert.equal(body.error.message, `message of ${code}`);
+    }
+    const internal = toHttpError(new Error('secret path /x/y at line 3'), 'abcd');
+    assert.equal(internal.status, 500);
+    assert.doesNotMatch(JSON.stringify(internal.body), /secret path|at line/);
+    assert.match(internal.body.error.message, /abcd/);
+    // Through the server: bad input, an unknown backup, signed out.
+    const s = await signIn(app, 'admin', PASSWORD);
+    const bad = await call(app, 'PUT', '/api/retention', { as: s, payload: { daily: -1 } });
+    assert.equal(bad.statusCode, 400);
+    assert.equal(bad.json().error.code, 'USAGE');
+    const missing = await call(app, 'GET', '/api/backups/nosuch/download', { as: s });
+    assert.equal(missing.statusCode, 404);
+    assert.equal(missing.json().error.code, 'BACKUP_NOT_FOUND');
+    assert.doesNotMatch(missing.body, /--|stack/);
+  });
+
+  it('streams the live progress of a backup over server-sent events', async () => {
+    const s = await signIn(app, 'admin', PASSWORD);
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    const address = app.server.address();
+    assert.ok(address && typeof address === 'object');
+    const base = `http://127.0.0.1:${address.port}`;
+    const abort = new AbortController();
+    const res = await fetch(`${base}/api/events`, {
+      headers: { cookie: s.cookie },
+      signal: abort.signal,
+    });
+    assert.equal(res.status, 200);
+    assert.match(String(res.headers.get('content-type')), /text\/event-stream/);
+    const events: { event: string; data: any }[] = [];
+    const reading = (async () => {
+      const decoder = new TextDecoder();
+      let buffer = '';
+      for await (const chunk of res.body as AsyncIterable<Uint8Array>) {
+        buffer += decoder.decode(chunk, { stream: true });
+        let cut: number;
+        while ((cut = buffer.indexOf('\n\n')) >= 0) {
+          const block = buffer.slice(0, cut);
+          buffer = buffer.slice(cut + 2);
+          const event = /^event: (.*)$/m.exec(block)?.[1];
+          const data = /^data: (.*)$/m.exec(block)?.[1];
+          if (event && data) events.push({ event, data: JSON.parse(data) });
+          if (event === 'ended') return;
+        }
+      }
+    })();
+    const backup = await fetch(`${base}/api/backup`, {
+      method: 'POST',
+      headers: {
+        cookie: s.cookie,
+        'x-csrf-token': s.csrf,
+        origin: base,
+        'content-type': 'application/json',
+      },
+      body: JSON.stringify({ note: 'from the page' }),
+    });
+    assert.equal(backup.status, 200);
+    const result = (await backup.json()) as { id: string };
+    await reading;
+    abort.abort();
+    const progress = events.filter((e) => e.event === 'progress');
+    assert.ok(progress.some((e) => e.data.phase === 'archive' && e.data.kind === 'backup'));
+    const ended = events.find((e) => e.event === 'ended');
+    assert.equal(ended?.data.backupId, result.id);
+    assert.equal(ended?.data.result, 'ok');
+    await app.close();
+    app = await server(center, { pollMs: 20 });
+  });
+
+  it('cancels a running backup, which leaves nothing behind', async () => {
+    const before = fs.readdirSync(path.join(home, 'backups')).sort();
+    const seen: JobFeedEvent[] = [];
+    const stop = center.watchJobs((e) => seen.push(e), 10);
+    let jobId: number | null = null;
+    const s = await signIn(app, 'admin', PASSWORD);
+    center.events.on('progress', function cancelOnce(p) {
+      if (p.phase !== 'archive') return;
+      center.events.off('progress', cancelOnce);
+      jobId = p.jobId;
+      void call(app, 'POST', `/api/jobs/${p.jobId}/cancel`, { as: s, payload: {} }).then((r) =>
+        assert.deepEqual(r.json(), { cancelled: true }),
+      );
+    });
+    await assert.rejects(center.backup(), (e: unknown) => isCoffreError(e, 'CANCELLED'));
+    stop();
+    assert.ok(jobId !== null);
+    assert.deepEqual(fs.readdirSync(path.join(home, 'backups')).sort(), before);
+    const tmp = path.join(home, 'tmp');
+    assert.deepEqual(fs.existsSync(tmp) ? fs.readdirSync(tmp) : [], []);
+    assert.equal(center.history(1)[0].errorCode, 'CANCELLED');
+    assert.equal(center.history(1)[0].result, 'failed');
+  });
+
+  it('streams an archive down, and takes one up with its fingerprint checked for the restore wizard', async () => {
+    const made = await center.backup();
+    const s = await signIn(app, 'admin', PASSWORD);
+    const down = await call(app, 'GET', `/api/backups/${made.id}/download`, { as: s });
+    assert.equal(down.statusCode, 200);
+    assert.match(
+      String(down.headers['content-disposition']),
+      /attachment; filename=".*\.tar\.zst"/,
+    );
+    const bytes = down.rawPayload;
+    const sha = crypto.createHash('sha256').update(bytes).digest('hex');
+    assert.equal(sha, made.sha256);
+    assert.equal(down.headers['x-coffre-sha256'], made.sha256);
+    assert.equal(Number(down.headers['content-length']), made.size);
+
+    const name = path.basename(made.archive);
+    const upload = (expected: string) =>
+      call(app, 'POST', `/api/uploads?name=${encodeURIComponent(name)}&sha256=${expected}`, {
+        as: s,
+        headers: { 'content-type': 'application/octet-stream' },
+        payload: bytes,
+      });
+    const damaged = await upload('0'.repeat(64));
+    assert.equal(damaged.statusCode, 422);
+    assert.equal(damaged.json().error.code, 'CORRUPT_ARCHIVE');
+    assert.deepEqual(fs.readdirSync(path.join(home, 'uploads')), [], 'a refused upload is removed');
+    const good = await upload(made.sha256);
+    assert.equal(good.statusCode, 200, good.body);
+    assert.equal(good.json().sha256, made.sha256);
+    const plan = await call(app, 'POST', '/api/restore/plan', {
+      as: s,
+      payload: { upload: good.json().upload },
+    });
+    assert.equal(plan.statusCode, 200, plan.body);
+    assert.equal(plan.json().backupId, made.id);
+  });
+
+  it('asks for the password again and a typed confirmation before a restore', async () => {
+    const s = await signIn(app, 'admin', PASSWORD);
+    const made = await center.backup();
+    const noWord = await call(app, 'POST', '/api/restore', {
+      as: s,
+      payload: { ref: made.id, password: PASSWORD, confirmation: 'yes' },
+    });
+    assert.equal(noWord.statusCode, 400);
+    const wrongPassword = await call(app, 'POST', '/api/restore', {
+      as: s,
+      payload: { ref: made.id, password: 'not it at all', confirmation: 'RESTORE' },
+    });
+    assert.equal(wrongPassword.statusCode, 401);
+    const done = await call(app, 'POST', '/api/restore', {
+      as: s,
+      payload: { ref: made.id, password: PASSWORD, confirmation: 'RESTORE' },
+    });
+    assert.equal(done.statusCode, 200, done.body);
+    assert.equal(done.json().applied, true);
+  });
+});
