@@ -80,9 +80,7 @@ export async function createServer(
   options: ServerOptions = {},
 ): Promise<FastifyInstance> {
   const app = (
-    options.https
-      ? Fastify({ https: options.https, ...FASTIFY })
-      : Fastify(FASTIFY)
+    options.https ? Fastify({ https: options.https, ...FASTIFY }) : Fastify(FASTIFY)
   ) as FastifyInstance;
   const secure = options.secure ?? options.https !== undefined;
   const table: RouteDef[] = [];

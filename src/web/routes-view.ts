@@ -140,7 +140,10 @@ export function viewRoutes(deps: PageDeps): RouteDef[] {
         const f = form(ctx);
         const next = safeNext(f.next);
         try {
-          const signed = await center.users.login(f.user ?? '', f.password ?? '', ctx.address);
+          if (!f.user || !f.password) {
+            throw new CoffreError('USAGE', 'Enter your user name and your password.');
+          }
+          const signed = await center.users.login(f.user, f.password, ctx.address);
           if (ctx.sessionId) center.users.logout(ctx.sessionId);
           ctx.setSession(signed.id, center.users.absoluteMs / 1000);
           return redirect(ctx, next);
