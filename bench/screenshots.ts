@@ -10,7 +10,8 @@ import { launchChromium, signIn, startPage } from '../test/web/fixture.js';
 import { TABS } from '../src/web/model.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const OUT = path.join(ROOT, 'docs', 'screenshots');
+// `npm run screenshots -- <folder>` writes them elsewhere (to look at before committing).
+const OUT = path.resolve(process.argv[2] ?? path.join(ROOT, 'docs', 'screenshots'));
 
 async function main(): Promise<void> {
   fs.mkdirSync(OUT, { recursive: true });
@@ -24,14 +25,14 @@ async function main(): Promise<void> {
     for (const tab of TABS) {
       await page.goto(`${fixture.url}/${tab}`);
       await page.screenshot({ path: path.join(OUT, `${tab}.png`), fullPage: true });
-      console.log(`docs/screenshots/${tab}.png`);
+      console.log(path.join(OUT, `${tab}.png`));
     }
     const phone = await browser.newPage({ viewport: { width: 390, height: 844 }, isMobile: true });
     await signIn(phone, fixture.url);
     await phone.screenshot({ path: path.join(OUT, 'phone-status.png'), fullPage: true });
     await phone.goto(`${fixture.url}/backup`);
     await phone.screenshot({ path: path.join(OUT, 'phone-backup.png'), fullPage: true });
-    console.log('docs/screenshots/login.png, phone-status.png, phone-backup.png');
+    console.log(path.join(OUT, 'login.png, phone-status.png, phone-backup.png'));
   } finally {
     await browser.close();
     await fixture.close();

@@ -5,6 +5,7 @@
 import { isCoffreError } from '../index.js';
 import type { RouteContext } from '../server/routes.js';
 import type { PageData } from './data.js';
+import { pageHint } from './hints.js';
 import type { Html } from './html.js';
 import type { PageContext, Rights } from './model.js';
 import type { PageState } from './state.js';
@@ -64,7 +65,7 @@ export function redirect(ctx: RouteContext, to: string): undefined {
 
 /** The words of an error, as the CLI prints them (library messages never name flags). */
 export function words(err: unknown): string {
-  if (isCoffreError(err)) return err.message;
+  if (isCoffreError(err)) return withHint(err.message, err.code);
   throw err;
 }
 
@@ -86,4 +87,10 @@ export async function act(
     deps.state.flash(owner(ctx), { kind: 'error', text: words(err) });
   }
   return redirect(ctx, back);
+}
+
+/** A message followed by what to do next, in the page's terms. */
+export function withHint(message: string, code: string): string {
+  const hint = pageHint(code);
+  return hint ? `${message} ${hint}` : message;
 }

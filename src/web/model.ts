@@ -97,7 +97,7 @@ export interface BackupOutcome {
 export interface BackupTabData {
   destinations: DestinationInfo[];
   defaults: string[];
-  /** Cloud destinations that refuse unencrypted backups while encryption is off. */
+  /** Cloud destinations, while encryption is off (each says whether it takes unencrypted backups). */
   unencryptedCloud: string[];
   last: BackupOutcome | null;
 }

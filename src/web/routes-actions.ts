@@ -1,11 +1,11 @@
 // The page's form posts for Backup, Fiscal, Auto and Maintenance. Each reads
 // the form, calls one BackupCenter method, and redirects back to its tab with
-// a message (or the error in the CLI's words). Long jobs run in the
+// a message (or the error's words and what to do next, see hints.ts). Long jobs run in the
 // background; the tab follows them live.
 
 import { CoffreError, parseSpecArgs, type Progress, type RetentionPolicy } from '../index.js';
 import { route, type RouteContext, type RouteDef } from '../server/routes.js';
-import { act, form, owner, redirect, ticked, words, type PageDeps } from './common.js';
+import { act, form, owner, redirect, ticked, withHint, words, type PageDeps } from './common.js';
 import type { BackupOutcome } from './model.js';
 
 /**
@@ -77,7 +77,10 @@ export function actionRoutes(deps: PageDeps): RouteDef[] {
             deps.state.lastBackup = {
               id: r.id,
               ok: r.destinations.map((d) => d.name),
-              failed: r.failed.map((x) => ({ destination: x.destination, message: x.message })),
+              failed: r.failed.map((x) => ({
+                destination: x.destination,
+                message: withHint(x.message, x.code),
+              })),
               sizeBytes: r.size,
               durationMs: r.durationMs,
               error: null,
@@ -118,7 +121,9 @@ export function actionRoutes(deps: PageDeps): RouteDef[] {
           period: (f.period ?? '').trim(),
           destinations: to.length > 0 ? to : undefined,
         });
-        const failed = r.failed.map((x) => `${x.destination}: ${x.message}`).join('; ');
+        const failed = r.failed
+          .map((x) => `${x.destination}: ${withHint(x.message, x.code)}`)
+          .join('; ');
         return `Fiscal archive ${r.period.label} written (${r.records} records) to ${r.destinations.map((d) => d.name).join(', ')}.${failed ? ` Not written to ${failed}` : ''}`;
       }),
     ),

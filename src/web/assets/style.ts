@@ -70,6 +70,7 @@ table.list tr.own td { background: #f2f7ff; }
 table.list th.section-row { background: #f7f8fa; font-weight: 600; }
 .table-scroll { overflow-x: auto; }
 td.row-actions { text-align: right; white-space: nowrap; }
+td.nowrap { white-space: nowrap; }
 td.row-actions form.inline { margin-left: .4rem; }
 table.list td:first-child { white-space: nowrap; }
 table.pick input[type=radio] { width: 1.4rem; height: 1.4rem; }
@@ -152,6 +153,8 @@ body.plain { background: var(--bg); }
 main.login { max-width: 24rem; margin: 10vh auto; background: var(--panel); border: 1px solid var(--line); border-radius: var(--radius); padding: 1.6rem; }
 
 @media (max-width: 700px) {
+  nav.tabs { flex-wrap: wrap; padding: 0 .3rem; gap: 0; }
+  nav.tabs a { padding: 0 .6rem; }
   main { padding: .8rem; }
   header.top { padding: .6rem .8rem; }
   .two { grid-template-columns: 1fr; }
@@ -162,6 +165,7 @@ main.login { max-width: 24rem; margin: 10vh auto; background: var(--panel); bord
   table.list td, table.list th { display: block; border: 0; padding: .15rem .2rem; }
   table.retention tr { display: grid; grid-template-columns: repeat(4, 1fr); gap: .3rem; }
   table.retention th { grid-column: 1 / -1; }
+  table.list td[data-label]::before { content: attr(data-label) ': '; color: var(--muted); font-size: .85rem; }
   td.row-actions { text-align: left; white-space: normal; }
   td.row-actions form.inline { margin: .4rem 0 0; display: block; }
   main.login { margin: 1rem; }

@@ -274,8 +274,8 @@ export function autoTab(ctx: PageContext, data: AutoTabData): Html {
             name="staleAfterHours"
             min="1"
             value="${data.alerts.staleAfterHours ?? ''}"
-            placeholder="from the schedule"
             class="num"
+            aria-describedby="stale-help"
           />
           <p id="stale-help" class="muted small">
             Empty: from the schedule (a day and 2 hours for a daily one).

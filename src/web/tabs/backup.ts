@@ -40,6 +40,17 @@ function outcome(o: BackupOutcome): Html {
   </div>`;
 }
 
+/** A cloud destination while backups are not encrypted: sent in clear, or refused. */
+function unencryptedNote(allowed: boolean): Html {
+  return allowed
+    ? html`<span class="small warn-text"
+        >Sent without encryption. <a href="/auto#encryption">Set up encryption</a></span
+      >`
+    : html`<span class="small warn-text"
+        >Refused until backups are encrypted. <a href="/auto#encryption">Set up encryption</a></span
+      >`;
+}
+
 export function backupTab(ctx: PageContext, data: BackupTabData): Html {
   const running = ctx.running;
   const form = postForm(
@@ -63,7 +74,7 @@ export function backupTab(ctx: PageContext, data: BackupTabData): Html {
                 ><strong>${d.name}</strong>
                 <span class="muted">${kindLabel(d.kind)}</span>
                 ${off ? html`<span class="small error-text">${d.error?.message ?? ''}</span>` : ''}
-                ${data.unencryptedCloud.includes(d.name) ? html`<span class="small warn-text">Not encrypted: <a href="/auto#encryption">set up encryption</a> first.</span>` : ''}</span
+                ${data.unencryptedCloud.includes(d.name) ? unencryptedNote(d.allowUnencrypted === true) : ''}</span
               >
             </label>`;
           })}

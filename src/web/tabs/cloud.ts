@@ -71,9 +71,9 @@ export function cloudTab(ctx: PageContext, data: CloudTabData): Html {
                             ${b.destination}${b.note ? ` · ${b.note}` : ''}
                           </div>
                         </td>
-                        <td>${bytes(b.size)}</td>
-                        <td>${b.origin}</td>
-                        <td>${b.appVersion ?? '—'}</td>
+                        <td class="nowrap" data-label="Size">${bytes(b.size)}</td>
+                        <td data-label="Origin">${b.origin}</td>
+                        <td class="nowrap" data-label="App version">${b.appVersion ?? '—'}</td>
                         <td>
                           ${b.encrypted ? html`<span class="badge ok">encrypted</span>` : html`<span class="badge warn">not encrypted</span>`}
                         </td>

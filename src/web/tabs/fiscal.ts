@@ -133,10 +133,10 @@ export function fiscalTab(ctx: PageContext, data: FiscalTabData): Html {
                           <strong>${a.period.label}</strong>
                           <div class="muted small">${when(a.createdAt, ctx.timeZone)}</div>
                         </td>
-                        <td>${a.records}</td>
+                        <td data-label="Records">${a.records}</td>
                         <td>${a.destination}</td>
                         <td>${bytes(a.size)}${a.encrypted ? ' · encrypted' : ''}</td>
-                        <td>${a.holdUntil.slice(0, 10)}</td>
+                        <td data-label="Kept until">${a.holdUntil.slice(0, 10)}</td>
                       </tr>`,
                   )}
                 </tbody>

@@ -33,7 +33,7 @@ function cleanup(ctx: PageContext, data: MaintenanceTabData): Html {
               ${when(e.createdAt, tz)}
               <div class="muted small">${e.id}</div>
             </td>
-            <td>${e.origin}</td>
+            <td data-label="Origin">${e.origin}</td>
             <td>
               ${e.keep ? html`<span class="badge ok">keep</span>` : html`<span class="badge bad">delete</span>`}
             </td>

@@ -95,10 +95,10 @@ function pick(ctx: PageContext, data: RestoreTabData): Html {
                           <label for="${id}">${when(b.createdAt, tz)}</label
                           >${b.note ? html`<div class="muted small">${b.note}</div>` : ''}
                         </td>
-                        <td>${where.join(', ')}</td>
-                        <td>${b.origin}</td>
-                        <td>${bytes(b.size)}</td>
-                        <td>${b.encrypted ? 'yes' : 'no'}</td>
+                        <td data-label="Where">${where.join(', ')}</td>
+                        <td data-label="Origin">${b.origin}</td>
+                        <td data-label="Size">${bytes(b.size)}</td>
+                        <td data-label="Encrypted">${b.encrypted ? 'yes' : 'no'}</td>
                       </tr>`;
                     })}
                   </tbody>

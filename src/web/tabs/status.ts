@@ -98,7 +98,7 @@ export function statusTab(ctx: PageContext): Html {
                   <div class="muted small">${d.location}</div>
                 </td>
                 <td>${kindLabel(d.kind)}</td>
-                <td>${d.backups ?? '—'}</td>
+                <td data-label="Backups">${d.backups ?? '—'}</td>
                 <td>
                   ${d.error ? html`<span class="badge bad">unavailable</span> <span class="small">${d.error}</span>` : html`<span class="badge ok">ready</span>`}
                 </td>
