@@ -12,9 +12,9 @@
 // The cloud section uploads and downloads the plain archive to and from a
 // local S3 server (s3rver, started here on 127.0.0.1), Coffre's S3 destination
 // next to `rclone copy` (rclone must be installed). Sections can run alone
-// (backup, verify, restore, startup, cloud; those that need an archive take
-// one plain backup first, untimed; `writer`, on a database of its own, is in
-// bench/writer.ts):
+// (page, backup, verify, restore, startup, cloud; those that need an archive
+// take one plain backup first, untimed; `page` renders the tabs on data of its
+// own; `writer`, on a database of its own, is in bench/writer.ts):
 //
 //   npm run bench -- restore startup
 //   BENCH_WRITER_MIB=128 npm run bench -- writer
@@ -27,6 +27,7 @@ import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3-multiple-ciphers';
 import { BackupCenter } from '../src/center.js';
 import { PART_SIZE } from '../src/destinations/s3.js';
+import { pageBench } from './page.js';
 import { writerBench } from './writer.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -415,7 +416,7 @@ function cloudSummary(c: Cloud): void {
   );
 }
 
-const SECTIONS = ['backup', 'verify', 'restore', 'startup', 'cloud', 'writer'];
+const SECTIONS = ['page', 'backup', 'verify', 'restore', 'startup', 'cloud', 'writer'];
 
 /** Median of each phase over the runs (phases in the order of the first run). */
 function medianPhases(runs: { phase: string; seconds: number }[][]): Map<string, number> {
@@ -466,6 +467,14 @@ async function main(): Promise<void> {
     throw new Error(`unknown section "${unknown[0]}": the sections are ${SECTIONS.join(', ')}`);
   }
   const want = (section: string) => sections.length === 0 || sections.includes(section);
+  if (want('page')) {
+    console.log(
+      '\nPage: render time of each tab, 1,000 backups in three destinations (median of 30)',
+    );
+    const lines = pageBench();
+    for (const line of lines) console.log(line);
+    if (sections.length === 1) return;
+  }
   const writer = () =>
     writerBench({
       dataDir: DATA,

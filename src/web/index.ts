@@ -1,20 +1,24 @@
-// The Backup center page (placeholder until the page lands): the server calls
-// registerPage to add the page's routes through the same route table as the
-// API, so every page route declares its right too.
+// The Backup center page: the server calls registerPage to add the page's
+// routes through its route table, so every page route declares its right.
+// The page is server-rendered HTML; forms post without JavaScript; one small
+// external script adds live progress.
 
 import type { FastifyInstance } from 'fastify';
 import type { PageContext } from '../server/routes.js';
+import type { PageDeps } from './common.js';
+import { PageData } from './data.js';
+import { actionRoutes } from './routes-actions.js';
+import { restoreRoutes } from './routes-restore.js';
+import { viewRoutes } from './routes-view.js';
+import { PageState } from './state.js';
 
-export function registerPage(_app: FastifyInstance, ctx: PageContext): void {
-  ctx.route({
-    method: 'GET',
-    url: '/',
-    access: 'public',
-    handler: ({ reply }) =>
-      reply
-        .type('text/html; charset=utf-8')
-        .send(
-          '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Coffre</title></head><body><h1>Coffre Backup center</h1><p>The page is coming; the API is under /api/.</p></body></html>',
-        ),
+export function registerPage(app: FastifyInstance, ctx: PageContext): void {
+  const deps: PageDeps = { data: new PageData(ctx.center), state: new PageState() };
+  app.addHook('onClose', () => {
+    deps.data.stop();
+    return Promise.resolve();
   });
+  for (const def of [...viewRoutes(deps), ...actionRoutes(deps), ...restoreRoutes(deps)]) {
+    ctx.route(def);
+  }
 }

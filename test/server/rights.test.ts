@@ -62,16 +62,22 @@ describe('rights: every route against every role (issue 12)', () => {
       .filter((r) => decide(r.access, ['export']) === 'ok' && r.access !== 'public')
       .map((r) => `${r.method} ${r.url}`)
       .sort();
+    // The page's own routes (the two tabs, their forms, sign-out) follow the same rights.
     assert.deepEqual(exportOnly, [
-      'GET /api/auth/me',
+      'GET /',
       'GET /api/backups',
       'GET /api/backups/:id/download',
       'GET /api/events',
       'GET /api/fiscal/archives',
       'GET /api/fiscal/audit',
       'GET /api/status',
+      'GET /fiscal',
+      'GET /status',
       'POST /api/auth/logout',
       'POST /api/fiscal/export',
+      'POST /fiscal/audit',
+      'POST /fiscal/export',
+      'POST /logout',
     ]);
   });
 

@@ -48,7 +48,8 @@ describe('the Backup center server (issue 12)', () => {
       assert.match(String(r.headers['content-security-policy']), /frame-ancestors 'none'/);
       assert.doesNotMatch(String(r.headers['content-security-policy']), /unsafe-inline/);
       assert.equal(r.headers['x-frame-options'], 'DENY');
-      assert.equal(r.headers['referrer-policy'], 'no-referrer');
+      // No referrer to other sites; same-origin, so that browsers' form posts keep their Origin.
+      assert.equal(r.headers['referrer-policy'], 'same-origin');
       assert.equal(r.headers['x-content-type-options'], 'nosniff');
     }
   });

@@ -1,0 +1,166 @@
+// The Backup center page in real headless Chromium on the demo register,
+// each flow to its end: first sign-in and what each right sees, back up now
+// with live progress, a restore through the wizard and its undo, a schedule
+// change that survives a server restart, and the cleanup preview then apply.
+// One browser for the file; each flow opens its own page.
+
+import assert from 'node:assert/strict';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import type { Browser } from 'playwright-core';
+import { launchChromium, PASSWORD, signIn, startPage, type PageFixture } from './fixture.js';
+
+let browser: Browser;
+let fixture: PageFixture;
+
+before(async () => {
+  fixture = await startPage({ backups: 1 });
+  browser = await launchChromium();
+});
+after(async () => {
+  await browser?.close();
+  await fixture?.close();
+});
+
+describe('the Backup center page', () => {
+  it('signs in with the login form; the admin sees seven tabs, the accountant Status and Fiscal', async () => {
+    const page = await browser.newPage();
+    await page.goto(`${fixture.url}/backup`);
+    assert.match(page.url(), /\/login\?next=%2Fbackup$/);
+    await page.getByLabel('User name').fill('admin');
+    await page.getByLabel('Password').fill('not the password');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('alert').waitFor();
+    assert.match(await page.getByRole('alert').innerText(), /user name or the password is wrong/i);
+    await page.getByLabel('Password').fill(PASSWORD);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.waitForURL(/\/backup$/);
+    const tabs = await page.locator('nav.tabs a').allInnerTexts();
+    assert.deepEqual(tabs, [
+      'Status',
+      'Backup',
+      'Restore',
+      'Fiscal',
+      'Auto',
+      'Cloud',
+      'Maintenance',
+    ]);
+    const header = await page.locator('header.top').innerText();
+    assert.match(header, /255 receipts · 24 images/);
+    await page.close();
+
+    const acc = await browser.newPage();
+    await signIn(acc, fixture.url, 'accountant');
+    assert.deepEqual(await acc.locator('nav.tabs a').allInnerTexts(), ['Status', 'Fiscal']);
+    const refused = await acc.goto(`${fixture.url}/backup`);
+    assert.equal(refused?.status(), 403);
+    await acc.close();
+  });
+
+  it('backs up now with live progress to completion', async () => {
+    // A large files folder makes the job last long enough to be watched.
+    const big = fixture.center.configuration.source.files!;
+    for (let i = 0; i < 6; i++) {
+      fs.writeFileSync(path.join(big, `large-${i}.bin`), crypto.randomBytes(20 * 2 ** 20));
+    }
+    const page = await browser.newPage();
+    await signIn(page, fixture.url);
+    await page.goto(`${fixture.url}/backup`);
+    await page.getByLabel('Note').fill('from the browser test');
+    await page.getByRole('button', { name: 'Back up now' }).click();
+    // The bar moves: a value strictly between 0 and 100 is seen, sent by the live feed.
+    await page.waitForFunction(
+      () => {
+        const p = document.querySelector<HTMLProgressElement>('[data-progress] progress');
+        return p !== null && p.value > 0 && p.value < 100;
+      },
+      undefined,
+      { timeout: 60_000, polling: 20 },
+    );
+    const phase = await page.locator('[data-phase]').innerText();
+    assert.match(phase, /snapshot|archive/i);
+    await page.getByRole('heading', { name: 'Backup done' }).waitFor({ timeout: 120_000 });
+    const result = await page.locator('#result').innerText();
+    assert.match(result, /saved\s+local/);
+    const newest = (await fixture.center.list()).backups.at(-1)!;
+    assert.equal(newest.note, 'from the browser test');
+    for (let i = 0; i < 6; i++) fs.rmSync(path.join(big, `large-${i}.bin`));
+    await page.close();
+  });
+
+  it('restores through the wizard, then undoes the restore', async () => {
+    const center = fixture.center;
+    const before = (await center.status()).source.headline!.count;
+    const page = await browser.newPage();
+    await signIn(page, fixture.url);
+    await page.goto(`${fixture.url}/restore`);
+    // The oldest backup (the fixture's first) is the last line.
+    await page.locator('table.pick input[type=radio]').last().check();
+    await page.getByRole('button', { name: 'Next' }).click();
+    await page.getByRole('heading', { name: 'What to restore' }).waitFor();
+    await page.getByLabel('Everything').check();
+    await page.getByRole('button', { name: 'Show the plan' }).click();
+    await page.getByRole('heading', { name: 'The plan' }).waitFor();
+    const plan = await page.locator('main').innerText();
+    assert.match(plan, /What will be replaced/);
+    await page.getByLabel('Type RESTORE to confirm').fill('RESTORE');
+    await page.getByLabel('Your password').fill(PASSWORD);
+    await page.getByRole('button', { name: 'Restore now' }).click();
+    await page.getByRole('heading', { name: 'Restore done' }).waitFor({ timeout: 120_000 });
+    const history = center.history(5).find((j) => j.kind === 'restore');
+    assert.equal(history?.result, 'ok');
+
+    await page.getByLabel('Your password').fill(PASSWORD);
+    await page.getByRole('button', { name: 'Undo this restore' }).click();
+    await page.locator('.flash.ok').waitFor({ timeout: 120_000 });
+    assert.match(await page.locator('.flash.ok').innerText(), /undone/);
+    assert.equal((await center.status()).source.headline!.count, before);
+    await page.close();
+  });
+
+  it('keeps a schedule change across a server restart', async () => {
+    const page = await browser.newPage();
+    await signIn(page, fixture.url);
+    await page.goto(`${fixture.url}/auto`);
+    await page.locator('#backup-every').selectOption('week');
+    await page.locator('#backup-day').selectOption('tue');
+    await page.locator('#backup-at').fill('21:15');
+    await page.getByRole('button', { name: 'Save the schedule' }).click();
+    await page.locator('.flash.ok').waitFor();
+    await fixture.restart();
+    // Sessions live in the state database: still signed in after the restart.
+    await page.goto(`${fixture.url}/auto`);
+    assert.equal(await page.locator('#backup-every').inputValue(), 'week');
+    assert.equal(await page.locator('#backup-day').inputValue(), 'tue');
+    assert.equal(await page.locator('#backup-at').inputValue(), '21:15');
+    assert.match(await page.locator('main').innerText(), /every Tuesday at 21:15/);
+    await page.close();
+  });
+
+  it('previews the cleanup, then applies it', async () => {
+    const center = fixture.center;
+    // Retention would run after each; the cleanup is what should apply it here.
+    for (let i = 0; i < 3; i++) await center.backup({ origin: 'automatic', applyRetention: false });
+    const plan = await center.retentionPlan();
+    const doomed = plan.entries.filter((e) => !e.keep).map((e) => e.id);
+    assert.ok(doomed.length >= 2, 'same-day automatic backups: all but the newest go');
+    const page = await browser.newPage();
+    await signIn(page, fixture.url);
+    await page.goto(`${fixture.url}/maintenance`);
+    const preview = await page.locator('#cleanup').innerText();
+    assert.match(preview, new RegExp(`${doomed.length} backups would be deleted`));
+    for (const id of doomed) assert.ok(preview.includes(id), `${id} shown as deleted`);
+    await page.getByLabel(/Delete the \d+ backups marked/).check();
+    await page.getByRole('button', { name: 'Apply the cleanup' }).click();
+    await page.locator('.flash.ok').waitFor();
+    assert.match(
+      await page.locator('.flash.ok').innerText(),
+      new RegExp(`${doomed.length} backups deleted`),
+    );
+    const left = new Set((await center.list()).backups.map((b) => b.id));
+    for (const id of doomed) assert.ok(!left.has(id), `${id} deleted`);
+    await page.close();
+  });
+});
