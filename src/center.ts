@@ -214,7 +214,14 @@ export class BackupCenter {
       get compressionLevel() {
         return store.get().compressionLevel;
       },
-      everyMonths: null,
+      get everyMonths() {
+        const f = store.get().schedule.fiscal;
+        return f.monthly ? 1 : f.yearly ? 12 : null;
+      },
+      checkpoint: {
+        get: () => this.db.checkpoint('fiscal-audit')?.value ?? null,
+        set: (value) => this.db.setCheckpoint('fiscal-audit', value, clock()),
+      },
       clock,
       timeZone: () => this.schedule.timeZone,
       log: (action, detail) => this.journal.append(action, detail),
