@@ -38,6 +38,7 @@ import {
   type AppClosedResult,
   type ScheduleInfo,
   type SchedulePatch,
+  type ScheduledKind,
   type ScheduledRun,
 } from './services/schedule.js';
 import {
@@ -243,6 +244,7 @@ export class BackupCenter {
       this.dests,
       this.backups,
       this.verifier,
+      this.fiscal,
       clock,
     );
     this.settings = new SettingsService(this.config, this.register, source, clock);
@@ -414,7 +416,7 @@ export class BackupCenter {
   }
 
   /** Which scheduled jobs are due now (a run missed while the machine was off is due once). */
-  dueJobs(now: Date): ('backup' | 'verify')[] {
+  dueJobs(now: Date): ScheduledKind[] {
     return this.schedule.dueJobs(now);
   }
 
@@ -429,7 +431,7 @@ export class BackupCenter {
   }
 
   /** Runs one scheduled job if it is still due once the job lock is held. */
-  async runScheduled(kind: 'backup' | 'verify', now: Date): Promise<ScheduledRun> {
+  async runScheduled(kind: ScheduledKind, now: Date): Promise<ScheduledRun> {
     return this.schedule.runScheduled(kind, now);
   }
 

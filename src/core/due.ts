@@ -155,3 +155,23 @@ export function retryAfterFailures(attempts: readonly Attempt[]): Date | null {
   if (failures === 0) return null;
   return new Date(Date.parse(attempts[0].at) + retryDelayMs(failures));
 }
+
+/**
+ * The next period a fiscal schedule will archive once it is over, and the
+ * local day it becomes due (the day after it ends): the current month for
+ * monthly archives, else the current year. Null when neither is asked for.
+ */
+export function nextFiscalPeriod(
+  monthly: boolean,
+  yearly: boolean,
+  today: string,
+): { period: string; dueOn: string } | null {
+  const y = Number(today.slice(0, 4));
+  const m = Number(today.slice(5, 7));
+  if (monthly) {
+    const dueOn = m === 12 ? `${y + 1}-01-01` : `${y}-${String(m + 1).padStart(2, '0')}-01`;
+    return { period: today.slice(0, 7), dueOn };
+  }
+  if (yearly) return { period: String(y), dueOn: `${y + 1}-01-01` };
+  return null;
+}

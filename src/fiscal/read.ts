@@ -311,13 +311,13 @@ export function checkpointOf(audit: FiscalAudit): RecordsCheckpoint | null {
 /** Whether the checkpoint's last record is still there, unchanged (else the audit starts over). */
 function stillHolds(db: Database.Database, recipe: FiscalRecipe, cp: RecordsCheckpoint): boolean {
   const r = recipe.records;
-  const hash = db
+  const hash: unknown = db
     .prepare(
       `SELECT ${q(r.chain.hashColumn)} FROM ${q(r.table)} WHERE ${q(r.sequence)} = ? ORDER BY rowid DESC LIMIT 1`,
     )
     .pluck()
-    .get(cp.seq) as unknown;
-  return hash !== undefined && String(hash) === cp.hash;
+    .get(cp.seq);
+  return typeof hash === 'string' && hash === cp.hash;
 }
 
 /**

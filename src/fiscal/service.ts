@@ -180,9 +180,11 @@ export class FiscalService {
     };
   }
 
-  async export(options: FiscalExportOptions): Promise<FiscalExportResult> {
+  async export(
+    options: FiscalExportOptions,
+    now: Date = this.deps.clock(),
+  ): Promise<FiscalExportResult> {
     const recipe = this.recipe;
-    const now = this.deps.clock();
     const period = parsePeriod(options, now, this.localDay(now));
     const names =
       options.destinations && options.destinations.length > 0
@@ -532,8 +534,8 @@ export class FiscalService {
    * A scheduled archive of a closed period ("2026-11", "2026"): to the
    * default destinations and every destination already holding fiscal archives.
    */
-  async exportScheduled(period: string): Promise<FiscalExportResult> {
+  async exportScheduled(period: string, now?: Date): Promise<FiscalExportResult> {
     const destinations = [...new Set([...this.deps.defaultDestinations, ...this.holders()])];
-    return this.export({ period, destinations });
+    return this.export({ period, destinations }, now);
   }
 }

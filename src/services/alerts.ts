@@ -11,7 +11,7 @@ export interface AlertTargets {
 }
 
 export interface AlertEvent {
-  event: 'backup-failed' | 'verify-failed' | 'backup-stale';
+  event: 'backup-failed' | 'verify-failed' | 'backup-stale' | 'fiscal-failed';
   register: { id: string; name: string };
   message: string;
   at: string;
