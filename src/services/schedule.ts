@@ -92,7 +92,7 @@ export class ScheduleService {
     private readonly verifier: Pick<VerifyService, 'verify'>,
     private readonly fiscal: Pick<
       FiscalService,
-      'seriesState' | 'heldCoverage' | 'exportScheduled' | 'localDay'
+      'seriesState' | 'heldCoverage' | 'exportScheduled'
     >,
     private readonly clock: Clock,
   ) {}
@@ -106,8 +106,8 @@ export class ScheduleService {
   }
 
   /** The register's local day (YYYY-MM-DD) at `now`. */
-  localDay(now: Date): string {
-    return this.fiscal.localDay(now);
+  localDay(now: Date, timeZone: string = this.timeZone): string {
+    return formatInZone(now, timeZone).slice(0, 10);
   }
 
   /** Changes the schedule; a run missed before this moment is not caught up. */
@@ -128,7 +128,7 @@ export class ScheduleService {
                   ? c.schedule.fiscal.since
                   : every === 'off'
                     ? null
-                    : this.fiscal.localDay(now),
+                    : this.localDay(now, rest.timeZone ?? this.timeZone),
             };
       return { ...c, schedule: { ...c.schedule, ...rest, fiscal, since: now.toISOString() } };
     }, 'schedule-set');
@@ -170,7 +170,7 @@ export class ScheduleService {
       since: f.since,
       due,
       retryAt: retryAt?.toISOString() ?? null,
-      next: nextFiscalPeriod(f.monthly, f.yearly, this.fiscal.localDay(now)),
+      next: nextFiscalPeriod(f.monthly, f.yearly, this.localDay(now)),
       last: this.jobs.db().lastJob('fiscal', 'schedule'),
     };
   }
@@ -184,7 +184,7 @@ export class ScheduleService {
   fiscalDue(now: Date): { due: string[]; retryAt: Date | null } {
     const f = this.config.get().schedule.fiscal;
     if (!f.monthly && !f.yearly) return { due: [], retryAt: null };
-    const today = this.fiscal.localDay(now);
+    const today = this.localDay(now);
     const state = this.fiscal.seriesState();
     const coveredTo = [state.coveredTo, this.heldTo]
       .filter((d): d is string => d !== null)
