@@ -9,7 +9,7 @@ import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { BackupCenter } from '../../src/center.js';
 import { Scheduler, type Clock, type SchedulerEvent } from '../../src/scheduler/daemon.js';
-import { removeDir, tempDir } from '../helpers.js';
+import { coffre, removeDir, tempDir } from '../helpers.js';
 
 class FakeClock implements Clock {
   constructor(public t: number) {}
@@ -145,5 +145,21 @@ describe('scheduled fiscal archives', () => {
     } finally {
       center.close();
     }
+  });
+
+  it('is set and shown from the CLI', async () => {
+    const { center } = await centerAt('2026-11-10T12:00:00Z');
+    const home = center.paths.root;
+    center.close();
+    const set = coffre(['schedule', 'set', '--fiscal', 'yearly', '--home', home, '--json']);
+    assert.equal(set.status, 0, set.stderr);
+    assert.equal(set.json().fiscal.every, 'yearly');
+    assert.match(set.json().fiscal.next.period, /^\d{4}$/);
+    const shown = coffre(['schedule', 'show', '--home', home]);
+    assert.equal(shown.status, 0, shown.stderr);
+    assert.match(shown.stdout, /Fiscal archives: +yearly, next \d{4} on \d{4}-01-01/);
+    const bad = coffre(['schedule', 'set', '--fiscal', 'weekly', '--home', home, '--json']);
+    assert.equal(bad.status, 2);
+    assert.match(bad.stderr + bad.stdout, /monthly, yearly or off/);
   });
 });
