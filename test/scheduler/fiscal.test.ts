@@ -126,7 +126,7 @@ describe('scheduled fiscal archives', () => {
       const info = center.scheduleInfo();
       assert.deepEqual(info.fiscal?.due, ['2026-11']);
       assert.equal(info.fiscal?.last?.result, 'failed');
-      const retryAt = Date.parse(info.fiscal!.retryAt!);
+      const retryAt = Date.parse(info.fiscal.retryAt!);
       assert.equal(retryAt, clock.t + 5 * 60_000);
       // Before the pause is over, nothing runs.
       clock.t += 60_000;
