@@ -62,6 +62,8 @@ export function pageBench(rounds = 30): string[] {
       verify: 'every Sunday at 04:00',
       onClose: false,
       nextBackup: last.createdAt,
+      fiscal: 'monthly',
+      nextFiscalArchive: { period: '2026-12', dueOn: '2027-01-01' },
     },
     warnings: [{ code: 'QUOTA_NEARLY_FULL', message: 'The cloud is 85 % full.', data: {} }],
     destinations: DESTS.map((d) => ({ ...d, location: `/${d.name}`, backups: 333, error: null })),
@@ -82,7 +84,15 @@ export function pageBench(rounds = 30): string[] {
         error: null,
       },
     ],
-    fiscal: { ok: true, records: 255, lastArchive: null, findings: [], error: null },
+    fiscal: {
+      ok: true,
+      records: 255,
+      lastArchive: null,
+      findings: [],
+      error: null,
+      hashed: 12,
+      fullAuditAt: last.createdAt,
+    },
   };
   const ctx: PageContext = {
     user: 'admin',
@@ -164,6 +174,7 @@ export function pageBench(rounds = 30): string[] {
       onClose: false,
       destinations: [],
       since: null,
+      fiscal: null,
     },
     destinations,
     retention,

@@ -40,6 +40,7 @@ import {
   type AppClosedResult,
   type ScheduleInfo,
   type SchedulePatch,
+  type ScheduledKind,
   type ScheduledRun,
 } from './services/schedule.js';
 import {
@@ -209,6 +210,7 @@ export class BackupCenter {
         verifier: () => this.verifier,
         dests: this.dests,
         backups: this.backups,
+        db: () => this.db,
         timeZone: () => this.schedule.timeZone,
         log: (action, detail) => this.journal.append(action, detail),
         clock,
@@ -231,6 +233,7 @@ export class BackupCenter {
       this.dests,
       this.backups,
       this.verifier,
+      this.fiscal,
       clock,
     );
     this.settings = new SettingsService(this.config, this.register, source, clock);
@@ -421,7 +424,7 @@ export class BackupCenter {
   }
 
   /** Which scheduled jobs are due now (a run missed while the machine was off is due once). */
-  dueJobs(now: Date): ('backup' | 'verify')[] {
+  dueJobs(now: Date): ScheduledKind[] {
     return this.schedule.dueJobs(now);
   }
 
@@ -436,7 +439,7 @@ export class BackupCenter {
   }
 
   /** Runs one scheduled job if it is still due once the job lock is held. */
-  async runScheduled(kind: 'backup' | 'verify', now: Date): Promise<ScheduledRun> {
+  async runScheduled(kind: ScheduledKind, now: Date): Promise<ScheduledRun> {
     return this.schedule.runScheduled(kind, now);
   }
 

@@ -35,7 +35,15 @@ export {
 export { splitTo } from './core/fiscal/period.js';
 export type { AlertEvent } from './services/alerts.js';
 export type { DeleteResult, PruneResult, RetentionPatch } from './services/maintenance.js';
-export type { AppClosedResult, ScheduledRun, SchedulePatch } from './services/schedule.js';
+export type {
+  AppClosedResult,
+  FiscalEvery,
+  ScheduledFiscalInfo,
+  ScheduledFiscalRun,
+  ScheduledKind,
+  ScheduledRun,
+  SchedulePatch,
+} from './services/schedule.js';
 export type { EncryptionSettings, NewKey } from './services/settings.js';
 export type { Clock } from './core/clock.js';
 export {

@@ -102,10 +102,12 @@ export function staleThresholdHours(
  * Which fiscal archives a schedule asks for now, oldest first: every month
  * (`monthly`) and every year (`yearly`) that ended on or after the day the
  * fiscal schedule was set (`since`, YYYY-MM-DD) and before `today` (the
- * register's local day), that has no archive yet (`made`: the labels of the
- * archives of the series, "2026-11", "2026"), and does not end before the
- * register's first record. Runs missed while the machine was off are all
- * still due; one already made never is again.
+ * register's local day), that has no archive yet, and does not end before
+ * the register's first record. A period has an archive when one of the
+ * series bears its label (`made`: "2026-11", "2026") or when the series
+ * already covers it (`coveredTo`: the last day of the newest archive of the
+ * series; the series never overlaps itself). Runs missed while the machine
+ * was off are all still due; one already made never is again.
  */
 export function dueFiscalPeriods(input: {
   monthly: boolean;
@@ -113,11 +115,14 @@ export function dueFiscalPeriods(input: {
   since: string;
   today: string;
   made: ReadonlySet<string>;
+  coveredTo?: string | null;
   firstRecordDay: string | null;
 }): string[] {
   if (input.firstRecordDay === null) return [];
   const due: string[] = [];
   const from = input.since < input.firstRecordDay ? input.firstRecordDay : input.since;
+  const covered = input.coveredTo ?? '';
+  const open = (label: string, end: string) => end > covered && !input.made.has(label);
   const lastDayOfMonth = (y: number, m: number) =>
     new Date(Date.UTC(y, m, 0)).toISOString().slice(0, 10); // m: 1..12
   let y = Number(from.slice(0, 4));
@@ -128,11 +133,45 @@ export function dueFiscalPeriods(input: {
       const end = lastDayOfMonth(y, m);
       if (end >= input.today) break;
       const label = `${y}-${String(m).padStart(2, '0')}`;
-      if (input.monthly && end >= from && !input.made.has(label)) due.push(label);
+      if (input.monthly && end >= from && open(label, end)) due.push(label);
     }
     const yearEnd = `${y}-12-31`;
-    if (input.yearly && yearEnd < input.today && yearEnd >= from && !input.made.has(String(y)))
+    if (input.yearly && yearEnd < input.today && yearEnd >= from && open(String(y), yearEnd))
       due.push(String(y));
   }
   return due;
+}
+
+/**
+ * When a failed scheduled job that has no slot of its own (the fiscal
+ * archives: due as long as a period has none) may run again: `attempts` are
+ * its scheduled attempts, newest first. The failures at the head of the list
+ * (since the last success) set the pause, as for a failed backup. Null: no
+ * failure to wait after.
+ */
+export function retryAfterFailures(attempts: readonly Attempt[]): Date | null {
+  let failures = 0;
+  while (failures < attempts.length && !attempts[failures].ok) failures++;
+  if (failures === 0) return null;
+  return new Date(Date.parse(attempts[0].at) + retryDelayMs(failures));
+}
+
+/**
+ * The next period a fiscal schedule will archive once it is over, and the
+ * local day it becomes due (the day after it ends): the current month for
+ * monthly archives, else the current year. Null when neither is asked for.
+ */
+export function nextFiscalPeriod(
+  monthly: boolean,
+  yearly: boolean,
+  today: string,
+): { period: string; dueOn: string } | null {
+  const y = Number(today.slice(0, 4));
+  const m = Number(today.slice(5, 7));
+  if (monthly) {
+    const dueOn = m === 12 ? `${y + 1}-01-01` : `${y}-${String(m + 1).padStart(2, '0')}-01`;
+    return { period: today.slice(0, 7), dueOn };
+  }
+  if (yearly) return { period: String(y), dueOn: `${y + 1}-01-01` };
+  return null;
 }

@@ -14,8 +14,16 @@ import {
   type ClosingKind,
   type DayTotals,
   type FiscalAudit,
+  type Gap,
 } from '../core/fiscal/audit.js';
-import { checkChain, LINES, PREVIOUS, type ChainRecord } from '../core/fiscal/chain.js';
+import {
+  checkChain,
+  joinReports,
+  LINES,
+  PREVIOUS,
+  type ChainRecord,
+  type ChainReport,
+} from '../core/fiscal/chain.js';
 import { chainFormat, type ChainRecipe, type FiscalRecipe } from '../core/fiscal/recipe.js';
 
 const q = (name: string) => `"${name}"`;
@@ -24,6 +32,8 @@ const q = (name: string) => `"${name}"`;
 export interface Range {
   from: string | null;
   to: string | null;
+  /** Only the rows numbered after this one (an audit that goes on from a checkpoint). */
+  afterSeq?: number;
 }
 
 export function tableExists(db: Database.Database, table: string): boolean {
@@ -51,9 +61,17 @@ export function requireTables(db: Database.Database, recipe: FiscalRecipe): void
   }
 }
 
-function where(column: string, range: Range): { sql: string; params: string[] } {
+function where(
+  column: string,
+  range: Range,
+  sequence?: string,
+): { sql: string; params: (string | number)[] } {
   const parts: string[] = [];
-  const params: string[] = [];
+  const params: (string | number)[] = [];
+  if (range.afterSeq !== undefined && sequence !== undefined) {
+    parts.push(`${sequence} > ?`);
+    params.push(range.afterSeq);
+  }
   if (range.from !== null) {
     parts.push(`${column} >= ?`);
     params.push(range.from);
@@ -90,7 +108,7 @@ export function* readChain(
       ...hashedColumns(spec.chain),
     ]),
   ];
-  const w = where(`r.${q(spec.date)}`, range);
+  const w = where(`r.${q(spec.date)}`, range, `r.${q(spec.sequence)}`);
   const withLines = lines !== undefined && spec.chain.fields.includes(LINES);
   const sql = withLines
     ? `SELECT r.${key === 'rowid' ? 'rowid' : q(key)}, ${columns.map((c) => `r.${q(c)}`).join(', ')}, ${lines.fields.map((f) => `l.${q(f)}`).join(', ')}, l.rowid IS NOT NULL
@@ -138,11 +156,13 @@ export function* readSequence(
   db: Database.Database,
   table: string,
   sequence: string,
+  afterSeq?: number,
 ): Generator<number> {
+  const after = afterSeq === undefined ? '' : `WHERE ${q(sequence)} > ?`;
   const rows = db
-    .prepare(`SELECT ${q(sequence)} FROM ${q(table)} ORDER BY ${q(sequence)}`)
+    .prepare(`SELECT ${q(sequence)} FROM ${q(table)} ${after} ORDER BY ${q(sequence)}`)
     .pluck()
-    .iterate() as IterableIterator<number>;
+    .iterate(...(afterSeq === undefined ? [] : [afterSeq])) as IterableIterator<number>;
   for (const n of rows) yield Number(n);
 }
 
@@ -268,7 +288,44 @@ export function oldestRecordDate(db: Database.Database, recipe: FiscalRecipe): s
   );
 }
 
-/** Every check on one database. `archives` are what the service knows of the fiscal archives. */
+/**
+ * Where a records audit stopped: the last record it read (number and hash),
+ * its report of the chain and of the sequence up to there. An audit that
+ * starts from it reads only the records after it.
+ */
+export interface RecordsCheckpoint {
+  seq: number;
+  hash: string;
+  report: ChainReport;
+  sequence: { gaps: Gap[]; missing: number; duplicates: number[] };
+}
+
+/** The checkpoint a finished audit leaves; null when the chain is empty. */
+export function checkpointOf(audit: FiscalAudit): RecordsCheckpoint | null {
+  const r = audit.records;
+  if (r.last === null) return null;
+  const { label: _label, gaps, missing, duplicates, ...report } = r;
+  return { seq: r.last.seq, hash: r.last.hash, report, sequence: { gaps, missing, duplicates } };
+}
+
+/** Whether the checkpoint's last record is still there, unchanged (else the audit starts over). */
+function stillHolds(db: Database.Database, recipe: FiscalRecipe, cp: RecordsCheckpoint): boolean {
+  const r = recipe.records;
+  const hash: unknown = db
+    .prepare(
+      `SELECT ${q(r.chain.hashColumn)} FROM ${q(r.table)} WHERE ${q(r.sequence)} = ? ORDER BY rowid DESC LIMIT 1`,
+    )
+    .pluck()
+    .get(cp.seq);
+  return typeof hash === 'string' && hash === cp.hash;
+}
+
+/**
+ * Every check on one database. `archives` are what the service knows of the
+ * fiscal archives. With `from`, the records chain and sequence are checked
+ * only after that checkpoint (when its last record still holds): the chain
+ * is append-only, and a change before it is for a full audit to find.
+ */
 export function auditDatabase(
   db: Database.Database,
   recipe: FiscalRecipe,
@@ -280,12 +337,34 @@ export function auditDatabase(
       warnings: ArchiveWarning[];
       everyMonths: number | null;
     } | null;
+    from?: RecordsCheckpoint | null;
   },
 ): FiscalAudit {
   requireTables(db, recipe);
   const r = recipe.records;
-  const records = checkChain(readChain(db, r, r.lines), chainFormat(r.chain));
-  const gaps = findGaps(readSequence(db, r.table, r.sequence), { first: 1 });
+  const from = input.from && stillHolds(db, recipe, input.from) ? input.from : null;
+  let records: ChainReport;
+  let gaps: ReturnType<typeof findGaps>;
+  let hashed: number;
+  if (from) {
+    const added = checkChain(
+      readChain(db, r, r.lines, { from: null, to: null, afterSeq: from.seq }),
+      chainFormat(r.chain),
+      { start: from.hash },
+    );
+    const more = findGaps(readSequence(db, r.table, r.sequence, from.seq), { first: from.seq + 1 });
+    records = joinReports(from.report, added);
+    gaps = {
+      gaps: [...from.sequence.gaps, ...more.gaps].slice(0, 100),
+      missing: from.sequence.missing + more.missing,
+      duplicates: [...from.sequence.duplicates, ...more.duplicates].slice(0, 100),
+    };
+    hashed = added.count;
+  } else {
+    records = checkChain(readChain(db, r, r.lines), chainFormat(r.chain));
+    gaps = findGaps(readSequence(db, r.table, r.sequence), { first: 1 });
+    hashed = records.count;
+  }
   const c = recipe.closings;
   const closings = c
     ? {
@@ -321,5 +400,6 @@ export function auditDatabase(
     closings,
     events,
     archives,
+    scope: { after: from ? from.seq : null, hashed },
   });
 }

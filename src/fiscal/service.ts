@@ -18,104 +18,43 @@ import {
   type ArchiveWarning,
   type FiscalAudit,
 } from '../core/fiscal/audit.js';
-import { parsePeriod, periodEnd, type Period } from '../core/fiscal/period.js';
+import { parsePeriod, periodEnd } from '../core/fiscal/period.js';
 import type { FiscalRecipe } from '../core/fiscal/recipe.js';
 import { describeRewind, type FiscalRewind } from '../core/fiscal/rewind.js';
 import { archiveExtension, backupId, type Sidecar } from '../core/manifest.js';
-import type { Destination } from '../destinations/types.js';
-import type { Identity } from '../state/identity.js';
-import { exportPeriod, exportRows, type FiscalHeader } from './archive.js';
-import { auditDatabase } from './read.js';
+import { exportPeriod, type FiscalHeader } from './archive.js';
+import { formatInZone } from '../core/time.js';
+import { auditDatabase, checkpointOf, oldestRecordDate, type RecordsCheckpoint } from './read.js';
 import { readRewind } from './rewind.js';
+import { writeRewindArchive } from './rewind-archive.js';
 import { isFiscal, writeAndStore } from './store.js';
 import { addToIndex, readIndex, type FiscalIndexEntry } from './made.js';
 
 export type { FiscalIndexEntry };
+import type {
+  FiscalDeps,
+  FiscalArchiveEntry,
+  FiscalAuditOptions,
+  FiscalExportOptions,
+  FiscalExportResult,
+  FiscalSummary,
+} from './types.js';
+export type {
+  FiscalDeps,
+  FiscalArchiveEntry,
+  FiscalAuditOptions,
+  FiscalExportOptions,
+  FiscalExportResult,
+  FiscalSummary,
+};
 import { writeFec, type FecResult } from './fec.js';
-import type { FecEncoding, FecRecipe, FecSeparator } from '../core/fiscal/fec.js';
+import type { FecEncoding, FecSeparator } from '../core/fiscal/fec.js';
 
-export interface FiscalDeps {
-  /** The app's fiscal recipe; null when its profile declares none. */
-  recipe: FiscalRecipe | null;
-  /** Which tables feed the FEC; null when the profile declares none. */
-  fec: FecRecipe | null;
-  app: { profile: string; version: string | null };
-  identity: Identity;
-  /** Scratch space on the home's file system. */
-  scratch: string;
-  /** The home file listing the fiscal archives this register made. */
-  indexFile: string;
-  /** Opens the live database, read-only. */
-  openSource(): Database.Database;
-  /** Extracts a backup's database into `dir` (checked) and opens it read-only. */
-  openBackupDatabase(
-    ref: string,
-    keys: { identities?: string[]; passphrase?: string | null },
-    dir: string,
-  ): Promise<{ db: Database.Database; backupId: string }>;
-  /** The fiscal areas of the named destinations (every destination when null). */
-  areas(names: readonly string[] | null): Destination[];
-  defaultDestinations: readonly string[];
-  /** Whether this cloud destination takes unencrypted archives (the user allowed it). */
-  allowsUnencrypted(name: string): boolean;
-  encryption(): { recipients: string[]; passphrase: string | null };
-  compressionLevel: number;
-  /** How often the settings ask for a fiscal archive, in months; null: the yearly minimum. */
-  everyMonths: number | null;
-  clock(): Date;
-  /** The register's time zone, for dates in the shop's words. */
-  timeZone(): string;
-  /** Records what happened in Coffre's own journal. */
-  log(action: string, detail: Record<string, unknown>): void;
-}
-
-export interface FiscalAuditOptions {
-  /** A backup's id or file: audit the database inside it instead of the live one. */
-  backup?: string | null;
-  identities?: string[];
-  passphrase?: string | null;
-}
-
-export interface FiscalArchiveEntry {
-  id: string;
-  archive: string;
-  destination: string;
-  createdAt: string;
-  period: Period;
-  size: number;
-  sha256: string;
-  encrypted: boolean;
-  records: number;
-  /** Kept at least until then, whatever the retention. */
-  holdUntil: string;
-  /** period: one of the series; rewind: the records a restore took out of the chain. */
-  kind: 'period' | 'rewind';
-}
-
-export interface FiscalExportOptions {
-  /** 2026 or 2026-11; or `from` and `to` (days, both included). */
-  period?: string;
-  from?: string;
-  to?: string;
-  /** Destination names; the default destinations when empty. */
-  destinations?: string[];
-  /** Also write the archive to this file. */
-  out?: string | null;
-}
-
-export interface FiscalExportResult {
-  id: string;
-  archive: string;
-  period: Period;
-  sha256: string;
-  size: number;
-  encrypted: boolean;
-  records: number;
-  destinations: { name: string; location: string }[];
-  failed: { destination: string; code: string; message: string }[];
-  out: string | null;
-  previous: { archive: string; sha256: string } | null;
-  audit: { ok: boolean; findings: string[] };
+/** The checkpoint kept between audits of the live data. */
+interface AuditCheckpoint {
+  /** When the whole chain was last checked. */
+  fullAt: string | null;
+  records: RecordsCheckpoint;
 }
 
 export class FiscalService {
@@ -202,7 +141,9 @@ export class FiscalService {
     if (!options.backup) {
       const db = this.deps.openSource();
       try {
-        return auditDatabase(db, recipe, { now, source: 'live', archives });
+        const audit = auditDatabase(db, recipe, { now, source: 'live', archives });
+        this.keepCheckpoint(audit, now.toISOString());
+        return audit;
       } finally {
         db.close();
       }
@@ -239,10 +180,12 @@ export class FiscalService {
     };
   }
 
-  async export(options: FiscalExportOptions): Promise<FiscalExportResult> {
+  async export(
+    options: FiscalExportOptions,
+    now: Date = this.deps.clock(),
+  ): Promise<FiscalExportResult> {
     const recipe = this.recipe;
-    const now = this.deps.clock();
-    const period = parsePeriod(options, now);
+    const period = parsePeriod(options, now, this.localDay(now));
     const names =
       options.destinations && options.destinations.length > 0
         ? [...new Set(options.destinations)]
@@ -286,6 +229,7 @@ export class FiscalService {
           }
         }
         audit = auditDatabase(db, recipe, { now, source: 'live', archives: null });
+        this.keepCheckpoint(audit, now.toISOString());
         content = exportPeriod(db, recipe, period, work);
       } finally {
         db.close();
@@ -374,85 +318,8 @@ export class FiscalService {
    * nothing, when no destination could take it.
    */
   async archiveRewind(rewind: FiscalRewind, restored: string): Promise<FiscalExportResult> {
-    const recipe = this.recipe;
-    const now = this.deps.clock();
-    const id = backupId(`fiscal rewind`, this.deps.identity.id, now);
-    const encryption = this.deps.encryption();
-    const encrypted = encryption.recipients.length > 0 || encryption.passphrase !== null;
-    const archive = id + archiveExtension(encrypted);
     const names = [...new Set([...this.deps.defaultDestinations, ...this.holders()])];
-    const work = await fsp.mkdtemp(path.join(this.deps.scratch, 'fiscal-rewind-'));
-    try {
-      const db = this.deps.openSource();
-      let audit: FiscalAudit;
-      let content: ReturnType<typeof exportRows>;
-      try {
-        audit = auditDatabase(db, recipe, { now, source: 'live', archives: null });
-        content = exportRows(db, recipe, { by: 'sequence', after: rewind.after }, work);
-      } finally {
-        db.close();
-      }
-      const days = [content.chains.records, content.chains.closings, content.chains.events]
-        .flatMap((c) => [c?.first?.at, c?.last?.at])
-        .filter((d): d is string => typeof d === 'string')
-        .map((d) => d.slice(0, 10))
-        .sort();
-      const today = now.toISOString().slice(0, 10);
-      const period = {
-        from: days[0] ?? today,
-        to: days[days.length - 1] ?? today,
-        label: 'rewind',
-      };
-      const result = await writeAndStore({
-        identity: this.deps.identity,
-        app: this.deps.app,
-        id,
-        archive,
-        now,
-        work,
-        content: {
-          period,
-          recipe,
-          ...content,
-          previous: null,
-          rewind: { backupId: restored, after: rewind.after },
-        },
-        audit,
-        encryption,
-        compressionLevel: this.deps.compressionLevel,
-        areas: this.deps.areas(names),
-        allowsUnencrypted: (n) => this.deps.allowsUnencrypted(n),
-        out: null,
-      });
-      await addToIndex(this.deps.indexFile, result, content.chains.records.last, 'rewind');
-      const r = rewind.records;
-      this.deps.log('fiscal-rewind-archive', {
-        archive,
-        backupId: restored,
-        records:
-          r.count > 0 ? { from: r.fromSeq, to: r.toSeq, count: r.count, total: r.total } : null,
-        closings: rewind.closings,
-        events: rewind.events,
-        sha256: result.sha256,
-        destinations: result.destinations.map((d) => d.name),
-      });
-      return {
-        id,
-        archive,
-        period,
-        sha256: result.sha256,
-        size: result.size,
-        encrypted: result.encrypted,
-        records: content.chains.records.count,
-        destinations: result.destinations,
-        failed: result.failed,
-        out: null,
-        previous: null,
-        audit: { ok: audit.ok, findings: audit.findings },
-      };
-    } finally {
-      await fsp.rm(work, { recursive: true, force: true });
-    }
+    return writeRewindArchive(this.deps, this.recipe, rewind, restored, names);
   }
 
   /** The destinations that already hold fiscal archives of this register (from the index). */
@@ -547,17 +414,48 @@ export class FiscalService {
     return result;
   }
 
-  /** The fiscal audit as a status shows it; null for a profile without a fiscal recipe. */
+  /**
+   * The fiscal audit as a status shows it; null for a profile without a
+   * fiscal recipe. It goes on from where the last audit stopped (the chain
+   * is append-only): only records added since are hashed, unless that last
+   * record changed or is gone. The whole chain is checked by `audit()` and
+   * by every fiscal archive; `fullAuditAt` says when that last happened.
+   */
   async summary(): Promise<FiscalSummary | null> {
-    if (!this.deps.recipe) return null;
+    const recipe = this.deps.recipe;
+    if (!recipe) return null;
+    const saved = this.savedCheckpoint();
     try {
-      const audit = await this.audit();
+      const now = this.deps.clock();
+      const series = this.readIndex().filter((e) => e.kind !== 'rewind');
+      const archives = {
+        last: series.at(-1)?.createdAt ?? null,
+        warnings: await this.holdWarnings(now),
+        everyMonths: this.deps.everyMonths,
+      };
+      const db = this.deps.openSource();
+      let audit: FiscalAudit;
+      try {
+        audit = auditDatabase(db, recipe, {
+          now,
+          source: 'live',
+          archives,
+          from: saved?.records ?? null,
+        });
+      } finally {
+        db.close();
+      }
+      const whole = audit.scope?.after === null;
+      const fullAuditAt = whole ? now.toISOString() : (saved?.fullAt ?? null);
+      this.keepCheckpoint(audit, fullAuditAt);
       return {
         ok: audit.ok,
         records: audit.records.count,
         lastArchive: audit.archives?.last ?? null,
         findings: audit.findings,
         error: null,
+        hashed: audit.scope?.hashed ?? null,
+        fullAuditAt,
       };
     } catch (err) {
       const e = asCoffreError(err);
@@ -567,16 +465,77 @@ export class FiscalService {
         lastArchive: null,
         findings: [],
         error: { code: e.code, message: e.message },
+        hashed: null,
+        fullAuditAt: saved?.fullAt ?? null,
       };
     }
   }
-}
 
-/** The fiscal audit's result in a register's status. */
-export interface FiscalSummary {
-  ok: boolean;
-  records: number | null;
-  lastArchive: string | null;
-  findings: string[];
-  error: { code: string; message: string } | null;
+  private savedCheckpoint(): AuditCheckpoint | null {
+    const text = this.deps.checkpoint.get();
+    if (text === null) return null;
+    try {
+      return JSON.parse(text) as AuditCheckpoint;
+    } catch {
+      return null; // unreadable: the next audit reads the whole chain
+    }
+  }
+
+  private keepCheckpoint(audit: FiscalAudit, fullAt: string | null): void {
+    const records = checkpointOf(audit);
+    if (records) this.deps.checkpoint.set(JSON.stringify({ fullAt, records }));
+  }
+
+  /** The register's local day (YYYY-MM-DD) at `now`. */
+  localDay(now: Date): string {
+    return formatInZone(now, this.deps.timeZone()).slice(0, 10);
+  }
+
+  /**
+   * What the series of period archives already has, from the index of the
+   * archives this register made: their labels, the last day they cover, and
+   * the day of the register's first record (null: none yet, or no recipe).
+   */
+  seriesState(): { made: Set<string>; coveredTo: string | null; firstRecordDay: string | null } {
+    const series = this.readIndex().filter((e) => e.kind !== 'rewind');
+    const coveredTo = series.reduce<string | null>(
+      (to, e) => (to === null || e.period.to > to ? e.period.to : to),
+      null,
+    );
+    return {
+      made: new Set(series.map((e) => e.period.label)),
+      coveredTo,
+      firstRecordDay: this.firstRecordDay(),
+    };
+  }
+
+  private firstDay: string | null = null;
+
+  /** The day of the first record; kept once known (the chain only grows at its end). */
+  private firstRecordDay(): string | null {
+    if (this.firstDay !== null || !this.deps.recipe) return this.firstDay;
+    const db = this.deps.openSource();
+    try {
+      this.firstDay = oldestRecordDate(db, this.deps.recipe)?.slice(0, 10) ?? null;
+    } finally {
+      db.close();
+    }
+    return this.firstDay;
+  }
+
+  /** The last day the period archives in the destinations cover (an index made elsewhere, or lost). */
+  async heldCoverage(): Promise<string | null> {
+    const { archives } = await this.list();
+    const to = archives.filter((a) => a.kind === 'period').map((a) => a.period.to);
+    return to.length > 0 ? to.sort().at(-1)! : null;
+  }
+
+  /**
+   * A scheduled archive of a closed period ("2026-11", "2026"): to the
+   * default destinations and every destination already holding fiscal archives.
+   */
+  async exportScheduled(period: string, now?: Date): Promise<FiscalExportResult> {
+    const destinations = [...new Set([...this.deps.defaultDestinations, ...this.holders()])];
+    return this.export({ period, destinations }, now);
+  }
 }

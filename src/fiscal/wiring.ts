@@ -12,6 +12,7 @@ import { openDatabase } from '../source/sqlite.js';
 import type { ConfigStore } from '../state/config.js';
 import type { HomePaths } from '../state/home.js';
 import type { IdentityStore } from '../state/identity.js';
+import type { StateDb } from '../state/statedb.js';
 import type { FiscalDeps } from './service.js';
 
 export function fiscalDeps(parts: {
@@ -22,6 +23,7 @@ export function fiscalDeps(parts: {
   verifier: () => Pick<VerifyService, 'openDatabaseOf'>;
   dests: Pick<DestinationService, 'fiscalAreas' | 'cloudConfig'>;
   backups: Pick<BackupService, 'resolveEncryption'>;
+  db: () => Pick<StateDb, 'checkpoint' | 'setCheckpoint'>;
   timeZone: () => string;
   log: FiscalDeps['log'];
   clock: Clock;
@@ -54,7 +56,14 @@ export function fiscalDeps(parts: {
     get compressionLevel() {
       return config.get().compressionLevel;
     },
-    everyMonths: null,
+    get everyMonths() {
+      const f = config.get().schedule.fiscal;
+      return f.monthly ? 1 : f.yearly ? 12 : null;
+    },
+    checkpoint: {
+      get: () => parts.db().checkpoint('fiscal-audit')?.value ?? null,
+      set: (value) => parts.db().setCheckpoint('fiscal-audit', value, parts.clock()),
+    },
     clock: parts.clock,
     timeZone: parts.timeZone,
     log: parts.log,

@@ -4,7 +4,7 @@
 // tests drive it through days and weeks in milliseconds.
 
 import { isCoffreError, type BackupCenter } from '../index.js';
-import type { AlertEvent } from '../index.js';
+import type { AlertEvent, ScheduledFiscalRun, ScheduledKind } from '../index.js';
 
 export interface Clock {
   now(): Date;
@@ -28,9 +28,9 @@ export const systemClock: Clock = {
 };
 
 export type SchedulerEvent =
-  | { type: 'job-done'; kind: 'backup' | 'verify'; at: string; backupId: string; detail: string }
-  | { type: 'job-failed'; kind: 'backup' | 'verify'; at: string; code: string; message: string }
-  | { type: 'job-skipped'; kind: 'backup' | 'verify'; at: string; reason: string }
+  | { type: 'job-done'; kind: ScheduledKind; at: string; backupId: string; detail: string }
+  | { type: 'job-failed'; kind: ScheduledKind; at: string; code: string; message: string }
+  | { type: 'job-skipped'; kind: ScheduledKind; at: string; reason: string }
   | { type: 'alert'; at: string; event: AlertEvent['event']; problems: string[] };
 
 /** Re-reads the clock at least this often, so a jump (sleep, clock change) is noticed. */
@@ -61,7 +61,9 @@ export class Scheduler {
       const at = this.clock.now();
       try {
         const ran = await this.center.runScheduled(kind, at);
-        if (ran) {
+        if (ran?.kind === 'fiscal') {
+          await this.fiscalDone(ran.result, at, emit);
+        } else if (ran) {
           const detail = ran.kind === 'backup' ? `${ran.result.size} bytes` : ran.result.level;
           emit({ type: 'job-done', kind, at: at.toISOString(), backupId: ran.result.id, detail });
           // A test restore that could not be made (no key on this machine) is not a pass.
@@ -92,11 +94,49 @@ export class Scheduler {
         const code = isCoffreError(err) ? err.code : 'INTERNAL';
         const message = (err as Error).message;
         emit({ type: 'job-failed', kind, at: at.toISOString(), code, message });
-        await this.alert(kind === 'backup' ? 'backup-failed' : 'verify-failed', message, emit);
+        const event = kind === 'backup' ? 'backup-failed' : (`${kind}-failed` as const);
+        await this.alert(event, message, emit);
       }
     }
     await this.checkStale(emit);
     return events;
+  }
+
+  /**
+   * Fiscal archives made (each a job-done), one that failed (job-failed and
+   * an alert: the next run retries it), destinations that missed one, and an
+   * audit that found problems (the archive is made, someone must know).
+   */
+  private async fiscalDone(
+    run: ScheduledFiscalRun,
+    at: Date,
+    emit: (e: SchedulerEvent) => void,
+  ): Promise<void> {
+    const when = at.toISOString();
+    const problems: string[] = [];
+    for (const m of run.made) {
+      emit({
+        type: 'job-done',
+        kind: 'fiscal',
+        at: when,
+        backupId: m.id,
+        detail: `fiscal archive ${m.label}`,
+      });
+      if (m.failed.length > 0) {
+        problems.push(
+          `Fiscal archive ${m.label} was not saved to ${m.failed.map((f) => `${f.destination} (${f.message})`).join('; ')}`,
+        );
+      }
+      if (!m.audit.ok) {
+        problems.push(`The fiscal audit found problems: ${m.audit.findings.join(' ')}`);
+      }
+    }
+    if (run.failed) {
+      const message = `The fiscal archive of ${run.failed.period} could not be made: ${run.failed.message}`;
+      emit({ type: 'job-failed', kind: 'fiscal', at: when, code: run.failed.code, message });
+      problems.push(message);
+    }
+    if (problems.length > 0) await this.alert('fiscal-failed', problems.join('\n'), emit);
   }
 
   private async checkStale(emit: (e: SchedulerEvent) => void): Promise<void> {

@@ -11,7 +11,7 @@ export interface AlertTargets {
 }
 
 export interface AlertEvent {
-  event: 'backup-failed' | 'verify-failed' | 'backup-stale' | 'test';
+  event: 'backup-failed' | 'verify-failed' | 'backup-stale' | 'fiscal-failed' | 'test';
   register: { id: string; name: string };
   message: string;
   at: string;

@@ -4,7 +4,14 @@
 
 import type { Clock } from '../core/clock.js';
 import { formatInZone } from '../core/time.js';
-import { dueState, staleThresholdHours, type DueState } from '../core/due.js';
+import {
+  dueFiscalPeriods,
+  dueState,
+  nextFiscalPeriod,
+  retryAfterFailures,
+  staleThresholdHours,
+  type DueState,
+} from '../core/due.js';
 import { describeSpec, nextRun, type ScheduleSpec } from '../core/schedule.js';
 import { backupWarnings } from '../core/warnings.js';
 import type { Config, ConfigStore } from '../state/config.js';
@@ -13,6 +20,34 @@ import type { BackupOptions, BackupResult, BackupService } from './backup.js';
 import type { DestinationService } from './destinations.js';
 import type { JobRunner } from './jobs.js';
 import type { VerifyReport, VerifyService } from './verify.js';
+import type { FiscalService } from '../fiscal/service.js';
+import type { FiscalExportResult } from '../fiscal/types.js';
+
+/** The jobs the schedule runs. */
+export type ScheduledKind = 'backup' | 'verify' | 'fiscal';
+
+/** How often the schedule makes fiscal archives. */
+export type FiscalEvery = 'monthly' | 'yearly' | 'off';
+
+/** The fiscal archives of a schedule: how often, what is due, what comes next. */
+export interface ScheduledFiscalInfo {
+  every: 'monthly' | 'yearly';
+  /** The register's local day it was set: periods that ended before it are not caught up. */
+  since: string | null;
+  /** Periods over and not archived yet, oldest first ("2026-11", "2026"). */
+  due: string[];
+  /** When a failed attempt may run again (ISO), else null. */
+  retryAt: string | null;
+  /** The next period to archive once it is over, and the local day it becomes due. */
+  next: { period: string; dueOn: string } | null;
+  last: JobRecord | null;
+}
+
+/** What a scheduled run of fiscal archives made, and the period that failed (the next run retries it). */
+export interface ScheduledFiscalRun {
+  made: (FiscalExportResult & { label: string })[];
+  failed: { period: string; code: string; message: string } | null;
+}
 
 export interface ScheduleInfo {
   timeZone: string;
@@ -21,6 +56,8 @@ export interface ScheduleInfo {
   onClose: boolean;
   destinations: string[];
   since: string | null;
+  /** Fiscal archives made by the schedule; null: off. */
+  fiscal: ScheduledFiscalInfo | null;
 }
 
 export interface ScheduledJobInfo {
@@ -35,33 +72,66 @@ export interface ScheduledJobInfo {
 
 export type SchedulePatch = Partial<
   Pick<Config['schedule'], 'backup' | 'verify' | 'onClose' | 'destinations' | 'timeZone'>
->;
+> & {
+  /** Fiscal archives: one per closed month, one per closed year, or none. */
+  fiscal?: FiscalEvery;
+};
 
 export type ScheduledRun =
-  { kind: 'backup'; result: BackupResult } | { kind: 'verify'; result: VerifyReport } | null;
+  | { kind: 'backup'; result: BackupResult }
+  | { kind: 'verify'; result: VerifyReport }
+  | { kind: 'fiscal'; result: ScheduledFiscalRun }
+  | null;
 
 export class ScheduleService {
   constructor(
     private readonly config: ConfigStore,
-    private readonly jobs: Pick<JobRunner, 'lock' | 'db'>,
+    private readonly jobs: Pick<JobRunner, 'lock' | 'db' | 'start' | 'recorded'>,
     private readonly destinations: Pick<DestinationService, 'get'>,
     private readonly backups: Pick<BackupService, 'backup' | 'backupLocked'>,
     private readonly verifier: Pick<VerifyService, 'verify'>,
+    private readonly fiscal: Pick<
+      FiscalService,
+      'seriesState' | 'heldCoverage' | 'exportScheduled'
+    >,
     private readonly clock: Clock,
   ) {}
+
+  /** The last day the destinations' period archives cover, when the index knew none (read once). */
+  private heldTo: string | null = null;
 
   /** The register's local time zone: the config's, else the machine's. */
   get timeZone(): string {
     return this.config.get().schedule.timeZone ?? Intl.DateTimeFormat().resolvedOptions().timeZone;
   }
 
+  /** The register's local day (YYYY-MM-DD) at `now`. */
+  localDay(now: Date, timeZone: string = this.timeZone): string {
+    return formatInZone(now, timeZone).slice(0, 10);
+  }
+
   /** Changes the schedule; a run missed before this moment is not caught up. */
   async set(patch: SchedulePatch, now: Date = this.clock()): Promise<ScheduleInfo> {
     for (const d of patch.destinations ?? []) this.destinations.get(d);
-    await this.config.update(
-      (c) => ({ ...c, schedule: { ...c.schedule, ...patch, since: now.toISOString() } }),
-      'schedule-set',
-    );
+    const { fiscal: every, ...rest } = patch;
+    await this.config.update((c) => {
+      const fiscal =
+        every === undefined
+          ? c.schedule.fiscal
+          : {
+              monthly: every === 'monthly',
+              yearly: every === 'yearly',
+              // Only a change of how often moves the day from which periods count.
+              since:
+                (every === 'monthly') === c.schedule.fiscal.monthly &&
+                (every === 'yearly') === c.schedule.fiscal.yearly
+                  ? c.schedule.fiscal.since
+                  : every === 'off'
+                    ? null
+                    : this.localDay(now, rest.timeZone ?? this.timeZone),
+            };
+      return { ...c, schedule: { ...c.schedule, ...rest, fiscal, since: now.toISOString() } };
+    }, 'schedule-set');
     return this.info(now);
   }
 
@@ -87,7 +157,96 @@ export class ScheduleService {
       onClose: sched.onClose,
       destinations: sched.destinations.length > 0 ? sched.destinations : config.defaultDestinations,
       since: sched.since,
+      fiscal: this.fiscalInfo(now),
     };
+  }
+
+  private fiscalInfo(now: Date): ScheduledFiscalInfo | null {
+    const f = this.config.get().schedule.fiscal;
+    if (!f.monthly && !f.yearly) return null;
+    const { due, retryAt } = this.fiscalDue(now);
+    return {
+      every: f.monthly ? 'monthly' : 'yearly',
+      since: f.since,
+      due,
+      retryAt: retryAt?.toISOString() ?? null,
+      next: nextFiscalPeriod(f.monthly, f.yearly, this.localDay(now)),
+      last: this.jobs.db().lastJob('fiscal', 'schedule'),
+    };
+  }
+
+  /**
+   * The fiscal archives the schedule asks for now, oldest first: each month
+   * or year over (in the register's time zone) since the fiscal schedule was
+   * set, that the series does not hold yet; and, after a failed attempt,
+   * when the next one may run (the same pauses as a failed backup).
+   */
+  fiscalDue(now: Date): { due: string[]; retryAt: Date | null } {
+    const f = this.config.get().schedule.fiscal;
+    if (!f.monthly && !f.yearly) return { due: [], retryAt: null };
+    const today = this.localDay(now);
+    const state = this.fiscal.seriesState();
+    const coveredTo = [state.coveredTo, this.heldTo]
+      .filter((d): d is string => d !== null)
+      .sort()
+      .at(-1);
+    const due = dueFiscalPeriods({
+      monthly: f.monthly,
+      yearly: f.yearly,
+      since: f.since ?? today,
+      today,
+      made: state.made,
+      coveredTo: coveredTo ?? null,
+      firstRecordDay: state.firstRecordDay,
+    });
+    const attempts = this.jobs
+      .db()
+      .jobs(50, 'fiscal')
+      .filter((j) => j.trigger === 'schedule')
+      .map((j) => ({ at: j.startedAt, ok: j.result !== 'failed' }));
+    return { due, retryAt: due.length > 0 ? retryAfterFailures(attempts) : null };
+  }
+
+  private fiscalIsDue(now: Date): boolean {
+    const { due, retryAt } = this.fiscalDue(now);
+    return due.length > 0 && (retryAt === null || now.getTime() >= retryAt.getTime());
+  }
+
+  /**
+   * Makes the due fiscal archives, oldest first, each a job in the history.
+   * The first failure stops the run (the series stays in order); it is due
+   * again after the retry pause.
+   */
+  private async runFiscal(now: Date): Promise<ScheduledFiscalRun | null> {
+    let { due } = this.fiscalDue(now);
+    if (this.fiscal.seriesState().coveredTo === null) {
+      // No index of the archives made here (a new machine, a lost home): the destinations may hold some.
+      this.heldTo = await this.fiscal.heldCoverage();
+      due = this.fiscalDue(now).due;
+    }
+    if (due.length === 0) return null;
+    const made: ScheduledFiscalRun['made'] = [];
+    for (const label of due) {
+      const job = this.jobs.start('fiscal', now, [], { trigger: 'schedule' });
+      try {
+        const result = await this.jobs.recorded(
+          job,
+          () => this.fiscal.exportScheduled(label, now),
+          (r) => ({
+            result: r.failed.length > 0 ? 'partial' : 'ok',
+            backupId: r.id,
+            bytes: r.size,
+            sha256: r.sha256,
+            detail: label,
+          }),
+        );
+        made.push({ ...result, label });
+      } catch (err) {
+        const e = err as { code?: string; message: string };
+        return { made, failed: { period: label, code: e.code ?? 'INTERNAL', message: e.message } };
+      }
+    }
+    return { made, failed: null };
   }
 
   /**
@@ -122,8 +281,12 @@ export class ScheduleService {
    * the machine was off is due once), or a slot whose backup failed, after
    * the retry pause.
    */
-  dueJobs(now: Date): ('backup' | 'verify')[] {
-    return (['backup', 'verify'] as const).filter((kind) => this.dueState(kind, now)?.due);
+  dueJobs(now: Date): ScheduledKind[] {
+    const due: ScheduledKind[] = (['backup', 'verify'] as const).filter(
+      (kind) => this.dueState(kind, now)?.due,
+    );
+    if (this.fiscalIsDue(now)) due.push('fiscal');
+    return due;
   }
 
   /** Hours after which the newest backup is stale: the user's setting, else from the schedule. */
@@ -167,10 +330,14 @@ export class ScheduleService {
    * app) never run the same job twice. Returns null when it was no longer
    * due; throws BUSY when another job holds the lock.
    */
-  async runScheduled(kind: 'backup' | 'verify', now: Date): Promise<ScheduledRun> {
+  async runScheduled(kind: ScheduledKind, now: Date): Promise<ScheduledRun> {
     const lock = this.jobs.lock(`scheduled ${kind}`, now);
     try {
       if (!this.dueJobs(now).includes(kind)) return null;
+      if (kind === 'fiscal') {
+        const result = await this.runFiscal(now);
+        return result ? { kind, result } : null;
+      }
       if (kind === 'backup') {
         return {
           kind,

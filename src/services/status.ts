@@ -47,6 +47,10 @@ export interface StatusReport {
     verify: string | null;
     onClose: boolean;
     nextBackup: string | null;
+    /** Fiscal archives by the schedule: monthly, yearly, or null (off). */
+    fiscal: 'monthly' | 'yearly' | null;
+    /** The next fiscal archive: a period due now (`dueOn` today or earlier), or the next one to close. */
+    nextFiscalArchive: { period: string; dueOn: string } | null;
   };
   /** Things someone should act on: no backup, a stale one, a failure, a cloud nearly full. */
   warnings: Warning[];
@@ -72,7 +76,7 @@ export class StatusService {
     private readonly jobs: Pick<JobRunner, 'db'>,
     private readonly catalog: Pick<Catalog, 'list'>,
     private readonly destinations: Pick<DestinationService, 'all' | 'cloudUsage'>,
-    private readonly schedule: Pick<ScheduleService, 'info' | 'staleAfterHours'>,
+    private readonly schedule: Pick<ScheduleService, 'info' | 'staleAfterHours' | 'localDay'>,
     private readonly fiscal: Pick<FiscalService, 'summary'>,
     private readonly clock: Clock,
   ) {}
@@ -152,6 +156,12 @@ export class StatusService {
         verify: info.verify?.describe ?? null,
         onClose: info.onClose,
         nextBackup: info.backup?.next ?? null,
+        fiscal: info.fiscal?.every ?? null,
+        nextFiscalArchive: info.fiscal
+          ? info.fiscal.due.length > 0
+            ? { period: info.fiscal.due[0], dueOn: this.schedule.localDay(now) }
+            : info.fiscal.next
+          : null,
       },
       warnings,
       destinations: this.destinations.all().map((d) => {

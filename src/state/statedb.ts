@@ -73,6 +73,8 @@ const MIGRATIONS = [
   "ALTER TABLE jobs ADD COLUMN trigger TEXT NOT NULL DEFAULT 'manual'; ALTER TABLE jobs ADD COLUMN detail TEXT;",
   // 3: Coffre's users, sessions and failed sign-ins; a running job's progress for other processes.
   USERS_SCHEMA + 'ALTER TABLE jobs ADD COLUMN progress TEXT;',
+  // 4: what a long check covered, so the next one starts from there (the fiscal audit in status)
+  'CREATE TABLE checkpoints (key TEXT PRIMARY KEY, value TEXT NOT NULL, at TEXT NOT NULL);',
 ];
 
 export class StateDb {
@@ -149,6 +151,22 @@ export class StateDb {
         ),
     );
     return Number(info.lastInsertRowid);
+  }
+
+  /** A checkpoint kept by a service (JSON text), or null. */
+  checkpoint(key: string): { value: string; at: string } | null {
+    return (
+      (this.db.prepare('SELECT value, at FROM checkpoints WHERE key = ?').get(key) as
+        { value: string; at: string } | undefined) ?? null
+    );
+  }
+
+  setCheckpoint(key: string, value: string, at: Date): void {
+    this.write('keeping a checkpoint', () =>
+      this.db
+        .prepare('INSERT OR REPLACE INTO checkpoints (key, value, at) VALUES (?, ?, ?)')
+        .run(key, value, at.toISOString()),
+    );
   }
 
   /** The most recent job of a kind (and trigger), whatever its result. */

@@ -84,6 +84,7 @@ function setup(
     clock: () => clock.now,
     timeZone: () => 'Europe/Paris',
     log: (action, detail) => journal.append('tester', action, detail),
+    checkpoint: { get: () => null, set: () => undefined },
   });
   return { home, service, clock, journal, usb, identity };
 }

@@ -77,6 +77,7 @@ function setup(encryption: { recipients: string[]; passphrase: string | null }) 
     clock: () => new Date('2026-12-02T09:00:00Z'),
     timeZone: () => 'Europe/Paris',
     log: () => undefined,
+    checkpoint: { get: () => null, set: () => undefined },
   });
   return {
     service,

@@ -18,6 +18,7 @@ interface ScheduleFlags extends HomeOption {
   verifyCron?: string;
   verifyOff?: boolean;
   timeZone?: string;
+  fiscal?: string;
   json?: boolean;
 }
 
@@ -61,6 +62,10 @@ export function registerSchedule(program: Command): void {
     .option('--verify-cron <expression>', 'test restores on a cron expression')
     .option('--verify-off', 'no scheduled test restores')
     .option(
+      '--fiscal <monthly|yearly|off>',
+      'make a fiscal archive of each closed month or year (registers with fiscal data)',
+    )
+    .option(
       '--time-zone <zone>',
       "the register's time zone, e.g. Europe/Paris (default: the machine's)",
     )
@@ -74,6 +79,10 @@ export function registerSchedule(program: Command): void {
       if (opts.off && (opts.daily || opts.weekly || opts.cron)) {
         throw new CoffreError('USAGE', 'Give either --off or a schedule, not both.');
       }
+      const fiscal = opts.fiscal;
+      if (fiscal !== undefined && fiscal !== 'monthly' && fiscal !== 'yearly' && fiscal !== 'off') {
+        throw new CoffreError('USAGE', `--fiscal takes monthly, yearly or off, not "${fiscal}".`);
+      }
       const info = await withCenter(opts, (c) =>
         c.setSchedule({
           ...(backup !== undefined ? { backup } : {}),
@@ -81,6 +90,7 @@ export function registerSchedule(program: Command): void {
           ...(opts.onClose !== undefined ? { onClose: opts.onClose } : {}),
           ...(opts.to ? { destinations: opts.to } : {}),
           ...(opts.timeZone ? { timeZone: opts.timeZone } : {}),
+          ...(fiscal !== undefined ? { fiscal } : {}),
         }),
       );
       if (opts.json) printJson(info);
@@ -187,6 +197,14 @@ function printSchedule(
   print(`  on close:       ${info.onClose ? 'yes' : 'no'}`);
   print(
     `Test restores:     ${info.verify ? `${info.verify.describe}, next ${info.verify.nextLocal} (${info.timeZone})` : 'off'}`,
+  );
+  const f = info.fiscal;
+  print(
+    `Fiscal archives:   ${
+      f
+        ? `${f.every}${f.due.length > 0 ? `, due now: ${f.due.join(', ')}${f.retryAt ? ` (retried after ${formatDate(f.retryAt)})` : ''}` : f.next ? `, next ${f.next.period} on ${f.next.dueOn}` : ''}`
+        : 'off'
+    }`,
   );
   print(`Time zone:         ${info.timeZone}`);
 }

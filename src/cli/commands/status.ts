@@ -96,7 +96,14 @@ export async function printStatus(opts: HomeOption): Promise<void> {
     print(
       `Fiscal audit: ${f.error ? `could not run: ${f.error.message}` : f.ok ? `OK, ${f.records} records chained` : 'PROBLEMS FOUND (coffre fiscal audit)'}; last fiscal archive ${f.lastArchive ? formatDate(f.lastArchive) : 'none yet'}`,
     );
+    print(
+      `              ${f.hashed !== null ? `${f.hashed} new record(s) checked; ` : ''}whole chain last checked ${f.fullAuditAt ? formatDate(f.fullAuditAt) : 'never'} (coffre fiscal audit)`,
+    );
     for (const line of f.findings) print(`  fiscal:     ${line}`);
+    const next = s.schedule.nextFiscalArchive;
+    print(
+      `Fiscal archives: ${s.schedule.fiscal ? `${s.schedule.fiscal}${next ? `, next ${next.period} (due ${next.dueOn})` : ''}` : 'made by hand (coffre schedule set --fiscal monthly)'}`,
+    );
   }
   for (const w of s.warnings) print(`WARNING:      ${w.message}`);
   print('Destinations:');

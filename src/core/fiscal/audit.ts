@@ -336,6 +336,12 @@ export interface FiscalAudit {
   closings: (ChainReport & ClosingsCheck) | null;
   events: ChainReport | null;
   archives: { last: string | null; warnings: ArchiveWarning[] } | null;
+  /**
+   * What this audit read of the records chain: the record it went on after
+   * (null: the whole chain, from the first record) and how many records it
+   * hashed. Status goes on from the last audit; `fiscal audit` reads it all.
+   */
+  scope?: { after: number | null; hashed: number };
   /** One line per problem or warning, in plain words. */
   findings: string[];
 }

@@ -225,3 +225,19 @@ export function checkChain(
     brokenCount,
   };
 }
+
+/**
+ * The report of a whole chain from the report of its start and the report of
+ * the records after it (checked with `start` set to the start's last hash):
+ * what an audit that only reads the new records of an append-only chain gives.
+ */
+export function joinReports(before: ChainReport, after: ChainReport): ChainReport {
+  return {
+    ok: before.ok && after.ok,
+    count: before.count + after.count,
+    first: before.first ?? after.first,
+    last: after.last ?? before.last,
+    broken: before.broken ?? after.broken,
+    brokenCount: before.brokenCount + after.brokenCount,
+  };
+}

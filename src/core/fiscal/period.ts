@@ -35,9 +35,11 @@ export function periodEnd(period: Period): string {
   return nextDay(period.to);
 }
 
+/** `today`: the register's local day (YYYY-MM-DD); by default the UTC day of `now`. */
 export function parsePeriod(
   spec: { period?: string; from?: string; to?: string },
   now: Date,
+  today: string = now.toISOString().slice(0, 10),
 ): Period {
   let period: Period;
   if (spec.period !== undefined) {
@@ -91,7 +93,6 @@ export function parsePeriod(
       `A fiscal archive covers at most one year; ${period.label} is longer.`,
     );
   }
-  const today = now.toISOString().slice(0, 10);
   if (periodEnd(period) > today) {
     throw new CoffreError(
       'USAGE',
