@@ -7,8 +7,8 @@ import fs from 'node:fs';
 import type Database from 'better-sqlite3-multiple-ciphers';
 import { listFiles, type SourceFile } from '../source/files.js';
 import { quoteName as q } from '../source/profile-queries.js';
-import { openDatabase } from '../source/sqlite.js';
-import type { Profile } from '../core/profiles.js';
+import { openDatabase, readFacts } from '../source/sqlite.js';
+import { profileReading, type Profile } from '../core/profiles.js';
 import { OTHER_SECTION, sectionLabel, sectionOfTables } from '../core/sections.js';
 import type { FileChanges, Loss } from './plan.js';
 
@@ -18,6 +18,21 @@ export interface LossTarget {
   label: string;
   section: string;
   sectionLabel: string;
+}
+
+/** The live database's row counts and schema version, read as the profile says. */
+export function liveFacts(
+  liveDb: string,
+  key: string | null,
+  profile: Profile,
+): { tables: Record<string, number>; schemaVersion: number } {
+  const db = openDatabase(liveDb, { key, readonly: true });
+  try {
+    const facts = readFacts(db, profileReading(profile));
+    return { tables: facts.tables, schemaVersion: facts.schemaVersion };
+  } finally {
+    db.close();
+  }
 }
 
 function tableExists(db: Database.Database, schema: string, table: string): boolean {

@@ -19,8 +19,6 @@ import type { JobRunner } from '../services/jobs.js';
 import type { AppSource } from '../services/source.js';
 import { progressOf } from '../services/verify.js';
 import { listFiles } from '../source/files.js';
-import { openDatabase, readFacts } from '../source/sqlite.js';
-import { profileReading } from '../core/profiles.js';
 import type { ConfigStore } from '../state/config.js';
 import { fsyncDir } from '../state/files.js';
 import type { HomePaths } from '../state/home.js';
@@ -35,7 +33,7 @@ import { SAFETY_COMPRESSION_LEVEL } from './steps.js';
 import { phaseTimer, prepareDatabaseApply } from './apply.js';
 import { afterRestore, type AfterRestore } from './after.js';
 import { adoptRegister, dataOfItsOwn } from './adoption.js';
-import { lossTargets, measureFileChanges, measureLosses } from './losses.js';
+import { liveFacts, lossTargets, measureFileChanges, measureLosses } from './losses.js';
 import {
   finishRestore,
   recoverRestore,
@@ -233,7 +231,7 @@ export class RestoreService {
     // 2. Is the app able to read it?
     const profile = this.source.profile;
     const current = fs.existsSync(liveDb)
-      ? this.liveFacts(liveDb, key)
+      ? liveFacts(liveDb, key, profile)
       : { tables: {}, schemaVersion: 0 };
     if (
       header.app.schemaVersion > current.schemaVersion &&
@@ -489,19 +487,6 @@ export class RestoreService {
       settings: settings ? this.source.path(settings) : null,
       databaseChanged,
     });
-  }
-
-  private liveFacts(
-    liveDb: string,
-    key: string | null,
-  ): { tables: Record<string, number>; schemaVersion: number } {
-    const db = openDatabase(liveDb, { key, readonly: true });
-    try {
-      const facts = readFacts(db, profileReading(this.source.profile));
-      return { tables: facts.tables, schemaVersion: facts.schemaVersion };
-    } finally {
-      db.close();
-    }
   }
 
   /** The configured command, then the host app's own step. */

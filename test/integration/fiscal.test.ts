@@ -167,13 +167,14 @@ describe('coffre fiscal', () => {
     assert.equal(verify.ok, true);
     assert.deepEqual(
       entries.map((e: { action: string }) => e.action),
-      ['fiscal-export', 'backup'],
+      // The encryption set up before the tests is a settings change: journaled too.
+      ['encryption-set', 'fiscal-export', 'backup'],
     );
     const file = path.join(home, 'journal.jsonl');
     fs.writeFileSync(file, fs.readFileSync(file, 'utf8').replace('"2026-10"', '"2026-09"'));
     const broken = coffre(['log', '--home', home, '--verify']);
     assert.equal(broken.status, 8);
-    assert.match(broken.stdout, /Journal BROKEN at #1 \(altered\)/);
+    assert.match(broken.stdout, /Journal BROKEN at #2 \(altered\)/);
   });
 });
 

@@ -71,6 +71,10 @@ function addReceipts(db: string, n: number): void {
   d.close();
 }
 
+// The receipts added after the backup leave the fiscal chain: each restore
+// here confirms that (the fiscal tests check the refusal without it).
+const rewind = { confirmFiscalRewind: () => true };
+
 describe('a restore refuses to run under the app (issue 11)', () => {
   const dir = tempDir();
   const home = path.join(dir, 'home');
@@ -94,7 +98,7 @@ describe('a restore refuses to run under the app (issue 11)', () => {
     const holder = await holdWithNode(db);
     try {
       await assert.rejects(
-        center.restore(backupId),
+        center.restore(backupId, rewind),
         (err) =>
           isCoffreError(err, 'APP_RUNNING') &&
           err.message.includes(`process ${holder.child.pid} (`) &&
@@ -112,7 +116,7 @@ describe('a restore refuses to run under the app (issue 11)', () => {
       await holder.stop();
     }
     // Closed: the restore goes ahead.
-    const r = await center.restore(backupId);
+    const r = await center.restore(backupId, rewind);
     assert.equal(r.applied, true);
     assert.deepEqual(r.warnings, []);
     assert.equal(receipts(db), before - 3);
@@ -128,7 +132,7 @@ describe('a restore refuses to run under the app (issue 11)', () => {
     const holder = await holdWithSqlite3(db);
     try {
       await assert.rejects(
-        center.restore(backupId),
+        center.restore(backupId, rewind),
         (err) =>
           isCoffreError(err, 'APP_RUNNING') &&
           err.message.includes(`process ${holder.child.pid} (sqlite3 `) &&
@@ -154,7 +158,7 @@ describe('a restore refuses to run under the app (issue 11)', () => {
       },
     }));
     try {
-      const r = await center.restore(backupId);
+      const r = await center.restore(backupId, rewind);
       assert.equal(r.applied, true);
       assert.deepEqual(r.warnings, []);
       assert.equal(fs.readFileSync(marker, 'utf8').trim(), 'restored');
@@ -176,7 +180,7 @@ describe('a restore refuses to run under the app (issue 11)', () => {
     }));
     try {
       await assert.rejects(
-        center.restore(backupId),
+        center.restore(backupId, rewind),
         (err) =>
           isCoffreError(err, 'APP_RUNNING') &&
           err.details.stopped === true &&
@@ -196,7 +200,7 @@ describe('a restore refuses to run under the app (issue 11)', () => {
     addReceipts(db, 2);
     const holder = await holdWithNode(db);
     try {
-      const r = await center.restore(backupId, { force: true });
+      const r = await center.restore(backupId, { ...rewind, force: true });
       assert.equal(r.applied, true);
       assert.equal(r.warnings.length, 1);
       assert.equal(r.warnings[0].code, 'APP_STILL_RUNNING');
@@ -213,7 +217,7 @@ describe('a restore refuses to run under the app (issue 11)', () => {
     host.prepare('SELECT count(*) FROM receipts').get();
     try {
       await assert.rejects(
-        center.restore(backupId),
+        center.restore(backupId, rewind),
         (err) =>
           isCoffreError(err, 'APP_RUNNING') &&
           (err.details.holders as { self: boolean }[])[0].self === true &&
@@ -221,6 +225,7 @@ describe('a restore refuses to run under the app (issue 11)', () => {
       );
       const seen: string[] = [];
       const r = await center.restore(backupId, {
+        ...rewind,
         beforeRestore: () => {
           host!.close();
           host = null;

@@ -10,7 +10,11 @@ describe('validateConfig', () => {
     assert.ok(r.ok);
     if (!r.ok) return;
     assert.deepEqual(r.config.defaultDestinations, ['local']);
-    assert.deepEqual(r.config.encryption, { recipients: [], passphraseFile: null });
+    assert.deepEqual(r.config.encryption, {
+      recipients: [],
+      passphraseFile: null,
+      checkAtWrite: false,
+    });
     assert.equal(r.config.compressionLevel, 3);
     assert.equal(r.config.source.files, null);
   });
