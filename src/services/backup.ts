@@ -187,7 +187,10 @@ export class BackupService {
     let held: HeldSnapshot | null = null;
     let pendingSnapshot: Promise<unknown> | null = null;
     // Progress for the caller, this process's listeners and other processes; a cancel stops at the next report.
-    const progress = this.jobs.reporter(jobId, 'backup', options.onProgress);
+    // A restore's safety backup is one of its phases: the restore reports it.
+    const progress = this.jobs.reporter(jobId, 'backup', options.onProgress, {
+      nested: options.trigger === 'restore',
+    });
     const report = progress.report;
     try {
       const destinations = names.map((n) => this.destinations.get(n));

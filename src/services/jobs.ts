@@ -145,16 +145,18 @@ export class JobRunner {
    * last), and tells the caller's callback,
    * this process's listeners (`events` 'progress') and, every half second
    * or at a new phase, the state database, where other processes see it.
-   * A cancelled job stops at its next report (CANCELLED).
+   * A cancelled job stops at its next report (CANCELLED). A `nested` job
+   * (the safety backup of a restore) tells its caller only, which reports it
+   * as a phase of its own job; it is cancelled with that job, not alone.
    */
   reporter(
     jobId: number,
     kind: string,
     onProgress?: (p: Progress) => void,
-    options: { cancellable?: boolean } = {},
+    options: { cancellable?: boolean; nested?: boolean } = {},
   ): { report: (p: Progress) => void; signal: AbortSignal; done: () => void } {
     const controller = new AbortController();
-    if (options.cancellable !== false) this.cancels.set(jobId, controller);
+    if (options.cancellable !== false && !options.nested) this.cancels.set(jobId, controller);
     else this.uncancellable.add(jobId);
     const meter = progressMeter(() => performance.now());
     const report = (p: Progress) => {
@@ -162,6 +164,7 @@ export class JobRunner {
       const measured = meter(p);
       if (!measured) return;
       onProgress?.(measured);
+      if (options.nested) return;
       const now = this.clock();
       const progress: JobProgress = {
         ...measured,

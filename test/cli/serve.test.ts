@@ -121,4 +121,55 @@ describe('coffre user and coffre serve (issue 12)', () => {
     const half = coffre(['serve', '--tls-cert', pw, '--home', home]);
     assert.equal(half.status, 2);
   });
+
+  it('start (npm start) makes the demo, shows a first admin password once, and serves the page', async () => {
+    const fresh = path.join(dir, 'fresh');
+    const started = () =>
+      spawn(process.execPath, [CLI, 'start', '--home', fresh, '--listen', '127.0.0.1:0'], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+    const untilServing = (child: ReturnType<typeof started>) =>
+      new Promise<{ out: string; url: string }>((resolve, reject) => {
+        let out = '';
+        child.stdout.on('data', (d: Buffer) => {
+          out += d.toString();
+          const url = /Backup center of .* at (http:\/\/127\.0\.0\.1:\d+\/)/.exec(out)?.[1];
+          if (url) resolve({ out, url });
+        });
+        child.on('exit', (code) => reject(new Error(`start exited with ${code}: ${out}`)));
+      });
+    const first = started();
+    let password: string;
+    try {
+      const { out, url } = await untilServing(first);
+      assert.match(out, /Backup .* done/);
+      password = /First sign-in: user "admin", password (\S+)/.exec(out)?.[1] ?? '';
+      assert.ok(password.length >= 16, out);
+      const login = await fetch(new URL('/api/auth/login', url), {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', origin: new URL(url).origin },
+        body: JSON.stringify({ name: 'admin', password }),
+      });
+      assert.equal(login.status, 200, await login.clone().text());
+      assert.deepEqual((await login.json()).rights, ['export', 'settings']);
+    } finally {
+      first.kill('SIGTERM');
+    }
+    assert.equal(await new Promise((resolve) => first.on('exit', resolve)), 0);
+    // Shown once: the next start serves without a new password, and no file holds it.
+    const second = started();
+    try {
+      const { out } = await untilServing(second);
+      assert.doesNotMatch(out, /First sign-in/);
+    } finally {
+      second.kill('SIGTERM');
+    }
+    await new Promise((resolve) => second.on('exit', resolve));
+    const files = fs.readdirSync(fresh, { recursive: true, withFileTypes: true });
+    for (const f of files.filter((e) => e.isFile() && !/\.(db|jpg|png|coffre|zst)$/.test(e.name)))
+      assert.ok(
+        !fs.readFileSync(path.join(f.parentPath, f.name)).includes(password),
+        `${f.name} holds the password`,
+      );
+  });
 });

@@ -1,5 +1,6 @@
 // coffre init, coffre demo, coffre start.
 
+import crypto from 'node:crypto';
 import { CoffreError, isCoffreError } from '../../index.js';
 import type { Command } from 'commander';
 import { BackupCenter } from '../../index.js';
@@ -115,11 +116,13 @@ export function registerSetup(program: Command): void {
   program
     .command('start')
     .description(
-      "run Coffre's main job: creates the demo home if the folder is empty, then a backup and the status",
+      "run Coffre's main job: creates the demo home if the folder is empty, then a backup, the status, and serves the Backup center page",
     )
     .option('--home <dir>', 'Coffre home (default: $COFFRE_HOME or ~/.coffre)')
-    .option('--json', 'print JSON: the demo made (or null), the backup and the status')
-    .action(async (opts: { home?: string; json?: boolean }) => {
+    .option('--listen <host:port>', 'where to serve the Backup center page', '127.0.0.1:8470')
+    .option('--no-serve', 'stop after the status instead of serving the page')
+    .option('--json', 'print JSON: the demo made (or null), the backup and the status; no page')
+    .action(async (opts: { home?: string; json?: boolean; serve: boolean; listen: string }) => {
       const home = resolveHome(opts);
       let demo: { dataDir: string; profile: string } | null = null;
       try {
@@ -143,7 +146,33 @@ export function registerSetup(program: Command): void {
       await runBackup({ home }, {});
       print('');
       await printStatus({ home });
+      if (!opts.serve) return;
+      print('');
+      const first = await withCenter({ home }, (c) => firstAdmin(c));
+      if (first) {
+        print(`First sign-in: user "${first.name}", password ${first.password}`);
+        print(
+          `It is shown this once: write it down, or set your own with \`coffre user passwd ${first.name}\`.`,
+        );
+      }
+      const { serve } = await import('./serve.js');
+      await serve({ home, listen: opts.listen });
     });
+}
+
+/**
+ * A home without users gets one admin with a generated password, returned to
+ * be shown once (only its hash is kept); null when users exist.
+ */
+async function firstAdmin(
+  center: BackupCenter,
+): Promise<{ name: string; password: string } | null> {
+  if (center.users.list().length > 0) return null;
+  // 16 characters from an alphabet without look-alikes (0/O, 1/l/I): 80 bits.
+  const alphabet = 'abcdefghijkmnpqrstuvwxyz23456789';
+  const password = [...crypto.randomBytes(16)].map((b) => alphabet[b % 32]).join('');
+  await center.users.add('admin', password, ['export', 'settings']);
+  return { name: 'admin', password };
 }
 
 export function parseCount(value: string): number {
