@@ -164,7 +164,6 @@ export function pageBench(rounds = 30): string[] {
         canManage: true,
         scheduled: null,
         fullAuditAt: null,
-        hashed: null,
       },
     },
     status.fiscal,

@@ -166,7 +166,6 @@ export class PageData {
         canManage,
         scheduled: null,
         fullAuditAt: null,
-        hashed: null,
       };
     }
     let audit: FiscalTabData['audit'] = null;
@@ -191,7 +190,6 @@ export class PageData {
       canManage,
       scheduled: this.center.scheduleInfo(this.clock()).fiscal,
       fullAuditAt: full ?? null,
-      hashed: status.fiscal.hashed,
     };
   }
 

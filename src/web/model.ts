@@ -147,8 +147,6 @@ export interface FiscalTabData {
   scheduled: ScheduledFiscalInfo | null;
   /** When every record of the chain was last checked (this tab's audit or an earlier one); null: never. */
   fullAuditAt: string | null;
-  /** How many records the status's quick check hashed at its last look (only the new ones). */
-  hashed: number | null;
 }
 
 export interface AutoTabData {

@@ -144,7 +144,7 @@ describe('the Backup center page', () => {
     const page = await browser.newPage();
     await signIn(page, fixture.url);
     await page.goto(`${fixture.url}/auto`);
-    const every = page.getByLabel('Fiscal archives', { exact: true });
+    const every = page.locator('#fiscal-every');
     assert.equal(await every.inputValue(), 'off');
     await every.selectOption({ label: 'Every month' });
     await page.getByRole('button', { name: 'Save the schedule' }).click();
@@ -152,15 +152,15 @@ describe('the Backup center page', () => {
     // Saved through the schedule service, as `coffre schedule set --fiscal monthly` does.
     assert.equal(fixture.center.scheduleInfo().fiscal?.every, 'monthly');
     await page.reload();
-    assert.equal(await page.getByLabel('Fiscal archives', { exact: true }).inputValue(), 'monthly');
+    assert.equal(await page.locator('#fiscal-every').inputValue(), 'monthly');
     const due = await page.locator('[data-fiscal-due]').innerText();
     assert.match(due, /^(Next: \d{4}-\d{2}, on \d{4}-\d{2}-01\.|The archives? of .* due now\.)/);
 
     await page.goto(`${fixture.url}/fiscal`);
     const automatic = await page.locator('#automatic').innerText();
     assert.match(automatic, /\bon\b[\s\S]*One archive every month/);
-    assert.match(automatic, /Change it on the Auto tab/);
-    assert.match(await page.locator('[data-full-check]').innerText(), /last checked/);
+    assert.match(automatic, /Change this in the Auto tab/);
+    assert.match(await page.locator('[data-full-check]').innerText(), /whole chain/);
     await page.goto(`${fixture.url}/status`);
     assert.match(await page.locator('main').innerText(), /Fiscal archives\s+every month/);
     await page.close();

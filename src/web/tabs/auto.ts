@@ -176,7 +176,7 @@ function fiscalFields(data: AutoTabData): Html {
     </p>
     <div class="grid-fields">
       <div>
-        <label for="fiscal-every">Fiscal archives</label>
+        <label for="fiscal-every">Frequency</label>
         <select id="fiscal-every" name="fiscalEvery">
           ${opt('off', 'Off')}${opt('monthly', 'Every month')}${opt('yearly', 'Every year')}
         </select>

@@ -10,20 +10,20 @@ import { fiscalDueWords, fiscalEveryWords, fiscalLastWords } from './fiscal-sche
 /** When the whole chain was last read, and what the Status tab's quick check reads meanwhile. */
 function fullCheck(ctx: PageContext, data: FiscalTabData): Html {
   const label = data.audit?.records.label ?? 'records';
-  const quick =
-    data.hashed !== null
-      ? html` Between full checks, the Status tab checks only the new ${label}
-        (${data.hashed.toLocaleString('en-US')} at its last look).`
-      : '';
-  return data.fullAuditAt
-    ? html`<p class="small" data-full-check>
-        Every one of the ${label}, from the first, was last checked
-        ${ago(ctx.now.getTime() - Date.parse(data.fullAuditAt))}
-        (${when(data.fullAuditAt, ctx.timeZone)}).${quick}
-      </p>`
-    : html`<p class="small warn-text" data-full-check>
-        The whole chain of ${label} has never been checked from the first: run the audit.
-      </p>`;
+  const quick = `Between full checks, the Status tab reads only the ${label} recorded since.`;
+  if (!data.fullAuditAt)
+    return html`<p class="small warn-text" data-full-check>
+      The whole chain of ${label} has never been checked from the first: run the audit.
+    </p>`;
+  if (data.fullAuditAt === data.audit?.checkedAt)
+    return html`<p class="small" data-full-check>
+      This audit read the whole chain, every one of the ${label} from the first. ${quick}
+    </p>`;
+  return html`<p class="small" data-full-check>
+    The whole chain, every one of the ${label} from the first, was last checked
+    ${ago(ctx.now.getTime() - Date.parse(data.fullAuditAt))}
+    (${when(data.fullAuditAt, ctx.timeZone)}). ${quick}
+  </p>`;
 }
 
 /** Whether the schedule makes fiscal archives, what comes next, and the last run. */
@@ -31,7 +31,7 @@ function automatic(ctx: PageContext, data: FiscalTabData): Html {
   const f = data.scheduled;
   const change = data.canManage
     ? html`<p class="small">
-        <a href="/auto#fiscal">${f ? 'Change it' : 'Turn it on'} on the Auto tab</a>
+        <a href="/auto#fiscal">${f ? 'Change this' : 'Turn them on'} in the Auto tab</a>
       </p>`
     : '';
   return html`<section class="panel" id="automatic">
@@ -101,7 +101,7 @@ export function fiscalTab(ctx: PageContext, data: FiscalTabData): Html {
   const lastYear = String(ctx.now.getUTCFullYear() - 1);
   return html`<section class="panel">
       <h2>Fiscal audit</h2>
-      ${audit(ctx, data)} ${data.auditError ? '' : fullCheck(ctx, data)}
+      ${audit(ctx, data)} ${fullCheck(ctx, data)}
       ${postForm(ctx, '/fiscal/audit', html`<button type="submit">Run the audit again</button>`, 'inline')}
     </section>
     ${automatic(ctx, data)}
