@@ -16,6 +16,8 @@ const OUT = path.resolve(process.argv[2] ?? path.join(ROOT, 'docs', 'screenshots
 async function main(): Promise<void> {
   fs.mkdirSync(OUT, { recursive: true });
   const fixture = await startPage({ cloud: true, external: true, backups: 3 });
+  // Auto and Fiscal show the schedule's fiscal archives at work.
+  await fixture.center.setSchedule({ fiscal: 'monthly' });
   const browser = await launchChromium();
   try {
     const page = await browser.newPage({ viewport: { width: 1024, height: 768 } });

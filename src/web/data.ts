@@ -164,6 +164,8 @@ export class PageData {
         archives: [],
         destinations: [],
         canManage,
+        scheduled: null,
+        fullAuditAt: null,
       };
     }
     let audit: FiscalTabData['audit'] = null;
@@ -174,6 +176,11 @@ export class PageData {
       auditError = (err as Error).message;
     }
     const { archives } = await this.cached('fiscal-archives', () => this.center.fiscalArchives());
+    // This tab's audit of the live data reads the whole chain: it is the last full check when newer.
+    const full = [status.fiscal.fullAuditAt, audit?.source === 'live' ? audit.checkedAt : null]
+      .filter((t): t is string => t !== null)
+      .sort((a, b) => Date.parse(a) - Date.parse(b))
+      .at(-1);
     return {
       available: true,
       audit,
@@ -181,13 +188,18 @@ export class PageData {
       archives: [...archives].reverse(),
       destinations: ['local', ...Object.keys(this.center.configuration.destinations)],
       canManage,
+      scheduled: this.center.scheduleInfo(this.clock()).fiscal,
+      fullAuditAt: full ?? null,
     };
   }
 
   async autoTab(newKey: AutoTabData['newKey']): Promise<AutoTabData> {
     const c = this.center.configuration;
+    // As the Fiscal tab decides: the status audits fiscal data only when the profile has a recipe.
+    const status = await this.status();
     return {
       schedule: this.center.scheduleInfo(this.clock()),
+      fiscalAvailable: status.fiscal !== null,
       destinations: await this.center.destinations(),
       retention: c.retention,
       retentionByDestination: c.retentionByDestination,

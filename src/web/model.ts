@@ -13,6 +13,7 @@ import type {
   RestoreResult,
   RetentionPolicy,
   RetentionReport,
+  ScheduledFiscalInfo,
   ScheduleInfo,
   StatusReport,
 } from '../index.js';
@@ -142,10 +143,16 @@ export interface FiscalTabData {
   archives: FiscalArchiveEntry[];
   destinations: string[];
   canManage: boolean;
+  /** Fiscal archives made by the schedule; null: off. */
+  scheduled: ScheduledFiscalInfo | null;
+  /** When every record of the chain was last checked (this tab's audit or an earlier one); null: never. */
+  fullAuditAt: string | null;
 }
 
 export interface AutoTabData {
   schedule: ScheduleInfo;
+  /** The app's profile has a fiscal recipe: the schedule may make fiscal archives. */
+  fiscalAvailable: boolean;
   destinations: DestinationInfo[];
   retention: RetentionPolicy;
   retentionByDestination: Record<string, RetentionPolicy>;

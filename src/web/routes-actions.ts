@@ -3,7 +3,13 @@
 // a message (or the error's words and what to do next, see hints.ts). Long jobs run in the
 // background; the tab follows them live.
 
-import { CoffreError, parseSpecArgs, type Progress, type RetentionPolicy } from '../index.js';
+import {
+  CoffreError,
+  parseSpecArgs,
+  type FiscalEvery,
+  type Progress,
+  type RetentionPolicy,
+} from '../index.js';
 import { route, type RouteContext, type RouteDef } from '../server/routes.js';
 import { act, form, owner, redirect, ticked, withHint, words, type PageDeps } from './common.js';
 import type { BackupOutcome } from './model.js';
@@ -38,6 +44,15 @@ function specOf(f: Record<string, string>, prefix: string) {
   if (every === 'week')
     return parseSpecArgs({ weekly: `${f[`${prefix}Day`] ?? ''} ${f[`${prefix}At`] ?? ''}` });
   return parseSpecArgs({ cron: f[`${prefix}Cron`] ?? '' });
+}
+
+/** The fiscal archives field, when the form has it (only for an app with fiscal data). */
+function fiscalOf(f: Record<string, string>): { fiscal?: FiscalEvery } {
+  const every = f.fiscalEvery;
+  if (every === undefined) return {};
+  if (every !== 'monthly' && every !== 'yearly' && every !== 'off')
+    throw new CoffreError('USAGE', `Fiscal archives: choose Off, Every month or Every year.`);
+  return { fiscal: every };
 }
 
 function backupOutcome(err: unknown): BackupOutcome {
@@ -136,6 +151,7 @@ export function actionRoutes(deps: PageDeps): RouteDef[] {
           verify: specOf(f, 'verify'),
           onClose: f.onClose === 'yes',
           destinations: ticked(f, 'to'),
+          ...fiscalOf(f),
         });
         return 'The schedule is saved.';
       }),

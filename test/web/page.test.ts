@@ -1,7 +1,8 @@
 // The Backup center page in real headless Chromium on the demo register,
 // each flow to its end: first sign-in and what each right sees, back up now
 // with live progress, a restore through the wizard and its undo, a schedule
-// change that survives a server restart, and the cleanup preview then apply.
+// change that survives a server restart, monthly fiscal archives set on the
+// Auto tab (and what Export data alone sees), and the cleanup preview then apply.
 // One browser for the file; each flow opens its own page.
 
 import assert from 'node:assert/strict';
@@ -137,6 +138,42 @@ describe('the Backup center page', () => {
     assert.equal(await page.locator('#backup-at').inputValue(), '21:15');
     assert.match(await page.locator('main').innerText(), /every Tuesday at 21:15/);
     await page.close();
+  });
+
+  it('sets monthly fiscal archives on the Auto tab, keeps them, and shows them on Fiscal and Status', async () => {
+    const page = await browser.newPage();
+    await signIn(page, fixture.url);
+    await page.goto(`${fixture.url}/auto`);
+    const every = page.locator('#fiscal-every');
+    assert.equal(await every.inputValue(), 'off');
+    await every.selectOption({ label: 'Every month' });
+    await page.getByRole('button', { name: 'Save the schedule' }).click();
+    await page.locator('.flash.ok').waitFor();
+    // Saved through the schedule service, as `coffre schedule set --fiscal monthly` does.
+    assert.equal(fixture.center.scheduleInfo().fiscal?.every, 'monthly');
+    await page.reload();
+    assert.equal(await page.locator('#fiscal-every').inputValue(), 'monthly');
+    const due = await page.locator('[data-fiscal-due]').innerText();
+    assert.match(due, /^(Next: \d{4}-\d{2}, on \d{4}-\d{2}-01\.|The archives? of .* due now\.)/);
+
+    await page.goto(`${fixture.url}/fiscal`);
+    const automatic = await page.locator('#automatic').innerText();
+    assert.match(automatic, /\bon\b[\s\S]*One archive every month/);
+    assert.match(automatic, /Change this in the Auto tab/);
+    assert.match(await page.locator('[data-full-check]').innerText(), /whole chain/);
+    await page.goto(`${fixture.url}/status`);
+    assert.match(await page.locator('main').innerText(), /Fiscal archives\s+every month/);
+    await page.close();
+
+    // Export data alone: the state is shown, the control and the way to it are not.
+    const acc = await browser.newPage();
+    await signIn(acc, fixture.url, 'accountant');
+    await acc.goto(`${fixture.url}/fiscal`);
+    assert.match(await acc.locator('#automatic').innerText(), /One archive every month/);
+    assert.equal(await acc.locator('#automatic a[href^="/auto"]').count(), 0);
+    assert.equal(await acc.locator('select[name=fiscalEvery]').count(), 0);
+    assert.equal((await acc.goto(`${fixture.url}/auto`))?.status(), 403);
+    await acc.close();
   });
 
   it('previews the cleanup, then applies it', async () => {

@@ -6,6 +6,7 @@ import { html, type Html } from '../html.js';
 import { postForm } from '../layout.js';
 import type { AutoTabData, PageContext } from '../model.js';
 import type { RetentionPolicy, ScheduleInfo } from '../../index.js';
+import { fiscalDueWords, fiscalLastWords } from './fiscal-schedule.js';
 import { kindLabel } from './status.js';
 
 const DAYS: [string, string][] = [
@@ -160,6 +161,30 @@ function encryption(ctx: PageContext, data: AutoTabData): Html {
   </section>`;
 }
 
+/** How often the schedule makes fiscal archives, what is due or next, and the last run. */
+function fiscalFields(data: AutoTabData): Html {
+  if (!data.fiscalAvailable) return html``;
+  const f = data.schedule.fiscal;
+  const every = f?.every ?? 'off';
+  const opt = (v: string, label: string) =>
+    html`<option value="${v}" ${every === v ? html` selected` : ''}>${label}</option>`;
+  return html`<h3 id="fiscal">Fiscal archives</h3>
+    <p class="muted small">
+      A signed archive of each closed month or year, kept six years, like the ones exported on the
+      <a href="/fiscal">Fiscal tab</a>. Periods that ended before you turn this on are not made:
+      export them there.
+    </p>
+    <div class="grid-fields">
+      <div>
+        <label for="fiscal-every">Frequency</label>
+        <select id="fiscal-every" name="fiscalEvery">
+          ${opt('off', 'Off')}${opt('monthly', 'Every month')}${opt('yearly', 'Every year')}
+        </select>
+      </div>
+    </div>
+    ${f ? html`<div class="fiscal-state">${fiscalDueWords(f, data.schedule.timeZone)}${fiscalLastWords(f, data.schedule.timeZone)}</div>` : ''}`;
+}
+
 export function autoTab(ctx: PageContext, data: AutoTabData): Html {
   const s = data.schedule;
   const chosen = s.destinations;
@@ -211,7 +236,7 @@ export function autoTab(ctx: PageContext, data: AutoTabData): Html {
           <p class="muted small">
             The newest backup is restored into a scratch folder and checked.
           </p>
-          ${specFields('verify', s.verify, 'Never')}
+          ${specFields('verify', s.verify, 'Never')} ${fiscalFields(data)}
           <div class="actions">
             <button type="submit" class="primary">Save the schedule</button>
           </div>`,

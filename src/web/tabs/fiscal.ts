@@ -2,9 +2,52 @@
 // event journal) and the fiscal archives of closed periods, with the export.
 
 import { html, type Html } from '../html.js';
-import { bytes, when } from '../format.js';
+import { ago, bytes, when } from '../format.js';
 import { postForm } from '../layout.js';
 import type { FiscalTabData, PageContext } from '../model.js';
+import { fiscalDueWords, fiscalEveryWords, fiscalLastWords } from './fiscal-schedule.js';
+
+/** When the whole chain was last read, and what the Status tab's quick check reads meanwhile. */
+function fullCheck(ctx: PageContext, data: FiscalTabData): Html {
+  const label = data.audit?.records.label ?? 'records';
+  const quick = `Between full checks, the Status tab reads only the ${label} recorded since.`;
+  if (!data.fullAuditAt)
+    return html`<p class="small warn-text" data-full-check>
+      The whole chain of ${label} has never been checked from the first: run the audit.
+    </p>`;
+  if (data.fullAuditAt === data.audit?.checkedAt)
+    return html`<p class="small" data-full-check>
+      This audit read the whole chain, every one of the ${label} from the first. ${quick}
+    </p>`;
+  return html`<p class="small" data-full-check>
+    The whole chain, every one of the ${label} from the first, was last checked
+    ${ago(ctx.now.getTime() - Date.parse(data.fullAuditAt))}
+    (${when(data.fullAuditAt, ctx.timeZone)}). ${quick}
+  </p>`;
+}
+
+/** Whether the schedule makes fiscal archives, what comes next, and the last run. */
+function automatic(ctx: PageContext, data: FiscalTabData): Html {
+  const f = data.scheduled;
+  const change = data.canManage
+    ? html`<p class="small">
+        <a href="/auto#fiscal">${f ? 'Change this' : 'Turn them on'} in the Auto tab</a>
+      </p>`
+    : '';
+  return html`<section class="panel" id="automatic">
+    <h2>Automatic fiscal archives</h2>
+    ${
+      f
+        ? html`<p>
+              <span class="badge ok">on</span> One archive ${fiscalEveryWords(f.every)}, made by the
+              schedule once the period is over.
+            </p>
+            ${fiscalDueWords(f, ctx.timeZone)} ${fiscalLastWords(f, ctx.timeZone)}`
+        : html`<p><span class="badge">off</span> Fiscal archives are made by hand, below.</p>`
+    }
+    ${change}
+  </section>`;
+}
 
 function audit(ctx: PageContext, data: FiscalTabData): Html {
   if (data.auditError) return html`<p class="result bad">${data.auditError}</p>`;
@@ -58,9 +101,10 @@ export function fiscalTab(ctx: PageContext, data: FiscalTabData): Html {
   const lastYear = String(ctx.now.getUTCFullYear() - 1);
   return html`<section class="panel">
       <h2>Fiscal audit</h2>
-      ${audit(ctx, data)}
+      ${audit(ctx, data)} ${fullCheck(ctx, data)}
       ${postForm(ctx, '/fiscal/audit', html`<button type="submit">Run the audit again</button>`, 'inline')}
     </section>
+    ${automatic(ctx, data)}
     <section class="panel">
       <h2>Export a closed period</h2>
       <p class="muted">

@@ -68,6 +68,7 @@ export function statusTab(ctx: PageContext): Html {
           ${row('Automatic backups', s.schedule.backup ?? 'off')}
           ${row('Next backup', s.schedule.nextBackup ? when(s.schedule.nextBackup, tz) : '—')}
           ${row('On close', s.schedule.onClose ? 'yes' : 'no')}
+          ${s.schedule.fiscal ? row('Fiscal archives', fiscalNext(ctx)) : ''}
           ${row('Test restore', s.schedule.verify ?? 'off')}
           ${row(
             'Last passed test restore',
@@ -107,6 +108,18 @@ export function statusTab(ctx: PageContext): Html {
         </tbody>
       </table>
     </section>`;
+}
+
+/** "every month · next 2026-12, on 2027-01-01", or the period due now. */
+function fiscalNext(ctx: PageContext): string {
+  const s = ctx.status.schedule;
+  const every = s.fiscal === 'monthly' ? 'every month' : 'every year';
+  const next = s.nextFiscalArchive;
+  if (!next) return every;
+  const today = when(ctx.now, ctx.timeZone).slice(0, 10);
+  return next.dueOn <= today
+    ? `${every} · ${next.period} due now`
+    : `${every} · next ${next.period}, on ${next.dueOn}`;
 }
 
 export function kindLabel(kind: string): string {
