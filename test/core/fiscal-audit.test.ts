@@ -317,11 +317,33 @@ describe('assembleAudit', () => {
       events: null,
       archives: {
         last: null,
-        warnings: [{ code: 'FISCAL_ARCHIVE_NONE', oldestRecord: '2024-01-01' }],
+        warnings: [{ code: 'FISCAL_ARCHIVE_NONE', oldestRecord: '2024-01-01', everyMonths: null }],
       },
     });
     assert.equal(audit.ok, true);
     assert.equal(audit.findings.length, 1);
+    assert.match(audit.findings[0], /at least every 12 months/);
+  });
+  it('says the settings ask for monthly archives when they do, not the yearly rule', () => {
+    const audit = assembleAudit({
+      checkedAt: '2026-11-20T10:00:00.000Z',
+      source: 'live',
+      records: { ...chain, label: 'receipts', gaps: [], missing: 0, duplicates: [] },
+      closings: null,
+      events: null,
+      archives: {
+        last: null,
+        warnings: checkArchiveAge(
+          null,
+          '2026-09-01T08:00:00Z',
+          new Date('2026-11-20T10:00:00Z'),
+          1,
+        ),
+      },
+    });
+    assert.equal(audit.findings.length, 1);
+    assert.match(audit.findings[0], /the settings ask for one every 1 month/);
+    assert.doesNotMatch(audit.findings[0], /12 months/);
   });
   it('names the first broken record and the gaps in words', () => {
     const audit = assembleAudit({

@@ -278,7 +278,7 @@ export function isUnderHold(createdAt: string, now: Date): boolean {
 }
 
 export type ArchiveWarning =
-  | { code: 'FISCAL_ARCHIVE_NONE'; oldestRecord: string }
+  | { code: 'FISCAL_ARCHIVE_NONE'; oldestRecord: string; everyMonths: number | null }
   | { code: 'FISCAL_ARCHIVE_OLD'; lastArchive: string; months: number }
   | { code: 'FISCAL_ARCHIVE_DUE'; lastArchive: string; everyMonths: number }
   | { code: 'FISCAL_ARCHIVE_NOT_HELD'; archive: string; createdAt: string };
@@ -297,7 +297,7 @@ export function checkArchiveAge(
     if (oldestRecordAt === null) return [];
     const due = addMonths(new Date(oldestRecordAt), everyMonths ?? ARCHIVE_MAX_MONTHS);
     return due.getTime() < now.getTime()
-      ? [{ code: 'FISCAL_ARCHIVE_NONE', oldestRecord: oldestRecordAt }]
+      ? [{ code: 'FISCAL_ARCHIVE_NONE', oldestRecord: oldestRecordAt, everyMonths }]
       : [];
   }
   const last = new Date(lastArchiveAt);
@@ -395,7 +395,7 @@ export function assembleAudit(parts: Omit<FiscalAudit, 'ok' | 'findings'>): Fisc
   for (const w of parts.archives?.warnings ?? []) {
     findings.push(
       w.code === 'FISCAL_ARCHIVE_NONE'
-        ? `No fiscal archive yet, and records go back to ${w.oldestRecord.slice(0, 10)}: one is due at least every 12 months.`
+        ? `No fiscal archive yet, and records go back to ${w.oldestRecord.slice(0, 10)}: ${w.everyMonths === null ? 'one is due at least every 12 months' : `the settings ask for one every ${w.everyMonths} month(s)`}.`
         : w.code === 'FISCAL_ARCHIVE_OLD'
           ? `The last fiscal archive is ${w.months} months old (${w.lastArchive.slice(0, 10)}): one is due at least every 12 months.`
           : w.code === 'FISCAL_ARCHIVE_DUE'
