@@ -60,6 +60,20 @@ export function route(def: RouteDef): RouteDef {
 }
 
 /** Parses input with a zod schema; a bad input is a USAGE error naming the field. */
+/**
+ * A backup named over the network: an id as the lists show it, never a path
+ * on the register (the library and the CLI on the machine may name files).
+ */
+export const BACKUP_ID = /^[A-Za-z0-9_.:-]{1,200}$/;
+
+/** The backup id of a form field, or a USAGE error when it is anything else. */
+export function backupId(value: string | undefined): string {
+  if (value !== undefined && BACKUP_ID.test(value)) return value;
+  throw new CoffreError('USAGE', 'Choose a backup from the list: that is not a backup id.', {
+    details: { field: 'backup' },
+  });
+}
+
 export function parse<T>(schema: ZodType<T>, input: unknown): T {
   const r = schema.safeParse(input ?? {});
   if (r.success) return r.data;

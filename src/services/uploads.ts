@@ -12,6 +12,8 @@ import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Clock } from '../core/clock.js';
 import { CoffreError, isNoSpace } from '../core/errors.js';
+import { formatBytes } from '../core/quota.js';
+import { freeBytes } from '../state/disk.js';
 import type { VerifyReport, VerifyService } from './verify.js';
 
 export interface ReceivedArchive {
@@ -25,22 +27,44 @@ export interface ReceivedArchive {
 
 const ARCHIVE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,200}\.tar\.zst(\.age)?$/;
 const KEEP_MS = 24 * 3600_000;
+/** An upload never leaves less than this free on the home's disk: the register's own database lives there. */
+const KEEP_FREE_BYTES = 1024 ** 3;
+/** How often (in bytes received) the free space is looked at again during an upload. */
+const CHECK_EVERY_BYTES = 32 * 1024 ** 2;
+
+export interface UploadOptions {
+  /** Free space an upload must leave on the home's disk (default 1 GiB). */
+  keepFreeBytes?: number;
+}
 
 export class UploadService {
+  private readonly keepFree: number;
+
   constructor(
     private readonly dir: string,
     private readonly verifier: Pick<VerifyService, 'verify'>,
     private readonly clock: Clock,
-  ) {}
+    options: UploadOptions = {},
+  ) {
+    this.keepFree = options.keepFreeBytes ?? KEEP_FREE_BYTES;
+  }
 
   /**
    * Streams an archive to disk, checks its fingerprint (the SHA-256 given,
    * e.g. from the backup's listing) and then the archive itself. A file that
-   * fails any check is removed.
+   * fails any check is removed. An upload may not fill the home's disk: one
+   * whose declared size does not fit is refused before a byte is written,
+   * and one that grows past the room left is stopped and removed.
    */
   async receive(
     body: Readable,
-    options: { name: string; sha256?: string | null; maxBytes?: number },
+    options: {
+      name: string;
+      sha256?: string | null;
+      maxBytes?: number;
+      /** The size the sender announced (HTTP Content-Length), when it did. */
+      declaredBytes?: number | null;
+    },
   ): Promise<ReceivedArchive> {
     if (!ARCHIVE_NAME.test(options.name)) {
       throw new CoffreError(
@@ -55,19 +79,35 @@ export class UploadService {
       });
     }
     await this.sweep();
+    await fsp.mkdir(this.dir, { recursive: true, mode: 0o700 });
+    const max = options.maxBytes ?? Number.MAX_SAFE_INTEGER;
+    const declared = options.declaredBytes ?? null;
+    if (declared !== null && declared > max) throw tooLarge(max);
+    const room = this.room();
+    if (declared !== null && room !== null && declared > room) {
+      throw this.noRoom(declared, room);
+    }
     const upload = crypto.randomBytes(12).toString('hex');
     const folder = path.join(this.dir, upload);
     await fsp.mkdir(folder, { recursive: true, mode: 0o700 });
     const file = path.join(folder, options.name);
     const hash = crypto.createHash('sha256');
     let size = 0;
-    const max = options.maxBytes ?? Number.MAX_SAFE_INTEGER;
+    let nextCheck = CHECK_EVERY_BYTES;
     const count = new Transform({
-      transform(chunk: Buffer, _enc, done) {
+      transform: (chunk: Buffer, _enc, done) => {
         size += chunk.length;
         if (size > max) {
-          done(new CoffreError('USAGE', `The upload is larger than ${max} bytes.`));
+          done(tooLarge(max));
           return;
+        }
+        if (size >= nextCheck) {
+          nextCheck = size + CHECK_EVERY_BYTES;
+          const left = this.room();
+          if (left !== null && left < CHECK_EVERY_BYTES) {
+            done(this.noRoom(null, left + size));
+            return;
+          }
         }
         hash.update(chunk);
         done(null, chunk);
@@ -120,6 +160,20 @@ export class UploadService {
     );
   }
 
+  /** Bytes an upload may still take on the home's disk; null when the disk cannot tell. */
+  private room(): number | null {
+    const free = freeBytes(this.dir);
+    return free === null ? null : Math.max(0, free - this.keepFree);
+  }
+
+  private noRoom(declared: number | null, room: number): CoffreError {
+    return new CoffreError(
+      'DISK_FULL',
+      `${declared === null ? 'The upload' : `The archive (${formatBytes(declared)})`} does not fit on the disk of the Coffre home: an upload may use ${formatBytes(room)}, so that ${formatBytes(this.keepFree)} stay free for the register. Nothing was kept. Free some space, or restore from the backup's own destination instead.`,
+      { details: { place: 'home', ...(declared !== null ? { declared } : {}), room } },
+    );
+  }
+
   /** Removes uploads older than a day. */
   private async sweep(): Promise<void> {
     const now = this.clock().getTime();
@@ -135,4 +189,8 @@ export class UploadService {
       if (stat && now - stat.mtimeMs > KEEP_MS) await fsp.rm(p, { recursive: true, force: true });
     }
   }
+}
+
+function tooLarge(max: number): CoffreError {
+  return new CoffreError('USAGE', `The upload is larger than ${formatBytes(max)}: it is not kept.`);
 }

@@ -66,12 +66,18 @@ export interface UsersOptions {
 type Log = (action: string, detail: Record<string, unknown>, actor?: string) => void;
 
 const FORGET_FAILURES_MS = 24 * 3600 * 1000;
+/** Password hashes computed at once, and sign-ins allowed to wait for one. */
+const PASSWORD_CHECKS_AT_ONCE = 2;
+const PASSWORD_CHECKS_QUEUED = 16;
 
 export class UsersService {
   readonly idleMs: number;
   readonly absoluteMs: number;
   /** A hash to compare against when the user name is unknown, so both cases take as long. */
   private dummyHash: Promise<string> | null = null;
+  /** Password checks running, and those waiting for a turn. */
+  private checking = 0;
+  private readonly queued: Array<() => void> = [];
 
   constructor(
     private readonly db: () => StateDb,
@@ -153,19 +159,16 @@ export class UsersService {
   async login(name: string, password: string, address: string): Promise<SignedIn> {
     const now = this.clock();
     const keys = [`addr:${address}`, `user:${name.toLowerCase()}`];
-    const wait = Math.max(...keys.map((k) => this.waitMs(k, now)));
-    if (wait > 0) {
-      const seconds = Math.ceil(wait / 1000);
-      throw new CoffreError(
-        'AUTH_REQUIRED',
-        `Too many failed sign-ins: wait ${seconds} second${seconds === 1 ? '' : 's'} and try again.`,
-        { details: { retryAfterSeconds: seconds } },
-      );
-    }
+    this.holdBack(keys, now, 'Too many failed sign-ins');
+    // The attempt counts as failed before its password is checked, and a
+    // success clears it: attempts sent side by side cannot all slip in under
+    // the limit while the first ones are still hashing.
+    for (const k of keys) this.failed(k, now);
     const row = this.store.get(name);
-    const ok = await verifyPassword(password, row?.password ?? (await this.dummy()));
+    const ok = await this.passwordCheck(async () =>
+      verifyPassword(password, row?.password ?? (await this.dummy())),
+    );
     if (!row || !ok) {
-      for (const k of keys) this.failed(k, now);
       this.log('login-failed', { user: name, address }, name);
       throw wrongCredentials();
     }
@@ -181,18 +184,10 @@ export class UsersService {
   async confirmPassword(name: string, password: string, address: string): Promise<void> {
     const now = this.clock();
     const key = `user:${name.toLowerCase()}`;
-    const wait = this.waitMs(key, now);
-    if (wait > 0) {
-      const seconds = Math.ceil(wait / 1000);
-      throw new CoffreError(
-        'AUTH_REQUIRED',
-        `Too many wrong passwords: wait ${seconds} second${seconds === 1 ? '' : 's'} and try again.`,
-        { details: { retryAfterSeconds: seconds } },
-      );
-    }
+    this.holdBack([key], now, 'Too many wrong passwords');
+    this.failed(key, now);
     const row = this.store.get(name);
-    if (!row || !(await verifyPassword(password, row.password))) {
-      this.failed(key, now);
+    if (!row || !(await this.passwordCheck(() => verifyPassword(password, row.password)))) {
       this.log('login-failed', { user: name, address, confirm: true }, name);
       throw new CoffreError('AUTH_REQUIRED', 'The password is wrong.', {
         details: { confirm: true },
@@ -270,6 +265,47 @@ export class UsersService {
     return new Date(
       Math.min(Date.parse(lastSeen) + this.idleMs, Date.parse(createdAt) + this.absoluteMs),
     ).toISOString();
+  }
+
+  /** Refuses the attempt while any of the keys must still wait after earlier failures. */
+  private holdBack(keys: string[], now: Date, why: string): void {
+    const wait = Math.max(...keys.map((k) => this.waitMs(k, now)));
+    if (wait <= 0) return;
+    const seconds = Math.ceil(wait / 1000);
+    throw new CoffreError(
+      'AUTH_REQUIRED',
+      `${why}: wait ${seconds} second${seconds === 1 ? '' : 's'} and try again.`,
+      { details: { retryAfterSeconds: seconds } },
+    );
+  }
+
+  /**
+   * Runs a password hash with at most PASSWORD_CHECKS_AT_ONCE of them at a
+   * time (each takes 128 MiB and a core for a fraction of a second) and a
+   * short queue; beyond it the attempt is refused, so a flood of sign-ins
+   * from many addresses cannot exhaust the register's memory.
+   */
+  private async passwordCheck<T>(check: () => Promise<T>): Promise<T> {
+    if (this.checking >= PASSWORD_CHECKS_AT_ONCE) {
+      if (this.queued.length >= PASSWORD_CHECKS_QUEUED) {
+        throw new CoffreError(
+          'AUTH_REQUIRED',
+          'Too many sign-ins at once: wait a few seconds and try again.',
+          { details: { retryAfterSeconds: 5 } },
+        );
+      }
+      // The slot is handed over by the check that ends.
+      await new Promise<void>((resolve) => this.queued.push(resolve));
+    } else {
+      this.checking++;
+    }
+    try {
+      return await check();
+    } finally {
+      const next = this.queued.shift();
+      if (next) next();
+      else this.checking--;
+    }
   }
 
   private waitMs(key: string, now: Date): number {

@@ -10,7 +10,7 @@ import {
   type Progress,
   type RetentionPolicy,
 } from '../index.js';
-import { route, type RouteContext, type RouteDef } from '../server/routes.js';
+import { backupId, route, type RouteContext, type RouteDef } from '../server/routes.js';
 import { act, form, owner, redirect, ticked, withHint, words, type PageDeps } from './common.js';
 import type { BackupOutcome } from './model.js';
 
@@ -246,9 +246,10 @@ export function actionRoutes(deps: PageDeps): RouteDef[] {
     post('/maintenance/verify', 'export+settings', (ctx) =>
       act(ctx, deps, '/maintenance', async () => {
         const f = form(ctx);
-        const [from, id] = (f.backup ?? '').split('|');
+        const [from, given] = (f.backup ?? '').split('|');
+        const id = backupId(given);
         try {
-          const r = await center.verify(id ?? '', {
+          const r = await center.verify(id, {
             from,
             deep: f.deep === 'yes',
             trigger: 'page',
@@ -266,7 +267,7 @@ export function actionRoutes(deps: PageDeps): RouteDef[] {
           });
         } catch (err) {
           deps.state.setVerified(owner(ctx), {
-            ref: id ?? '',
+            ref: id,
             ok: false,
             level: '',
             message: words(err),
@@ -278,7 +279,7 @@ export function actionRoutes(deps: PageDeps): RouteDef[] {
     post('/maintenance/delete', 'export+settings', (ctx) =>
       act(ctx, deps, '/maintenance', async () => {
         const [from, id] = (form(ctx).backup ?? '').split('|');
-        const r = await center.deleteBackup(id ?? '', { from });
+        const r = await center.deleteBackup(backupId(id), { from });
         return `Deleted ${r.deleted.map((d) => `${d.id} from ${d.destination}`).join(', ')}.`;
       }),
     ),

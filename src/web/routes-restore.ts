@@ -141,10 +141,7 @@ export function restoreRoutes(deps: PageDeps): RouteDef[] {
     }),
     post('/restore/undo', (ctx) =>
       act(ctx, deps, '/restore', async () => {
-        const f = form(ctx);
-        if (ctx.user?.via === 'session') {
-          await center.users.confirmPassword(ctx.user.name, f.password ?? '', ctx.address);
-        }
+        await confirmAgain(ctx, form(ctx));
         const d = deps.state.draft(owner(ctx));
         const r = await center.undoLastRestore({ ...(d?.keys ?? {}), trigger: 'page' });
         if (d) deps.state.dropDraft(d.id);

@@ -88,6 +88,7 @@ export class PageState {
 
   /** The session's wizard with this id (another session's is never given). */
   draft(owner: string, id?: string): Draft | null {
+    this.sweep();
     if (id) {
       const d = this.drafts.get(id);
       if (!d || d.owner !== owner) return null;
@@ -100,6 +101,18 @@ export class PageState {
 
   dropDraft(id: string): void {
     this.drafts.delete(id);
+  }
+
+  /**
+   * Forgets everything kept for a session (its wizard with the key given,
+   * a recovery key not yet shown, messages): at sign-out, so that no key or
+   * passphrase stays in memory longer than the session that gave it.
+   */
+  forget(session: string): void {
+    this.flashes.delete(session);
+    this.keys.delete(session);
+    this.verified.delete(session);
+    for (const [id, d] of this.drafts) if (d.owner === session) this.drafts.delete(id);
   }
 
   private sweep(): void {

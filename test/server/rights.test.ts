@@ -81,6 +81,22 @@ describe('rights: every route against every role (issue 12)', () => {
     ]);
   });
 
+  it('gives Manage settings alone what the page gives it: the Status tab, nothing that acts', () => {
+    // The full Backup center needs both rights, over the API as on the page.
+    const settingsOnly = routeTable(app)
+      .filter((r) => decide(r.access, ['settings']) === 'ok' && r.access !== 'public')
+      .map((r) => `${r.method} ${r.url}`)
+      .sort();
+    assert.deepEqual(settingsOnly, [
+      'GET /',
+      'GET /api/events',
+      'GET /api/status',
+      'GET /status',
+      'POST /api/auth/logout',
+      'POST /logout',
+    ]);
+  });
+
   it('refuses a route registered without a declared access', async () => {
     const other = await createServer(center);
     assert.throws(

@@ -348,4 +348,123 @@ describe('the Backup center server (issue 12)', () => {
     assert.equal(done.statusCode, 200, done.body);
     assert.equal(done.json().applied, true);
   });
+  it('never sets the alert command over the network: it runs programs on the register', async () => {
+    const s = await signIn(app, 'admin', PASSWORD);
+    const r = await call(app, 'PUT', '/api/alerts', {
+      as: s,
+      payload: { command: 'touch /tmp/owned', webhook: 'https://example.org/hook' },
+    });
+    assert.equal(r.statusCode, 400);
+    assert.match(r.json().error.message, /set only there, with coffre alerts --command/);
+    assert.deepEqual(center.alerts.command, null);
+    assert.equal(center.alerts.webhook, null, 'nothing of a refused request is kept');
+    const unknown = await call(app, 'PUT', '/api/alerts', { as: s, payload: { shell: 'x' } });
+    assert.equal(unknown.statusCode, 400);
+    const ok = await call(app, 'PUT', '/api/alerts', {
+      as: s,
+      payload: { webhook: 'https://example.org/hook', staleAfterHours: 30 },
+    });
+    assert.equal(ok.statusCode, 200, ok.body);
+    assert.equal(center.alerts.webhook, 'https://example.org/hook');
+    assert.equal(center.alerts.staleAfterHours, 30);
+    await center.setAlerts({ webhook: null, staleAfterHours: null });
+  });
+
+  it('counts sign-ins sent side by side before their passwords are checked', async () => {
+    await center.users.add('erin', PASSWORD, ['export']);
+    // Each from its own address: only the user name's count can hold them.
+    const answers = await Promise.all(
+      Array.from({ length: 10 }, (_, i) =>
+        call(app, 'POST', '/api/auth/login', {
+          payload: { name: 'erin', password: `guess number ${i}` },
+          remoteAddress: `10.1.0.${i + 1}`,
+        }),
+      ),
+    );
+    const codes = answers.map((r) => r.statusCode).sort();
+    assert.deepEqual(
+      codes,
+      [401, 401, 401, 429, 429, 429, 429, 429, 429, 429],
+      'three free attempts, then the wait, however many arrive at once',
+    );
+    // The right password must wait too, and a success clears the count.
+    const held = await call(app, 'POST', '/api/auth/login', {
+      payload: { name: 'erin', password: PASSWORD },
+      remoteAddress: '10.1.0.99',
+    });
+    assert.equal(held.statusCode, 429);
+    now = new Date(now.getTime() + 2000);
+    const ok = await call(app, 'POST', '/api/auth/login', {
+      payload: { name: 'erin', password: PASSWORD },
+      remoteAddress: '10.1.0.99',
+    });
+    assert.equal(ok.statusCode, 200, ok.body);
+    now = new Date(now.getTime() + 1000);
+    const after = await call(app, 'POST', '/api/auth/login', {
+      payload: { name: 'erin', password: 'wrong again' },
+      remoteAddress: '10.1.0.98',
+    });
+    assert.equal(after.statusCode, 401, 'the count started again from zero');
+  });
+
+  it('hashes at most two passwords at once, and turns a flood away instead of queueing it all', async () => {
+    // Every name and address different: no failure count holds these back.
+    const answers = await Promise.all(
+      Array.from({ length: 30 }, (_, i) =>
+        call(app, 'POST', '/api/auth/login', {
+          payload: { name: `flood${i}`, password: 'whatever it is' },
+          remoteAddress: `10.2.0.${i + 1}`,
+        }),
+      ),
+    );
+    const busy = answers.filter((r) => r.statusCode === 429);
+    const wrong = answers.filter((r) => r.statusCode === 401);
+    assert.equal(wrong.length, 18, 'two hashing and sixteen waiting get their answer');
+    assert.equal(busy.length, 12);
+    assert.match(busy[0].json().error.message, /Too many sign-ins at once/);
+    assert.equal(busy[0].headers['retry-after'], '5');
+  });
+
+  it('refuses an upload that would fill the disk of the home, before writing it', async () => {
+    const s = await signIn(app, 'admin', PASSWORD);
+    const r = await app.inject({
+      method: 'POST',
+      url: '/api/uploads?name=huge.tar.zst',
+      headers: {
+        origin: ORIGIN,
+        cookie: s.cookie,
+        'x-csrf-token': s.csrf,
+        'content-type': 'application/octet-stream',
+        'content-length': String(2 ** 50),
+      },
+      payload: Buffer.alloc(16),
+    });
+    assert.equal(r.statusCode, 507, r.body);
+    assert.equal(r.json().error.code, 'DISK_FULL');
+    assert.match(r.json().error.message, /does not fit on the disk of the Coffre home/);
+    assert.deepEqual(fs.readdirSync(path.join(home, 'uploads')), []);
+  });
+
+  it('names backups only by id on the page, never by a path on the register', async () => {
+    const s = await signIn(app, 'admin', PASSWORD);
+    const outside = path.join(dir, 'outside.tar.zst');
+    const made = await center.backup();
+    fs.copyFileSync(made.archive, outside);
+    for (const action of ['/maintenance/delete', '/maintenance/verify']) {
+      const r = await call(app, 'POST', action, {
+        as: s,
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        payload: `backup=${encodeURIComponent(`local|${outside}`)}`,
+      });
+      assert.equal(r.statusCode, 303, r.body);
+      const next = await call(app, 'GET', '/maintenance', { as: s });
+      assert.match(next.body, /not a backup id/, action);
+    }
+    assert.ok(fs.existsSync(outside));
+    const { backups } = await center.list();
+    assert.ok(
+      backups.some((b) => b.id === made.id),
+      'the backup of that name is kept',
+    );
+  });
 });

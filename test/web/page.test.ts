@@ -112,7 +112,18 @@ describe('the Backup center page', () => {
     await page.getByRole('heading', { name: 'Restore done' }).waitFor({ timeout: 120_000 });
     const history = center.history(5).find((j) => j.kind === 'restore');
     assert.equal(history?.result, 'ok');
+    const restored = (await center.status()).source.headline!.count;
 
+    // Undoing throws away what was recorded since the restore: the typed word is
+    // checked by the server too, not only by the browser's form validation.
+    await page.getByLabel('Your password').fill(PASSWORD);
+    await page.locator('#undo-word').evaluate((input) => input.removeAttribute('required'));
+    await page.locator('#undo-word').evaluate((input) => input.removeAttribute('pattern'));
+    await page.getByRole('button', { name: 'Undo this restore' }).click();
+    await page.locator('.flash.error').waitFor();
+    assert.match(await page.locator('main').innerText(), /Type RESTORE to confirm the restore/);
+    assert.equal((await center.status()).source.headline!.count, restored, 'nothing undone');
+    await page.getByLabel('Type RESTORE to confirm').fill('RESTORE');
     await page.getByLabel('Your password').fill(PASSWORD);
     await page.getByRole('button', { name: 'Undo this restore' }).click();
     await page.locator('.flash.ok').waitFor({ timeout: 120_000 });

@@ -24,10 +24,22 @@ const Retention = z.object({
   monthly: z.number().int().min(0).max(1000).optional(),
 });
 
-const Alerts = z.object({
-  command: z.string().nullable().optional(),
-  webhook: z.string().url().nullable().optional(),
-});
+// No alert command here: it runs a program on the register with the server's
+// own rights, so it is set only on the machine (`coffre alerts --command`),
+// like the restore hooks, never over the network.
+const Alerts = z
+  .object({
+    command: z
+      .unknown()
+      .refine((v) => v === undefined, {
+        message:
+          'the alert command runs a program on the register, so it is set only there, with coffre alerts --command',
+      })
+      .optional(),
+    webhook: z.string().url().nullable().optional(),
+    staleAfterHours: z.number().positive().nullable().optional(),
+  })
+  .strict();
 
 const Encryption = z.object({ recipients: z.array(z.string().startsWith('age1')).max(20) });
 
@@ -35,13 +47,13 @@ export const autoRoutes = [
   route({
     method: 'GET',
     url: '/api/schedule',
-    access: 'settings',
+    access: 'export+settings',
     handler: ({ center }) => center.scheduleInfo(),
   }),
   route({
     method: 'PUT',
     url: '/api/schedule',
-    access: 'settings',
+    access: 'export+settings',
     handler: ({ center, req }) => {
       const p = parse(Schedule, req.body);
       const spec = (s: z.infer<typeof Spec> | undefined) =>
@@ -58,7 +70,7 @@ export const autoRoutes = [
   route({
     method: 'PUT',
     url: '/api/retention',
-    access: 'settings',
+    access: 'export+settings',
     handler: ({ center, req }) => {
       const { destination, ...patch } = parse(Retention, req.body);
       return center.setRetention(patch, destination);
@@ -67,19 +79,25 @@ export const autoRoutes = [
   route({
     method: 'GET',
     url: '/api/alerts',
-    access: 'settings',
+    access: 'export+settings',
     handler: ({ center }) => center.alerts,
   }),
   route({
     method: 'PUT',
     url: '/api/alerts',
-    access: 'settings',
-    handler: ({ center, req }) => center.setAlerts(parse(Alerts, req.body)),
+    access: 'export+settings',
+    handler: ({ center, req }) => {
+      const { webhook, staleAfterHours } = parse(Alerts, req.body);
+      return center.setAlerts({
+        ...(webhook !== undefined ? { webhook } : {}),
+        ...(staleAfterHours !== undefined ? { staleAfterHours } : {}),
+      });
+    },
   }),
   route({
     method: 'POST',
     url: '/api/alerts/test',
-    access: 'settings',
+    access: 'export+settings',
     handler: async ({ center }) => ({
       problems: await center.sendAlert('test', 'A test alert from the Backup center.'),
     }),
@@ -87,14 +105,14 @@ export const autoRoutes = [
   route({
     method: 'POST',
     url: '/api/encryption/new-key',
-    access: 'settings',
+    access: 'export+settings',
     // The secret key is in this one response, for the recovery printout; never stored by the server.
     handler: ({ center }) => center.newEncryptionKey(null),
   }),
   route({
     method: 'PUT',
     url: '/api/encryption',
-    access: 'settings',
+    access: 'export+settings',
     handler: async ({ center, req }) => {
       const { recipients } = parse(Encryption, req.body);
       await center.setEncryption({ recipients, passphraseFile: null });

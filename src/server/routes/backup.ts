@@ -16,7 +16,7 @@ export const backupRoutes = [
   route({
     method: 'POST',
     url: '/api/backup',
-    access: 'settings',
+    access: 'export+settings',
     handler: ({ center, req }) => {
       const { to, note } = parse(BackupNow, req.body);
       return center.backup({ to, note: note ?? null, trigger: 'page' });
@@ -25,13 +25,13 @@ export const backupRoutes = [
   route({
     method: 'POST',
     url: '/api/jobs/:id/cancel',
-    access: 'settings',
+    access: 'export+settings',
     handler: ({ center, req }) => center.cancelJob(parse(JobId, req.params).id),
   }),
   route({
     method: 'GET',
     url: '/api/destinations',
-    access: 'settings',
+    access: 'export+settings',
     handler: ({ center }) => center.destinations(),
   }),
 ];

@@ -7,7 +7,7 @@ export const cloudRoutes = [
   route({
     method: 'GET',
     url: '/api/cloud',
-    access: 'settings',
+    access: 'export+settings',
     handler: ({ center }) => center.cloudUsage(),
   }),
 ];

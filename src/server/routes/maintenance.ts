@@ -2,9 +2,9 @@
 // verifying one backup, and the job history.
 
 import { z } from 'zod';
-import { parse, route } from '../routes.js';
+import { BACKUP_ID, parse, route } from '../routes.js';
 
-const Id = z.object({ id: z.string().regex(/^[A-Za-z0-9_.:-]{1,200}$/) });
+const Id = z.object({ id: z.string().regex(BACKUP_ID) });
 const From = z.object({ from: z.string().min(1).optional() });
 const Verify = z.object({ from: z.string().min(1).optional(), deep: z.boolean().optional() });
 const History = z.object({ limit: z.coerce.number().int().min(1).max(1000).optional() });
@@ -13,19 +13,19 @@ export const maintenanceRoutes = [
   route({
     method: 'GET',
     url: '/api/cleanup',
-    access: 'settings',
+    access: 'export+settings',
     handler: ({ center }) => center.retentionPlan(),
   }),
   route({
     method: 'POST',
     url: '/api/cleanup',
-    access: 'settings',
+    access: 'export+settings',
     handler: ({ center }) => center.prune({}),
   }),
   route({
     method: 'DELETE',
     url: '/api/backups/:id',
-    access: 'settings',
+    access: 'export+settings',
     handler: ({ center, req }) => {
       const { id } = parse(Id, req.params);
       const { from } = parse(From, req.query);
@@ -35,7 +35,7 @@ export const maintenanceRoutes = [
   route({
     method: 'POST',
     url: '/api/backups/:id/verify',
-    access: 'settings',
+    access: 'export+settings',
     handler: ({ center, req }) => {
       const { id } = parse(Id, req.params);
       const { from, deep } = parse(Verify, req.body);
@@ -45,7 +45,7 @@ export const maintenanceRoutes = [
   route({
     method: 'GET',
     url: '/api/history',
-    access: 'settings',
+    access: 'export+settings',
     handler: ({ center, req }) => center.history(parse(History, req.query).limit ?? 50),
   }),
 ];

@@ -5,12 +5,12 @@
 import { Readable } from 'node:stream';
 import { z } from 'zod';
 import { CoffreError } from '../../index.js';
-import { parse, route, type RouteContext } from '../routes.js';
+import { BACKUP_ID, parse, route, type RouteContext } from '../routes.js';
 
 /** What the user types to confirm a restore. */
 export const RESTORE_CONFIRMATION = 'RESTORE';
 
-const Ref = z.string().regex(/^[A-Za-z0-9_.:-]{1,200}$/);
+const Ref = z.string().regex(BACKUP_ID);
 const Keys = {
   identity: z.string().max(100_000).optional(),
   passphrase: z.string().max(1024).optional(),
@@ -104,7 +104,12 @@ export const restoreRoutes = [
       if (!(req.body instanceof Readable)) {
         throw new CoffreError('USAGE', 'Send the archive itself as application/octet-stream.');
       }
-      return center.uploads.receive(req.body, { name, sha256: sha256 ?? null });
+      const length = Number(req.headers['content-length']);
+      return center.uploads.receive(req.body, {
+        name,
+        sha256: sha256 ?? null,
+        declaredBytes: Number.isSafeInteger(length) && length >= 0 ? length : null,
+      });
     },
   }),
   route({

@@ -127,7 +127,20 @@ function undoForm(ctx: PageContext): Html {
   return postForm(
     ctx,
     '/restore/undo',
-    html`<label for="undo-password">Your password</label>
+    html`<p>
+        The data goes back to how it was before that restore: whatever was recorded since is lost.
+      </p>
+      <label for="undo-word">Type <strong>${CONFIRM_WORD}</strong> to confirm</label>
+      <input
+        type="text"
+        id="undo-word"
+        name="confirm"
+        autocomplete="off"
+        autocapitalize="characters"
+        required
+        pattern="${CONFIRM_WORD}"
+      />
+      <label for="undo-password">Your password</label>
       <input
         type="password"
         id="undo-password"
