@@ -86,7 +86,7 @@ import {
 } from './fiscal/verify.js';
 import { JournalService } from './services/journal.js';
 import { UsersService, type UsersOptions } from './services/users.js';
-import { UploadService } from './services/uploads.js';
+import { UploadService, type UploadOptions } from './services/uploads.js';
 import type { JobFeedEvent } from './services/jobs.js';
 
 export interface OpenOptions {
@@ -100,6 +100,8 @@ export interface OpenOptions {
   clock?: Clock;
   /** Session timeouts for the Backup center page. */
   sessions?: UsersOptions;
+  /** Free space an upload from the page must leave on the home's disk (default 1 GiB). */
+  uploads?: UploadOptions;
 }
 
 /**
@@ -180,7 +182,12 @@ export class BackupCenter {
       clock,
     );
     this.verifier = new VerifyService(paths, this.register, source, this.jobs, this.catalog, clock);
-    this.uploads = new UploadService(path.join(paths.root, 'uploads'), this.verifier, clock);
+    this.uploads = new UploadService(
+      path.join(paths.root, 'uploads'),
+      this.verifier,
+      clock,
+      options.uploads,
+    );
     this.journal = new JournalService(
       new EventJournal(path.join(paths.root, 'journal.jsonl'), clock),
       this.events,

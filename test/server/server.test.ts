@@ -7,13 +7,14 @@ import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import {
+  BackupCenter,
   CoffreError,
   ERROR_CODES,
   isCoffreError,
-  type BackupCenter,
   type JobFeedEvent,
 } from '../../src/index.js';
 import { HTTP_STATUS, toHttpError } from '../../src/server/index.js';
@@ -427,6 +428,8 @@ describe('the Backup center server (issue 12)', () => {
 
   it('refuses an upload that would fill the disk of the home, before writing it', async () => {
     const s = await signIn(app, 'admin', PASSWORD);
+    const uploads = () => fs.readdirSync(path.join(home, 'uploads')).sort();
+    const before = uploads();
     const r = await app.inject({
       method: 'POST',
       url: '/api/uploads?name=huge.tar.zst',
@@ -442,14 +445,14 @@ describe('the Backup center server (issue 12)', () => {
     assert.equal(r.statusCode, 507, r.body);
     assert.equal(r.json().error.code, 'DISK_FULL');
     assert.match(r.json().error.message, /does not fit on the disk of the Coffre home/);
-    assert.deepEqual(fs.readdirSync(path.join(home, 'uploads')), []);
+    assert.deepEqual(uploads(), before, 'nothing was written');
   });
 
   it('names backups only by id on the page, never by a path on the register', async () => {
     const s = await signIn(app, 'admin', PASSWORD);
     const outside = path.join(dir, 'outside.tar.zst');
     const made = await center.backup();
-    fs.copyFileSync(made.archive, outside);
+    fs.copyFileSync(path.join(home, 'backups', path.basename(made.archive)), outside);
     for (const action of ['/maintenance/delete', '/maintenance/verify']) {
       const r = await call(app, 'POST', action, {
         as: s,
@@ -466,5 +469,31 @@ describe('the Backup center server (issue 12)', () => {
       backups.some((b) => b.id === made.id),
       'the backup of that name is kept',
     );
+  });
+  it('stops an upload of unannounced size once it would leave the home less free space than it keeps', async () => {
+    const { freeBytes } = await import('../../src/state/disk.js');
+    const free = freeBytes(home)!;
+    // Keep all but 40 MiB: a 200 MiB upload sent without Content-Length must stop.
+    const tight = await BackupCenter.open(home, {
+      clock,
+      uploads: { keepFreeBytes: free - 40 * 1024 ** 2 },
+    });
+    const folder = path.join(home, 'uploads');
+    const uploads = () => (fs.existsSync(folder) ? fs.readdirSync(folder).sort() : []);
+    const before = uploads();
+    const chunk = Buffer.alloc(1024 ** 2);
+    const body = Readable.from(
+      (function* () {
+        for (let i = 0; i < 200; i++) yield chunk;
+      })(),
+    );
+    await assert.rejects(tight.uploads.receive(body, { name: 'big.tar.zst' }), (err) => {
+      assert.ok(isCoffreError(err) && err.code === 'DISK_FULL', String(err));
+      assert.match(err.message, /does not fit on the disk of the Coffre home/);
+      return true;
+    });
+    assert.deepEqual(uploads(), before, 'what was written is removed');
+    assert.ok(freeBytes(home)! > free - 20 * 1024 ** 2, 'the disk got its space back');
+    tight.close();
   });
 });
