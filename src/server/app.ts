@@ -18,7 +18,9 @@ import { registerPage } from '../web/index.js';
 import {
   applySecurityHeaders,
   checkCsrfToken,
+  checkHost,
   checkOrigin,
+  defaultHostNames,
   hostCsrf,
   isStateChanging,
   readCookie,
@@ -44,6 +46,11 @@ export interface ServerOptions {
   https?: { cert: Buffer; key: Buffer };
   /** Called with an unexpected error and the id shown to the user, to log it. */
   onUnexpected?(err: unknown, id: string, req: FastifyRequest): void;
+  /**
+   * Host names the page may be reached under, besides addresses, localhost
+   * and this machine's name; 'any' when the host app checks Host itself.
+   */
+  hostNames?: readonly string[] | 'any';
   /** How often the live-progress feed looks for jobs of other processes (default 1000 ms). */
   pollMs?: number;
 }
@@ -110,8 +117,13 @@ export async function createServer(
     done(null, payload),
   );
 
-  app.addHook('onRequest', async (_req, reply) => {
+  const hostNames =
+    options.hostNames === 'any'
+      ? 'any'
+      : [...defaultHostNames(), ...(options.hostNames ?? []).map((n) => n.toLowerCase())];
+  app.addHook('onRequest', async (req, reply) => {
     applySecurityHeaders(reply);
+    checkHost(req, hostNames);
   });
 
   app.setErrorHandler((err, req, reply) => {

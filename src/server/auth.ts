@@ -5,6 +5,8 @@
 // users service's and core/rights'; this only carries it over HTTP.
 
 import crypto from 'node:crypto';
+import net from 'node:net';
+import os from 'node:os';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { CoffreError } from '../index.js';
 
@@ -51,6 +53,35 @@ export function sessionCookie(id: string | null, secure: boolean, maxAgeSeconds 
 
 export function isStateChanging(method: string): boolean {
   return !['GET', 'HEAD', 'OPTIONS'].includes(method);
+}
+
+/**
+ * The names the server answers to by default: loopback's, and this
+ * machine's own. An address (127.0.0.1, 192.168.1.20, [::1]) is always
+ * accepted: a DNS-rebinding page reaches the server only under a name.
+ */
+export function defaultHostNames(): string[] {
+  const me = os.hostname().toLowerCase();
+  return ['localhost', me, `${me}.local`];
+}
+
+/**
+ * Refuses a request whose Host names this server under a name it was not
+ * given: another site's page that made its own name point at this machine
+ * (DNS rebinding) cannot talk to it, not even to try passwords.
+ */
+export function checkHost(req: FastifyRequest, names: readonly string[] | 'any'): void {
+  if (names === 'any') return;
+  const host = req.headers.host ?? '';
+  const name = (host.startsWith('[') ? host.slice(1, host.indexOf(']')) : host.replace(/:\d+$/, ''))
+    .toLowerCase()
+    .replace(/\.$/, '');
+  if (name !== '' && (net.isIP(name) !== 0 || names.includes(name))) return;
+  throw new CoffreError(
+    'FORBIDDEN',
+    `This Backup center does not answer to the name "${name}": open it by its address (e.g. 127.0.0.1), or serve it with that name allowed (--host-name ${name || 'NAME'}).`,
+    { details: { host: name } },
+  );
 }
 
 /** The origin this request was addressed to: scheme and Host. */

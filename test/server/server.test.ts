@@ -496,4 +496,28 @@ describe('the Backup center server (issue 12)', () => {
     assert.ok(freeBytes(home)! > free - 20 * 1024 ** 2, 'the disk got its space back');
     tight.close();
   });
+  it('answers only under its addresses and the names it was given, against DNS rebinding', async () => {
+    const asHost = (host: string, on = app) =>
+      on.inject({ method: 'GET', url: '/api/auth/me', headers: { host } });
+    const evil = await asHost('rebound.attacker.example:8470');
+    assert.equal(evil.statusCode, 403);
+    assert.match(
+      evil.json().error.message,
+      /does not answer to the name "rebound.attacker.example"/,
+    );
+    const login = await app.inject({
+      method: 'POST',
+      url: '/api/auth/login',
+      headers: { host: 'rebound.attacker.example', origin: 'http://rebound.attacker.example' },
+      payload: { name: 'admin', password: 'guessing' },
+    });
+    assert.equal(login.statusCode, 403, 'not even a password can be tried');
+    for (const ok of ['127.0.0.1:8470', 'localhost', '[::1]:8470', '192.168.1.20', 'LOCALHOST.']) {
+      assert.equal((await asHost(ok)).statusCode, 200, ok);
+    }
+    const named = await server(center, { hostNames: ['caisse.lan'] });
+    assert.equal((await asHost('caisse.lan:8470', named)).statusCode, 200);
+    assert.equal((await asHost('other.lan', named)).statusCode, 403);
+    await named.close();
+  });
 });

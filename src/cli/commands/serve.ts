@@ -13,6 +13,7 @@ export interface ServeOptions extends HomeOption {
   tlsCert?: string;
   tlsKey?: string;
   insecureListen?: boolean;
+  hostName?: string[];
   json?: boolean;
 }
 
@@ -32,6 +33,10 @@ export function registerServe(program: Command): void {
     .option(
       '--insecure-listen',
       'allow plain HTTP on a non-loopback address (passwords cross the network in clear)',
+    )
+    .option(
+      '--host-name <name...>',
+      "a name the page is opened under (besides addresses, localhost and this machine's name)",
     )
     .option('--home <dir>', 'Coffre home (default: $COFFRE_HOME or ~/.coffre)')
     .option('--json', 'one JSON line per event')
@@ -67,6 +72,7 @@ export async function serve(opts: ServeOptions): Promise<void> {
   const center = await openCenter(opts);
   const app = await createServer(center, {
     https,
+    hostNames: opts.hostName ?? [],
     onUnexpected: (err, id) => {
       logUnexpected(center.paths.root, err, [
         ...process.argv.slice(0, 2),
