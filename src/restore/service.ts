@@ -331,6 +331,7 @@ export class RestoreService {
       this.jobs.events.emit('restore', {
         phase: 'failed',
         backupId: header.id,
+        undo: options.trigger === 'undo',
         code: e.code,
         message: e.message,
       });
@@ -459,6 +460,7 @@ export class RestoreService {
     this.jobs.events.emit('restore', {
       phase: 'applied',
       backupId: header.id,
+      undo: options.trigger === 'undo',
       safetyBackupId,
       restartApp: true,
       fiscalArchive,

@@ -502,7 +502,9 @@ export class BackupService {
       await Promise.all(uploads.map((u) => u.upload.abort().catch(() => undefined)));
       // A snapshot still being written (a cancel mid-archive) ends before its file is removed.
       await pendingSnapshot?.catch(() => undefined);
-      throw this.jobs.failed(jobId, err);
+      const e = this.jobs.failed(jobId, err);
+      this.jobs.journal('backup-failed', { code: e.code, message: e.message, destinations: names });
+      throw e;
     } finally {
       await (held as HeldSnapshot | null)?.release();
       progress.done();

@@ -21,12 +21,14 @@ export interface CenterEvents {
     | {
         phase: 'applied';
         backupId: string;
+        /** The restore undid the last one (it restored that restore's safety backup). */
+        undo: boolean;
         safetyBackupId: string | null;
         restartApp: boolean;
         /** The fiscal archive of the records the restore took out of the chain, written first. */
         fiscalArchive: string | null;
       }
-    | { phase: 'failed'; backupId: string; code: string; message: string },
+    | { phase: 'failed'; backupId: string; undo: boolean; code: string; message: string },
   ];
   /**
    * How far a running job is (this process's jobs): its phase, bytes or rows,

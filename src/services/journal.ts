@@ -26,13 +26,14 @@ export class JournalService {
     };
     events.on('backup', (e) => append('backup', { ...e }));
     events.on('restore', (e) => {
+      const what = e.phase !== 'planned' && e.undo ? 'undo' : 'restore';
       if (e.phase === 'applied')
-        append('restore', {
+        append(what, {
           backupId: e.backupId,
           safetyBackupId: e.safetyBackupId,
           fiscalArchive: e.fiscalArchive,
         });
-      if (e.phase === 'failed') append('restore-failed', { backupId: e.backupId, code: e.code });
+      if (e.phase === 'failed') append(`${what}-failed`, { backupId: e.backupId, code: e.code });
     });
   }
 

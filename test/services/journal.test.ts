@@ -109,4 +109,31 @@ describe("Coffre's journal", () => {
       center.close();
     }
   });
+  it('records a failed backup, and an undo apart from the restore it undoes', async () => {
+    const other = path.join(dir, 'other');
+    await BackupCenter.createDemo(other, { profile: 'pos', images: 1, receipts: 20 });
+    const center = await BackupCenter.open(other, { clock: () => clock.now });
+    try {
+      const usb = path.join(dir, 'usb-unplugged');
+      fs.mkdirSync(usb);
+      await center.addDestination('usb2', { kind: 'external', path: usb });
+      fs.rmSync(usb, { recursive: true });
+      const start = center.log().length;
+      await assert.rejects(center.backup({ to: ['usb2'] }), /usb2/);
+      const made = await center.backup();
+      await center.restore(made.id, { confirm: () => true });
+      await center.undoLastRestore();
+      const entries = center.log().slice(start);
+      assert.deepEqual(
+        entries.map((e) => e.action).filter((a) => a !== 'backup'),
+        ['backup-failed', 'restore', 'undo'],
+      );
+      const failed = entries[0].detail as { code: string; destinations: string[] };
+      assert.equal(failed.code, 'DESTINATION_UNAVAILABLE');
+      assert.deepEqual(failed.destinations, ['usb2']);
+      assert.equal(center.verifyLog().ok, true);
+    } finally {
+      center.close();
+    }
+  });
 });
