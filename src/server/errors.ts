@@ -43,7 +43,15 @@ export interface ErrorBody {
 }
 
 /** Details safe to show a browser: plain values only, never a path or a cause. */
-const SHOWN_DETAILS = ['retryAfterSeconds', 'destination', 'user', 'field', 'confirm', 'login'];
+const SHOWN_DETAILS = [
+  'retryAfterSeconds',
+  'destination',
+  'user',
+  'field',
+  'confirm',
+  'login',
+  'fiscalRewind',
+];
 
 /**
  * The status and body for any error. An unexpected one (INTERNAL) shows a

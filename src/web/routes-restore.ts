@@ -33,6 +33,11 @@ async function step(d: Draft, onError: Draft['step'], work: () => Promise<void>)
   }
 }
 
+const REWIND_UNTICKED =
+  "Nothing was restored: this restore takes fiscal records out of the register's chain. Read what the plan says about them, and tick the box to confirm that too.";
+const REWIND_NEW =
+  "Nothing was restored: records were added since the plan was shown, and this restore now takes fiscal records out of the register's chain. Read the plan again, and tick the box to confirm that too.";
+
 async function confirmAgain(ctx: RouteContext, f: Record<string, string>): Promise<void> {
   if ((f.confirm ?? '').trim().toUpperCase() !== CONFIRM_WORD) {
     throw new CoffreError('USAGE', `Type ${CONFIRM_WORD} to confirm the restore.`);
@@ -116,17 +121,33 @@ export function restoreRoutes(deps: PageDeps): RouteDef[] {
     post('/restore/:id/confirm', async (ctx) => {
       const d = draftOf(ctx);
       try {
-        await confirmAgain(ctx, form(ctx));
+        const f = form(ctx);
+        await confirmAgain(ctx, f);
+        // The box the plan asked for, checked here and not only by the browser.
+        const acceptRewind = f.fiscalRewind === 'yes';
+        if (d.plan?.fiscalRewind && !acceptRewind) throw new CoffreError('USAGE', REWIND_UNTICKED);
         startJob(deps, 'restore', async (onProgress) => {
           try {
-            d.result = await center.restore(d.backup.ref, {
+            // The service asks only when the restore it is about to run
+            // rewinds the chain, and cancels it when the answer is no.
+            const r = await center.restore(d.backup.ref, {
               from: d.backup.from ?? undefined,
               sections: d.chosen.length > 0 ? d.chosen : undefined,
               ...d.keys,
+              confirmFiscalRewind: () => acceptRewind,
               trigger: 'page',
               onProgress,
             });
-            d.step = 'done';
+            if (r.applied) {
+              d.result = r;
+              d.step = 'done';
+            } else {
+              // The restore now rewinds the chain (records added since the
+              // plan was shown) and the box was not there to tick: the new plan.
+              d.plan = r.plan;
+              d.error = REWIND_NEW;
+              d.step = 'confirm';
+            }
           } catch (err) {
             d.error = words(err);
             d.step = 'confirm';

@@ -26,7 +26,16 @@ const Plan = z.object({
   sections: z.array(z.string().min(1)).optional(),
   ...Keys,
 });
-const Restore = Plan.extend({ password: z.string().max(1024), confirmation: z.string().max(100) });
+const Restore = Plan.extend({
+  password: z.string().max(1024),
+  confirmation: z.string().max(100),
+  /**
+   * The second confirmation a restore that takes fiscal records out of the
+   * chain needs (the plan's `fiscalRewind`). Without it such a restore is
+   * refused by the service (USAGE, `details.fiscalRewind`), nothing changed.
+   */
+  acceptFiscalRewind: z.boolean().optional(),
+});
 const Undo = z.object({
   password: z.string().max(1024),
   confirmation: z.string().max(100),
@@ -138,6 +147,8 @@ export const restoreRoutes = [
         from: p.from,
         sections: p.sections,
         ...keys(p),
+        // Asked by the service only when the restore rewinds the chain.
+        ...(p.acceptFiscalRewind ? { confirmFiscalRewind: () => true } : {}),
         trigger: 'page',
       });
     },

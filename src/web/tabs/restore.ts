@@ -3,9 +3,9 @@
 // the plan (what is replaced, what is lost, table by table), confirm with a
 // typed word and the password, follow the phases, and undo if needed.
 
-import { describeLoss } from '../../index.js';
+import { describeLoss, type RestorePlan } from '../../index.js';
 import { html, type Html } from '../html.js';
-import { bytes, when } from '../format.js';
+import { bytes, count, when } from '../format.js';
 import { postForm, progressBar } from '../layout.js';
 import type { PageContext, RestoreDraft, RestoreTabData } from '../model.js';
 
@@ -304,15 +304,62 @@ function planView(d: RestoreDraft): Html {
     ${p.notes.map((n) => html`<p class="warn-text">${n}</p>`)}`;
 }
 
+type Rewind = NonNullable<RestorePlan['fiscalRewind']>;
+
+/** "5 receipts (#201–#205)", "1 closing", "2 technical events": what leaves the chain. */
+function dropped(f: Rewind): string[] {
+  const r = f.rewind.records;
+  const [one, many] = f.rewind.label;
+  const out: string[] = [];
+  if (r.count > 0)
+    out.push(
+      `${count(r.count, one, many)}${r.fromSeq !== null && r.toSeq !== null ? (r.count === 1 ? ` (#${r.fromSeq})` : ` (#${r.fromSeq}–#${r.toSeq})`) : ''}`,
+    );
+  if (f.rewind.closings > 0) out.push(count(f.rewind.closings, 'closing'));
+  if (f.rewind.events > 0) out.push(count(f.rewind.events, 'technical event'));
+  return out;
+}
+
+/**
+ * The restore takes fiscal records out of the register's chain: what leaves
+ * it (the plan's sentence, in the shop's words), and why it is kept anyway.
+ */
+function rewindView(f: Rewind): Html {
+  const sentence = f.message.charAt(0).toUpperCase() + f.message.slice(1);
+  return html`<div class="result bad" data-fiscal-rewind>
+    <h3>Fiscal records leave the chain</h3>
+    <p>${sentence}</p>
+    <p>
+      The fiscal archive (signed, kept 6 years, listed on the Fiscal tab) is written before anything
+      changes. To keep them in the chain, restore a newer backup, or only sections other than the
+      ${f.rewind.label[1]}.
+    </p>
+  </div>`;
+}
+
+/** The second confirmation a fiscal rewind needs: the server checks it too. */
+function rewindTick(f: Rewind): Html {
+  const what = dropped(f).join(', ');
+  return html`<label class="choice" for="fiscal-ok"
+    ><input type="checkbox" id="fiscal-ok" name="fiscalRewind" value="yes" required /><span
+      >I understand that this restore takes ${what} out of the fiscal chain, and that a fiscal
+      archive of the dropped records is written first.</span
+    ></label
+  >`;
+}
+
 function confirmStep(ctx: PageContext, d: RestoreDraft): Html {
+  const rewind = d.plan?.fiscalRewind ?? null;
   return html`<section class="panel">
     <h2>The plan</h2>
-    ${planView(d)}
+    ${planView(d)} ${rewind ? rewindView(rewind) : ''}
     <p>A safety backup is taken first, so this restore can be undone.</p>
     ${postForm(
       ctx,
       `/restore/${d.id}/confirm`,
-      html`<label for="confirm-word">Type <strong>${CONFIRM_WORD}</strong> to confirm</label>
+      html`${rewind ? rewindTick(rewind) : ''}<label for="confirm-word"
+          >Type <strong>${CONFIRM_WORD}</strong> to confirm</label
+        >
         <input
           type="text"
           id="confirm-word"
@@ -359,6 +406,14 @@ function doneStep(ctx: PageContext, d: RestoreDraft): Html {
     <div class="result ${r.applied ? 'ok' : 'warn'}" role="status">
       <h2>${r.applied ? 'Restore done' : 'Nothing was restored'}</h2>
       ${r.applied && r.safetyBackupId ? html`<p>Safety backup: ${r.safetyBackupId}</p>` : ''}
+      ${
+        r.fiscalArchive
+          ? html`<p data-fiscal-archive>
+              Fiscal archive written first: <strong>${r.fiscalArchive}</strong> (the fiscal records
+              this restore took out of the chain, kept 6 years; the Fiscal tab lists it).
+            </p>`
+          : ''
+      }
       ${r.restartApp ? html`<p><strong>Restart the app</strong> so that it sees the restored data.</p>` : ''}
     </div>
     ${
