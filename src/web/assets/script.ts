@@ -59,9 +59,24 @@ export const SCRIPT = `
     var source = new EventSource('/api/events');
     var following = document.querySelector('[data-progress][data-job]');
     var followed = following ? following.getAttribute('data-job') : null;
+    // A job that ended between this page's rendering and the feed's opening
+    // sends nothing more: the feed names running jobs right after "hello",
+    // so a page waiting for an end that hears of none shows the result.
+    var heard = false;
+    var awaiting = followed !== null || document.querySelector('[data-await-end]') !== null;
+    source.addEventListener('hello', function () {
+      if (!awaiting) return;
+      setTimeout(function () {
+        if (!heard) {
+          source.close();
+          window.location.reload();
+        }
+      }, 1500);
+    });
     source.addEventListener('started', function (ev) {
       var job = JSON.parse(ev.data);
       if (job.kind === 'verify') return;
+      heard = true;
       followed = String(job.id);
       firstSeen[followed] = job.startedAt;
       show({ id: followed, kind: job.kind, phase: '', done: 0, total: 0 });
@@ -69,6 +84,7 @@ export const SCRIPT = `
     source.addEventListener('progress', function (ev) {
       var p = JSON.parse(ev.data);
       if (p.kind === 'verify') return;
+      heard = true;
       var id = String(p.jobId);
       followed = id;
       if (!firstSeen[id]) firstSeen[id] = new Date().toISOString();

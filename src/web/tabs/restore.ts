@@ -389,7 +389,7 @@ function confirmStep(ctx: PageContext, d: RestoreDraft): Html {
 }
 
 function runningStep(ctx: PageContext): Html {
-  return html`<section class="panel live" aria-live="polite">
+  return html`<section class="panel live" aria-live="polite" data-await-end>
     <h2>Restoring</h2>
     ${progressBar(ctx.running, 'Restore')}
     <p class="muted">
