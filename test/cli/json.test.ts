@@ -49,4 +49,32 @@ describe('--json on every command (issue 10 item 19)', () => {
     assert.match(out.backup.id, /_/);
     assert.equal(out.status.lastBackup.id, out.backup.id);
   });
+  it('prints JSON from the commands that printed only words: alerts, retention, encryption, destination, guard', () => {
+    const home = path.join(dir, 'start-home');
+    const run = (...args: string[]) => coffre([...args, '--home', home, '--json']);
+    // With no option, `alerts` shows the settings instead of claiming an update.
+    const alerts = run('alerts');
+    assert.equal(alerts.status, 0, alerts.stderr);
+    assert.deepEqual(alerts.json(), {
+      staleAfterHours: null,
+      command: null,
+      webhook: null,
+      effectiveStaleAfterHours: 26,
+    });
+    const ftp = run('alerts', '--webhook', 'ftp://x');
+    assert.equal(ftp.status, 2);
+    assert.equal(ftp.json().error.code, 'USAGE');
+    assert.match(ftp.json().error.message, /https:\/\//);
+    assert.equal(run('alerts').json().webhook, null, 'the refused webhook is not kept');
+    const retention = run('retention', 'set', '--daily', '9');
+    assert.equal(retention.json().policy.daily, 9);
+    assert.deepEqual(run('encryption', 'set', '--none').json().recipients, []);
+    const usb = path.join(dir, 'usb');
+    assert.equal(run('destination', 'add', 'usb', 'external', '--path', usb).json().name, 'usb');
+    assert.deepEqual(run('destination', 'remove', 'usb').json(), { removed: 'usb' });
+    const guard = coffre(['guard', '--home', home, '--json', '--', 'true']);
+    assert.equal(guard.status, 0, guard.stderr);
+    assert.equal(guard.json().exitCode, 0);
+    assert.match(guard.json().backupId, /_/);
+  });
 });

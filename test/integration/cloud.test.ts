@@ -207,6 +207,7 @@ describe('cloud destination', () => {
     const status = coffre(['status', '--home', home], server.env);
     assert.match(status.stdout, /Cloud:/);
     assert.match(status.stdout, /WARNING: +Cloud destination "cloud" is \d+ % full/);
+    assert.equal(status.stdout.match(/% full/g)?.length, 1, 'the warning is printed once');
   });
 
   it('stops an upload at the quota when the size could not be foreseen', async () => {
