@@ -85,7 +85,10 @@ async function child(mode: string, tab: Tab, home: string, endpoint: string, rou
     sample.bytes = await run();
     const ms = performance.now() - t;
     if (first) [sample.firstMs, sample.firstRequests] = [ms, requests.n - before];
-    else (sample.warmMs.push(ms), sample.warmRequests.push(requests.n - before));
+    else {
+      sample.warmMs.push(ms);
+      sample.warmRequests.push(requests.n - before);
+    }
   };
   if (mode === 'library') {
     for (let r = 0; r <= rounds; r++) await timed(() => libraryCalls(center, tab), r === 0);
