@@ -12,22 +12,26 @@
 // The cloud section uploads and downloads the plain archive to and from a
 // local S3 server (s3rver, started here on 127.0.0.1), Coffre's S3 destination
 // next to `rclone copy` (rclone must be installed). Sections can run alone
-// (page, backup, verify, restore, startup, cloud; those that need an archive
-// take one plain backup first, untimed; `page` renders the tabs on data of its
-// own; `writer`, on a database of its own, is in bench/writer.ts):
+// (page, page-e2e, backup, verify, restore, startup, cloud; those that need an
+// archive take one plain backup first, untimed; `page` renders the tabs on data
+// of its own; `page-e2e` loads them through the server on a home of its own,
+// in bench/page-e2e.ts; `writer`, on a database of its own, is in
+// bench/writer.ts):
 //
 //   npm run bench -- restore startup
 //   BENCH_WRITER_MIB=128 npm run bench -- writer
 //   node --expose-gc dist/bench/run.js cloud      (after `npm run build`)
 
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3-multiple-ciphers';
 import { BackupCenter } from '../src/center.js';
 import { PART_SIZE } from '../src/destinations/s3.js';
+import { startS3Server } from '../test/s3.js';
 import { pageBench } from './page.js';
+import { pageE2eBench } from './page-e2e.js';
 import { writerBench } from './writer.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -35,7 +39,6 @@ const DATA = path.join(ROOT, 'bench', 'data');
 const HOME = path.join(DATA, 'home');
 const WORK = path.join(DATA, 'work');
 const CLI = path.join(ROOT, 'dist', 'src', 'cli', 'main.js');
-const S3_SERVER = path.join(ROOT, 'dist', 'test', 'fixtures', 's3-server.js');
 const CLOUD_CLIENT = path.join(ROOT, 'dist', 'bench', 'cloud-client.js');
 const RECEIPTS = Number(process.env.BENCH_RECEIPTS ?? 2_700_000);
 const IMAGES = Number(process.env.BENCH_IMAGES ?? 2000);
@@ -197,38 +200,6 @@ const SECRET_KEY = 'coffre-bench-secret';
 /** QUEUE_SIZE in src/destinations/s3.ts: parts uploaded at once. */
 const COFFRE_QUEUE = 4;
 
-/** s3rver in its own process on 127.0.0.1, storing into dir. */
-async function startS3Server(dir: string): Promise<{ port: number; stop(): Promise<void> }> {
-  const child = spawn(
-    process.execPath,
-    [S3_SERVER, dir, '0', BUCKET, `${ACCESS_KEY}:${SECRET_KEY}`],
-    { stdio: ['ignore', 'pipe', 'inherit'] },
-  );
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const port = await new Promise<number>((resolve, reject) => {
-    let out = '';
-    child.stdout.setEncoding('utf8');
-    child.stdout.on('data', (d: string) => {
-      out += d;
-      const end = out.indexOf('\n');
-      if (end >= 0) resolve((JSON.parse(out.slice(0, end)) as { port: number }).port);
-    });
-    child.once('exit', (code) =>
-      reject(new Error(`the S3 server exited (${code}) before listening`)),
-    );
-  });
-  return {
-    port,
-    async stop() {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      const kill = setTimeout(() => child.kill('SIGKILL'), 5000);
-      child.kill('SIGTERM');
-      await exited;
-      clearTimeout(kill);
-    },
-  };
-}
-
 interface Cloud {
   archiveBytes: number;
   rcloneUp: Measure;
@@ -255,7 +226,11 @@ async function cloud(archive: string): Promise<Cloud> {
   const storage = path.join(WORK, 's3');
   fs.rmSync(storage, { recursive: true, force: true });
   fs.mkdirSync(storage, { recursive: true });
-  const server = await startS3Server(storage);
+  const server = await startS3Server([BUCKET], {
+    dir: storage,
+    accessKeyId: ACCESS_KEY,
+    secretAccessKey: SECRET_KEY,
+  });
   try {
     const endpoint = `http://127.0.0.1:${server.port}`;
     const conf = path.join(WORK, 'rclone.conf');
@@ -416,7 +391,9 @@ function cloudSummary(c: Cloud): void {
   );
 }
 
-const SECTIONS = ['page', 'backup', 'verify', 'restore', 'startup', 'cloud', 'writer'];
+const SECTIONS = ['page', 'page-e2e', 'backup', 'verify', 'restore', 'startup', 'cloud', 'writer'];
+/** Sections with data of their own: alone, they need no dataset. */
+const OWN_DATA = ['page', 'page-e2e', 'writer'];
 
 /** Median of each phase over the runs (phases in the order of the first run). */
 function medianPhases(runs: { phase: string; seconds: number }[][]): Map<string, number> {
@@ -473,18 +450,19 @@ async function main(): Promise<void> {
     );
     const lines = pageBench();
     for (const line of lines) console.log(line);
-    if (sections.length === 1) return;
   }
+  const pageE2e = want('page-e2e')
+    ? await pageE2eBench({ dataDir: DATA, script: path.join(ROOT, 'dist', 'bench', 'page-e2e.js') })
+    : [];
   const writer = () =>
     writerBench({
       dataDir: DATA,
       cli: CLI,
       writerScript: path.join(ROOT, 'dist', 'bench', 'writer-child.js'),
     });
-  // The writer bench has its own database: alone, it needs no dataset.
-  if (sections.length > 0 && sections.every((s) => s === 'writer')) {
-    const lines = await writer();
-    console.log('\nSummary');
+  if (sections.length > 0 && sections.every((s) => OWN_DATA.includes(s))) {
+    const lines = [...pageE2e, ...(want('writer') ? await writer() : [])];
+    if (lines.length > 0) console.log('\nSummary');
     for (const line of lines) console.log(line);
     return;
   }
@@ -511,7 +489,7 @@ async function main(): Promise<void> {
   const recipient = sh(`age-keygen -y ${q(key)}`).trim();
   // Warm the page cache so that neither side pays for the first read.
   sh(`cat ${q(db)} > /dev/null; tar -cf - -C ${q(app)} images > /dev/null`);
-  const summary: string[] = [];
+  const summary: string[] = [...pageE2e];
   // Wall time, and CPU time: the steadier figure when other work shares the cores.
   const ratio = (a: Measure, b: Measure) =>
     `${(a.seconds / b.seconds).toFixed(2)}x (cpu ${(a.cpuSeconds / b.cpuSeconds).toFixed(2)}x)`;

@@ -14,7 +14,7 @@ export const S3_SERVER = path.join(ROOT, 'dist/test/fixtures/s3-server.js');
 export interface S3Server {
   endpoint: string;
   port: number;
-  /** Where the server keeps the objects. */
+  /** Where the server keeps the objects (a storage folder given to it outlives stop()). */
   dir: string;
   accessKeyId: string;
   secretAccessKey: string;
@@ -50,9 +50,16 @@ async function launch(dir: string, port: number, buckets: string[], key: string)
 
 export async function startS3Server(
   buckets: string[] = ['coffre-test'],
-  options: { port?: number; accessKeyId?: string; secretAccessKey?: string } = {},
+  options: {
+    port?: number;
+    accessKeyId?: string;
+    secretAccessKey?: string;
+    /** Where to keep the objects (kept by stop()); default a fresh temporary folder (removed by stop()). */
+    dir?: string;
+  } = {},
 ): Promise<S3Server> {
-  const dir = tempDir('coffre-s3-');
+  const dir = options.dir ?? tempDir('coffre-s3-');
+  if (options.dir) fs.mkdirSync(dir, { recursive: true });
   const accessKeyId = options.accessKeyId ?? 'COFFRETESTKEY';
   const secretAccessKey = options.secretAccessKey ?? 'coffre-test-secret-8f3a9c';
   const key = `${accessKeyId}:${secretAccessKey}`;
@@ -78,7 +85,7 @@ export async function startS3Server(
     },
     async stop() {
       await server.kill();
-      fs.rmSync(dir, { recursive: true, force: true });
+      if (!options.dir) fs.rmSync(dir, { recursive: true, force: true });
     },
     openUploads(bucket: string) {
       const uploads = path.join(dir, bucket, '._S3rver_uploads');

@@ -17,6 +17,31 @@ import type { DamagedSidecar, Destination, DestinationKind, Upload, Usage } from
 const PARTIAL_PREFIX = '.partial-';
 
 /**
+ * Sidecars already parsed by this process, by parser and file, with the text
+ * they were parsed from: a listing reads every sidecar each time (a status
+ * lists a folder more than once), and the same text needs no second check.
+ */
+const parsedSidecars = new WeakMap<
+  SidecarParser,
+  Map<string, { text: string; sidecar: Sidecar }>
+>();
+const PARSED_CACHE_SIZE = 10_000;
+
+function parseCached(parse: SidecarParser, file: string, text: string, archive: string): Sidecar {
+  let cache = parsedSidecars.get(parse);
+  if (!cache) {
+    cache = new Map<string, { text: string; sidecar: Sidecar }>();
+    parsedSidecars.set(parse, cache);
+  }
+  const hit = cache.get(file);
+  if (hit && hit.text === text) return hit.sidecar;
+  const sidecar = parse(text, archive);
+  if (cache.size >= PARSED_CACHE_SIZE) cache.clear();
+  cache.set(file, { text, sidecar });
+  return sidecar;
+}
+
+/**
  * The first 8 hex digits of this boot's id (Linux), or null where the system
  * has none. A partial file's name records the boot and the PID that write it:
  * a PID means something only within one boot.
@@ -222,9 +247,10 @@ export class FolderDestination implements Destination {
       if (!name.endsWith(SIDECAR_SUFFIX)) continue;
       const archive = name.slice(0, -SIDECAR_SUFFIX.length);
       if (parseArchiveName(archive) === null || !present.has(archive)) continue;
+      const file = path.join(this.location, name);
       let text: string;
       try {
-        text = await fsp.readFile(path.join(this.location, name), 'utf8');
+        text = await fsp.readFile(file, 'utf8');
       } catch (err) {
         // Removed since the listing (another job's retention): not a backup any more.
         if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue;
@@ -240,7 +266,7 @@ export class FolderDestination implements Destination {
         continue;
       }
       try {
-        out.push(this.parseSidecar(text, archive));
+        out.push(parseCached(this.parseSidecar, file, text, archive));
       } catch (err) {
         // A damaged sidecar: the archive is still there; reading it says what is wrong.
         onDamaged?.({ archive, error: asCoffreError(err) });

@@ -20,6 +20,7 @@ import type * as S3 from '@aws-sdk/client-s3';
 import { asCoffreError, CoffreError } from '../core/errors.js';
 import { resumableDownload } from './s3-download.js';
 import { explainS3Error } from './s3-errors.js';
+import { sidecarAt, type SidecarRead } from './s3-sidecars.js';
 import { formatBytes } from '../core/quota.js';
 import { parseArchiveName, SIDECAR_SUFFIX, type Sidecar } from '../core/manifest.js';
 import { parseSidecarText, type SidecarParser } from '../core/sidecar.js';
@@ -50,13 +51,6 @@ const QUEUE_SIZE = 4;
 const ABORT_GRACE_MS = 30_000;
 /** Sidecars are small: this many are fetched at once when listing. */
 const LIST_CONCURRENCY = 16;
-
-/**
- * Sidecars already read by this process, by place and ETag: `status` lists a
- * destination several times, and a fleet's bucket holds many sidecars.
- */
-const sidecarCache = new Map<string, { etag: string; sidecar: Sidecar }>();
-const SIDECAR_CACHE_SIZE = 10_000;
 
 /** Archive keys this process is writing right now: never swept from under it. */
 const writing = new Set<string>();
@@ -458,48 +452,51 @@ export class S3Destination implements Destination {
         const keep = (sidecar: Sidecar) => {
           if (!registerId || sidecar.header.register.id === registerId) out.push(sidecar);
         };
-        // A sidecar never changes once written: the same ETag, the same content.
-        const cacheKey = `${this.settings.endpoint} ${this.settings.bucket} ${sidecarKey}`;
-        const etag = this.etags.get(sidecarKey);
-        const cached = sidecarCache.get(cacheKey);
-        if (cached && etag && cached.etag === etag) {
-          keep(cached.sidecar);
+        // Read once per process (s3-sidecars.ts): a sidecar never changes once written.
+        const got = await sidecarAt(
+          `${this.settings.endpoint} ${this.settings.bucket} ${sidecarKey}`,
+          this.etags.get(sidecarKey),
+          () => this.readSidecar(sidecarKey, archive),
+        );
+        if (got === null) continue;
+        if ('damaged' in got) {
+          onDamaged?.({ archive, error: got.damaged });
           continue;
         }
-        let res: S3.GetObjectCommandOutput;
-        try {
-          res = await this.send<S3.GetObjectCommandOutput>(
-            (s) => new s.GetObjectCommand({ Bucket: this.settings.bucket, Key: sidecarKey }),
-            'reading the backup list',
-          );
-        } catch (err) {
-          // Deleted since the listing (another register's retention): not a failure.
-          if ((err as CoffreError).details?.service === 'NoSuchKey') continue;
-          throw err;
-        }
-        let text: string;
-        try {
-          text = await res.Body!.transformToString();
-        } catch {
-          continue; // Cut while reading: the next listing reads it again.
-        }
-        let sidecar: Sidecar;
-        try {
-          sidecar = this.parseSidecar(text, archive);
-        } catch (err) {
-          // A damaged sidecar: not listed; the archive stays, for any S3 client to fetch.
-          onDamaged?.({ archive, error: asCoffreError(err) });
-          continue;
-        }
-        if (res.ETag) {
-          if (sidecarCache.size >= SIDECAR_CACHE_SIZE) sidecarCache.clear();
-          sidecarCache.set(cacheKey, { etag: res.ETag, sidecar });
-        }
-        keep(sidecar);
+        keep(got.sidecar);
       }
     };
     await Promise.all(Array.from({ length: Math.min(LIST_CONCURRENCY, pairs.length) }, worker));
     return out.sort((a, b) => a.header.createdAt.localeCompare(b.header.createdAt));
+  }
+
+  /** One sidecar object, read and parsed; null when it is gone or was cut while read. */
+  private async readSidecar(sidecarKey: string, archive: string): Promise<SidecarRead> {
+    let res: S3.GetObjectCommandOutput;
+    try {
+      res = await this.send<S3.GetObjectCommandOutput>(
+        (s) => new s.GetObjectCommand({ Bucket: this.settings.bucket, Key: sidecarKey }),
+        'reading the backup list',
+      );
+    } catch (err) {
+      // Deleted since the listing (another register's retention): not a failure.
+      if ((err as CoffreError).details?.service === 'NoSuchKey') return null;
+      throw err;
+    }
+    let text: string;
+    try {
+      text = await res.Body!.transformToString();
+    } catch {
+      return null; // Cut while reading: the next listing reads it again.
+    }
+    let sidecar: Sidecar;
+    try {
+      sidecar = this.parseSidecar(text, archive);
+    } catch (err) {
+      // A damaged sidecar: not listed; the archive stays, for any S3 client to fetch.
+      return { damaged: asCoffreError(err) };
+    }
+    return { sidecar, ...(res.ETag ? { etag: res.ETag } : {}) };
   }
 
   async delete(archive: string): Promise<void> {

@@ -90,34 +90,44 @@ export class Catalog {
     allRegisters: boolean,
   ): Promise<{ found: Scanned[]; unavailable: Unavailable[]; damaged: DamagedBackup[] }> {
     const own = this.identity.get().id;
-    const found: Scanned[] = [];
-    const unavailable: Unavailable[] = [];
-    const damaged: DamagedBackup[] = [];
     const register8 = `_${own.slice(0, 8)}`;
-    for (const dest of this.destinations.all()) {
-      // A damaged sidecar is not a backup to list, but reading it by id must say why.
-      const onDamaged = ({ archive, error }: DamagedSidecar) => {
-        const id = parseArchiveName(archive)?.id ?? archive;
-        if (!allRegisters && !id.endsWith(register8)) return;
-        damaged.push({
-          destination: dest.name,
-          archive,
-          id,
-          code: error.code,
-          message: error.message,
-        });
-      };
-      try {
-        for (const s of await dest.list(allRegisters ? undefined : own, onDamaged)) {
-          if (allRegisters || s.header.register.id === own) {
-            found.push({ entry: toEntry(dest.name, s), sidecar: s, dest });
+    // Every destination at once (a folder is read while the cloud answers), kept in their order.
+    const read = await Promise.all(
+      this.destinations.all().map(async (dest) => {
+        const found: Scanned[] = [];
+        const damaged: DamagedBackup[] = [];
+        // A damaged sidecar is not a backup to list, but reading it by id must say why.
+        const onDamaged = ({ archive, error }: DamagedSidecar) => {
+          const id = parseArchiveName(archive)?.id ?? archive;
+          if (!allRegisters && !id.endsWith(register8)) return;
+          damaged.push({
+            destination: dest.name,
+            archive,
+            id,
+            code: error.code,
+            message: error.message,
+          });
+        };
+        try {
+          for (const s of await dest.list(allRegisters ? undefined : own, onDamaged)) {
+            if (allRegisters || s.header.register.id === own) {
+              found.push({ entry: toEntry(dest.name, s), sidecar: s, dest });
+            }
           }
+          return { found, damaged, unavailable: [] as Unavailable[] };
+        } catch (err) {
+          const e = asCoffreError(err);
+          return {
+            found,
+            damaged,
+            unavailable: [{ destination: dest.name, code: e.code, message: e.message }],
+          };
         }
-      } catch (err) {
-        const e = asCoffreError(err);
-        unavailable.push({ destination: dest.name, code: e.code, message: e.message });
-      }
-    }
+      }),
+    );
+    const found = read.flatMap((r) => r.found);
+    const unavailable = read.flatMap((r) => r.unavailable);
+    const damaged = read.flatMap((r) => r.damaged);
     found.sort(
       (a, b) =>
         a.entry.createdAt.localeCompare(b.entry.createdAt) ||

@@ -116,7 +116,12 @@ export class StatusService {
         bytes: list.reduce((n, f) => n + f.size, 0),
       };
     }
-    const { backups, unavailable } = await this.catalog.list();
+    // The listings (the cloud's take longest) and the fiscal audit, side by side.
+    const [{ backups, unavailable }, cloud, fiscal] = await Promise.all([
+      this.catalog.list(),
+      this.destinations.cloudUsage(),
+      this.fiscal.summary(),
+    ]);
     const last = backups.length > 0 ? backups[backups.length - 1] : null;
     const db = this.jobs.db();
     const failures = db.jobs(20, 'backup').filter((j) => j.result === 'failed');
@@ -136,7 +141,6 @@ export class StatusService {
       made ? { ...made, committed: committedOf(made.detail) } : null,
     );
     if (partial) warnings.push(partial);
-    const cloud = await this.destinations.cloudUsage();
     for (const u of cloud) if (u.warning) warnings.push(u.warning);
     return {
       register: {
@@ -179,7 +183,7 @@ export class StatusService {
         passphrase: config.encryption.passphraseFile !== null,
       },
       cloud,
-      fiscal: await this.fiscal.summary(),
+      fiscal,
     };
   }
 }

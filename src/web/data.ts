@@ -1,9 +1,10 @@
 // Fills the page's view models from BackupCenter. Listing every destination
-// (the cloud above all) is slow, so the lists and the status are kept for a
-// short while and dropped whenever a job ends or a form changes something:
-// a tab never lists the cloud again on every load.
+// (the cloud above all) is slow, so the lists, the destinations and the status
+// are kept for a short while and dropped whenever a job ends, a form changes
+// something or the config changes (by the API or the library too): a tab
+// never lists the cloud again on every load.
 
-import type { BackupCenter, BackupEntry, StatusReport } from '../index.js';
+import type { BackupCenter, BackupEntry, DestinationInfo, StatusReport } from '../index.js';
 import type {
   AutoTabData,
   BackupTabData,
@@ -22,6 +23,8 @@ const FRESH_MS = 60_000;
 
 export class PageData {
   private cache = new Map<string, { at: number; value: Promise<unknown> }>();
+  /** The config the cache was filled under: a change by the API or the library is a new one. */
+  private cachedUnder: unknown = null;
   /** Jobs running now, in this process or another (the schedule, the CLI), from the live feed. */
   private jobs = new Map<number, LiveJob>();
   /** Stops following the job feed (the server is closing). */
@@ -74,6 +77,11 @@ export class PageData {
   }
 
   private cached<T>(key: string, load: () => Promise<T>): Promise<T> {
+    const config = this.center.configuration;
+    if (config !== this.cachedUnder) {
+      this.cache.clear();
+      this.cachedUnder = config;
+    }
     const now = Date.now();
     const hit = this.cache.get(key);
     if (hit && now - hit.at < FRESH_MS) return hit.value as Promise<T>;
@@ -85,6 +93,11 @@ export class PageData {
 
   status(): Promise<StatusReport> {
     return this.cached('status', () => this.center.status(this.clock()));
+  }
+
+  /** Every destination with its space and its backups (this reads each one, the cloud too). */
+  destinations(): Promise<DestinationInfo[]> {
+    return this.cached('destinations', () => this.center.destinations());
   }
 
   list(): Promise<Listing> {
@@ -133,7 +146,8 @@ export class PageData {
 
   async backupTab(last: BackupTabData['last']): Promise<BackupTabData> {
     const status = await this.status();
-    const destinations = await this.center.destinations();
+    // Copies: the cached list is shared by every load.
+    const destinations = (await this.destinations()).map((d) => ({ ...d }));
     // An unreachable destination is known from the status; destinations() reports it too.
     for (const d of destinations) {
       const s = status.destinations.find((x) => x.name === d.name);
@@ -200,7 +214,7 @@ export class PageData {
     return {
       schedule: this.center.scheduleInfo(this.clock()),
       fiscalAvailable: status.fiscal !== null,
-      destinations: await this.center.destinations(),
+      destinations: await this.destinations(),
       retention: c.retention,
       retentionByDestination: c.retentionByDestination,
       alerts: c.alerts,
