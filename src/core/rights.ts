@@ -65,8 +65,15 @@ export function parseRights(input: string | readonly string[]): Right[] {
 }
 
 /** A user name Coffre accepts: letters, digits, dot, dash, underscore, at most 64. */
+const USER_NAME = /^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/;
+
+/** Whether a user could have this name (letters, digits, . _ @ -, at most 64). */
+export function isUserName(name: string): boolean {
+  return USER_NAME.test(name);
+}
+
 export function checkUserName(name: string): string {
-  if (!/^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/.test(name)) {
+  if (!isUserName(name)) {
     throw new CoffreError(
       'USAGE',
       `"${name}" is not a valid user name: use letters, digits, dots, dashes or underscores (at most 64).`,

@@ -12,6 +12,7 @@ import { CoffreError } from '../core/errors.js';
 import {
   checkPassword,
   checkUserName,
+  isUserName,
   loginDelayMs,
   parseRights,
   type Right,
@@ -66,6 +67,8 @@ export interface UsersOptions {
 type Log = (action: string, detail: Record<string, unknown>, actor?: string) => void;
 
 const FORGET_FAILURES_MS = 24 * 3600 * 1000;
+/** The longest a user name is held after failures, wherever they came from. */
+const USER_WAIT_MAX_MS = 60_000;
 /** Password hashes computed at once, and sign-ins allowed to wait for one. */
 const PASSWORD_CHECKS_AT_ONCE = 2;
 const PASSWORD_CHECKS_QUEUED = 16;
@@ -158,18 +161,22 @@ export class UsersService {
    */
   async login(name: string, password: string, address: string): Promise<SignedIn> {
     const now = this.clock();
-    const keys = [`addr:${address}`, `user:${name.toLowerCase()}`];
+    // A name no user can have is never stored, counted or journalled as given:
+    // anyone may send one, of any length or with any characters.
+    const valid = isUserName(name);
+    const keys = valid ? [`addr:${address}`, `user:${name.toLowerCase()}`] : [`addr:${address}`];
     this.holdBack(keys, now, 'Too many failed sign-ins');
     // The attempt counts as failed before its password is checked, and a
     // success clears it: attempts sent side by side cannot all slip in under
     // the limit while the first ones are still hashing.
     for (const k of keys) this.failed(k, now);
-    const row = this.store.get(name);
+    const row = valid ? this.store.get(name) : undefined;
     const ok = await this.passwordCheck(async () =>
       verifyPassword(password, row?.password ?? (await this.dummy())),
     );
     if (!row || !ok) {
-      this.log('login-failed', { user: name, address }, name);
+      if (valid) this.log('login-failed', { user: name, address }, name);
+      else this.log('login-failed', { invalidName: name.length, address }, 'anonymous');
       throw wrongCredentials();
     }
     for (const k of keys) this.store.clearFailures(k);
@@ -313,7 +320,14 @@ export class UsersService {
     if (!f) return 0;
     const since = now.getTime() - Date.parse(f.lastAt);
     if (since >= FORGET_FAILURES_MS) return 0;
-    return Math.max(0, loginDelayMs(f.count) - since);
+    // A user name's wait stays short: anyone may fail in that name, and a
+    // growing wait would keep its owner out for as long as they keep at it.
+    // An address's wait grows (15 min at most).
+    const delay = loginDelayMs(f.count);
+    return Math.max(
+      0,
+      (key.startsWith('user:') ? Math.min(delay, USER_WAIT_MAX_MS) : delay) - since,
+    );
   }
 
   private failed(key: string, now: Date): void {

@@ -32,21 +32,24 @@ export class EventJournal {
     }
     try {
       const size = fs.fstatSync(fd).size;
-      const length = Math.min(size, TAIL_BYTES);
-      const buffer = Buffer.alloc(length);
-      fs.readSync(fd, buffer, 0, length, size - length);
-      const lines = buffer
-        .toString('utf8')
-        .split('\n')
-        .filter((l) => l.trim() !== '');
-      for (let i = lines.length - 1; i >= 0; i--) {
-        try {
-          return JSON.parse(lines[i]) as JournalEntry;
-        } catch {
-          // A torn line (a crash mid-append): chain to the last whole one.
+      // From the end, reading further back while no whole line is in view:
+      // one entry may be longer than the tail (it must still be chained to).
+      for (let length = Math.min(size, TAIL_BYTES); ; length = Math.min(size, length * 4)) {
+        const buffer = Buffer.alloc(length);
+        fs.readSync(fd, buffer, 0, length, size - length);
+        const lines = buffer.toString('utf8').split('\n');
+        // Unless the whole file is read, the first piece may be the end of a line.
+        if (length < size) lines.shift();
+        for (let i = lines.length - 1; i >= 0; i--) {
+          if (lines[i].trim() === '') continue;
+          try {
+            return JSON.parse(lines[i]) as JournalEntry;
+          } catch {
+            // A torn line (a crash mid-append): chain to the last whole one.
+          }
         }
+        if (length >= size) return null;
       }
-      return null;
     } finally {
       fs.closeSync(fd);
     }

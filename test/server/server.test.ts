@@ -520,4 +520,60 @@ describe('the Backup center server (issue 12)', () => {
     assert.equal((await asHost('other.lan', named)).statusCode, 403);
     await named.close();
   });
+  it('keeps the journal whole and honest whatever name is tried at sign-in', async () => {
+    const start = center.log().length;
+    // One form post with a name longer than the journal's tail used to restart its chain.
+    const long = await app.inject({
+      method: 'POST',
+      url: '/login',
+      headers: { origin: ORIGIN, 'content-type': 'application/x-www-form-urlencoded' },
+      payload: `user=${'x'.repeat(70_000)}&password=whatever+it+is`,
+      remoteAddress: '10.3.0.1',
+    });
+    assert.equal(long.statusCode, 401);
+    // A name with a line break and a forged entry in it.
+    const forged = await call(app, 'POST', '/api/auth/login', {
+      payload: { name: 'eve\n#999 2026-11-20T09:00:00Z admin restore {}', password: 'whatever' },
+      remoteAddress: '10.3.0.2',
+    });
+    assert.equal(forged.statusCode, 401);
+    await center.setAlerts({ staleAfterHours: 40 });
+    const entries = center.log().slice(start);
+    assert.deepEqual(
+      entries.map((e) => [e.action, e.actor]),
+      [
+        ['login-failed', 'anonymous'],
+        ['login-failed', 'anonymous'],
+        ['alerts-set', entries[2].actor],
+      ],
+    );
+    assert.equal(entries[0].detail.invalidName, 70_000, 'its length, not the name');
+    assert.equal(entries[2].seq, entries[0].seq + 2, 'the chain goes on');
+    assert.equal(center.verifyLog().ok, true);
+    await center.setAlerts({ staleAfterHours: null });
+  });
+
+  it("holds a user name a minute at most, so that nobody can keep its owner out; an address's wait grows", async () => {
+    await center.users.add('frank', PASSWORD, ['export']);
+    const attempt = (password: string, remoteAddress: string) =>
+      call(app, 'POST', '/api/auth/login', {
+        payload: { name: 'frank', password },
+        remoteAddress,
+      });
+    // Twelve failures from one address, each after its wait: the address is held 256 s.
+    for (let i = 0; i < 12; i++) {
+      assert.equal((await attempt('wrong password', '10.4.0.1')).statusCode, 401);
+      now = new Date(now.getTime() + 5 * 60_000);
+    }
+    now = new Date(now.getTime() - 5 * 60_000 + 1000);
+    const address = await attempt(PASSWORD, '10.4.0.1');
+    assert.equal(address.statusCode, 429);
+    assert.ok(Number(address.headers['retry-after']) > 60);
+    // From another address, the name waits at most a minute.
+    const name = await attempt(PASSWORD, '10.4.0.2');
+    assert.equal(name.statusCode, 429);
+    assert.ok(Number(name.headers['retry-after']) <= 60, String(name.headers['retry-after']));
+    now = new Date(now.getTime() + 60_000);
+    assert.equal((await attempt(PASSWORD, '10.4.0.2')).statusCode, 200);
+  });
 });

@@ -296,7 +296,11 @@ export function registerFiscal(program: Command): void {
       else {
         if (entries.length === 0) print('The journal is empty.');
         for (const e of entries)
-          print(`#${e.seq} ${e.at} ${e.actor} ${e.action} ${JSON.stringify(e.detail)}`);
+          // The actor and action as JSON strings when they hold anything but
+          // plain words: a line of the journal can never pass for two.
+          print(
+            `#${e.seq} ${e.at} ${plain(e.actor)} ${plain(e.action)} ${JSON.stringify(e.detail)}`,
+          );
         if (check) {
           print(
             check.ok
@@ -307,4 +311,9 @@ export function registerFiscal(program: Command): void {
       }
       if (check && !check.ok) throw new ExitWith(EXIT_CODES.CORRUPT_ARCHIVE);
     });
+}
+
+/** A journal word as it is, or as a JSON string when it holds spaces or control characters. */
+function plain(word: string): string {
+  return /^[\w.@:+-]{1,100}$/.test(word) ? word : JSON.stringify(word);
 }
