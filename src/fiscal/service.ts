@@ -180,10 +180,25 @@ export class FiscalService {
     };
   }
 
+  /**
+   * Archives a closed period. Exports run one after the other: each reads
+   * the last archive to follow it, so two side by side (a double click, the
+   * schedule and an accountant) would both follow the same one and make
+   * two archives of one period.
+   */
   async export(
     options: FiscalExportOptions,
     now: Date = this.deps.clock(),
   ): Promise<FiscalExportResult> {
+    const turn = this.exporting.then(() => this.exportNow(options, now));
+    this.exporting = turn.catch(() => undefined);
+    return turn;
+  }
+
+  /** The export under way, that the next one waits for. */
+  private exporting: Promise<unknown> = Promise.resolve();
+
+  private async exportNow(options: FiscalExportOptions, now: Date): Promise<FiscalExportResult> {
     const recipe = this.recipe;
     const period = parsePeriod(options, now, this.localDay(now));
     const names =

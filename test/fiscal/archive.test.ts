@@ -163,6 +163,26 @@ describe('fiscal archives', () => {
     );
   });
 
+  it('makes one archive of a period asked for three times at once; the others are refused', async () => {
+    const { service } = setup();
+    const results = await Promise.allSettled([
+      service.export({ period: '2026-09' }),
+      service.export({ period: '2026-09' }),
+      service.export({ period: '2026-09' }),
+    ]);
+    assert.deepEqual(
+      results.map((r) => r.status),
+      ['fulfilled', 'rejected', 'rejected'],
+    );
+    for (const r of results.slice(1)) {
+      assert.match(String((r as PromiseRejectedResult).reason), /already cover up to 2026-09-30/);
+    }
+    assert.equal(
+      (await service.list()).archives.filter((a) => a.period.label === '2026-09').length,
+      1,
+    );
+  });
+
   it('carries a tampered receipt as it is, and verify names it', async () => {
     const copy = path.join(dir, 'tampered.db');
     fs.copyFileSync(demoDb, copy);
