@@ -199,13 +199,7 @@ export class BackupCenter {
     this.users = new UsersService(
       () => this.db,
       clock,
-      (action, detail, actor) => {
-        try {
-          this.journal.append(action, detail, actor);
-        } catch {
-          // A journal that cannot be written never refuses a sign-in or a user change.
-        }
-      },
+      (action, detail, actor) => this.journal.record(action, detail, actor),
       options.sessions,
     );
     this.fiscal = new FiscalService(
@@ -509,9 +503,13 @@ export class BackupCenter {
   get actor(): string {
     return this.journal.actor;
   }
-
   set actor(name: string) {
     this.journal.actor = name;
+  }
+
+  /** Runs `work`, and all it starts, with `name` as the journal's actor (a server's request). */
+  actingAs<T>(name: string, work: () => T): T {
+    return this.journal.actingAs(name, work);
   }
 
   /** Audits the register's fiscal data, live or inside a backup. */

@@ -93,6 +93,8 @@ export async function createServer(
   const table: RouteDef[] = [];
   internals.set(app, { routes: table, options });
   const hostSecret = crypto.randomBytes(32);
+  /** What the page forgets when a session ends (its wizard, keys and messages). */
+  const sessionEnds: ((sessionId: string) => void)[] = [];
 
   // A route registered without going through the table has no declared right: refused.
   app.addHook('onRoute', (r) => {
@@ -199,10 +201,14 @@ export async function createServer(
           sessionId,
           pollMs: options.pollMs ?? 1000,
           setSession: (id, maxAge) => {
+            if (sessionId && sessionId !== id) for (const end of sessionEnds) end(sessionId);
             void reply.header('set-cookie', sessionCookie(id, secure, maxAge));
           },
         };
-        const result = await def.handler(ctx);
+        // The journal names the signed-in user for what this request does.
+        const result = await (user
+          ? center.actingAs(user.name, () => def.handler(ctx))
+          : def.handler(ctx));
         if (result === undefined) return reply;
         return result;
       },
@@ -211,7 +217,7 @@ export async function createServer(
 
   for (const def of API_ROUTES) mount(def);
   const page: (app: FastifyInstance, ctx: PageContext) => void | Promise<void> = registerPage;
-  await page(app, { center, route: mount });
+  await page(app, { center, route: mount, onSessionEnd: (f) => sessionEnds.push(f) });
   return app;
 }
 

@@ -89,4 +89,6 @@ export interface PageContext {
   center: BackupCenter;
   /** Adds a route: its access is checked like the API's (see docs/DESIGN-NOTES.md). */
   route(def: RouteDef): void;
+  /** Called with a session's id when a request ends or replaces it (sign-out, sign-in again). */
+  onSessionEnd(listener: (sessionId: string) => void): void;
 }

@@ -3,6 +3,7 @@
 // restores written to it as they happen. A journal that cannot be written
 // never turns a good backup or restore into a failure.
 
+import { AsyncLocalStorage } from 'node:async_hooks';
 import os from 'node:os';
 import { settingChanges, type JournalEntry, type Shown } from '../core/journal.js';
 import type { Config } from '../state/config.js';
@@ -10,8 +11,24 @@ import { EventJournal } from '../state/journal.js';
 import type { JobRunner } from './jobs.js';
 
 export class JournalService {
+  /** Who acts when no one is named for the work under way: the system user, or whom the host set. */
+  private fallback: string = systemUser();
+  /** Who acts for the work under way (a request of a signed-in user, and what it started). */
+  private readonly acting = new AsyncLocalStorage<string>();
+
   /** Who acts, for the journal. */
-  actor: string = systemUser();
+  get actor(): string {
+    return this.acting.getStore() ?? this.fallback;
+  }
+
+  set actor(name: string) {
+    this.fallback = name;
+  }
+
+  /** Runs `work` (and everything it starts) with `name` as the actor. */
+  actingAs<T>(name: string, work: () => T): T {
+    return this.acting.run(name, work);
+  }
 
   constructor(
     private readonly journal: EventJournal,
@@ -53,9 +70,10 @@ export class JournalService {
   }
 
   /** Appends, never failing the operation it records. */
-  record(action: string, detail: Record<string, unknown>): void {
+  /** Appends, never throwing: a journal that cannot be written fails no job, sign-in or user change. */
+  record(action: string, detail: Record<string, unknown>, actor = this.actor): void {
     try {
-      this.append(action, detail);
+      this.append(action, detail, actor);
     } catch {
       // As above.
     }

@@ -204,7 +204,7 @@ export class UsersService {
   }
 
   /** The session behind a cookie's id, or null if it is unknown or expired; using it keeps it alive. */
-  session(id: string | null | undefined): Session | null {
+  session(id: string | null | undefined, options: { touch?: boolean } = {}): Session | null {
     if (!id) return null;
     const hash = sessionHash(id);
     const row = this.store.session(hash);
@@ -223,7 +223,9 @@ export class UsersService {
       this.store.deleteSession(hash);
       return null;
     }
-    this.store.touchSession(hash, now.toISOString());
+    // A look that is not the user's doing (a live feed checking it is still
+    // signed in) does not keep the session alive.
+    if (options.touch !== false) this.store.touchSession(hash, now.toISOString());
     return {
       user: user.name,
       rights: parseRights(user.rights),

@@ -18,6 +18,8 @@ export function registerPage(app: FastifyInstance, ctx: PageContext): void {
     deps.data.stop();
     return Promise.resolve();
   });
+  // Signed out (the page's form or the API) or signed in again: what was kept for that session goes.
+  ctx.onSessionEnd((id) => deps.state.forget(id));
   for (const def of [...viewRoutes(deps), ...actionRoutes(deps), ...restoreRoutes(deps)]) {
     ctx.route(def);
   }

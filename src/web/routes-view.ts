@@ -144,10 +144,7 @@ export function viewRoutes(deps: PageDeps): RouteDef[] {
             throw new CoffreError('USAGE', 'Enter your user name and your password.');
           }
           const signed = await center.users.login(f.user, f.password, ctx.address);
-          if (ctx.sessionId) {
-            center.users.logout(ctx.sessionId);
-            deps.state.forget(ctx.sessionId);
-          }
+          if (ctx.sessionId) center.users.logout(ctx.sessionId);
           ctx.setSession(signed.id, center.users.absoluteMs / 1000);
           return redirect(ctx, next);
         } catch (err) {
@@ -172,10 +169,7 @@ export function viewRoutes(deps: PageDeps): RouteDef[] {
       access: 'signed-in',
       page: true,
       handler: (ctx) => {
-        if (ctx.sessionId) {
-          center.users.logout(ctx.sessionId);
-          deps.state.forget(ctx.sessionId);
-        }
+        if (ctx.sessionId) center.users.logout(ctx.sessionId);
         ctx.setSession(null);
         return redirect(ctx, '/login');
       },

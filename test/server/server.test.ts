@@ -268,6 +268,37 @@ describe('the Backup center server (issue 12)', () => {
     app = await server(center, { pollMs: 20 });
   });
 
+  it('ends a live feed with its session, and holds a few per session at most', async () => {
+    await center.users.add('hank', PASSWORD, ['export']);
+    const s = await signIn(app, 'hank', PASSWORD);
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    const address = app.server.address();
+    assert.ok(address && typeof address === 'object');
+    const base = `http://127.0.0.1:${address.port}`;
+    const feeds = await Promise.all(
+      Array.from({ length: 4 }, () =>
+        fetch(`${base}/api/events`, { headers: { cookie: s.cookie } }),
+      ),
+    );
+    for (const f of feeds) assert.equal(f.status, 200);
+    const fifth = await fetch(`${base}/api/events`, { headers: { cookie: s.cookie } });
+    assert.equal(fifth.status, 409);
+    assert.match(
+      ((await fifth.json()) as { error: { message: string } }).error.message,
+      /close a tab/,
+    );
+    const out = await call(app, 'POST', '/api/auth/logout', { as: s, payload: {} });
+    assert.equal(out.statusCode, 200);
+    // Each feed reaches its end: the server closed it once the session was gone.
+    await Promise.all(
+      feeds.map(async (f) => {
+        for await (const chunk of f.body as AsyncIterable<Uint8Array>) void chunk;
+      }),
+    );
+    await app.close();
+    app = await server(center, { pollMs: 20 });
+  });
+
   it('cancels a running backup, which leaves nothing behind', async () => {
     const before = fs.readdirSync(path.join(home, 'backups')).sort();
     const seen: JobFeedEvent[] = [];
@@ -575,5 +606,23 @@ describe('the Backup center server (issue 12)', () => {
     assert.ok(Number(name.headers['retry-after']) <= 60, String(name.headers['retry-after']));
     now = new Date(now.getTime() + 60_000);
     assert.equal((await attempt(PASSWORD, '10.4.0.2')).statusCode, 200);
+  });
+  it('names the signed-in user in the journal for what their request does, each their own', async () => {
+    await center.users.add('gina', PASSWORD, ['export', 'settings']);
+    const admin = await signIn(app, 'admin', PASSWORD);
+    const gina = await signIn(app, 'gina', PASSWORD);
+    const start = center.log().length;
+    const [a, g] = await Promise.all([
+      call(app, 'PUT', '/api/alerts', { as: admin, payload: { staleAfterHours: 50 } }),
+      call(app, 'POST', '/api/backup', { as: gina, payload: { note: 'by gina' } }),
+    ]);
+    assert.equal(a.statusCode, 200, a.body);
+    assert.equal(g.statusCode, 200, g.body);
+    const entries = center.log().slice(start);
+    const by = (action: string) => entries.find((e) => e.action === action)?.actor;
+    assert.equal(by('alerts-set'), 'admin');
+    assert.equal(by('backup'), 'gina');
+    assert.notEqual(center.actor, 'gina', 'outside a request, the system user acts');
+    await center.setAlerts({ staleAfterHours: null });
   });
 });
