@@ -73,11 +73,18 @@ export function defaultHostNames(): string[] {
 export function checkHost(req: FastifyRequest, names: readonly string[] | 'any'): void {
   if (names === 'any') return;
   const host = req.headers.host ?? '';
-  const name = (host.startsWith('[') ? host.slice(1, host.indexOf(']')) : host.replace(/:\d+$/, ''))
+  // "[v6]" or "[v6]:port"; anything after the bracket but a port is not a host.
+  const bracketed = /^\[([^\]]*)\](?::\d+)?$/.exec(host);
+  if (host.startsWith('[') && !bracketed) throw notHere(host);
+  const name = (bracketed ? bracketed[1] : host.replace(/:\d+$/, ''))
     .toLowerCase()
     .replace(/\.$/, '');
   if (name !== '' && (net.isIP(name) !== 0 || names.includes(name))) return;
-  throw new CoffreError(
+  throw notHere(name);
+}
+
+function notHere(name: string): CoffreError {
+  return new CoffreError(
     'FORBIDDEN',
     `This Backup center does not answer to the name "${name}": open it by its address (e.g. 127.0.0.1), or serve it with that name allowed (--host-name ${name || 'NAME'}).`,
     { details: { host: name } },

@@ -50,6 +50,9 @@ import type { Progress } from '../core/progress.js';
 
 export type { Progress };
 
+/** The longest note a backup keeps (it is shown in every list). */
+const MAX_NOTE = 500;
+
 export interface BackupOptions {
   /** Destination names; the config's defaults when empty. */
   to?: string[];
@@ -170,6 +173,13 @@ export class BackupService {
 
   /** The backup itself; the caller holds the job lock. */
   async backupLocked(options: BackupOptions): Promise<BackupResult> {
+    if (options.note && options.note.length > MAX_NOTE) {
+      throw new CoffreError(
+        'USAGE',
+        `A backup's note is ${MAX_NOTE} characters at most (this one has ${options.note.length}).`,
+        { details: { field: 'note' } },
+      );
+    }
     const now = options.now ?? this.clock();
     const started = Date.now();
     const origin = options.origin ?? 'manual';

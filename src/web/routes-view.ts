@@ -22,7 +22,8 @@ import type { Tab } from './model.js';
 
 /** Where to go after signing in: a path of this site only. */
 function safeNext(next: string | undefined): string {
-  return next && /^\/[a-z]/.test(next) && !next.startsWith('//') ? next : '/status';
+  // Printable characters only: a line break would end up in the Location header.
+  return next && /^\/[a-z][\x21-\x7e]*$/.test(next) ? next : '/status';
 }
 
 function asset(url: string, type: string, body: string): RouteDef {

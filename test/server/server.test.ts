@@ -543,6 +543,7 @@ describe('the Backup center server (issue 12)', () => {
       payload: { name: 'admin', password: 'guessing' },
     });
     assert.equal(login.statusCode, 403, 'not even a password can be tried');
+    assert.equal((await asHost('[::1].attacker.example')).statusCode, 403);
     for (const ok of ['127.0.0.1:8470', 'localhost', '[::1]:8470', '192.168.1.20', 'LOCALHOST.']) {
       assert.equal((await asHost(ok)).statusCode, 200, ok);
     }
@@ -624,5 +625,17 @@ describe('the Backup center server (issue 12)', () => {
     assert.equal(by('backup'), 'gina');
     assert.notEqual(center.actor, 'gina', 'outside a request, the system user acts');
     await center.setAlerts({ staleAfterHours: null });
+  });
+  it('keeps a line break out of the redirect after sign-in, and a long note out of a backup', async () => {
+    const r = await app.inject({
+      method: 'POST',
+      url: '/login',
+      headers: { origin: ORIGIN, 'content-type': 'application/x-www-form-urlencoded' },
+      payload: `user=admin&password=${encodeURIComponent(PASSWORD)}&next=${encodeURIComponent('/status\r\nX-Evil: 1')}`,
+      remoteAddress: '10.5.0.1',
+    });
+    assert.equal(r.statusCode, 303, r.body);
+    assert.equal(r.headers.location, '/status');
+    await assert.rejects(center.backup({ note: 'n'.repeat(501) }), /500 characters at most/);
   });
 });
