@@ -78,6 +78,33 @@ export class UploadService {
         details: { field: 'sha256' },
       });
     }
+    // One upload at a time: each measures the room left as it goes, so
+    // several side by side would each count the same free space.
+    if (this.receiving) {
+      throw new CoffreError(
+        'BUSY',
+        'Another archive is being uploaded: wait until it has arrived, then upload this one.',
+      );
+    }
+    this.receiving = true;
+    try {
+      return await this.receiveOne(body, options);
+    } finally {
+      this.receiving = false;
+    }
+  }
+
+  private receiving = false;
+
+  private async receiveOne(
+    body: Readable,
+    options: {
+      name: string;
+      sha256?: string | null;
+      maxBytes?: number;
+      declaredBytes?: number | null;
+    },
+  ): Promise<ReceivedArchive> {
     await this.sweep();
     await fsp.mkdir(this.dir, { recursive: true, mode: 0o700 });
     const max = options.maxBytes ?? Number.MAX_SAFE_INTEGER;

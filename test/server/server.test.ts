@@ -638,4 +638,20 @@ describe('the Backup center server (issue 12)', () => {
     assert.equal(r.headers.location, '/status');
     await assert.rejects(center.backup({ note: 'n'.repeat(501) }), /500 characters at most/);
   });
+  it('takes one upload at a time: several side by side would each count the same free room', async () => {
+    const slow = new Readable({ read() {} });
+    slow.push(Buffer.alloc(1024));
+    const first = center.uploads.receive(slow, { name: 'first.tar.zst' });
+    await assert.rejects(
+      center.uploads.receive(Readable.from([Buffer.alloc(16)]), { name: 'second.tar.zst' }),
+      (err) => isCoffreError(err) && err.code === 'BUSY',
+    );
+    slow.push(null);
+    // Not an archive: refused once it has arrived, and the next upload may start.
+    await assert.rejects(first);
+    await assert.rejects(
+      center.uploads.receive(Readable.from([Buffer.alloc(16)]), { name: 'third.tar.zst' }),
+      (err) => isCoffreError(err) && err.code !== 'BUSY',
+    );
+  });
 });
