@@ -127,8 +127,22 @@ export class FiscalService {
     return checkHold(knowable, held, now);
   }
 
-  /** Audits the live database, or the database inside a backup. */
+  /**
+   * Audits the live database, or the database inside a backup. Callers that
+   * ask for the live audit while one runs share it: it reads every record
+   * and holds the process meanwhile (3 s for 100,000 receipts), so five
+   * asked at once used to hold everything else for 15 s.
+   */
   async audit(options: FiscalAuditOptions = {}): Promise<FiscalAudit> {
+    if (options.backup) return this.auditNow(options);
+    this.liveAudit ??= this.auditNow(options).finally(() => (this.liveAudit = null));
+    return this.liveAudit;
+  }
+
+  /** The live audit under way, that callers meanwhile share. */
+  private liveAudit: Promise<FiscalAudit> | null = null;
+
+  private async auditNow(options: FiscalAuditOptions): Promise<FiscalAudit> {
     const recipe = this.recipe;
     const now = this.deps.clock();
     const series = this.readIndex().filter((e) => e.kind !== 'rewind');

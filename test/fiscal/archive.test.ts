@@ -183,6 +183,15 @@ describe('fiscal archives', () => {
     );
   });
 
+  it('shares one live audit between callers that ask while it runs, and runs a new one after', async () => {
+    const { service } = setup();
+    const [a, b, c] = await Promise.all([service.audit(), service.audit(), service.audit()]);
+    assert.equal(a, b);
+    assert.equal(b, c);
+    assert.equal(a.ok, true);
+    assert.notEqual(await service.audit(), a, 'a later call reads the data again');
+  });
+
   it('carries a tampered receipt as it is, and verify names it', async () => {
     const copy = path.join(dir, 'tampered.db');
     fs.copyFileSync(demoDb, copy);
