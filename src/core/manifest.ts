@@ -11,6 +11,19 @@ export const FORMAT_VERSION = 1;
 export const ORIGINS = ['manual', 'automatic', 'pre-operation', 'safety'] as const;
 export type Origin = (typeof ORIGINS)[number];
 
+/** The longest note a backup keeps in its header (every list shows it). */
+export const MAX_NOTE = 500;
+
+export function checkNote(note: string | null | undefined): void {
+  if (note && note.length > MAX_NOTE) {
+    throw new CoffreError(
+      'USAGE',
+      `A backup's note is ${MAX_NOTE} characters at most (this one has ${note.length}).`,
+      { details: { field: 'note' } },
+    );
+  }
+}
+
 /** Paths inside the tar stream. */
 export const ENTRY = {
   filesDir: 'files/',

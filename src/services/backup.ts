@@ -15,6 +15,7 @@ import {
   ENTRY,
   FORMAT_NAME,
   FORMAT_VERSION,
+  checkNote,
   contentCheckMessage,
   fingerprintMessage,
   type ArchiveHeader,
@@ -49,9 +50,6 @@ import type { AppSource } from './source.js';
 import type { Progress } from '../core/progress.js';
 
 export type { Progress };
-
-/** The longest note a backup keeps (it is shown in every list). */
-const MAX_NOTE = 500;
 
 export interface BackupOptions {
   /** Destination names; the config's defaults when empty. */
@@ -173,13 +171,7 @@ export class BackupService {
 
   /** The backup itself; the caller holds the job lock. */
   async backupLocked(options: BackupOptions): Promise<BackupResult> {
-    if (options.note && options.note.length > MAX_NOTE) {
-      throw new CoffreError(
-        'USAGE',
-        `A backup's note is ${MAX_NOTE} characters at most (this one has ${options.note.length}).`,
-        { details: { field: 'note' } },
-      );
-    }
+    checkNote(options.note);
     const now = options.now ?? this.clock();
     const started = Date.now();
     const origin = options.origin ?? 'manual';
