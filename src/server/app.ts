@@ -24,8 +24,8 @@ import {
   hostCsrf,
   isStateChanging,
   readCookie,
-  SESSION_COOKIE,
   sessionCookie,
+  sessionCookieName,
 } from './auth.js';
 import { toHttpError } from './errors.js';
 import { API_ROUTES } from './routes/index.js';
@@ -160,7 +160,7 @@ export async function createServer(
       config: { access: def.access },
       handler: async (req, reply) => {
         const address = req.ip;
-        const sessionId = readCookie(req.headers.cookie, SESSION_COOKIE);
+        const sessionId = readCookie(req.headers.cookie, sessionCookieName(secure));
         let user: RequestUser | null = null;
         let csrf: string | null = null;
         const hosted = options.authenticate ? await options.authenticate(req) : null;

@@ -11,6 +11,14 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { CoffreError } from '../index.js';
 
 export const SESSION_COOKIE = 'coffre_session';
+/**
+ * Under TLS the cookie is `__Host-coffre_session`: browsers then keep it to
+ * this exact host (no Domain, Path /, Secure), so a sibling site of the same
+ * domain cannot plant a session of its choosing.
+ */
+export function sessionCookieName(secure: boolean): string {
+  return secure ? `__Host-${SESSION_COOKIE}` : SESSION_COOKIE;
+}
 
 export const SECURITY_HEADERS: Record<string, string> = {
   'content-security-policy':
@@ -43,12 +51,11 @@ export function readCookie(header: string | undefined, name: string): string | n
 export function sessionCookie(id: string | null, secure: boolean, maxAgeSeconds = 0): string {
   const attrs = ['Path=/', 'HttpOnly', 'SameSite=Strict'];
   if (secure) attrs.push('Secure');
-  if (id === null) return [`${SESSION_COOKIE}=`, 'Max-Age=0', ...attrs].join('; ');
-  return [
-    `${SESSION_COOKIE}=${id}`,
-    `Max-Age=${Math.max(1, Math.floor(maxAgeSeconds))}`,
-    ...attrs,
-  ].join('; ');
+  const name = sessionCookieName(secure);
+  if (id === null) return [`${name}=`, 'Max-Age=0', ...attrs].join('; ');
+  return [`${name}=${id}`, `Max-Age=${Math.max(1, Math.floor(maxAgeSeconds))}`, ...attrs].join(
+    '; ',
+  );
 }
 
 export function isStateChanging(method: string): boolean {

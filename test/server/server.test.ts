@@ -654,4 +654,30 @@ describe('the Backup center server (issue 12)', () => {
       (err) => isCoffreError(err) && err.code !== 'BUSY',
     );
   });
+  it('names the cookie __Host- under TLS, so a sibling site cannot plant a session', async () => {
+    const tls = await server(center, { secure: true });
+    const r = await tls.inject({
+      method: 'POST',
+      url: '/api/auth/login',
+      headers: { origin: 'https://localhost:80' },
+      payload: { name: 'admin', password: PASSWORD },
+      remoteAddress: '10.6.0.1',
+    });
+    assert.equal(r.statusCode, 200, r.body);
+    const cookie = String(r.headers['set-cookie']);
+    assert.match(
+      cookie,
+      /^__Host-coffre_session=[^;]+; Max-Age=\d+; Path=\/; HttpOnly; SameSite=Strict; Secure$/,
+    );
+    const id = cookie.split(';')[0].split('=')[1];
+    const me = (name: string) =>
+      tls.inject({ url: '/api/auth/me', headers: { cookie: `${name}=${id}` } });
+    assert.equal((await me('__Host-coffre_session')).json().user, 'admin');
+    assert.equal(
+      (await me('coffre_session')).json().user,
+      null,
+      'the plain name is not read under TLS',
+    );
+    await tls.close();
+  });
 });
