@@ -326,19 +326,21 @@ function stillHolds(db: Database.Database, recipe: FiscalRecipe, cp: RecordsChec
  * only after that checkpoint (when its last record still holds): the chain
  * is append-only, and a change before it is for a full audit to find.
  */
+export interface AuditInput {
+  now: Date;
+  source: string;
+  archives: {
+    last: string | null;
+    warnings: ArchiveWarning[];
+    everyMonths: number | null;
+  } | null;
+  from?: RecordsCheckpoint | null;
+}
+
 export function auditDatabase(
   db: Database.Database,
   recipe: FiscalRecipe,
-  input: {
-    now: Date;
-    source: string;
-    archives: {
-      last: string | null;
-      warnings: ArchiveWarning[];
-      everyMonths: number | null;
-    } | null;
-    from?: RecordsCheckpoint | null;
-  },
+  input: AuditInput,
 ): FiscalAudit {
   requireTables(db, recipe);
   const r = recipe.records;

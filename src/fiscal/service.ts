@@ -24,6 +24,7 @@ import { describeRewind, type FiscalRewind } from '../core/fiscal/rewind.js';
 import { archiveExtension, backupId, type Sidecar } from '../core/manifest.js';
 import { exportPeriod, type FiscalHeader } from './archive.js';
 import { formatInZone } from '../core/time.js';
+import { auditInWorker } from './audit-run.js';
 import { auditDatabase, checkpointOf, oldestRecordDate, type RecordsCheckpoint } from './read.js';
 import { readRewind } from './rewind.js';
 import { writeRewindArchive } from './rewind-archive.js';
@@ -153,14 +154,20 @@ export class FiscalService {
       everyMonths: this.deps.everyMonths,
     };
     if (!options.backup) {
-      const db = this.deps.openSource();
-      try {
-        const audit = auditDatabase(db, recipe, { now, source: 'live', archives });
-        this.keepCheckpoint(audit, now.toISOString());
-        return audit;
-      } finally {
-        db.close();
+      const input = { now, source: 'live', archives };
+      const source = this.deps.sourceFile?.();
+      let audit: FiscalAudit;
+      if (source) audit = await auditInWorker(source, recipe, input);
+      else {
+        const db = this.deps.openSource();
+        try {
+          audit = auditDatabase(db, recipe, input);
+        } finally {
+          db.close();
+        }
       }
+      this.keepCheckpoint(audit, now.toISOString());
+      return audit;
     }
     const dir = await fsp.mkdtemp(path.join(this.deps.scratch, 'fiscal-audit-'));
     try {

@@ -26,6 +26,11 @@ export interface FiscalDeps {
   indexFile: string;
   /** Opens the live database, read-only. */
   openSource(): Database.Database;
+  /**
+   * The live database's file and key, for a live audit in a worker thread
+   * (it reads every record); without it the audit runs on the caller's thread.
+   */
+  sourceFile?(): { file: string; key: string | null };
   /** Extracts a backup's database into `dir` (checked) and opens it read-only. */
   openBackupDatabase(
     ref: string,

@@ -46,6 +46,7 @@ export function fiscalDeps(parts: {
     indexFile: path.join(paths.root, 'fiscal-archives.json'),
     openSource: () =>
       openDatabase(source.databaseFile, { key: source.databaseKey(), readonly: true }),
+    sourceFile: () => ({ file: source.databaseFile, key: source.databaseKey() }),
     openBackupDatabase: (ref, keys, dir) => parts.verifier().openDatabaseOf(ref, keys, dir),
     areas: (names) => dests.fiscalAreas(names),
     allowsUnencrypted: (n) => dests.cloudConfig(n).allowUnencrypted,
