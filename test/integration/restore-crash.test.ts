@@ -220,6 +220,8 @@ describe('readers and a writer during a restore', () => {
         const before = written();
         const r = await restore.done;
         assert.equal(r.code, 0, r.stderr);
+        const result = JSON.parse(r.stdout) as { applied: boolean; safetyBackupId: string | null };
+        assert.equal(result.applied, true, 'the restore says it took effect');
         const atEnd = written();
         duringRestore = atEnd - before;
         // The writer carries on, chained to the restored receipts.
@@ -244,7 +246,11 @@ describe('readers and a writer during a restore', () => {
       assert.equal(live.integrity, 'ok');
       assert.ok(live.chain.ok, `the live chain verifies: ${JSON.stringify(live.chain)}`);
       // B's receipts, exactly, then the writer's.
-      assert.equal(tupleOf(dbFile, maxB), tupleB);
+      assert.equal(
+        tupleOf(dbFile, maxB),
+        tupleB,
+        `receipts up to B's last are B's (the writer wrote ${duringRestore} while the restore ran)`,
+      );
       const now = JSON.parse(tupleOf(dbFile)) as { receipts: number };
       assert.ok(now.receipts > (JSON.parse(tupleB) as { receipts: number }).receipts);
     },
