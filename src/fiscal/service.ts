@@ -24,7 +24,7 @@ import { describeRewind, type FiscalRewind } from '../core/fiscal/rewind.js';
 import { archiveExtension, backupId, type Sidecar } from '../core/manifest.js';
 import { exportPeriod, type FiscalHeader } from './archive.js';
 import { formatInZone } from '../core/time.js';
-import { auditInWorker } from './audit-run.js';
+import { callWorker } from '../source/worker.js';
 import { auditDatabase, checkpointOf, oldestRecordDate, type RecordsCheckpoint } from './read.js';
 import { readRewind } from './rewind.js';
 import { writeRewindArchive } from './rewind-archive.js';
@@ -157,8 +157,12 @@ export class FiscalService {
       const input = { now, source: 'live', archives };
       const source = this.deps.sourceFile?.();
       let audit: FiscalAudit;
-      if (source) audit = await auditInWorker(source, recipe, input);
-      else {
+      // In a worker thread: it reads every record, and the server goes on meanwhile.
+      if (source) {
+        const module = new URL('./audit-worker.js', import.meta.url);
+        audit = await callWorker<FiscalAudit>(module, { ...source, recipe, input }, 'fiscal audit')
+          .result;
+      } else {
         const db = this.deps.openSource();
         try {
           audit = auditDatabase(db, recipe, input);

@@ -1,7 +1,8 @@
 // Runs in a worker thread: the checks of a staged database, while the main
 // thread takes the safety backup.
 
-import { parentPort, workerData } from 'node:worker_threads';
+import { workerData } from 'node:worker_threads';
+import { answer } from '../source/worker.js';
 import { checkStagedHere } from './pages.js';
 
 const { staged, key, writable } = workerData as {
@@ -9,11 +10,4 @@ const { staged, key, writable } = workerData as {
   key: string | null;
   writable?: boolean;
 };
-try {
-  parentPort!.postMessage({ ok: true, result: checkStagedHere(staged, key, writable === true) });
-} catch (err) {
-  parentPort!.postMessage({
-    ok: false,
-    error: { message: (err as Error).message, code: (err as { code?: string }).code },
-  });
-}
+answer(() => checkStagedHere(staged, key, writable === true));

@@ -7,9 +7,9 @@
 // staged copy instead, in a worker thread, while the safety backup is taken:
 // a page copy makes the live database exactly the staged one.
 
-import { Worker } from 'node:worker_threads';
-import { CoffreError, type ErrorCode } from '../core/errors.js';
+import { CoffreError } from '../core/errors.js';
 import { openDatabase } from '../source/sqlite.js';
+import { callWorker } from '../source/worker.js';
 
 export interface StagedCheck {
   /** integrity_check's answer: 'ok', or what it found. */
@@ -60,40 +60,13 @@ export interface RunningCheck {
 
 /** Starts the checks of the staged database in a worker thread (`writable`: see checkStagedHere). */
 export function checkStaged(staged: string, key: string | null, writable = false): RunningCheck {
-  const worker = new Worker(new URL('./check-worker.js', import.meta.url), {
-    workerData: { staged, key, writable },
-  });
-  const result = new Promise<StagedCheck>((resolve, reject) => {
-    let settled = false;
-    worker.once(
-      'message',
-      (
-        msg:
-          | { ok: true; result: StagedCheck }
-          | { ok: false; error: { message: string; code?: string } },
-      ) => {
-        settled = true;
-        if (msg.ok) resolve(msg.result);
-        else
-          reject(new CoffreError((msg.error.code ?? 'INTERNAL') as ErrorCode, msg.error.message));
-        void worker.terminate();
-      },
-    );
-    worker.once('error', (err) => {
-      if (!settled) reject(err);
-      settled = true;
-    });
-    worker.once('exit', (code) => {
-      if (!settled) reject(new CoffreError('INTERNAL', `The check worker stopped (exit ${code}).`));
-    });
-  });
-  result.catch(() => undefined);
-  return {
-    result,
-    stop: async () => {
-      await worker.terminate();
-    },
-  };
+  const call = callWorker<StagedCheck>(
+    new URL('./check-worker.js', import.meta.url),
+    { staged, key, writable },
+    'check worker',
+  );
+  call.result.catch(() => undefined);
+  return call;
 }
 
 /** Throws RESTORE_CONFLICT when the staged database fails SQLite's integrity check. */

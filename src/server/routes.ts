@@ -59,7 +59,6 @@ export function route(def: RouteDef): RouteDef {
   return def;
 }
 
-/** Parses input with a zod schema; a bad input is a USAGE error naming the field. */
 /**
  * A backup named over the network: an id as the lists show it, never a path
  * on the register (the library and the CLI on the machine may name files).
@@ -74,6 +73,7 @@ export function backupId(value: string | undefined): string {
   });
 }
 
+/** Parses input with a zod schema; a bad input is a USAGE error naming the field. */
 export function parse<T>(schema: ZodType<T>, input: unknown): T {
   const r = schema.safeParse(input ?? {});
   if (r.success) return r.data;

@@ -32,6 +32,16 @@ const KEEP_FREE_BYTES = 1024 ** 3;
 /** How often (in bytes received) the free space is looked at again during an upload. */
 const CHECK_EVERY_BYTES = 32 * 1024 ** 2;
 
+export interface ReceiveOptions {
+  /** The archive's file name (NAME.tar.zst or NAME.tar.zst.age). */
+  name: string;
+  /** The fingerprint expected (from the backup's listing), if known. */
+  sha256?: string | null;
+  maxBytes?: number;
+  /** The size the sender announced (HTTP Content-Length), when it did. */
+  declaredBytes?: number | null;
+}
+
 export interface UploadOptions {
   /** Free space an upload must leave on the home's disk (default 1 GiB). */
   keepFreeBytes?: number;
@@ -56,16 +66,7 @@ export class UploadService {
    * whose declared size does not fit is refused before a byte is written,
    * and one that grows past the room left is stopped and removed.
    */
-  async receive(
-    body: Readable,
-    options: {
-      name: string;
-      sha256?: string | null;
-      maxBytes?: number;
-      /** The size the sender announced (HTTP Content-Length), when it did. */
-      declaredBytes?: number | null;
-    },
-  ): Promise<ReceivedArchive> {
+  async receive(body: Readable, options: ReceiveOptions): Promise<ReceivedArchive> {
     if (!ARCHIVE_NAME.test(options.name)) {
       throw new CoffreError(
         'USAGE',
@@ -96,15 +97,7 @@ export class UploadService {
 
   private receiving = false;
 
-  private async receiveOne(
-    body: Readable,
-    options: {
-      name: string;
-      sha256?: string | null;
-      maxBytes?: number;
-      declaredBytes?: number | null;
-    },
-  ): Promise<ReceivedArchive> {
+  private async receiveOne(body: Readable, options: ReceiveOptions): Promise<ReceivedArchive> {
     await this.sweep();
     await fsp.mkdir(this.dir, { recursive: true, mode: 0o700 });
     const max = options.maxBytes ?? Number.MAX_SAFE_INTEGER;

@@ -5,6 +5,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import type { ProfileReading } from '../core/profiles.js';
 import { holdSnapshotHere, takeSnapshotHere, type SnapshotRequest } from './snapshot.js';
+import { answer } from './worker.js';
 
 const request = workerData as
   SnapshotRequest | { source: string; reading?: ProfileReading; hold: true };
@@ -26,16 +27,4 @@ if ('hold' in request) {
   } catch (err) {
     fail(err);
   }
-} else
-  takeSnapshotHere(request).then(
-    (result) => parentPort!.postMessage({ ok: true, result }),
-    (err: unknown) =>
-      parentPort!.postMessage({
-        ok: false,
-        error: {
-          message: (err as Error).message,
-          code: (err as { code?: string }).code,
-          details: (err as { details?: unknown }).details,
-        },
-      }),
-  );
+} else answer(() => takeSnapshotHere(request));

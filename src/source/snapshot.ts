@@ -30,6 +30,7 @@ import { CoffreError, type ErrorCode } from '../core/errors.js';
 import type { ProfileReading } from '../core/profiles.js';
 import { diskFullAt } from '../state/disk.js';
 import { openDatabase, readFacts, type DatabaseFacts } from './sqlite.js';
+import { callWorker } from './worker.js';
 
 export interface SnapshotRequest {
   source: string;
@@ -179,38 +180,11 @@ export async function takeSnapshotHere(request: SnapshotRequest): Promise<Snapsh
 
 /** Takes the snapshot in a worker thread. */
 export function takeSnapshot(request: SnapshotRequest): Promise<SnapshotResult> {
-  return new Promise((resolve, reject) => {
-    const worker = new Worker(new URL('./snapshot-worker.js', import.meta.url), {
-      workerData: request,
-    });
-    let settled = false;
-    worker.once(
-      'message',
-      (
-        msg:
-          | { ok: true; result: SnapshotResult }
-          | {
-              ok: false;
-              error: { message: string; code?: string; details?: Record<string, unknown> };
-            },
-      ) => {
-        settled = true;
-        if (msg.ok) resolve(msg.result);
-        else {
-          const code = (msg.error.code ?? 'INTERNAL') as ErrorCode;
-          reject(new CoffreError(code, msg.error.message, { details: msg.error.details ?? {} }));
-        }
-        void worker.terminate();
-      },
-    );
-    worker.once('error', (err) => {
-      if (!settled) reject(err);
-    });
-    worker.once('exit', (code) => {
-      if (!settled)
-        reject(new CoffreError('INTERNAL', `The snapshot worker stopped (exit ${code}).`));
-    });
-  });
+  return callWorker<SnapshotResult>(
+    new URL('./snapshot-worker.js', import.meta.url),
+    request,
+    'snapshot worker',
+  ).result;
 }
 
 /** A live database held still by a read transaction, to be read in place. */

@@ -12,7 +12,14 @@ import { after, before, describe, it } from 'node:test';
 import Database from 'better-sqlite3-multiple-ciphers';
 import type { Browser, Page } from 'playwright-core';
 import { addDemoReceipt } from '../../src/source/demo.js';
-import { launchChromium, PASSWORD, signIn, startPage, type PageFixture } from './fixture.js';
+import {
+  launchChromium,
+  PASSWORD,
+  planOldest,
+  signIn,
+  startPage,
+  type PageFixture,
+} from './fixture.js';
 
 let browser: Browser;
 let fixture: PageFixture;
@@ -46,17 +53,6 @@ function sell(n: number): void {
   }
 }
 
-/** The wizard up to the plan, for the oldest backup (the fixture's), everything. */
-async function toPlan(page: Page): Promise<void> {
-  await page.goto(`${fixture.url}/restore`);
-  await page.locator('table.pick input[type=radio]').last().check();
-  await page.getByRole('button', { name: 'Next' }).click();
-  await page.getByRole('heading', { name: 'What to restore' }).waitFor();
-  await page.getByLabel('Everything').check();
-  await page.getByRole('button', { name: 'Show the plan' }).click();
-  await page.getByRole('heading', { name: 'The plan' }).waitFor();
-}
-
 async function fillConfirm(page: Page): Promise<void> {
   await page.getByLabel('Type RESTORE to confirm').fill('RESTORE');
   await page.getByLabel('Your password').fill(PASSWORD);
@@ -83,7 +79,7 @@ describe('the restore wizard and a fiscal rewind', () => {
 
     const page = await browser.newPage();
     await signIn(page, fixture.url);
-    await toPlan(page);
+    await planOldest(page, fixture.url);
     const box = page.locator('[data-fiscal-rewind]');
     const shown = await box.innerText();
     assert.match(shown, /Fiscal records leave the chain/);
@@ -131,7 +127,7 @@ describe('the restore wizard and a fiscal rewind', () => {
     const center = fixture.center;
     const page = await browser.newPage();
     await signIn(page, fixture.url);
-    await toPlan(page);
+    await planOldest(page, fixture.url);
     // Nothing to lose yet: no box.
     assert.equal(await page.locator('[data-fiscal-rewind]').count(), 0);
     assert.equal(await page.locator('#fiscal-ok').count(), 0);

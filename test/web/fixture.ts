@@ -118,3 +118,14 @@ export async function signIn(page: Page, url: string, user = 'admin'): Promise<v
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.waitForURL(/\/status$/);
 }
+
+/** The restore wizard up to its plan: the oldest backup (the list's last line), everything. */
+export async function planOldest(page: Page, url: string): Promise<void> {
+  await page.goto(`${url}/restore`);
+  await page.locator('table.pick input[type=radio]').last().check();
+  await page.getByRole('button', { name: 'Next' }).click();
+  await page.getByRole('heading', { name: 'What to restore' }).waitFor();
+  await page.getByLabel('Everything').check();
+  await page.getByRole('button', { name: 'Show the plan' }).click();
+  await page.getByRole('heading', { name: 'The plan' }).waitFor();
+}

@@ -11,7 +11,14 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser } from 'playwright-core';
-import { launchChromium, PASSWORD, signIn, startPage, type PageFixture } from './fixture.js';
+import {
+  launchChromium,
+  PASSWORD,
+  planOldest,
+  signIn,
+  startPage,
+  type PageFixture,
+} from './fixture.js';
 
 let browser: Browser;
 let fixture: PageFixture;
@@ -96,14 +103,7 @@ describe('the Backup center page', () => {
     const before = (await center.status()).source.headline!.count;
     const page = await browser.newPage();
     await signIn(page, fixture.url);
-    await page.goto(`${fixture.url}/restore`);
-    // The oldest backup (the fixture's first) is the last line.
-    await page.locator('table.pick input[type=radio]').last().check();
-    await page.getByRole('button', { name: 'Next' }).click();
-    await page.getByRole('heading', { name: 'What to restore' }).waitFor();
-    await page.getByLabel('Everything').check();
-    await page.getByRole('button', { name: 'Show the plan' }).click();
-    await page.getByRole('heading', { name: 'The plan' }).waitFor();
+    await planOldest(page, fixture.url);
     const plan = await page.locator('main').innerText();
     assert.match(plan, /What will be replaced/);
     await page.getByLabel('Type RESTORE to confirm').fill('RESTORE');

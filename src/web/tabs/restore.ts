@@ -130,27 +130,32 @@ function undoForm(ctx: PageContext): Html {
     html`<p>
         The data goes back to how it was before that restore: whatever was recorded since is lost.
       </p>
-      <label for="undo-word">Type <strong>${CONFIRM_WORD}</strong> to confirm</label>
-      <input
-        type="text"
-        id="undo-word"
-        name="confirm"
-        autocomplete="off"
-        autocapitalize="characters"
-        required
-        pattern="${CONFIRM_WORD}"
-      />
-      <label for="undo-password">Your password</label>
-      <input
-        type="password"
-        id="undo-password"
-        name="password"
-        autocomplete="current-password"
-        required
-      />
+      ${confirmFields('undo')}
       <div class="actions"><button type="submit" class="danger">Undo this restore</button></div>`,
     'stack narrow',
   );
+}
+
+/** The typed word and the password again, which a restore and its undo both ask for. */
+function confirmFields(prefix: string): Html {
+  return html`<label for="${prefix}-word">Type <strong>${CONFIRM_WORD}</strong> to confirm</label>
+    <input
+      type="text"
+      id="${prefix}-word"
+      name="confirm"
+      autocomplete="off"
+      autocapitalize="characters"
+      required
+      pattern="${CONFIRM_WORD}"
+    />
+    <label for="${prefix}-password">Your password</label>
+    <input
+      type="password"
+      id="${prefix}-password"
+      name="password"
+      autocomplete="current-password"
+      required
+    />`;
 }
 
 function chosen(d: RestoreDraft, tz: string): Html {
@@ -357,26 +362,7 @@ function confirmStep(ctx: PageContext, d: RestoreDraft): Html {
     ${postForm(
       ctx,
       `/restore/${d.id}/confirm`,
-      html`${rewind ? rewindTick(rewind) : ''}<label for="confirm-word"
-          >Type <strong>${CONFIRM_WORD}</strong> to confirm</label
-        >
-        <input
-          type="text"
-          id="confirm-word"
-          name="confirm"
-          autocomplete="off"
-          autocapitalize="characters"
-          required
-          pattern="${CONFIRM_WORD}"
-        />
-        <label for="confirm-password">Your password</label>
-        <input
-          type="password"
-          id="confirm-password"
-          name="password"
-          autocomplete="current-password"
-          required
-        />
+      html`${rewind ? rewindTick(rewind) : ''} ${confirmFields('confirm')}
         <div class="actions">
           <button type="submit" class="danger">Restore now</button>
           <button type="submit" class="secondary" formaction="/restore/${d.id}/back" formnovalidate>
