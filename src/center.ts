@@ -342,7 +342,6 @@ export class BackupCenter {
    * before anything changes; a safety backup is taken; then the database is
    * replaced in one transaction and the files by folder renames, under a
    * journal that the next start uses to finish or roll back a killed restore.
-   *
    * @example
    * const r = await center.restore('latest', { sections: ['catalog'], confirm: (plan) => ask(plan) });
    * if (r.restartApp) restartTheApp();
@@ -356,6 +355,10 @@ export class BackupCenter {
     options: Omit<RestoreOptions, 'sections' | 'adopt'> = {},
   ): Promise<RestoreResult> {
     return this.restores.undoLastRestore(options);
+  }
+  /** The safety backup that undoLastRestore would bring back, or null: nothing to undo. */
+  undoableRestore(): string | null {
+    return this.restores.undoable();
   }
 
   // ---------------------------------------------------------------- status

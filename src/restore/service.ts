@@ -126,12 +126,7 @@ export class RestoreService {
   async undoLastRestore(
     options: Omit<RestoreOptions, 'sections' | 'adopt'> = {},
   ): Promise<RestoreResult> {
-    const safety =
-      this.jobs
-        .db()
-        .jobs(500, 'restore')
-        .map((j) => restoreDetail(j.detail))
-        .find((d) => d?.applied === true)?.safetyBackupId ?? null;
+    const safety = this.undoable();
     if (!safety) {
       throw new CoffreError(
         'BACKUP_NOT_FOUND',
@@ -139,6 +134,15 @@ export class RestoreService {
       );
     }
     return this.restore(safety, { ...options, trigger: 'undo' });
+  }
+
+  /** The safety backup an undo would restore (the last restore's that took effect), or null. */
+  undoable(): string | null {
+    const restores = this.jobs
+      .db()
+      .jobs(500, 'restore')
+      .map((j) => restoreDetail(j.detail));
+    return restores.find((d) => d?.applied === true)?.safetyBackupId ?? null;
   }
 
   private async restoreLocked(

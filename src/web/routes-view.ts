@@ -60,7 +60,8 @@ async function tabView(ctx: RouteContext, deps: PageDeps, tab: Tab) {
           unavailable: listing.unavailable,
           kinds: deps.data.kinds(),
           draft,
-          undoable: draft?.result?.applied ? (draft.result.safetyBackupId ?? null) : null,
+          // Any restore that took effect, the page's or another's (the CLI, a host app).
+          undoable: deps.data.center.undoableRestore(),
         },
       });
     }

@@ -680,4 +680,15 @@ describe('the Backup center server (issue 12)', () => {
     );
     await tls.close();
   });
+  it('offers on the page the undo of a restore made elsewhere (the library, the CLI)', async () => {
+    const made = await center.backup();
+    const r = await center.restore(made.id, { confirmFiscalRewind: () => true });
+    assert.equal(r.applied, true);
+    const s = await signIn(app, 'admin', PASSWORD);
+    const page = await call(app, 'GET', '/restore', { as: s });
+    assert.equal(page.statusCode, 200);
+    assert.match(page.body, /Undo the last restore/);
+    assert.ok(page.body.includes(r.safetyBackupId!), 'it names the safety backup to go back to');
+    assert.equal(center.undoableRestore(), r.safetyBackupId);
+  });
 });
