@@ -48,6 +48,12 @@ function tableExists(db: Database.Database, schema: string, table: string): bool
  * the backup does not have as real rows, matched on the primary key (else
  * the rowid), with their date range when the table has a date column. A
  * table the backup lacks loses every real row.
+ *
+ * The live table is read NOT INDEXED, in rowid (or primary key) order, so
+ * that the lookups in the backup's copy go through its b-tree in order too.
+ * Left to itself, SQLite counts through the smallest index, a covering one
+ * on another column: the lookups then jump across the whole backup (50 s
+ * instead of 3 s for 6 M receipt lines indexed by product).
  */
 export function measureLosses(
   live: string,
@@ -86,7 +92,7 @@ export function measureLosses(
         missing = `NOT EXISTS (SELECT 1 FROM restored.${q(table)} AS r WHERE ${match}${alive(tomb)})`;
       }
       const sql = `SELECT count(*) AS n${dateColumn ? `, min(m.${q(dateColumn)}) AS first, max(m.${q(dateColumn)}) AS last` : ''}
-         FROM main.${q(table)} AS m WHERE ${missing}${alive(tomb)}`;
+         FROM main.${q(table)} AS m NOT INDEXED WHERE ${missing}${alive(tomb)}`;
       let row: { n: number; first?: string | number | null; last?: string | number | null };
       try {
         row = db.prepare(sql).get() as typeof row;
