@@ -3,17 +3,30 @@
 // pages.ts): its integrity check runs on the staged copy in a worker thread,
 // started as soon as the archive is staged, so that it overlaps the wait for
 // confirmation, the safety backup and the page copy itself, whose commit
-// waits for it. Everything else (a section restore, an encrypted database, a
+// waits for it. When the register checked these very bytes as it wrote the
+// archive (a signed content check, and the staging proved every byte
+// unchanged since), that check is the proof and none runs again. Everything else (a section restore, an encrypted database, a
 // page size that a WAL database cannot take) copies rows in one transaction
 // (database.ts), checked inside that transaction.
 
+import fsp from 'node:fs/promises';
+import type { Sidecar } from '../core/manifest.js';
+import { recordedContentCheck } from '../core/sidecar.js';
 import { applyDatabase, type ApplyOptions } from './database.js';
 import { assertIntact, canCopyPages, checkStaged, copyPages, type CopyOptions } from './pages.js';
+
+export type IntegrityProof = 'staged' | 'at-write' | 'in-transaction';
 
 export interface DatabaseApply {
   readonly method: 'pages' | 'rows';
   /** What the apply's progress counts: bytes of pages, or rows. */
   readonly unit: 'bytes' | 'rows';
+  /**
+   * How the database's integrity is proven: checked on the staged copy, by
+   * the content check recorded when the archive was written, or inside the
+   * row copy's transaction.
+   */
+  readonly integrity: IntegrityProof;
   /** Seconds the commit waited for the checks of the staged copy (0 when they ended first). */
   readonly waited: number;
   /**
@@ -31,29 +44,64 @@ export interface DatabaseApply {
   cancel(): Promise<void>;
 }
 
+/**
+ * Whether the register's signed content check, made as the archive was
+ * written, proves the staged database intact: call only once the staging
+ * matched the whole archive to this sidecar's fingerprint and every entry to
+ * its SHA-256 (readChecked, checkArchive), and only for this register's own
+ * archive (an adopted key is not yet trusted to vouch for anything).
+ * BAD_SIGNATURE when the record was altered.
+ */
+export function checkedAtWrite(sidecar: Sidecar | null | undefined): boolean {
+  return !!sidecar && recordedContentCheck(sidecar) !== null;
+}
+
+/**
+ * No live database (a lost disk): the staged one is checked, unless proven
+ * intact at write, then copied to `fresh`, which the restore renames in.
+ */
+export async function copyFresh(
+  staged: string,
+  fresh: string,
+  key: string | null,
+  intactAtWrite: boolean,
+): Promise<void> {
+  if (!intactAtWrite) assertIntact(await checkStaged(staged, key).result);
+  await fsp.copyFile(staged, fresh);
+}
+
 /** Call once the live database exists and the staged one is checked against the archive. */
 export function prepareDatabaseApply(
   live: string,
   staged: string,
   options: ApplyOptions,
-  copy: Omit<CopyOptions, 'onProgress' | 'gate' | 'onWaiting'> = {},
+  copy: Omit<CopyOptions, 'onProgress' | 'gate' | 'onWaiting'> & {
+    /**
+     * integrity_check passed on these bytes when the archive was written
+     * (this register's signed content check), so it need not run again.
+     */
+    intactAtWrite?: boolean;
+  } = {},
 ): DatabaseApply {
   if (!options.full || !canCopyPages(live, staged, options.key)) {
     return {
       method: 'rows',
       unit: 'rows',
+      integrity: 'in-transaction',
       waited: 0,
       apply: (onProgress) => Promise.resolve(applyDatabase(live, staged, options, onProgress)),
       cancel: () => Promise.resolve(),
     };
   }
-  const checks = checkStaged(staged, options.key);
-  const intact = checks.result.then(assertIntact);
-  intact.catch(() => undefined);
+  const { intactAtWrite = false, ...copyOptions } = copy;
+  const checks = intactAtWrite ? null : checkStaged(staged, options.key);
+  const intact = checks?.result.then(assertIntact);
+  intact?.catch(() => undefined);
   let waited = 0;
   return {
     method: 'pages',
     unit: 'bytes',
+    integrity: intactAtWrite ? 'at-write' : 'staged',
     get waited() {
       return waited;
     },
@@ -61,8 +109,8 @@ export function prepareDatabaseApply(
       let since: number | null = null;
       await copyPages(live, staged, {
         onProgress,
-        ...copy,
-        gate: intact,
+        ...copyOptions,
+        ...(intact ? { gate: intact } : {}),
         onWaiting: () => {
           since ??= performance.now();
           onWaiting?.(false);
@@ -73,7 +121,7 @@ export function prepareDatabaseApply(
         onWaiting?.(true);
       }
     },
-    cancel: () => checks.stop(),
+    cancel: () => checks?.stop() ?? Promise.resolve(),
   };
 }
 

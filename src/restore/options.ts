@@ -3,7 +3,7 @@
 import type { Warning } from '../core/warnings.js';
 import type { Progress } from '../services/backup.js';
 import type { KeyOptions } from '../services/verify.js';
-import type { PhaseTime } from './apply.js';
+import type { IntegrityProof, PhaseTime } from './apply.js';
 import type { AfterRestore } from './after.js';
 import type { RestorePlan } from './plan.js';
 
@@ -56,6 +56,13 @@ export interface RestoreResult {
   safetyBackupId: string | null;
   /** The app should restart (or reopen its database) to see the restored data. */
   restartApp: boolean;
+  /**
+   * How SQLite's integrity check of the restored database was made: on the
+   * staged copy, when the archive was written (this register's signed content
+   * check, the bytes proven unchanged since), or inside the row copy.
+   * Absent when no database existed to replace (the staged copy is renamed in).
+   */
+  integrity?: IntegrityProof;
   /** How long each step took, in order (seconds): stage, plan, confirm, safety, checks, apply, finish. */
   phases?: PhaseTime[];
   /** An adoption that took effect: the register taken over, its key, and what became of encryption. */

@@ -28,9 +28,8 @@ import {
   notThisRegister,
   type IdentityStore,
 } from '../state/identity.js';
-import { assertAppStopped, moveAcross, restoreDetail, runRestoreHook } from './steps.js';
-import { SAFETY_COMPRESSION_LEVEL } from './steps.js';
-import { phaseTimer, prepareDatabaseApply } from './apply.js';
+import * as steps from './steps.js';
+import { checkedAtWrite, copyFresh, phaseTimer, prepareDatabaseApply } from './apply.js';
 import { afterRestore, type AfterRestore } from './after.js';
 import { adoptRegister, dataOfItsOwn } from './adoption.js';
 import { liveFacts, lossTargets, measureFileChanges, measureLosses } from './losses.js';
@@ -141,7 +140,7 @@ export class RestoreService {
     const restores = this.jobs
       .db()
       .jobs(500, 'restore')
-      .map((j) => restoreDetail(j.detail));
+      .map((j) => steps.restoreDetail(j.detail));
     return restores.find((d) => d?.applied === true)?.safetyBackupId ?? null;
   }
 
@@ -162,7 +161,7 @@ export class RestoreService {
       this.config.get().hooks.beforeRestore !== null || options.beforeRestore !== undefined;
     // Nothing will stop a running app: say so now, before minutes of staging.
     if (!stopper && !options.force && fs.existsSync(liveDb))
-      await assertAppStopped(liveDb, key, { force: false, stopped: false });
+      await steps.assertAppStopped(liveDb, key, { force: false, stopped: false });
     const found = await this.catalog.locate(ref, options.from, options.adopt === true);
     const own = (r: { id: string; publicKey: string }) => isOwnRegister(this.identity.get(), r);
     // The same checks as verify: the sidecar is signed, and is this register's.
@@ -186,14 +185,7 @@ export class RestoreService {
         progress,
       ),
     }).catch((err: unknown) => {
-      if ((err as NodeJS.ErrnoException).code === 'ENOSPC') {
-        throw new CoffreError(
-          'DISK_FULL',
-          `There is not enough free space next to the app's data (${path.dirname(liveDb)}) to stage this restore, which needs about ${Math.ceil((found.sidecar?.header.database.bytes ?? 0) / 2 ** 20) + Math.ceil((found.sidecar?.header.files.bytes ?? 0) / 2 ** 20)} MiB. Nothing was changed.`,
-          { cause: err },
-        );
-      }
-      throw err;
+      throw steps.stagingFailed(err, path.dirname(liveDb), found.sidecar);
     });
     const { header, problems } = checkArchive(contents);
     if (problems.length > 0) {
@@ -252,15 +244,22 @@ export class RestoreService {
     // the staged database start now, and run until the commit (apply.ts).
     const selection = selectSections(header, options.sections);
     const stagedDb = path.join(stage, header.database.entry);
+    const stagedKey = header.database.sourceEncrypted ? key : null;
+    const intactAtWrite = !adopting && checkedAtWrite(found.sidecar);
     const database = fs.existsSync(liveDb)
-      ? prepareDatabaseApply(liveDb, stagedDb, {
-          full: selection.full,
-          tables: selection.tables,
-          key: header.database.sourceEncrypted ? key : null,
-          rowCounts: header.database.tables,
-          relations: profile.relations,
-          tombstones: profile.tombstones,
-        })
+      ? prepareDatabaseApply(
+          liveDb,
+          stagedDb,
+          {
+            full: selection.full,
+            tables: selection.tables,
+            key: stagedKey,
+            rowCounts: header.database.tables,
+            relations: profile.relations,
+            tombstones: profile.tombstones,
+          },
+          { intactAtWrite },
+        )
       : null;
     if (database) stops.push(() => database.cancel());
     const losses = fs.existsSync(liveDb)
@@ -343,10 +342,12 @@ export class RestoreService {
     };
     // The app is stopped now, or the restore stops here (APP_RUNNING).
     const warnings = fs.existsSync(liveDb)
-      ? await assertAppStopped(liveDb, key, {
-          force: options.force === true,
-          stopped: stopper,
-        }).catch(failed)
+      ? await steps
+          .assertAppStopped(liveDb, key, {
+            force: options.force === true,
+            stopped: stopper,
+          })
+          .catch(failed)
       : [];
     let safetyBackupId: string | null = null;
     if (fs.existsSync(liveDb)) {
@@ -357,7 +358,7 @@ export class RestoreService {
           note: `before restoring ${header.id}`,
           to: ['local'],
           trigger: 'restore',
-          compressionLevel: SAFETY_COMPRESSION_LEVEL,
+          compressionLevel: steps.SAFETY_COMPRESSION_LEVEL,
           snapshotInPlace: true,
           onProgress: (p: Progress) => progress({ ...p, phase: 'safety' }),
           // Before an adoption, the state it replaces is kept under the
@@ -430,8 +431,9 @@ export class RestoreService {
     try {
       // Preparing: copies that may cross file systems; a crash here rolls back.
       if (files && !fs.existsSync(files.from)) await fsp.mkdir(files.from, { recursive: true });
-      for (const step of [files, settings]) if (step) await moveAcross(step.from, step.staged);
-      if (!fs.existsSync(liveDb)) await fsp.copyFile(stagedDb, fresh);
+      for (const step of [files, settings])
+        if (step) await steps.moveAcross(step.from, step.staged);
+      if (!fs.existsSync(liveDb)) await copyFresh(stagedDb, fresh, stagedKey, intactAtWrite);
       // Swapping: every staged copy is complete.
       await writeJournal(this.paths.restoreJournal, { ...journal, state: 'swapping' });
       for (const step of [files, settings]) if (step) await swapIn(step);
@@ -476,6 +478,7 @@ export class RestoreService {
       safetyBackupId,
       restartApp: true,
       adopted: plan.adopt,
+      integrity: database?.integrity ?? (intactAtWrite ? 'at-write' : 'staged'),
       phases: timer.phases,
       warnings,
       after,
@@ -502,7 +505,7 @@ export class RestoreService {
     result: 'starting' | 'restored' | 'failed',
     options: RestoreOptions,
   ): Promise<void> {
-    await runRestoreHook(which, this.config.get().hooks[which], backupId, result);
+    await steps.runRestoreHook(which, this.config.get().hooks[which], backupId, result);
     if (which === 'beforeRestore') await options.beforeRestore?.();
     else await options.afterRestore?.(result === 'restored' ? 'restored' : 'failed');
   }
@@ -565,16 +568,7 @@ export class RestoreService {
         .filter((p): p is string => p !== null)
         .map((p) => path.dirname(this.source.path(p))),
     );
-    const leftovers = [...dirs].flatMap((dir) => {
-      try {
-        return fs
-          .readdirSync(dir)
-          .filter((n) => n.startsWith('.coffre-restore-'))
-          .map((n) => path.join(dir, n));
-      } catch {
-        return [];
-      }
-    });
+    const leftovers = steps.stagingLeftovers([...dirs]);
     // A backup or restore still marked running was killed, unless it runs
     // right now: taking the lock tells which, and closes it in the history.
     const abandoned = this.jobs

@@ -2,8 +2,11 @@
 // into place, and what the history keeps of a restore.
 
 import { spawn } from 'node:child_process';
+import fs from 'node:fs';
 import fsp from 'node:fs/promises';
+import path from 'node:path';
 import { CoffreError } from '../core/errors.js';
+import type { Sidecar } from '../core/manifest.js';
 import { describeHolders } from '../core/holders.js';
 import { withExports } from '../core/shell.js';
 import { warning, type Warning } from '../core/warnings.js';
@@ -98,4 +101,33 @@ export async function moveAcross(from: string, to: string): Promise<void> {
     await fsp.cp(from, to, { recursive: true });
     await fsp.rm(from, { recursive: true, force: true });
   }
+}
+
+/** A staging failure as the user should read it: a full disk says how much room the restore needs. */
+export function stagingFailed(
+  err: unknown,
+  dataDir: string,
+  sidecar: Sidecar | null | undefined,
+): unknown {
+  if ((err as NodeJS.ErrnoException).code !== 'ENOSPC') return err;
+  const mib = (bytes = 0) => Math.ceil(bytes / 2 ** 20);
+  return new CoffreError(
+    'DISK_FULL',
+    `There is not enough free space next to the app's data (${dataDir}) to stage this restore, which needs about ${mib(sidecar?.header.database.bytes) + mib(sidecar?.header.files.bytes)} MiB. Nothing was changed.`,
+    { cause: err },
+  );
+}
+
+/** The staging folders (`.coffre-restore-*`) that a killed restore left in these folders. */
+export function stagingLeftovers(dirs: string[]): string[] {
+  return dirs.flatMap((dir) => {
+    try {
+      return fs
+        .readdirSync(dir)
+        .filter((n) => n.startsWith('.coffre-restore-'))
+        .map((n) => path.join(dir, n));
+    } catch {
+      return [];
+    }
+  });
 }

@@ -79,6 +79,39 @@ describe('content checked at write time (issue 10 item 15)', () => {
     assert.equal(report.status, 'not-done');
   });
 
+  it('a full restore takes the check made at write as its proof, and checks again where none was made', async () => {
+    const identities = readIdentityFiles([keyFile]);
+    const proven = await center.restore(checked, { identities });
+    assert.equal(proven.applied, true);
+    assert.equal(proven.integrity, 'at-write');
+    assert.ok(!proven.phases?.some((p) => p.phase === 'checks'), 'no wait for a check');
+    const again = await center.restore(unchecked, { identities });
+    assert.equal(again.applied, true);
+    assert.equal(again.integrity, 'staged');
+    // A section restore copies rows, and checks inside its transaction.
+    const section = await center.restore(checked, { identities, sections: ['catalog'] });
+    assert.equal(section.integrity, 'in-transaction');
+  });
+
+  it('a restore stops at an altered record (BAD_SIGNATURE), having changed nothing', async () => {
+    const file = sidecarOf(checked);
+    const original = fs.readFileSync(file, 'utf8');
+    const db = center.configuration.source.database;
+    const before = fs.readFileSync(db);
+    try {
+      const s = JSON.parse(original);
+      s.contentCheck.at = '2026-01-01T00:00:00.000Z';
+      fs.writeFileSync(file, JSON.stringify(s));
+      await assert.rejects(
+        center.restore(checked, { identities: readIdentityFiles([keyFile]) }),
+        (err) => isCoffreError(err, 'BAD_SIGNATURE'),
+      );
+      assert.ok(fs.readFileSync(db).equals(before), 'the database is unchanged');
+    } finally {
+      fs.writeFileSync(file, original);
+    }
+  });
+
   it('an altered record is a bad signature; altered bytes are a corrupt archive', async () => {
     const file = sidecarOf(checked);
     const original = fs.readFileSync(file, 'utf8');

@@ -214,6 +214,11 @@ export function registerRestore(program: Command): void {
         );
       }
       print(`Restored ${result.plan.backupId}.`);
+      if (result.integrity === 'at-write')
+        print(
+          "Its database passed SQLite's integrity check when the backup was written (a signed record; its bytes are unchanged since).",
+        );
+      else if (result.integrity) print("Its database passed SQLite's integrity check.");
       for (const w of result.warnings) print(`WARNING: ${w.message}`);
       if (result.fiscalArchive)
         print(
