@@ -78,7 +78,8 @@ export function assertIntact(check: StagedCheck): void {
  * Whether the backup API can write the staged database into the live one:
  * both plain (SQLCipher pages are keyed to their file), and, for a live
  * database in WAL mode, the same page size (SQLite cannot change the page size
- * of a WAL database). Otherwise the rows are copied.
+ * of a WAL database), and a staged database of at least one page (see
+ * copyPages). Otherwise the rows are copied.
  */
 export function canCopyPages(live: string, staged: string, key: string | null): boolean {
   if (key) return false;
@@ -88,7 +89,9 @@ export function canCopyPages(live: string, staged: string, key: string | null): 
     try {
       const wal = a.pragma('journal_mode', { simple: true }) === 'wal';
       return (
-        !wal || a.pragma('page_size', { simple: true }) === b.pragma('page_size', { simple: true })
+        (b.pragma('page_count', { simple: true }) as number) > 0 &&
+        (!wal ||
+          a.pragma('page_size', { simple: true }) === b.pragma('page_size', { simple: true }))
       );
     } finally {
       a.close();
@@ -104,6 +107,9 @@ const STEP_PAGES = 4096;
 
 /** How long one wait for the gate blocks the thread (it then lets the event loop run). */
 const GATE_POLL_MS = 20;
+
+/** Pause between two tries to lock the live database for the copy. */
+const LOCK_POLL_MS = 5;
 
 export interface CopyOptions {
   onProgress?: (done: number, total: number) => void;
@@ -124,7 +130,16 @@ export interface CopyOptions {
 /**
  * Copies the staged database into the live one, page by page, in one write
  * transaction of the live file. Waits up to `busyMs` for another connection
- * that holds the database's write lock, then gives up, having changed nothing.
+ * that holds the database's write lock (or, in rollback-journal mode, any
+ * lock), then gives up, having changed nothing.
+ *
+ * The backup's own connection to the live file has no busy timeout, and when
+ * its first step cannot lock the live file (SQLITE_BUSY), SQLite reports no
+ * pages left to copy (it counts them only once it holds the lock), which
+ * better-sqlite3 takes for the end of the copy: its promise resolves, nothing
+ * copied. So a copy whose progress callback never ran did not start: it is
+ * tried again until it does, or `busyMs` has passed. Once the first step holds
+ * the lock, the copy keeps it to its commit.
  */
 export async function copyPages(
   live: string,
@@ -132,47 +147,65 @@ export async function copyPages(
   { onProgress, busyMs = 10_000, stepPages = STEP_PAGES, gate, onWaiting }: CopyOptions = {},
 ): Promise<void> {
   let open = gate === undefined;
-  let refused: Error | null = null;
+  let refused = null as Error | null; // set by the gate, at any await
   gate?.then(
     () => (open = true),
     (err: unknown) =>
       (refused = err instanceof Error ? err : new Error(`The copy was refused: ${String(err)}.`)),
   );
+  const locked = () =>
+    new CoffreError(
+      'RESTORE_CONFLICT',
+      `Another program kept the app's database ${live} locked for ${Math.round(busyMs / 1000)} s; nothing was changed.`,
+    );
   const sleeper = new Int32Array(new SharedArrayBuffer(4));
   const source = openDatabase(staged, { readonly: true });
   try {
     const pageSize = source.pragma('page_size', { simple: true }) as number;
-    let lastRemaining = -1;
-    let stuckSince = Date.now();
-    await source.backup(live, {
-      progress: ({ totalPages, remainingPages }) => {
-        // Thrown here, the copy is abandoned and its transaction rolled back.
-        if (refused) throw refused;
-        const now = Date.now();
-        if (remainingPages !== lastRemaining) {
-          lastRemaining = remainingPages;
-          stuckSince = now;
-        } else if (now - stuckSince > busyMs) {
-          throw new CoffreError(
-            'RESTORE_CONFLICT',
-            `Another program kept the app's database ${live} locked for ${Math.round(busyMs / 1000)} s; nothing was changed.`,
-          );
-        }
-        onProgress?.((totalPages - remainingPages) * pageSize, totalPages * pageSize);
-        if (!open && remainingPages <= stepPages) {
-          // The next step would copy the rest and commit: hold the last page
-          // back until the gate opens. The event loop runs between steps (the
-          // gate is settled there); the short block keeps this from spinning.
-          if (remainingPages <= 1) {
-            Atomics.wait(sleeper, 0, 0, GATE_POLL_MS);
-            stuckSince = Date.now();
-            onWaiting?.();
+    // A copy of no pages would also end without its callback running.
+    if ((source.pragma('page_count', { simple: true }) as number) === 0) {
+      throw new Error(`The staged database ${staged} is empty: there are no pages to copy.`);
+    }
+    const lockSince = Date.now();
+    for (let started = false as boolean; !started;) {
+      if (refused) throw refused;
+      let lastRemaining = -1;
+      let stuckSince = Date.now();
+      await source.backup(live, {
+        progress: ({ totalPages, remainingPages }) => {
+          started = true;
+          // Thrown here, the copy is abandoned and its transaction rolled back.
+          if (refused) throw refused;
+          const now = Date.now();
+          if (remainingPages !== lastRemaining) {
+            lastRemaining = remainingPages;
+            stuckSince = now;
+          } else if (now - stuckSince > busyMs) {
+            throw locked();
           }
-          return Math.max(0, remainingPages - 1);
+          onProgress?.((totalPages - remainingPages) * pageSize, totalPages * pageSize);
+          if (!open && remainingPages <= stepPages) {
+            // The next step would copy the rest and commit: hold the last page
+            // back until the gate opens. The event loop runs between steps (the
+            // gate is settled there); the short block keeps this from spinning.
+            if (remainingPages <= 1) {
+              Atomics.wait(sleeper, 0, 0, GATE_POLL_MS);
+              stuckSince = Date.now();
+              onWaiting?.();
+            }
+            return Math.max(0, remainingPages - 1);
+          }
+          return stepPages;
+        },
+      });
+      if (!started) {
+        // The live database was locked: nothing was copied (see above).
+        if (Date.now() - lockSince > busyMs) {
+          throw locked();
         }
-        return stepPages;
-      },
-    });
+        await new Promise((resolve) => setTimeout(resolve, LOCK_POLL_MS));
+      }
+    }
     const total = (source.pragma('page_count', { simple: true }) as number) * pageSize;
     onProgress?.(total, total);
   } finally {

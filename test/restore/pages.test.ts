@@ -198,6 +198,73 @@ describe('a full restore by pages', () => {
     assert.equal(after.integrity, 'ok');
   });
 
+  /**
+   * The app holding a lock on the live database when the copy starts, released
+   * after `holdMs`: `write`, a write transaction (the WAL's write lock);
+   * `read`, in rollback-journal mode, a read transaction (its shared lock).
+   */
+  function holdLive(lock: 'write' | 'read', holdMs: number): { release(): void } {
+    const app = new Database(live);
+    if (lock === 'read') {
+      app.pragma('journal_mode = DELETE');
+      app.exec('BEGIN');
+      app.prepare('SELECT count(*) FROM receipts').get();
+    } else {
+      app.exec('BEGIN IMMEDIATE');
+      app.prepare('UPDATE receipts SET total_cents = total_cents + 1 WHERE id = 1').run();
+    }
+    const release = () => {
+      clearTimeout(timer);
+      if (app.open) {
+        if (app.inTransaction) app.exec('COMMIT');
+        app.close();
+      }
+    };
+    const timer = setTimeout(release, holdMs);
+    return { release };
+  }
+
+  // The backup's own connection to the live file does not wait for a lock:
+  // its first step fails with SQLITE_BUSY, which better-sqlite3 reported as a
+  // finished copy, nothing copied (a restore under the app's writer that said
+  // it took effect and left the old data).
+  for (const lock of ['write', 'read'] as const) {
+    it(`waits for the app's ${lock} lock on the live database, then copies`, async () => {
+      removeDb(live);
+      fs.copyFileSync(pristine, live);
+      const held = holdLive(lock, 300);
+      const started = Date.now();
+      try {
+        await copyPages(live, staged);
+      } finally {
+        held.release();
+      }
+      const after = state(live);
+      assert.equal(after.fingerprint, newState, 'the live database is the backup');
+      assert.equal(after.integrity, 'ok');
+      assert.ok(Date.now() - started >= 250, 'the copy waited for the lock');
+    });
+  }
+
+  it('gives up when the live database stays locked, having changed nothing', async () => {
+    removeDb(live);
+    fs.copyFileSync(pristine, live);
+    const app = new Database(live);
+    app.exec('BEGIN IMMEDIATE');
+    const started = Date.now();
+    try {
+      await assert.rejects(
+        copyPages(live, staged, { busyMs: 300 }),
+        (err: { code?: string }) => err.code === 'RESTORE_CONFLICT',
+      );
+    } finally {
+      app.exec('ROLLBACK');
+      app.close();
+    }
+    assert.ok(Date.now() - started >= 300, 'the copy waited busyMs');
+    assert.equal(state(live).fingerprint, oldState);
+  });
+
   it(
     'killed at 50 random points of the copy, leaves the old database or the new one',
     { timeout: 300_000 },
