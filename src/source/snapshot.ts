@@ -133,7 +133,13 @@ export async function takeSnapshotHere(request: SnapshotRequest): Promise<Snapsh
     } else if (method === 'backup-api') {
       // The first step copies 100 pages; returning a huge step size makes
       // the rest (or a restart after a concurrent write) one step.
-      await db.backup(request.target, { progress: () => 1 << 30 });
+      let stepped = false;
+      await db.backup(request.target, { progress: () => ((stepped = true), 1 << 30) });
+      // A first step that found the database locked (past its busy timeout)
+      // ends the copy as if done, with nothing copied: never an empty snapshot.
+      if (!stepped && (db.pragma('page_count', { simple: true }) as number) > 0) {
+        throw Object.assign(new Error('the database stayed locked'), { code: 'SQLITE_BUSY' });
+      }
     }
   } catch (err) {
     fs.rmSync(request.target, { force: true });
