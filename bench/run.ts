@@ -608,7 +608,13 @@ async function main(): Promise<void> {
     const stagedDb = path.join(restoreDir, 'database', path.basename(db));
     const baseTimes = (round: number) => path.join(WORK, `base-restore-${round}.txt`);
     const ourResult = (round: number) => path.join(WORK, `restore-${round}.json`);
-    const [baseRestore, ourRestore] = compare([
+    const checkedResult = (round: number) => path.join(WORK, `restore-checked-${round}.json`);
+    // The same data backed up with the content check: its restore takes the
+    // signed record as its integrity proof (no integrity_check of its own).
+    console.log('  one backup with --check-content, for its archive (untimed)');
+    sh(`node ${q(CLI)} backup --home ${q(HOME)} --check-content --json > /dev/null`);
+    const checkedCopy = keep(latestArchive());
+    const [baseRestore, ourRestore, ourChecked] = compare([
       [
         'baseline: zstd -d | tar -x + sqlite3 .restore',
         (round) =>
@@ -626,7 +632,17 @@ async function main(): Promise<void> {
           sh('sync');
         },
       ],
-    ]) as [Measure, Measure];
+      [
+        'coffre restore --yes, backup checked at write',
+        (round) =>
+          `node ${q(CLI)} restore ${q(checkedCopy)} --home ${q(HOME)} --yes --json > ${q(checkedResult(round))}`,
+        total,
+        () => {
+          clearBackups();
+          sh('sync');
+        },
+      ],
+    ]) as [Measure, Measure, Measure];
     const basePhases = medianPhases(
       Array.from({ length: ROUNDS }, (_, round) => {
         const [t0, t1, t2] = fs
@@ -640,21 +656,25 @@ async function main(): Promise<void> {
         ];
       }),
     );
-    const ourPhases = medianPhases(
-      Array.from(
-        { length: ROUNDS },
-        (_, round) =>
-          (
-            JSON.parse(fs.readFileSync(ourResult(round), 'utf8')) as {
-              phases?: { phase: string; seconds: number }[];
-            }
-          ).phases ?? [],
-      ),
-    );
+    const phasesOf = (result: (round: number) => string) =>
+      medianPhases(
+        Array.from(
+          { length: ROUNDS },
+          (_, round) =>
+            (
+              JSON.parse(fs.readFileSync(result(round), 'utf8')) as {
+                phases?: { phase: string; seconds: number }[];
+              }
+            ).phases ?? [],
+        ),
+      );
+    const ourPhases = phasesOf(ourResult);
     console.log(`  phases, baseline (median s): ${formatPhases(basePhases)}`);
     console.log(`  phases, coffre (median s):   ${formatPhases(ourPhases)}`);
+    console.log(`  phases, checked at write:    ${formatPhases(phasesOf(checkedResult))}`);
     summary.push(
       `  restore / baseline:                ${ratio(ourRestore, baseRestore)} with the safety backup (aim <= 1.5x); safety backup ${(ourPhases.get('safety') ?? 0).toFixed(1)} s`,
+      `  restore checked at write / base:   ${ratio(ourChecked, baseRestore)}`,
       `  peak memory (coffre restore):      ${ourRestore.maxRssMiB.toFixed(0)} MiB; baseline ${baseRestore.maxRssMiB.toFixed(0)} MiB`,
     );
     fs.rmSync(restoreDir, { recursive: true, force: true });
