@@ -10,10 +10,15 @@
 // (database.ts), checked inside that transaction.
 
 import fsp from 'node:fs/promises';
+import { Worker } from 'node:worker_threads';
+import { CoffreError } from '../core/errors.js';
 import type { Sidecar } from '../core/manifest.js';
 import { recordedContentCheck } from '../core/sidecar.js';
 import { applyDatabase, type ApplyOptions } from './database.js';
-import { assertIntact, canCopyPages, checkStaged, copyPages, type CopyOptions } from './pages.js';
+import { openDatabase } from '../source/sqlite.js';
+import { workerError } from '../source/worker.js';
+import type { CopyMessage } from './copy-worker.js';
+import { assertIntact, canCopyPages, checkStaged, type CopyOptions } from './pages.js';
 
 export type IntegrityProof = 'staged' | 'at-write' | 'in-transaction';
 
@@ -40,7 +45,14 @@ export interface DatabaseApply {
     onProgress?: (done: number, total: number) => void,
     onWaiting?: (ended: boolean) => void,
   ): Promise<void>;
-  /** Stops the checks running ahead (the restore will not apply). */
+  /**
+   * Starts the page copy ahead of `apply`, where the live database allows it:
+   * in WAL mode the copy writes to the WAL only, so the file stays as a
+   * safety backup reading it in place sees it. Call once the safety backup
+   * has secured its snapshot; the commit still waits for `apply`.
+   */
+  startEarly(): void;
+  /** Stops the checks running ahead, and a copy started early (the restore will not apply). */
   cancel(): Promise<void>;
 }
 
@@ -89,6 +101,7 @@ export function prepareDatabaseApply(
       unit: 'rows',
       integrity: 'in-transaction',
       waited: 0,
+      startEarly: () => undefined,
       apply: (onProgress) => Promise.resolve(applyDatabase(live, staged, options, onProgress)),
       cancel: () => Promise.resolve(),
     };
@@ -97,6 +110,9 @@ export function prepareDatabaseApply(
   const checks = intactAtWrite ? null : checkStaged(staged, options.key);
   const intact = checks?.result.then(assertIntact);
   intact?.catch(() => undefined);
+  const early = walMode(live);
+  let running: RunningCopy | null = null;
+  const start = () => (running ??= startCopy(live, staged, copyOptions));
   let waited = 0;
   return {
     method: 'pages',
@@ -105,23 +121,116 @@ export function prepareDatabaseApply(
     get waited() {
       return waited;
     },
+    startEarly() {
+      if (early) start();
+    },
     async apply(onProgress, onWaiting) {
-      let since: number | null = null;
-      await copyPages(live, staged, {
-        onProgress,
-        ...copyOptions,
-        ...(intact ? { gate: intact } : {}),
-        onWaiting: () => {
+      const copy = start();
+      if (onProgress) copy.report(onProgress);
+      if (intact) {
+        let since: number | null = null;
+        // The copy holds its last page until the checks answer: that is a wait.
+        const ticker = setInterval(() => {
+          if (!copy.ready) return;
           since ??= performance.now();
           onWaiting?.(false);
-        },
-      });
-      if (since !== null) {
-        waited = (performance.now() - since) / 1000;
-        onWaiting?.(true);
+        }, 100);
+        try {
+          await Promise.race([intact, copy.result]);
+        } catch (err) {
+          await copy.abort();
+          throw err;
+        } finally {
+          clearInterval(ticker);
+        }
+        if (since !== null) {
+          waited = (performance.now() - since) / 1000;
+          onWaiting?.(true);
+        }
       }
+      copy.commit();
+      await copy.result;
     },
-    cancel: () => checks?.stop() ?? Promise.resolve(),
+    cancel: async () => {
+      await running?.abort();
+      await checks?.stop();
+    },
+  };
+}
+
+function walMode(live: string): boolean {
+  try {
+    const db = openDatabase(live, { readonly: true });
+    try {
+      return db.pragma('journal_mode', { simple: true }) === 'wal';
+    } finally {
+      db.close();
+    }
+  } catch {
+    return false;
+  }
+}
+
+/** A page copy under way in a worker thread (copy-worker.ts). */
+interface RunningCopy {
+  /** Settles once the copy committed, or failed (rolled back). */
+  readonly result: Promise<void>;
+  /** Every page but the last is copied: the commit waits for `commit()`. */
+  readonly ready: boolean;
+  /** Progress from now on (and the last one reported, at once). */
+  report(onProgress: (done: number, total: number) => void): void;
+  commit(): void;
+  /** Rolls the copy back, having changed nothing, and waits for it. */
+  abort(): Promise<void>;
+}
+
+function startCopy(
+  live: string,
+  staged: string,
+  options: Pick<CopyOptions, 'busyMs' | 'stepPages'>,
+): RunningCopy {
+  const worker = new Worker(new URL('./copy-worker.js', import.meta.url), {
+    workerData: { live, staged, ...options },
+  });
+  let last: [number, number] | null = null;
+  let listener: ((done: number, total: number) => void) | null = null;
+  let ready = false;
+  const result = new Promise<void>((resolve, reject) => {
+    let settled = false;
+    const settle = (err: unknown) => {
+      if (settled) return;
+      settled = true;
+      if (err) reject(err);
+      else resolve();
+      void worker.terminate();
+    };
+    worker.on('message', (msg: CopyMessage) => {
+      if ('progress' in msg) {
+        last = msg.progress;
+        listener?.(...msg.progress);
+      } else if ('ready' in msg) ready = true;
+      else settle(msg.ok ? null : workerError(msg.error));
+    });
+    worker.once('error', settle);
+    worker.once('exit', (code) =>
+      settle(new CoffreError('INTERNAL', `The page copy stopped (exit ${code}).`)),
+    );
+  });
+  result.catch(() => undefined);
+  return {
+    result,
+    get ready() {
+      return ready;
+    },
+    report(onProgress) {
+      listener = onProgress;
+      if (last) onProgress(...last);
+    },
+    commit: () => worker.postMessage('commit'),
+    abort: async () => {
+      worker.postMessage('abort');
+      await result.catch(() => undefined);
+    },
   };
 }
 

@@ -360,6 +360,8 @@ export class RestoreService {
           trigger: 'restore',
           compressionLevel: steps.SAFETY_COMPRESSION_LEVEL,
           snapshotInPlace: true,
+          // Secured, the state before no longer needs the file as it is.
+          onSnapshotSecured: () => database?.startEarly(),
           onProgress: (p: Progress) => progress({ ...p, phase: 'safety' }),
           // Before an adoption, the state it replaces is kept under the
           // identity being adopted (and this installation's own key): once the

@@ -31,6 +31,11 @@ export interface BackupOptions {
    */
   snapshotInPlace?: boolean;
   /**
+   * Called once the database's state for this backup is secured (held in
+   * place, or copied): the restore then starts its page copy into the WAL.
+   */
+  onSnapshotSecured?: () => void;
+  /**
    * The register id and name the backup is made under, instead of the
    * current ones (still signed with this installation's own key): the safety
    * backup before an adoption belongs to the register being adopted, so that

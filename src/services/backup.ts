@@ -238,7 +238,10 @@ export class BackupService {
             })
           : copied();
       // Failures surface where the writer awaits it; this only marks it handled.
-      snapshot.catch(() => undefined);
+      snapshot.then(
+        () => options.onSnapshotSecured?.(),
+        () => undefined,
+      );
       // The content check's database half: integrity_check of the snapshot, in
       // a worker thread, while the archive is written. A snapshot read in place
       // is the live file: opened read-only, never writable.

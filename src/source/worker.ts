@@ -7,7 +7,8 @@
 import { parentPort, Worker } from 'node:worker_threads';
 import { CoffreError, type ErrorCode } from '../core/errors.js';
 
-type Message<T> =
+/** What `answer` posts. */
+export type WorkerAnswer<T> =
   | { ok: true; result: T }
   | { ok: false; error: { message: string; code?: string; details?: Record<string, unknown> } };
 
@@ -18,20 +19,23 @@ export interface WorkerCall<T> {
   stop(): Promise<void>;
 }
 
+/** The error a worker's answer carries, as a CoffreError with its code and details. */
+export function workerError(
+  error: Extract<WorkerAnswer<unknown>, { ok: false }>['error'],
+): CoffreError {
+  const { code, message, details } = error;
+  return new CoffreError((code ?? 'INTERNAL') as ErrorCode, message, { details: details ?? {} });
+}
+
 /** Starts `module` (a worker that calls `answer`) with `data`; `what` names it in errors. */
 export function callWorker<T>(module: URL, data: unknown, what: string): WorkerCall<T> {
   const worker = new Worker(module, { workerData: data });
   const result = new Promise<T>((resolve, reject) => {
     let settled = false;
-    worker.once('message', (msg: Message<T>) => {
+    worker.once('message', (msg: WorkerAnswer<T>) => {
       settled = true;
       if (msg.ok) resolve(msg.result);
-      else {
-        const { code, message, details } = msg.error;
-        reject(
-          new CoffreError((code ?? 'INTERNAL') as ErrorCode, message, { details: details ?? {} }),
-        );
-      }
+      else reject(workerError(msg.error));
       void worker.terminate();
     });
     worker.once('error', (err) => {
@@ -52,7 +56,7 @@ export function callWorker<T>(module: URL, data: unknown, what: string): WorkerC
 
 /** In a worker: posts what `work` returns (awaited), or the error it throws. */
 export function answer(work: () => unknown): void {
-  const post = (msg: Message<unknown>) => parentPort!.postMessage(msg);
+  const post = (msg: WorkerAnswer<unknown>) => parentPort!.postMessage(msg);
   Promise.resolve()
     .then(work)
     .then(

@@ -39,6 +39,10 @@ function state(file: string): { fingerprint: string; integrity: unknown } {
   }
 }
 
+function sha256File(file: string): string {
+  return createHash('sha256').update(fs.readFileSync(file)).digest('hex');
+}
+
 function removeDb(file: string): void {
   for (const f of [file, `${file}-wal`, `${file}-shm`, `${file}-journal`])
     fs.rmSync(f, { force: true });
@@ -245,6 +249,98 @@ describe('a full restore by pages', () => {
       assert.ok(Date.now() - started >= 250, 'the copy waited for the lock');
     });
   }
+
+  /** The backup with 32 MiB more: more than the copy keeps in its cache (about 16 MiB), so it writes to the WAL. */
+  function bigStaged(): { file: string; fingerprint: string } {
+    const file = path.join(dir, 'big-staged.db');
+    if (!fs.existsSync(file)) {
+      fs.copyFileSync(staged, file);
+      const db = new Database(file);
+      db.exec('CREATE TABLE padding (b BLOB)');
+      const insert = db.prepare('INSERT INTO padding VALUES (randomblob(65536))');
+      for (let i = 0; i < 512; i++) insert.run();
+      db.close();
+    }
+    return { file, fingerprint: state(file).fingerprint };
+  }
+
+  it('starts its copy early in WAL mode: the file stays as a safety backup reads it, until the commit', async () => {
+    removeDb(live);
+    fs.copyFileSync(pristine, live);
+    const big = bigStaged();
+    // The safety backup's hold: the WAL emptied, then a read transaction on the file alone.
+    const hold = new Database(live);
+    hold.pragma('wal_checkpoint(TRUNCATE)');
+    hold.exec('BEGIN');
+    const oldReceipts = hold.prepare('SELECT count(*) FROM receipts').pluck().get();
+    const fileBefore = sha256File(live);
+    const apply = prepareDatabaseApply(live, big.file, { full: true, tables: [], key: null });
+    apply.startEarly();
+    try {
+      // The copy writes into the WAL what its cache cannot keep: 8 MiB of it is enough.
+      const size = 8 * 2 ** 20;
+      const deadline = Date.now() + 20_000;
+      while ((fs.statSync(`${live}-wal`, { throwIfNoEntry: false })?.size ?? 0) < size) {
+        assert.ok(Date.now() < deadline, 'the early copy did not write its pages');
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      assert.equal(sha256File(live), fileBefore, 'the file is as the safety backup reads it');
+      const reader = new Database(live, { readonly: true });
+      assert.equal(
+        reader.prepare('SELECT count(*) FROM receipts').pluck().get(),
+        oldReceipts,
+        'other connections still see the old data',
+      );
+      reader.close();
+    } finally {
+      hold.exec('COMMIT');
+      hold.close();
+    }
+    await apply.apply();
+    assert.equal(state(live).fingerprint, big.fingerprint);
+  });
+
+  it('a copy started early and cancelled changes nothing and lets the app write again', async () => {
+    removeDb(live);
+    fs.copyFileSync(pristine, live);
+    const apply = prepareDatabaseApply(live, bigStaged().file, {
+      full: true,
+      tables: [],
+      key: null,
+    });
+    apply.startEarly();
+    const deadline = Date.now() + 20_000;
+    while ((fs.statSync(`${live}-wal`, { throwIfNoEntry: false })?.size ?? 0) < 64 * 1024) {
+      assert.ok(Date.now() < deadline, 'the early copy did not start');
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    await apply.cancel();
+    const app = new Database(live);
+    app.pragma('busy_timeout = 0');
+    app.exec('CREATE TABLE written_after (x)');
+    app.exec('DROP TABLE written_after');
+    app.close();
+    assert.equal(state(live).fingerprint, oldState);
+  });
+
+  it('does not start early in rollback-journal mode, where the copy would write the file', async () => {
+    removeDb(live);
+    fs.copyFileSync(pristine, live);
+    const setup = new Database(live);
+    setup.pragma('journal_mode = DELETE');
+    setup.close();
+    const hold = new Database(live);
+    hold.exec('BEGIN');
+    hold.prepare('SELECT count(*) FROM sqlite_master').get();
+    const apply = prepareDatabaseApply(live, staged, { full: true, tables: [], key: null });
+    apply.startEarly();
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(fs.existsSync(`${live}-journal`), false, 'no copy under way');
+    hold.exec('COMMIT');
+    hold.close();
+    await apply.apply();
+    assert.equal(state(live).fingerprint, newState);
+  });
 
   it('gives up when the live database stays locked, having changed nothing', async () => {
     removeDb(live);
