@@ -6,7 +6,8 @@
 // applied migrations in __migrations__ (user_version stays 0), and syncs
 // through a server from its CRDT messages and the positions in
 // metadata.json: after a restore these are reset, as Actual's own "reset
-// sync" does, so that the server does not undo the restore.
+// sync" does on the device, so that the server does not undo the restore;
+// the user then uploads the budget again from Actual.
 
 import { declareProfile } from './profiles.js';
 
@@ -143,8 +144,12 @@ export const ACTUAL_PROFILE = declareProfile({
       unset: [],
       set: { groupId: null, lastSyncedTimestamp: null, lastUploaded: null, resetClock: true },
     },
+    // What Actual 26 does then: the server refuses the next sync
+    // (file-has-reset) and Actual offers Revert, which downloads the
+    // server's copy over the restore, or "upload this file", which makes the
+    // restored budget the server's (test/integration/actual-sync.test.ts).
     message:
-      'this budget is no longer linked to your sync server, which still holds the changes made after the backup: open it in Actual and upload it to the server again (a new sync file), and on your other devices open that new file.',
+      'this budget is no longer linked to your sync server, which still holds the changes made after the backup. Open it in Actual: when it says that syncing has been reset on this cloud file, choose "upload this file", not Revert (Revert would bring those changes back over the restore). Your other devices are then told the same: there, choose Revert, which downloads the restored budget.',
   },
   mustClose: true,
 });
