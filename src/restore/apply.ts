@@ -197,7 +197,7 @@ function startCopy(
   let ready = false;
   const result = new Promise<void>((resolve, reject) => {
     let settled = false;
-    const settle = (err: unknown) => {
+    const settle = (err: Error | null) => {
       if (settled) return;
       settled = true;
       if (err) reject(err);
