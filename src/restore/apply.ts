@@ -64,8 +64,18 @@ export interface DatabaseApply {
  * archive (an adopted key is not yet trusted to vouch for anything).
  * BAD_SIGNATURE when the record was altered.
  */
-export function checkedAtWrite(sidecar: Sidecar | null | undefined): boolean {
-  return !!sidecar && recordedContentCheck(sidecar) !== null;
+export function checkedAtWrite(
+  sidecar: Sidecar | null | undefined,
+  archived: { id: string; publicKey: string },
+  trusted: (register: { id: string; publicKey: string }) => boolean,
+): boolean {
+  if (!sidecar) return false;
+  // The record vouches for nothing unless its signer is this register, and
+  // the one whose header is inside the archive: with --adopt a sidecar
+  // signed by any key is accepted, and could carry a forged record.
+  const signer = sidecar.header.register;
+  if (signer.id !== archived.id || signer.publicKey !== archived.publicKey) return false;
+  return trusted(signer) && recordedContentCheck(sidecar) !== null;
 }
 
 /**
@@ -122,7 +132,14 @@ export function prepareDatabaseApply(
       return waited;
     },
     startEarly() {
-      if (early) start();
+      // Checked again: the app may have left WAL mode since the plan.
+      if (!early || !walMode(live)) return;
+      try {
+        start();
+      } catch {
+        // The worker could not start: apply() starts it again, or says why.
+        running = null;
+      }
     },
     async apply(onProgress, onWaiting) {
       const copy = start();
@@ -133,7 +150,7 @@ export function prepareDatabaseApply(
         const ticker = setInterval(() => {
           if (!copy.ready) return;
           since ??= performance.now();
-          onWaiting?.(false);
+          copy.guard(() => onWaiting?.(false));
         }, 100);
         try {
           await Promise.race([intact, copy.result]);
@@ -182,6 +199,8 @@ interface RunningCopy {
   commit(): void;
   /** Rolls the copy back, having changed nothing, and waits for it. */
   abort(): Promise<void>;
+  /** Runs a caller's callback; if it throws, the copy is rolled back and fails with that error. */
+  guard(callback: () => void): void;
 }
 
 function startCopy(
@@ -195,19 +214,33 @@ function startCopy(
   let last: [number, number] | null = null;
   let listener: ((done: number, total: number) => void) | null = null;
   let ready = false;
+  // A caller's callback that threw: the copy is abandoned, with its error.
+  let thrown: Error | null = null;
+  let committing = false;
+  const guard = (callback: () => void) => {
+    try {
+      callback();
+    } catch (err) {
+      thrown ??= err instanceof Error ? err : new Error(String(err));
+      worker.postMessage('abort');
+    }
+  };
   const result = new Promise<void>((resolve, reject) => {
     let settled = false;
     const settle = (err: Error | null) => {
       if (settled) return;
       settled = true;
-      if (err) reject(err);
+      // Committed is committed: a callback that threw once the commit was
+      // asked for cannot undo it, so only the copy's own answer counts then.
+      if (err) reject(thrown ?? err);
+      else if (thrown && !committing) reject(thrown);
       else resolve();
       void worker.terminate();
     };
     worker.on('message', (msg: CopyMessage) => {
       if ('progress' in msg) {
         last = msg.progress;
-        listener?.(...msg.progress);
+        guard(() => listener?.(...msg.progress));
       } else if ('ready' in msg) ready = true;
       else settle(msg.ok ? null : workerError(msg.error));
     });
@@ -224,9 +257,13 @@ function startCopy(
     },
     report(onProgress) {
       listener = onProgress;
-      if (last) onProgress(...last);
+      if (last) guard(() => onProgress(...last!));
     },
-    commit: () => worker.postMessage('commit'),
+    guard,
+    commit: () => {
+      committing = true;
+      worker.postMessage('commit');
+    },
     abort: async () => {
       worker.postMessage('abort');
       await result.catch(() => undefined);

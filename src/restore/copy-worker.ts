@@ -9,9 +9,7 @@ import { answer, type WorkerAnswer } from '../source/worker.js';
 import { copyPages, type CopyOptions } from './pages.js';
 
 export type CopyMessage =
-  | { progress: [done: number, total: number] }
-  | { ready: true }
-  | WorkerAnswer<unknown>;
+  { progress: [done: number, total: number] } | { ready: true } | WorkerAnswer<unknown>;
 
 const { live, staged, busyMs, stepPages } = workerData as {
   live: string;

@@ -245,7 +245,7 @@ export class RestoreService {
     const selection = selectSections(header, options.sections);
     const stagedDb = path.join(stage, header.database.entry);
     const stagedKey = header.database.sourceEncrypted ? key : null;
-    const intactAtWrite = !adopting && checkedAtWrite(found.sidecar);
+    const intactAtWrite = !adopting && checkedAtWrite(found.sidecar, header.register, own);
     const database = fs.existsSync(liveDb)
       ? prepareDatabaseApply(
           liveDb,
@@ -329,6 +329,8 @@ export class RestoreService {
     // From here on, the app was told a restore starts: whatever fails, it
     // hears that it ended (and can start again).
     const failed = async (err: unknown): Promise<never> => {
+      // A copy started early lets go of the app's database before the app is told.
+      await database?.cancel().catch(() => undefined);
       await this.runHook('afterRestore', header.id, 'failed', options).catch(() => undefined);
       const e = asCoffreError(err);
       this.jobs.events.emit('restore', {
