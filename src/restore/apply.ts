@@ -1,13 +1,16 @@
 // Chooses how the staged database replaces the live one, and starts what can
 // run ahead of it. A full restore of a plain database copies pages (see
-// pages.ts): its integrity check runs on the staged copy in a worker thread,
-// started as soon as the archive is staged, so that it overlaps the wait for
-// confirmation, the safety backup and the page copy itself, whose commit
-// waits for it. When the register checked these very bytes as it wrote the
-// archive (a signed content check, and the staging proved every byte
-// unchanged since), that check is the proof and none runs again. Everything else (a section restore, an encrypted database, a
-// page size that a WAL database cannot take) copies rows in one transaction
-// (database.ts), checked inside that transaction.
+// pages.ts), in a worker thread (copy-worker.ts): in WAL mode the copy starts
+// as soon as the safety backup has secured its snapshot (startEarly), and its
+// commit waits for apply(). Its integrity check runs on the staged copy in
+// another worker, started as soon as the archive is staged, so that it
+// overlaps the wait for confirmation, the safety backup and the copy, whose
+// commit waits for it. When the register checked these very bytes as it
+// wrote the archive (a signed content check, and the staging proved every
+// byte unchanged since), that check is the proof and none runs again.
+// Everything else (a section restore, an encrypted database, a page size that
+// a WAL database cannot take) copies rows in one transaction (database.ts),
+// checked inside that transaction.
 
 import fsp from 'node:fs/promises';
 import { Worker } from 'node:worker_threads';

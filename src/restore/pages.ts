@@ -156,7 +156,7 @@ export async function copyPages(
   const locked = () =>
     new CoffreError(
       'RESTORE_CONFLICT',
-      `Another program kept the app's database ${live} locked for ${Math.round(busyMs / 1000)} s; nothing was changed.`,
+      `Another program kept the app's database ${live} locked for ${Math.round(busyMs / 1000)} s; nothing was changed. Close the app (or set a command that stops it: coffre hooks set before-restore "...") and run the restore again.`,
     );
   const sleeper = new Int32Array(new SharedArrayBuffer(4));
   const source = openDatabase(staged, { readonly: true });
