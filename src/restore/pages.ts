@@ -8,7 +8,7 @@
 // a page copy makes the live database exactly the staged one.
 
 import { CoffreError } from '../core/errors.js';
-import { openDatabase } from '../source/sqlite.js';
+import { damageReported, integrityOf, openDatabase } from '../source/sqlite.js';
 import { callWorker } from '../source/worker.js';
 
 export interface StagedCheck {
@@ -27,20 +27,13 @@ export function checkStagedHere(staged: string, key: string | null, writable = f
     try {
       // No foreign_key_check: its rule refuses only the dangling references a
       // restore creates, and a page copy creates none beyond the backup's own.
-      const integrity = (db.prepare('PRAGMA integrity_check').pluck().all() as string[]).join('; ');
-      return { integrity };
+      return { integrity: integrityOf(db) };
     } finally {
       db.close();
     }
   } catch (err) {
-    // A page damaged badly enough makes SQLite stop the check with an error.
-    const codes = [
-      (err as { code?: unknown }).code,
-      (err as { cause?: { code?: unknown } }).cause?.code,
-    ];
-    if (codes.some((c) => typeof c === 'string' && /^SQLITE_(CORRUPT|NOTADB)/.test(c))) {
-      return { integrity: (err as Error).message };
-    }
+    const damage = damageReported(err);
+    if (damage !== null) return { integrity: damage };
     throw err;
   }
 }

@@ -25,9 +25,11 @@ export interface BackupOptions {
   /** zstd level for this backup instead of the config's, or 'store' (the safety backup of a restore). */
   compressionLevel?: number | 'store';
   /**
-   * Read a plain live database in place, held still by a read transaction,
-   * rather than copy it first (the safety backup of a restore: a read, not a
-   * copy). Falls back to a copy when the WAL cannot be emptied.
+   * The app is stopped (the safety backup of a restore): a plain database,
+   * in either journal mode, is read in place after its WAL is emptied, held
+   * still by a read transaction. Falls back to a copy when the WAL cannot be
+   * emptied. (Without it, only a WAL database backed up to local disks is
+   * read in place, held between two of the app's commits.)
    */
   snapshotInPlace?: boolean;
   /**

@@ -37,7 +37,12 @@ import { warning, type Warning } from '../core/warnings.js';
 import type { Destination, Upload } from '../destinations/types.js';
 import { checkStaged, type StagedCheck } from '../restore/pages.js';
 import { describeSkipped, scanFiles } from '../source/files.js';
-import { holdSnapshot, takeSnapshot, type HeldSnapshot } from '../source/snapshot.js';
+import {
+  holdSnapshot,
+  takeSnapshot,
+  type HeldSnapshot,
+  type HoldOptions,
+} from '../source/snapshot.js';
 import { isEncryptedDatabaseFile } from '../source/sqlite.js';
 import { retentionFor, type ConfigStore } from '../state/config.js';
 import type { HomePaths } from '../state/home.js';
@@ -228,25 +233,40 @@ export class BackupService {
           entryName: path.basename(dbFile),
           result,
         }));
-      const snapshot: Promise<ArchiveSnapshot> =
-        options.snapshotInPlace && !sourceEncrypted
-          ? holdSnapshot(dbFile, profileReading(this.source.profile)).then((h) => {
-              held = h;
-              return h
-                ? { file: dbFile, entryName: path.basename(dbFile), result: h.result, inPlace: h }
-                : copied();
-            })
-          : copied();
+      // A plain database is read in place, held still by a read transaction,
+      // rather than copied first: for a restore's safety backup (the app is
+      // stopped), and for a WAL database whose archive is written to local
+      // disks (the app's writers are not held; a cloud upload's pace would
+      // keep its WAL from being checkpointed for too long). Otherwise, or when
+      // the file cannot be held, it is copied.
+      const hold: HoldOptions | null = sourceEncrypted
+        ? null
+        : options.snapshotInPlace
+          ? { check: checkContent }
+          : ready.every((r) => r.dest.kind !== 's3')
+            ? { live: true, check: checkContent }
+            : null;
+      const snapshot: Promise<ArchiveSnapshot> = hold
+        ? holdSnapshot(dbFile, profileReading(this.source.profile), hold).then((h) => {
+            held = h;
+            return h
+              ? { file: dbFile, entryName: path.basename(dbFile), result: h.result, inPlace: h }
+              : copied();
+          })
+        : copied();
       // Failures surface where the writer awaits it; this only marks it handled.
       snapshot.then(
         () => options.onSnapshotSecured?.(),
         () => undefined,
       );
       // The content check's database half: integrity_check of the snapshot, in
-      // a worker thread, while the archive is written. A snapshot read in place
-      // is the live file: opened read-only, never writable.
+      // a worker thread, while the archive is written. A snapshot read in
+      // place is checked in the transaction that holds it (another connection
+      // would read the app's later writes through the WAL).
       const integrity: Promise<StagedCheck> | null = checkContent
-        ? snapshot.then((s) => checkStaged(s.file, key, !('inPlace' in s && s.inPlace)).result)
+        ? snapshot.then((s) =>
+            s.inPlace ? (held as HeldSnapshot).check! : checkStaged(s.file, key, true).result,
+          )
         : null;
       integrity?.catch(() => undefined);
       pendingSnapshot = snapshot;

@@ -4,26 +4,36 @@
 
 import { parentPort, workerData } from 'node:worker_threads';
 import type { ProfileReading } from '../core/profiles.js';
-import { holdSnapshotHere, takeSnapshotHere, type SnapshotRequest } from './snapshot.js';
+import { integrityOf } from './sqlite.js';
+import {
+  holdSnapshotHere,
+  takeSnapshotHere,
+  type HoldOptions,
+  type SnapshotRequest,
+} from './snapshot.js';
 import { answer } from './worker.js';
 
 const request = workerData as
-  SnapshotRequest | { source: string; reading?: ProfileReading; hold: true };
+  SnapshotRequest | { source: string; reading?: ProfileReading; hold: HoldOptions };
 const fail = (err: unknown) =>
   parentPort!.postMessage({
     ok: false,
     error: { message: (err as Error).message, code: (err as { code?: string }).code },
   });
 if ('hold' in request) {
-  // Holds a read transaction until the main thread has read the file.
+  // Holds a read transaction until the main thread has read the file; a
+  // content check runs in it meanwhile (a release waits for its end).
   try {
-    const held = holdSnapshotHere(request.source, request.reading);
+    const held = holdSnapshotHere(request.source, request.reading, request.hold);
     parentPort!.postMessage({ ok: true, result: held?.result ?? null });
     parentPort!.once('message', () => {
       held?.release();
       // Nothing else keeps this thread alive: it ends.
       parentPort!.close();
     });
+    if (held && request.hold.check) {
+      parentPort!.postMessage({ ok: true, check: { integrity: integrityOf(held.db) } });
+    }
   } catch (err) {
     fail(err);
   }

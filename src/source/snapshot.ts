@@ -196,49 +196,60 @@ export function takeSnapshot(request: SnapshotRequest): Promise<SnapshotResult> 
 /** A live database held still by a read transaction, to be read in place. */
 export interface HeldSnapshot {
   result: SnapshotResult;
-  /** Ends the read transaction (idempotent). */
+  /**
+   * With `check`: integrity_check of the held state, run in the same
+   * transaction (a separate connection would read the app's later writes
+   * through the WAL). Already marked handled.
+   */
+  check: Promise<{ integrity: string }> | null;
+  /** Ends the read transaction (idempotent); waits for a check under way. */
   release(): Promise<void>;
 }
+
+/** How a database is held still to be read in place. */
+export interface HoldOptions {
+  /**
+   * A backup while the app runs (its writers are never held): only a WAL
+   * database is held, and the WAL is never checkpointed in a way that waits
+   * for the app. Otherwise (the safety backup of a restore, the app stopped)
+   * the WAL is emptied first, waiting up to a second for the app.
+   */
+  live?: boolean;
+  /** Also runs integrity_check in the held transaction: the state the archive reads. */
+  check?: boolean;
+}
+
+/** How many times a live hold tries to start between two of the app's commits. */
+const LIVE_HOLD_TRIES = 25;
 
 /**
  * In the worker: opens a read transaction on a plain database in which the
  * file alone is the database, and reads its facts. Returns null (nothing
- * held) when the WAL holds frames that a checkpoint could not move into the
- * file: then only a copy is a consistent snapshot.
+ * held) when the file is not that state: then only a copy is a consistent
+ * snapshot.
  */
 export function holdSnapshotHere(
   source: string,
   reading?: ProfileReading,
-): { result: SnapshotResult; release(): void } | null {
+  options: HoldOptions = {},
+): { result: SnapshotResult; db: Database.Database; release(): void } | null {
   const db = openDatabase(source);
   try {
     const wal = db.pragma('journal_mode', { simple: true }) === 'wal';
-    // Moves every frame into the file and empties the WAL, when no reader
-    // or writer is in the way (the app is usually stopped for a restore).
-    // It waits at most a second for them: then a copy is taken instead.
-    if (wal) {
-      db.pragma('busy_timeout = 1000');
-      db.pragma('wal_checkpoint(TRUNCATE)');
-    }
-    db.exec('BEGIN');
-    // The first read starts the transaction; every count is of that state.
-    const facts = readFacts(db, reading);
-    // An empty WAL now means this transaction reads the file alone, and no
-    // checkpoint can write into the file while it lasts. (A rollback-journal
-    // database: the shared lock keeps every writer out of the file.)
-    let walBytes = 0;
-    try {
-      walBytes = wal ? fs.statSync(`${source}-wal`).size : 0;
-    } catch {
-      walBytes = 0;
-    }
-    if (walBytes > 0) {
-      db.exec('ROLLBACK');
+    // A rollback-journal database held by a running app's backup would keep
+    // its writers out for the whole archive: that one is copied instead.
+    const held = options.live
+      ? wal && holdBetweenCommits(db, source)
+      : holdAfterCheckpoint(db, source, wal);
+    if (!held) {
       db.close();
       return null;
     }
+    // The transaction started above: every count is of the held state.
+    const facts = readFacts(db, reading);
     return {
       result: { ...facts, encrypted: false, method: 'in-place', lockedMs: 0 },
+      db,
       release: () => {
         if (!db.open) return;
         db.exec('ROLLBACK');
@@ -252,16 +263,86 @@ export function holdSnapshotHere(
 }
 
 /**
+ * The restore's hold (the app stopped): moves every frame into the file and
+ * empties the WAL, when no reader or writer is in the way, waiting at most a
+ * second for them; then starts a read transaction. An empty WAL then means
+ * this transaction reads the file alone, and no checkpoint can write into the
+ * file while it lasts. (A rollback-journal database: the shared lock keeps
+ * every writer out of the file.) False, with nothing open, otherwise.
+ */
+function holdAfterCheckpoint(db: Database.Database, source: string, wal: boolean): boolean {
+  if (wal) {
+    db.pragma('busy_timeout = 1000');
+    db.pragma('wal_checkpoint(TRUNCATE)');
+  }
+  beginRead(db);
+  if (wal && walBytes(source) > 0) {
+    db.exec('ROLLBACK');
+    return false;
+  }
+  return true;
+}
+
+/**
+ * A running app's hold, WAL mode: never waits for the app's writers. A
+ * passive checkpoint (it takes no lock a writer needs) moves the WAL's frames
+ * into the file; the read transaction starts; a second passive checkpoint
+ * then finding every frame of the WAL already in the file proves that the
+ * file is this transaction's state: a checkpoint cannot move any later frame
+ * into the file while the transaction lasts (the checkpointer stops at the
+ * oldest reader's frame, and needs the lock that a reader of the file alone
+ * holds). When the app committed in between, or another reader kept frames
+ * back, it tries again a few times, then gives up (the snapshot is copied).
+ */
+function holdBetweenCommits(db: Database.Database, source: string): boolean {
+  const probe = openDatabase(source);
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  try {
+    probe.pragma('busy_timeout = 0');
+    const checkpoint = () =>
+      probe.pragma('wal_checkpoint(PASSIVE)', { simple: false }) as [
+        { busy: number; log: number; checkpointed: number },
+      ];
+    for (let attempt = 0; attempt < LIVE_HOLD_TRIES; attempt++) {
+      checkpoint();
+      beginRead(db);
+      const [after] = checkpoint();
+      if (after.busy === 0 && after.log === after.checkpointed) return true;
+      db.exec('ROLLBACK');
+      Atomics.wait(pause, 0, 0, 2 + attempt);
+    }
+    return false;
+  } finally {
+    probe.close();
+  }
+}
+
+/** Starts a read transaction (the first read takes its snapshot). */
+function beginRead(db: Database.Database): void {
+  db.exec('BEGIN');
+  db.prepare('SELECT count(*) FROM sqlite_master').get();
+}
+
+function walBytes(source: string): number {
+  try {
+    return fs.statSync(`${source}-wal`).size;
+  } catch {
+    return 0;
+  }
+}
+
+/**
  * Holds a plain live database still in a worker thread (see holdSnapshotHere),
  * or resolves null when only a copy would be consistent.
  */
 export function holdSnapshot(
   source: string,
   reading?: ProfileReading,
+  options: HoldOptions = {},
 ): Promise<HeldSnapshot | null> {
   return new Promise((resolve, reject) => {
     const worker = new Worker(new URL('./snapshot-worker.js', import.meta.url), {
-      workerData: { source, reading, hold: true },
+      workerData: { source, reading, hold: options },
     });
     let settled = false;
     let exited = false;
@@ -273,32 +354,47 @@ export function holdSnapshot(
         worker.once('exit', () => done());
         worker.postMessage('release');
       }));
-    worker.once(
-      'message',
-      (
-        msg:
-          | { ok: true; result: SnapshotResult | null }
-          | { ok: false; error: { message: string; code?: string } },
-      ) => {
+    let checked: ((check: { integrity: string }) => void) | null = null;
+    let checkFailed: ((err: Error) => void) | null = null;
+    const check = options.check
+      ? new Promise<{ integrity: string }>((ok, fail) => {
+          checked = ok;
+          checkFailed = fail;
+        })
+      : null;
+    check?.catch(() => undefined);
+    type Answer =
+      | { ok: true; result: SnapshotResult | null }
+      | { ok: true; check: { integrity: string } }
+      | { ok: false; error: { message: string; code?: string } };
+    worker.on('message', (msg: Answer) => {
+      if (!msg.ok) {
+        const err = new CoffreError((msg.error.code ?? 'INTERNAL') as ErrorCode, msg.error.message);
+        if (!settled) reject(err);
+        else checkFailed?.(err);
         settled = true;
-        if (!msg.ok) {
-          reject(new CoffreError((msg.error.code ?? 'INTERNAL') as ErrorCode, msg.error.message));
-          void worker.terminate();
-        } else if (!msg.result) {
-          resolve(null);
-          void worker.terminate();
-        } else {
-          resolve({ result: msg.result, release });
-        }
-      },
-    );
+        void worker.terminate();
+      } else if ('check' in msg) {
+        checked?.(msg.check);
+      } else if (!msg.result) {
+        settled = true;
+        resolve(null);
+        void worker.terminate();
+      } else {
+        settled = true;
+        resolve({ result: msg.result, check, release });
+      }
+    });
     worker.once('error', (err) => {
       if (!settled) reject(err);
+      else checkFailed?.(err);
       settled = true;
     });
     worker.once('exit', (code) => {
-      if (!settled)
-        reject(new CoffreError('INTERNAL', `The snapshot worker stopped (exit ${code}).`));
+      const err = new CoffreError('INTERNAL', `The snapshot worker stopped (exit ${code}).`);
+      if (!settled) reject(err);
+      // Released before its check ended: the check did not run to its end.
+      else checkFailed?.(err);
     });
   });
 }

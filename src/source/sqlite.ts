@@ -194,3 +194,29 @@ export function readFacts(
     bytes: pageSize * pageCount,
   };
 }
+
+/**
+ * The message of a SQLite error that reports a damaged database (a page
+ * damaged badly enough makes SQLite stop a check, or an open, with an error),
+ * or null for any other error.
+ */
+export function damageReported(err: unknown): string | null {
+  const codes = [
+    (err as { code?: unknown }).code,
+    (err as { cause?: { code?: unknown } }).cause?.code,
+  ];
+  return codes.some((c) => typeof c === 'string' && /^SQLITE_(CORRUPT|NOTADB)/.test(c))
+    ? (err as Error).message
+    : null;
+}
+
+/** integrity_check of an open database: 'ok', or what it found. */
+export function integrityOf(db: Database.Database): string {
+  try {
+    return (db.prepare('PRAGMA integrity_check').pluck().all() as string[]).join('; ');
+  } catch (err) {
+    const damage = damageReported(err);
+    if (damage !== null) return damage;
+    throw err;
+  }
+}
