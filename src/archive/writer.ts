@@ -49,6 +49,8 @@ export interface ArchiveInput {
   files: SourceFile[];
   /** Pending while the worker copies the database. */
   snapshot: Promise<ArchiveSnapshot>;
+  /** Called when the database's entry is next: a snapshot held in place may start now. */
+  beforeDatabase?: () => void;
   /** Builds the header once the snapshot's facts are known. */
   makeHeader(
     snapshot: ArchiveSnapshot,
@@ -187,6 +189,7 @@ export async function writeArchive(input: ArchiveInput): Promise<ArchiveOutput> 
       fileBytes += file.size;
       await fileEntry(out, ENTRY.filesDir + file.rel, file.abs, file.size, file.mtimeMs);
     }
+    input.beforeDatabase?.();
     const snapshot = await input.snapshot;
     const stat = await fsp.stat(snapshot.file);
     if (snapshot.inPlace) {
@@ -211,6 +214,20 @@ export async function writeArchive(input: ArchiveInput): Promise<ArchiveOutput> 
           stat.mtimeMs,
           head,
         );
+        // Nothing may write the file while it is held; should another
+        // program have done so anyway, the archive would hold a torn copy.
+        const after = await fsp.stat(snapshot.file);
+        if (
+          after.size !== stat.size ||
+          after.mtimeMs !== stat.mtimeMs ||
+          after.ctimeMs !== stat.ctimeMs
+        ) {
+          throw new CoffreError(
+            'SOURCE_UNAVAILABLE',
+            `The database ${snapshot.file} was written to while the backup read it, although it was held still; nothing was saved. Run the backup again.`,
+            { details: { file: snapshot.file, reason: 'changed' } },
+          );
+        }
       } finally {
         await snapshot.inPlace.release();
       }

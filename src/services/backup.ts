@@ -127,6 +127,8 @@ export class BackupService {
     let snapshotFile: string | null = null;
     let held: HeldSnapshot | null = null;
     let pendingSnapshot: Promise<unknown> | null = null;
+    let openGate: () => void = () => undefined;
+    let closeGate: (err: Error) => void = () => undefined;
     // Progress for the caller, this process's listeners and other processes; a cancel stops at the next report.
     // A restore's safety backup is one of its phases: the restore reports it.
     const progress = this.jobs.reporter(jobId, 'backup', options.onProgress, {
@@ -246,13 +248,23 @@ export class BackupService {
           : ready.every((r) => r.dest.kind !== 's3')
             ? { live: true, check: checkContent }
             : null;
+      // A running app's database is held only once the archive reaches its
+      // entry (after the files): its WAL cannot be checkpointed meanwhile.
+      const gate = new Promise<void>((open, close) => {
+        openGate = open;
+        closeGate = close;
+      });
+      gate.catch(() => undefined);
+      if (!hold?.live) openGate();
       const snapshot: Promise<ArchiveSnapshot> = hold
-        ? holdSnapshot(dbFile, profileReading(this.source.profile), hold).then((h) => {
-            held = h;
-            return h
-              ? { file: dbFile, entryName: path.basename(dbFile), result: h.result, inPlace: h }
-              : copied();
-          })
+        ? gate
+            .then(() => holdSnapshot(dbFile, profileReading(this.source.profile), hold))
+            .then((h) => {
+              held = h;
+              return h
+                ? { file: dbFile, entryName: path.basename(dbFile), result: h.result, inPlace: h }
+                : copied();
+            })
         : copied();
       // Failures surface where the writer awaits it; this only marks it handled.
       snapshot.then(
@@ -335,6 +347,7 @@ export class BackupService {
         settingsFile: present(source.settings) ? this.source.path(source.settings) : null,
         files,
         snapshot,
+        beforeDatabase: () => openGate(),
         makeHeader,
         encryption,
         checkContent,
@@ -459,7 +472,9 @@ export class BackupService {
       };
     } catch (err) {
       await Promise.all(uploads.map((u) => u.upload.abort().catch(() => undefined)));
-      // A snapshot still being written (a cancel mid-archive) ends before its file is removed.
+      // A snapshot still being written (a cancel mid-archive) ends before its
+      // file is removed; one not started yet never starts.
+      closeGate(new Error('the backup stopped'));
       await pendingSnapshot?.catch(() => undefined);
       const e = this.jobs.failed(jobId, err);
       this.jobs.journal('backup-failed', { code: e.code, message: e.message, destinations: names });

@@ -24,8 +24,9 @@
 
 import fs from 'node:fs';
 import path from 'node:path';
-import { Worker } from 'node:worker_threads';
-import type Database from 'better-sqlite3-multiple-ciphers';
+import { fork } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import Database from 'better-sqlite3-multiple-ciphers';
 import { CoffreError, type ErrorCode } from '../core/errors.js';
 import type { ProfileReading } from '../core/profiles.js';
 import { diskFullAt } from '../state/disk.js';
@@ -295,25 +296,35 @@ function holdAfterCheckpoint(db: Database.Database, source: string, wal: boolean
  * back, it tries again a few times, then gives up (the snapshot is copied).
  */
 function holdBetweenCommits(db: Database.Database, source: string): boolean {
-  const probe = openDatabase(source);
   const pause = new Int32Array(new SharedArrayBuffer(4));
+  let probe: Database.Database | null = null;
   try {
+    // Opened by SQLite alone: openDatabase's look at the file would open and
+    // close a descriptor of it, and that drops this process's locks on it
+    // (hold-process.ts), the very lock that keeps other programs out.
+    probe = new Database(source, { fileMustExist: true });
     probe.pragma('busy_timeout = 0');
     const checkpoint = () =>
-      probe.pragma('wal_checkpoint(PASSIVE)', { simple: false }) as [
+      probe!.pragma('wal_checkpoint(PASSIVE)', { simple: false }) as [
         { busy: number; log: number; checkpointed: number },
       ];
     for (let attempt = 0; attempt < LIVE_HOLD_TRIES; attempt++) {
       checkpoint();
       beginRead(db);
       const [after] = checkpoint();
-      if (after.busy === 0 && after.log === after.checkpointed) return true;
+      // log is -1 when the database is not in WAL mode (any more).
+      if (after.busy === 0 && after.log >= 0 && after.log === after.checkpointed) return true;
       db.exec('ROLLBACK');
       Atomics.wait(pause, 0, 0, 2 + attempt);
     }
     return false;
+  } catch {
+    // Whatever stops the hold (a WAL Coffre may not write, a lock past its
+    // timeout) leaves the copy, which needs no more than reading.
+    if (db.inTransaction) db.exec('ROLLBACK');
+    return false;
   } finally {
-    probe.close();
+    probe?.close();
   }
 }
 
@@ -332,8 +343,8 @@ function walBytes(source: string): number {
 }
 
 /**
- * Holds a plain live database still in a worker thread (see holdSnapshotHere),
- * or resolves null when only a copy would be consistent.
+ * Holds a plain live database still in a child process (hold-process.ts; see
+ * holdSnapshotHere), or resolves null when only a copy would be consistent.
  */
 export function holdSnapshot(
   source: string,
@@ -341,19 +352,31 @@ export function holdSnapshot(
   options: HoldOptions = {},
 ): Promise<HeldSnapshot | null> {
   return new Promise((resolve, reject) => {
-    const worker = new Worker(new URL('./snapshot-worker.js', import.meta.url), {
-      workerData: { source, reading, hold: options },
+    const child = fork(fileURLToPath(new URL('./hold-process.js', import.meta.url)), [], {
+      execArgv: [],
+      serialization: 'advanced',
+      stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
     });
     let settled = false;
     let exited = false;
-    worker.once('exit', () => (exited = true));
+    const gone = new Promise<void>((done) =>
+      child.once('exit', () => {
+        exited = true;
+        done();
+      }),
+    );
     let released: Promise<void> | null = null;
     const release = () =>
-      (released ??= new Promise<void>((done) => {
-        if (exited) return done();
-        worker.once('exit', () => done());
-        worker.postMessage('release');
-      }));
+      (released ??= (async () => {
+        if (!exited) {
+          try {
+            child.send('release');
+          } catch {
+            child.kill();
+          }
+        }
+        await gone;
+      })());
     let checked: ((check: { integrity: string }) => void) | null = null;
     let checkFailed: ((err: Error) => void) | null = null;
     const check = options.check
@@ -367,34 +390,39 @@ export function holdSnapshot(
       | { ok: true; result: SnapshotResult | null }
       | { ok: true; check: { integrity: string } }
       | { ok: false; error: { message: string; code?: string } };
-    worker.on('message', (msg: Answer) => {
+    child.on('message', (msg: Answer) => {
       if (!msg.ok) {
         const err = new CoffreError((msg.error.code ?? 'INTERNAL') as ErrorCode, msg.error.message);
         if (!settled) reject(err);
         else checkFailed?.(err);
         settled = true;
-        void worker.terminate();
+        child.kill();
       } else if ('check' in msg) {
         checked?.(msg.check);
       } else if (!msg.result) {
         settled = true;
         resolve(null);
-        void worker.terminate();
+        child.kill();
       } else {
         settled = true;
         resolve({ result: msg.result, check, release });
       }
     });
-    worker.once('error', (err) => {
+    child.once('error', (err) => {
       if (!settled) reject(err);
       else checkFailed?.(err);
       settled = true;
     });
-    worker.once('exit', (code) => {
-      const err = new CoffreError('INTERNAL', `The snapshot worker stopped (exit ${code}).`);
+    child.once('exit', (code, signal) => {
+      const err = new CoffreError(
+        'INTERNAL',
+        `The process holding the database snapshot stopped (${signal ?? `exit ${code}`}).`,
+      );
       if (!settled) reject(err);
       // Released before its check ended: the check did not run to its end.
       else checkFailed?.(err);
+      settled = true;
     });
+    child.send({ source, reading, hold: options });
   });
 }

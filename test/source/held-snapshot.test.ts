@@ -166,4 +166,58 @@ describe('a live database held still for the safety backup', () => {
     }
     assert.ok(holds > 0, 'at least one hold fell between two commits');
   });
+
+  it("another program cannot write the held file, though Coffre's process opens and closes it meanwhile", async () => {
+    // SQLite's locks belong to a process, and closing any descriptor of the
+    // file in that process drops them all: the hold lives in a process of its
+    // own. The app here is another SQLite (python's): committing, then
+    // closing its last connection, it would checkpoint into the file and
+    // delete its WAL if no other process held the file.
+    const file = path.join(dir, 'other-app.db');
+    const setup = new Database(file);
+    setup.pragma('journal_mode = WAL');
+    setup.exec('CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)');
+    const insert = setup.prepare('INSERT INTO t VALUES (?, ?)');
+    setup.transaction(() => {
+      for (let i = 1; i <= 2000; i++) insert.run(i, 'before-' + 'x'.repeat(200));
+    })();
+    setup.close();
+    const script = [
+      'import sqlite3, sys',
+      'db = sqlite3.connect(sys.argv[1], isolation_level=None)',
+      "db.execute('pragma wal_autocheckpoint = 0')",
+      "db.execute('select count(*) from t').fetchone()",
+      "print('ready', flush=True)",
+      'sys.stdin.readline()',
+      "db.execute('begin')",
+      'for i in range(1, 2001):',
+      "    db.execute('update t set v = ? where id = ?', ('after-' + 'y' * 200, i))",
+      "db.execute('commit')",
+      'db.close()',
+      "print('closed', flush=True)",
+    ].join('\n');
+    const app = spawn('python3', ['-c', script, file], { stdio: ['pipe', 'pipe', 'inherit'] });
+    const line = () =>
+      new Promise<string>((resolve) =>
+        app.stdout.once('data', (d: Buffer) => resolve(d.toString())),
+      );
+    assert.match(await line(), /ready/);
+    const held = await holdSnapshot(file, undefined, { live: true });
+    assert.ok(held);
+    try {
+      const bytes = held.result.bytes;
+      // Read through this process's own descriptors, opened and closed.
+      const before = createHash('sha256')
+        .update(fs.readFileSync(file).subarray(0, bytes))
+        .digest('hex');
+      app.stdin.write('go\n');
+      assert.match(await line(), /closed/);
+      const content = fs.readFileSync(file).subarray(0, bytes);
+      assert.equal(createHash('sha256').update(content).digest('hex'), before);
+      assert.ok(!content.includes('after-yyyy'), 'none of the later rows is in the held file');
+    } finally {
+      await held.release();
+      app.kill();
+    }
+  });
 });
