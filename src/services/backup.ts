@@ -258,7 +258,11 @@ export class BackupService {
       if (!hold?.live) openGate();
       const snapshot: Promise<ArchiveSnapshot> = hold
         ? gate
-            .then(() => holdSnapshot(dbFile, profileReading(this.source.profile), hold))
+            // A hold that cannot be taken (its process could not start)
+            // leaves the copy.
+            .then(() =>
+              holdSnapshot(dbFile, profileReading(this.source.profile), hold).catch(() => null),
+            )
             .then((h) => {
               held = h;
               return h
@@ -480,7 +484,8 @@ export class BackupService {
       this.jobs.journal('backup-failed', { code: e.code, message: e.message, destinations: names });
       throw e;
     } finally {
-      await (held as HeldSnapshot | null)?.release();
+      // A lost hold already failed the archive where it was released.
+      await (held as HeldSnapshot | null)?.release().catch(() => undefined);
       progress.done();
       if (snapshotFile) {
         await fsp.rm(snapshotFile, { force: true });

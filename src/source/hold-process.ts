@@ -22,8 +22,10 @@ interface Request {
   hold: HoldOptions;
 }
 
+// A send that fails (Coffre went away) is not an error here: the channel's
+// end releases the hold.
 const send = (msg: unknown): void => {
-  if (process.connected) process.send?.(msg);
+  if (process.connected) process.send?.(msg, undefined, {}, () => undefined);
 };
 
 process.once('message', (request: Request) => {

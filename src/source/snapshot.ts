@@ -366,16 +366,20 @@ export function holdSnapshot(
       }),
     );
     let released: Promise<void> | null = null;
+    // The hold ended before it was released (the process killed, or out of
+    // memory): the file may have changed under the archive's read.
+    let lost = false;
     const release = () =>
       (released ??= (async () => {
-        if (!exited) {
-          try {
-            child.send('release');
-          } catch {
-            child.kill();
-          }
-        }
+        if (!exited && child.connected) child.send('release', (err) => err && child.kill());
         await gone;
+        if (lost) {
+          throw new CoffreError(
+            'SOURCE_UNAVAILABLE',
+            `The process that held ${source} still stopped before the backup had read it; nothing was saved. Run the backup again.`,
+            { details: { file: source, reason: 'hold-lost' } },
+          );
+        }
       })());
     let checked: ((check: { integrity: string }) => void) | null = null;
     let checkFailed: ((err: Error) => void) | null = null;
@@ -408,12 +412,17 @@ export function holdSnapshot(
         resolve({ result: msg.result, check, release });
       }
     });
-    child.once('error', (err) => {
+    // Every failure to start or to reach the process comes here (more than
+    // once: a fork that failed fails its first send too).
+    child.on('error', (err) => {
       if (!settled) reject(err);
       else checkFailed?.(err);
       settled = true;
     });
     child.once('exit', (code, signal) => {
+      // Released, the process ends by itself (exit 0): anything else means
+      // the transaction ended without it, maybe while the file was read.
+      if (settled && (signal !== null || code !== 0)) lost = true;
       const err = new CoffreError(
         'INTERNAL',
         `The process holding the database snapshot stopped (${signal ?? `exit ${code}`}).`,
@@ -423,6 +432,11 @@ export function holdSnapshot(
       else checkFailed?.(err);
       settled = true;
     });
-    child.send({ source, reading, hold: options });
+    child.send({ source, reading, hold: options }, (err) => {
+      if (err && !settled) {
+        settled = true;
+        reject(err);
+      }
+    });
   });
 }

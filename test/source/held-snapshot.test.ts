@@ -220,4 +220,35 @@ describe('a live database held still for the safety backup', () => {
       app.kill();
     }
   });
+
+  it('a hold lost before its release (its process killed) fails the read, never passes for held', async () => {
+    const file = path.join(dir, 'lost.db');
+    const app = walDatabase(file);
+    const held = await holdSnapshot(file, undefined, { live: true });
+    assert.ok(held);
+    // The process holding it: this process's child running hold-process.js.
+    const child = fs
+      .readdirSync('/proc')
+      .filter((p) => /^\d+$/.test(p))
+      .find((p) => {
+        try {
+          const stat = fs.readFileSync(`/proc/${p}/stat`, 'utf8');
+          const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+          return (
+            ppid === process.pid &&
+            fs.readFileSync(`/proc/${p}/cmdline`, 'utf8').includes('hold-process.js')
+          );
+        } catch {
+          return false;
+        }
+      });
+    assert.ok(child, 'the hold runs in a child process');
+    process.kill(Number(child), 'SIGKILL');
+    await assert.rejects(held.release(), (err: Error & { code?: string }) => {
+      assert.equal(err.code, 'SOURCE_UNAVAILABLE');
+      assert.match(err.message, /Run the backup again/);
+      return true;
+    });
+    app.close();
+  });
 });
