@@ -20,7 +20,7 @@ import { CoffreError } from '../core/errors.js';
 import { warning, type Warning } from '../core/warnings.js';
 import { ENTRY, formatSums, type ArchiveHeader } from '../core/manifest.js';
 import type { SourceFile } from '../source/files.js';
-import type { SnapshotResult } from '../source/snapshot.js';
+import type { HeldSnapshot, SnapshotResult } from '../source/snapshot.js';
 import { publicKeyPem, sign, type Identity } from '../state/identity.js';
 import { createAgeEncryptor } from './age.js';
 import { checkArchive, readArchive, type ArchiveContents } from './reader.js';
@@ -33,11 +33,11 @@ export interface ArchiveSnapshot {
   entryName: string;
   result: SnapshotResult;
   /**
-   * The live file itself, held still by a read transaction (the safety
-   * backup of a restore): `result.bytes` of it are archived as a
-   * rollback-journal database, and `release` is called once they are read.
+   * The live file itself, held still by a read transaction (holdSnapshot):
+   * `result.bytes` of it are archived as a rollback-journal database, and
+   * `release` is called once they are read.
    */
-  inPlace?: { release(): Promise<void> };
+  inPlace?: HeldSnapshot;
 }
 
 /** SQLite's header bytes 18 and 19: 2 for a WAL database, 1 for a rollback journal. */

@@ -281,7 +281,7 @@ export class BackupService {
       // would read the app's later writes through the WAL).
       const integrity: Promise<StagedCheck> | null = checkContent
         ? snapshot.then((s) =>
-            s.inPlace ? (held as HeldSnapshot).check! : checkStaged(s.file, key, true).result,
+            s.inPlace ? s.inPlace.check! : checkStaged(s.file, key, true).result,
           )
         : null;
       integrity?.catch(() => undefined);

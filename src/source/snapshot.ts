@@ -17,10 +17,13 @@
 // so the snapshot is as encrypted as the source; the backup API refuses that
 // pair.
 //
-// The safety backup of a restore may instead read the live file in place
-// (holdSnapshot): a worker holds a read transaction in which the file alone
-// is the database (no frame of a WAL that it does not hold), so the file
-// cannot change until the archive has read it. That costs a read, not a copy.
+// A plain database may instead be read in place (holdSnapshot): a process
+// of its own (hold-process.ts) holds a read transaction in which the file
+// alone is the database (no frame of a WAL that it does not hold), so the
+// file cannot change until the archive has read it. That costs a read, not a
+// copy. The safety backup of a restore does this (the app is stopped), and so
+// does a running app's backup of a WAL database to local disks, held between
+// two of the app's commits.
 
 import fs from 'node:fs';
 import path from 'node:path';
@@ -224,7 +227,7 @@ export interface HoldOptions {
 const LIVE_HOLD_TRIES = 25;
 
 /**
- * In the worker: opens a read transaction on a plain database in which the
+ * In the hold process: opens a read transaction on a plain database in which the
  * file alone is the database, and reads its facts. Returns null (nothing
  * held) when the file is not that state: then only a copy is a consistent
  * snapshot.
@@ -376,7 +379,7 @@ export function holdSnapshot(
         if (lost) {
           throw new CoffreError(
             'SOURCE_UNAVAILABLE',
-            `The process that held ${source} still stopped before the backup had read it; nothing was saved. Run the backup again.`,
+            `The process that kept ${source} from changing stopped before the backup had read it; nothing was saved. Run the backup again.`,
             { details: { file: source, reason: 'hold-lost' } },
           );
         }
