@@ -4,10 +4,13 @@
 // makes it atomic: other connections see the old data or the new, and a
 // crash leaves the old), and it writes pages, not rows, so no index is
 // rebuilt. The checks that a row copy ran inside its transaction run on the
-// staged copy instead, in a worker thread, while the safety backup is taken:
+// staged copy instead, in worker threads, while the safety backup is taken:
 // a page copy makes the live database exactly the staged one.
 
+import os from 'node:os';
+import type Database from 'better-sqlite3-multiple-ciphers';
 import { CoffreError } from '../core/errors.js';
+import { quoteName } from '../source/profile-queries.js';
 import { damageReported, integrityOf, openDatabase } from '../source/sqlite.js';
 import { callWorker } from '../source/worker.js';
 
@@ -16,18 +19,82 @@ export interface StagedCheck {
   integrity: string;
 }
 
+/** Workers that share the checks of one database (and at most one per core). */
+const CHECK_WORKERS = 2;
+
 /**
- * Checks the staged database (run in the worker). Opened read-only, SQLite's
- * integrity_check skips CHECK constraints; `writable` (a scratch copy of
- * Coffre's own, such as a backup's snapshot) checks them too.
+ * The parts of integrity_check that workers can share: quick_check of the
+ * whole file (null here: the structure of every b-tree, CHECK and NOT NULL
+ * constraints, and every page used exactly once) and integrity_check of each
+ * table (its b-trees again, and its rows against its indexes and UNIQUE
+ * constraints), which skips the page accounting. Together they check all
+ * that integrity_check does. The largest table comes first (its largest
+ * rowid times its b-trees), quick_check second: the workers claim parts in
+ * this order, so the longest part does not start last.
  */
-export function checkStagedHere(staged: string, key: string | null, writable = false): StagedCheck {
+export function checkParts(db: Database.Database): (string | null)[] {
+  const tables = db
+    .prepare("SELECT name, sql FROM sqlite_schema WHERE type = 'table' ORDER BY rowid")
+    .all() as { name: string; sql: string | null }[];
+  const indexes = new Map(
+    (
+      db
+        .prepare(
+          "SELECT tbl_name AS t, count(*) AS n FROM sqlite_schema WHERE type = 'index' GROUP BY tbl_name",
+        )
+        .all() as { t: string; n: number }[]
+    ).map((r) => [r.t, r.n]),
+  );
+  const size = (t: { name: string; sql: string | null }): number => {
+    // A virtual table's max(rowid) may scan it; a WITHOUT ROWID table has none.
+    if (/^\s*CREATE\s+VIRTUAL/i.test(t.sql ?? '')) return 0;
+    try {
+      const top = db
+        .prepare(`SELECT max(rowid) FROM ${quoteName(t.name)}`)
+        .pluck()
+        .get();
+      return (Number(top) || 0) * (1 + (indexes.get(t.name) ?? 0));
+    } catch {
+      return 0;
+    }
+  };
+  const ordered = tables
+    .map((t) => ({ name: t.name, size: size(t) }))
+    .sort((a, b) => b.size - a.size)
+    .map((t) => t.name);
+  return [...ordered.slice(0, 1), null, ...ordered.slice(1)];
+}
+
+/**
+ * Checks the staged database (run in a worker). Opened read-only, SQLite's
+ * integrity_check skips CHECK constraints; `writable` (a scratch copy of
+ * Coffre's own, such as a backup's snapshot) checks them too. With `claim`
+ * (a counter that workers share), this worker runs the parts of the check
+ * (checkParts) it claims, until none is left; without, integrity_check whole.
+ */
+export function checkStagedHere(
+  staged: string,
+  key: string | null,
+  writable = false,
+  claim?: Int32Array,
+): StagedCheck {
   try {
     const db = openDatabase(staged, { key, readonly: !writable });
     try {
       // No foreign_key_check: its rule refuses only the dangling references a
       // restore creates, and a page copy creates none beyond the backup's own.
-      return { integrity: integrityOf(db) };
+      if (!claim) return { integrity: integrityOf(db) };
+      const parts = checkParts(db);
+      const found: string[] = [];
+      for (let i = Atomics.add(claim, 0, 1); i < parts.length; i = Atomics.add(claim, 0, 1)) {
+        const part = parts[i];
+        const answer = integrityOf(
+          db,
+          part === null ? 'PRAGMA quick_check' : `PRAGMA integrity_check(${quoteName(part)})`,
+        );
+        if (answer !== 'ok') found.push(answer);
+      }
+      return { integrity: found.length > 0 ? found.join('; ') : 'ok' };
     } finally {
       db.close();
     }
@@ -38,23 +105,49 @@ export function checkStagedHere(staged: string, key: string | null, writable = f
   }
 }
 
-/** The checks of a staged database, running in a worker thread. */
+/** The checks of a staged database, running in worker threads. */
 export interface RunningCheck {
   /** Already marked handled: await it where the answer is needed. */
   readonly result: Promise<StagedCheck>;
-  /** Stops the worker (the restore was cancelled or failed); `result` then rejects. */
+  /** Stops the workers (the restore was cancelled or failed); `result` then rejects. */
   stop(): Promise<void>;
 }
 
-/** Starts the checks of the staged database in a worker thread (`writable`: see checkStagedHere). */
-export function checkStaged(staged: string, key: string | null, writable = false): RunningCheck {
-  const call = callWorker<StagedCheck>(
-    new URL('./check-worker.js', import.meta.url),
-    { staged, key, writable },
-    'check worker',
+/**
+ * Starts the checks of the staged database (`writable`: see checkStagedHere):
+ * one worker per core, up to two, sharing its parts; what any of them found
+ * is the answer.
+ */
+export function checkStaged(
+  staged: string,
+  key: string | null,
+  writable = false,
+  workers = Math.min(CHECK_WORKERS, os.availableParallelism()),
+): RunningCheck {
+  const claim = workers > 1 ? new Int32Array(new SharedArrayBuffer(4)) : undefined;
+  const calls = Array.from({ length: Math.max(1, workers) }, () =>
+    callWorker<StagedCheck>(
+      new URL('./check-worker.js', import.meta.url),
+      { staged, key, writable, claim },
+      'check worker',
+    ),
   );
-  call.result.catch(() => undefined);
-  return call;
+  const stop = async () => {
+    await Promise.all(calls.map((c) => c.stop()));
+  };
+  const result = Promise.all(calls.map((c) => c.result)).then(
+    (answers) => {
+      const found = answers.map((a) => a.integrity).filter((a) => a !== 'ok');
+      return { integrity: found.length > 0 ? found.join('; ') : 'ok' };
+    },
+    async (err: unknown) => {
+      // One worker failed: the others stop too.
+      await stop();
+      throw err;
+    },
+  );
+  result.catch(() => undefined);
+  return { result, stop };
 }
 
 /** Throws RESTORE_CONFLICT when the staged database fails SQLite's integrity check. */

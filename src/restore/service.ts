@@ -276,7 +276,11 @@ export class RestoreService {
       : [];
     const fileChanges =
       selection.files && source.files
-        ? await measureFileChanges(this.source.path(source.files), path.join(stage, ENTRY.filesDir))
+        ? await measureFileChanges(
+            this.source.path(source.files),
+            path.join(stage, ENTRY.filesDir),
+            contents.entries,
+          )
         : null;
     const plan = buildPlan({
       fileChanges,

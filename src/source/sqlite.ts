@@ -210,10 +210,10 @@ export function damageReported(err: unknown): string | null {
     : null;
 }
 
-/** integrity_check of an open database: 'ok', or what it found. */
-export function integrityOf(db: Database.Database): string {
+/** integrity_check (or `pragma`, one of its parts) of an open database: 'ok', or what it found. */
+export function integrityOf(db: Database.Database, pragma = 'PRAGMA integrity_check'): string {
   try {
-    return (db.prepare('PRAGMA integrity_check').pluck().all() as string[]).join('; ');
+    return (db.prepare(pragma).pluck().all() as string[]).join('; ');
   } catch (err) {
     const damage = damageReported(err);
     if (damage !== null) return damage;
