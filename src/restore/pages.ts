@@ -33,9 +33,14 @@ const CHECK_WORKERS = 2;
  * this order, so the longest part does not start last.
  */
 export function checkParts(db: Database.Database): (string | null)[] {
-  const tables = db
-    .prepare("SELECT name, sql FROM sqlite_schema WHERE type = 'table' ORDER BY rowid")
-    .all() as { name: string; sql: string | null }[];
+  // From the parsed schema: a schema row whose type reads 'Table' is a table
+  // to SQLite, and must be one here too.
+  const tables = (
+    db.prepare("SELECT name, type FROM pragma_table_list WHERE schema = 'main'").all() as {
+      name: string;
+      type: string;
+    }[]
+  ).filter((t) => t.type !== 'view');
   const indexes = new Map(
     (
       db
@@ -45,9 +50,9 @@ export function checkParts(db: Database.Database): (string | null)[] {
         .all() as { t: string; n: number }[]
     ).map((r) => [r.t, r.n]),
   );
-  const size = (t: { name: string; sql: string | null }): number => {
+  const size = (t: { name: string; type: string }): number => {
     // A virtual table's max(rowid) may scan it; a WITHOUT ROWID table has none.
-    if (/^\s*CREATE\s+VIRTUAL/i.test(t.sql ?? '')) return 0;
+    if (t.type === 'virtual') return 0;
     try {
       const top = db
         .prepare(`SELECT max(rowid) FROM ${quoteName(t.name)}`)

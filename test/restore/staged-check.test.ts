@@ -55,7 +55,7 @@ describe('the integrity check shared by workers', () => {
     try {
       const parts = checkParts(db);
       assert.deepEqual(parts.slice(0, 2), ['lines', null]);
-      assert.deepEqual([...parts.slice(2)].sort(), ['scratch', 'small']);
+      assert.deepEqual([...parts.slice(2)].sort(), ['scratch', 'small', 'sqlite_schema']);
     } finally {
       db.close();
     }
@@ -85,6 +85,29 @@ describe('the integrity check shared by workers', () => {
     const quick = new Database(file, { readonly: true });
     assert.equal(quick.pragma('quick_check', { simple: true }), 'ok');
     quick.close();
+    const { integrity } = await checkStaged(file, null, false, 2).result;
+    assert.match(integrity, /small_a/);
+  });
+
+  it('checks a table whose schema row spells its type otherwise, as SQLite reads it', async () => {
+    const file = path.join(dir, 'spelling.db');
+    makeDatabase(file);
+    const db = new Database(file);
+    const root = db
+      .prepare("SELECT rootpage FROM sqlite_schema WHERE name = 'small_a'")
+      .pluck()
+      .get() as number;
+    const pageSize = db.pragma('page_size', { simple: true }) as number;
+    db.close();
+    const bytes = fs.readFileSync(file);
+    // The schema row of `small` on page 1: its type becomes 'Table'.
+    const row = bytes.subarray(0, pageSize).indexOf(Buffer.from('tablesmallsmall'));
+    assert.ok(row >= 0, 'the schema row was found');
+    bytes[row] = 'T'.charCodeAt(0);
+    const page = bytes.subarray((root - 1) * pageSize, root * pageSize);
+    page[page.indexOf(Buffer.from([0x55, 0xaa, 0x00, 0x05])) + 3] = 0xf5;
+    fs.writeFileSync(file, bytes);
+    assert.match(wholeCheck(file), /small_a/);
     const { integrity } = await checkStaged(file, null, false, 2).result;
     assert.match(integrity, /small_a/);
   });
