@@ -614,7 +614,8 @@ async function main(): Promise<void> {
     console.log('  one backup with --check-content, for its archive (untimed)');
     sh(`node ${q(CLI)} backup --home ${q(HOME)} --check-content --json > /dev/null`);
     const checkedCopy = keep(latestArchive());
-    const [baseRestore, ourRestore, ourChecked] = compare([
+    const beforeResult = (round: number) => path.join(WORK, `restore-before-${round}.json`);
+    const [baseRestore, ourRestore, ourChecked, beforeRestore] = compare([
       [
         'baseline: zstd -d | tar -x + sqlite3 .restore',
         (round) =>
@@ -642,7 +643,22 @@ async function main(): Promise<void> {
           sh('sync');
         },
       ],
-    ]) as [Measure, Measure, Measure];
+      // BENCH_CLI_BEFORE: another build's CLI, restoring the same archive in the same runs.
+      ...(process.env.BENCH_CLI_BEFORE
+        ? ([
+            [
+              'before: coffre restore --yes',
+              (round: number) =>
+                `node ${q(process.env.BENCH_CLI_BEFORE!)} restore ${q(plainCopy!)} --home ${q(HOME)} --yes --json > ${q(beforeResult(round))}`,
+              total,
+              () => {
+                clearBackups();
+                sh('sync');
+              },
+            ],
+          ] as [string, (round: number) => string, number, () => void][])
+        : []),
+    ]) as [Measure, Measure, Measure, Measure?];
     const basePhases = medianPhases(
       Array.from({ length: ROUNDS }, (_, round) => {
         const [t0, t1, t2] = fs
@@ -672,9 +688,14 @@ async function main(): Promise<void> {
     console.log(`  phases, baseline (median s): ${formatPhases(basePhases)}`);
     console.log(`  phases, coffre (median s):   ${formatPhases(ourPhases)}`);
     console.log(`  phases, checked at write:    ${formatPhases(phasesOf(checkedResult))}`);
+    if (beforeRestore)
+      console.log(`  phases, before:              ${formatPhases(phasesOf(beforeResult))}`);
     summary.push(
       `  restore / baseline:                ${ratio(ourRestore, baseRestore)} with the safety backup (aim <= 1.5x); safety backup ${(ourPhases.get('safety') ?? 0).toFixed(1)} s`,
       `  restore checked at write / base:   ${ratio(ourChecked, baseRestore)}`,
+      ...(beforeRestore
+        ? [`  restore before / baseline:         ${ratio(beforeRestore, baseRestore)}`]
+        : []),
       `  peak memory (coffre restore):      ${ourRestore.maxRssMiB.toFixed(0)} MiB; baseline ${baseRestore.maxRssMiB.toFixed(0)} MiB`,
     );
     fs.rmSync(restoreDir, { recursive: true, force: true });

@@ -281,7 +281,8 @@ export class BackupService {
       // would read the app's later writes through the WAL).
       const integrity: Promise<StagedCheck> | null = checkContent
         ? snapshot.then((s) =>
-            s.inPlace ? s.inPlace.check! : checkStaged(s.file, key, true).result,
+            // One worker: the compression workers have the cores meanwhile.
+            s.inPlace ? s.inPlace.check! : checkStaged(s.file, key, true, 1).result,
           )
         : null;
       integrity?.catch(() => undefined);
