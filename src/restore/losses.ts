@@ -134,21 +134,18 @@ async function fileSha256(abs: string, block: Buffer): Promise<string> {
 const HASHING = 2;
 
 /**
- * Files of the live folder against the backup's: added since (lost), removed
- * since (back), changed (replaced). `entries` are the archive's (entry name
+ * Files of the live folder (as listed) against the backup's: added since
+ * (lost), removed since (back), changed (replaced). `entries` are the archive's (entry name
  * to SHA-256, as the staging checked them against the signed entry list):
  * the staged files are not read again, only the live ones (a staged file
  * without an entry is hashed too).
  */
 export async function measureFileChanges(
-  liveFolder: string,
+  live: readonly SourceFile[],
   stagedFolder: string,
   entries: ReadonlyMap<string, string> = new Map(),
 ): Promise<FileChanges> {
-  const [live, backup] = await Promise.all([
-    listFiles(liveFolder).catch(() => [] as SourceFile[]),
-    listFiles(stagedFolder).catch(() => [] as SourceFile[]),
-  ]);
+  const backup = await listFiles(stagedFolder).catch(() => [] as SourceFile[]);
   const then = new Map(backup.map((f) => [f.rel, f]));
   const now = new Map(live.map((f) => [f.rel, f]));
   const added = live.filter((f) => !then.has(f.rel)).map((f) => f.rel);

@@ -271,16 +271,13 @@ export class RestoreService {
           profile.tombstones,
         )
       : [];
+    // The live folder is listed once, for its count and its changes.
     const liveFiles = source.files
       ? await listFiles(this.source.path(source.files)).catch(() => [])
       : [];
     const fileChanges =
       selection.files && source.files
-        ? await measureFileChanges(
-            this.source.path(source.files),
-            path.join(stage, ENTRY.filesDir),
-            contents.entries,
-          )
+        ? await measureFileChanges(liveFiles, path.join(stage, ENTRY.filesDir), contents.entries)
         : null;
     const plan = buildPlan({
       fileChanges,
