@@ -3,6 +3,7 @@
 // taking over the adopted register's identity and trusted key.
 
 import fs from 'node:fs';
+import { CoffreError } from '../core/errors.js';
 import type { Profile } from '../core/profiles.js';
 import type { Catalog } from '../services/catalog.js';
 import { beyondFreshInstall } from '../source/profile-queries.js';
@@ -65,4 +66,24 @@ export async function adoptRegister(
     trustedKeys: [...trusted],
   };
   await identity.replace(adopted);
+}
+
+/**
+ * FOREIGN_REGISTER: adopting a register (signed by `keyFingerprint`, which
+ * this one does not trust) would replace data this installation holds of its
+ * own, which needs an explicit consent (replaceData).
+ */
+export function replacesOwnData(
+  registerId: string,
+  keyFingerprint: string,
+  data: Record<string, number>,
+): CoffreError {
+  const held = Object.entries(data)
+    .map(([t, n]) => `${n} row(s) in ${t}`)
+    .join(', ');
+  return new CoffreError(
+    'FOREIGN_REGISTER',
+    `This backup is signed by a key this register does not trust (${keyFingerprint}), and this installation already has data of its own (${held}): adopting a register's identity and trusting its key replaces that data, which needs an explicit consent.`,
+    { details: { registerId, keyFingerprint, notFresh: true, data } },
+  );
 }

@@ -17,6 +17,7 @@ import { Worker } from 'node:worker_threads';
 import { CoffreError } from '../core/errors.js';
 import type { Sidecar } from '../core/manifest.js';
 import { recordedContentCheck } from '../core/sidecar.js';
+import { syncTree } from '../state/files.js';
 import { applyDatabase, type ApplyOptions } from './database.js';
 import { openDatabase } from '../source/sqlite.js';
 import { workerError } from '../source/worker.js';
@@ -94,6 +95,8 @@ export async function copyFresh(
   // Nothing else runs meanwhile: the check is shared by the workers it may have.
   if (!intactAtWrite) assertIntact(await checkStaged(staged, key).result);
   await fsp.copyFile(staged, fresh);
+  // Renamed in as the commit: its bytes must be on the disk first.
+  await syncTree(fresh);
 }
 
 /** Call once the live database exists and the staged one is checked against the archive. */

@@ -6,7 +6,8 @@
 
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
-import { writeFileAtomic } from '../state/files.js';
+import path from 'node:path';
+import { fsyncDir, writeFileAtomic } from '../state/files.js';
 import { databaseMatches } from './database.js';
 
 export interface SwapStep {
@@ -70,6 +71,8 @@ export async function swapIn(step: SwapStep): Promise<void> {
   if (exists(step.live) && !exists(step.old) && exists(step.staged))
     await fsp.rename(step.live, step.old);
   if (!exists(step.live) && exists(step.staged)) await fsp.rename(step.staged, step.live);
+  // On the disk before the database commits (which rolls the swap forward).
+  await fsyncDir(path.dirname(step.live));
 }
 
 /** Puts the live copy back. Safe to repeat. */

@@ -31,7 +31,7 @@ import {
 import * as steps from './steps.js';
 import { checkedAtWrite, copyFresh, phaseTimer, prepareDatabaseApply } from './apply.js';
 import { afterRestore, type AfterRestore } from './after.js';
-import { adoptRegister, dataOfItsOwn } from './adoption.js';
+import { adoptRegister, dataOfItsOwn, replacesOwnData } from './adoption.js';
 import { liveFacts, lossTargets, measureFileChanges, measureLosses } from './losses.js';
 import {
   finishRestore,
@@ -202,26 +202,8 @@ export class RestoreService {
     if (adopting && !options.adopt) throw notThisRegister(this.identity.get(), header.register);
     const held = adopting ? await dataOfItsOwn(liveDb, key, this.source.profile, this.catalog) : {};
     const ownData = Object.keys(held).length > 0 ? held : null;
-    if (ownData && !options.replaceData) {
-      throw new CoffreError(
-        'FOREIGN_REGISTER',
-        `This backup is signed by a key this register does not trust (${signedBy}), and this installation already has data of its own (${Object.entries(
-          ownData,
-        )
-          .map(([t, n]) => `${n} row(s) in ${t}`)
-          .join(
-            ', ',
-          )}): adopting a register's identity and trusting its key replaces that data, which needs an explicit consent.`,
-        {
-          details: {
-            registerId: header.register.id,
-            keyFingerprint: signedBy,
-            notFresh: true,
-            data: ownData,
-          },
-        },
-      );
-    }
+    if (ownData && !options.replaceData)
+      throw replacesOwnData(header.register.id, signedBy, ownData);
 
     timer.mark('stage');
     // 2. Is the app able to read it?
@@ -243,6 +225,10 @@ export class RestoreService {
     // 3. The plan: what is replaced, what is lost. A full restore's checks of
     // the staged database start now, and run until the commit (apply.ts).
     const selection = selectSections(header, options.sections);
+    const durable = steps.syncStaged([
+      selection.files ? path.join(stage, ENTRY.filesDir) : null,
+      selection.settings && header.settings ? path.join(stage, header.settings.entry) : null,
+    ]);
     const stagedDb = path.join(stage, header.database.entry);
     const stagedKey = header.database.sourceEncrypted ? key : null;
     const intactAtWrite = !adopting && checkedAtWrite(found.sidecar, header.register, own);
@@ -435,6 +421,7 @@ export class RestoreService {
     }
     try {
       // Preparing: copies that may cross file systems; a crash here rolls back.
+      await durable;
       if (files && !fs.existsSync(files.from)) await fsp.mkdir(files.from, { recursive: true });
       for (const step of [files, settings])
         if (step) await steps.moveAcross(step.from, step.staged);

@@ -11,6 +11,7 @@ import { describeHolders } from '../core/holders.js';
 import { withExports } from '../core/shell.js';
 import { warning, type Warning } from '../core/warnings.js';
 import { findDatabaseHolders } from '../source/holders.js';
+import { fsyncDir, syncTree } from '../state/files.js';
 
 /**
  * The safety backup is stored, not compressed (raw zstd blocks): it costs
@@ -92,15 +93,21 @@ export function restoreDetail(
   }
 }
 
-/** Renames, or copies then removes when the two paths are on different file systems. */
+/**
+ * Renames, or copies (and syncs the copy) then removes when the two paths are
+ * on different file systems; the rename itself is made durable.
+ */
 export async function moveAcross(from: string, to: string): Promise<void> {
   try {
     await fsp.rename(from, to);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'EXDEV') throw err;
     await fsp.cp(from, to, { recursive: true });
+    // The copy is new data: on the disk before anything is swapped in.
+    await syncTree(to);
     await fsp.rm(from, { recursive: true, force: true });
   }
+  await fsyncDir(path.dirname(to));
 }
 
 /** A staging failure as the user should read it: a full disk says how much room the restore needs. */
@@ -130,4 +137,20 @@ export function stagingLeftovers(dirs: string[]): string[] {
       return [];
     }
   });
+}
+
+/**
+ * Starts making the staged copies a restore will rename into place durable
+ * (the files folder and the settings file, where the restore replaces them),
+ * while the plan and the safety backup run; the restore awaits it before it
+ * swaps anything. The staged database needs none: the page copy commits
+ * through SQLite's own fsync, and a copy to a lost database's place is synced
+ * where it is made.
+ */
+export function syncStaged(paths: (string | null)[]): Promise<void> {
+  const synced = Promise.all(
+    paths.filter((p): p is string => p !== null && fs.existsSync(p)).map((p) => syncTree(p)),
+  ).then(() => undefined);
+  synced.catch(() => undefined);
+  return synced;
 }
