@@ -80,6 +80,8 @@ async function swapOut(step: SwapStep): Promise<void> {
   if (!exists(step.old)) return;
   if (exists(step.live)) await fsp.rename(step.live, step.staged);
   await fsp.rename(step.old, step.live);
+  // On the disk before the journal that knows of the swap is removed.
+  await fsyncDir(path.dirname(step.live));
 }
 
 async function cleanUp(journal: RestoreJournal, file: string): Promise<void> {

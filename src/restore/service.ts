@@ -445,6 +445,8 @@ export class RestoreService {
       await rollBackRestore(this.paths.restoreJournal, journal);
       await failed(err);
     }
+    // The commit on the disk before anything says it took effect.
+    await steps.syncDatabase(liveDb).catch(failed);
     timer.mark('apply', database?.waited);
     // It took effect: the history says so before anything else can fail or
     // the process die (the after-restore hook may stop it), so undo finds it.

@@ -154,3 +154,13 @@ export function syncStaged(paths: (string | null)[]): Promise<void> {
   synced.catch(() => undefined);
   return synced;
 }
+
+/**
+ * Makes a committed database durable before the restore says it took effect
+ * and removes the old files: in WAL mode SQLite syncs the log at a checkpoint,
+ * not at each commit (the driver's WAL default is synchronous=NORMAL), and
+ * with another connection open no checkpoint may run for a while.
+ */
+export async function syncDatabase(db: string): Promise<void> {
+  for (const file of [db, `${db}-wal`]) if (fs.existsSync(file)) await syncTree(file);
+}

@@ -14,9 +14,9 @@ export async function fsyncDir(dir: string): Promise<void> {
     await handle.sync();
   } catch (err) {
     // Some file systems (network shares, FAT on some kernels) refuse to fsync
-    // a directory; the rename itself is still atomic there.
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code !== 'EINVAL' && code !== 'EISDIR' && code !== 'EPERM' && code !== 'ENOTSUP') throw err;
+    // a directory, and a folder may be writable but not readable (so not
+    // opened); the rename itself is still atomic there.
+    if (!refused(err) && (err as NodeJS.ErrnoException).code !== 'EACCES') throw err;
   } finally {
     await handle?.close();
   }
@@ -88,7 +88,17 @@ async function syncFile(file: string): Promise<void> {
   const handle = await fs.open(file, 'r');
   try {
     await handle.datasync();
+  } catch (err) {
+    // A file system that cannot sync (some shares and FUSE mounts) says so;
+    // what it holds is as durable as it can make it.
+    if (!refused(err)) throw err;
   } finally {
     await handle.close();
   }
+}
+
+/** A file system's refusal to sync, rather than a failure to. */
+function refused(err: unknown): boolean {
+  const code = (err as NodeJS.ErrnoException).code;
+  return code === 'EINVAL' || code === 'EISDIR' || code === 'EPERM' || code === 'ENOTSUP';
 }

@@ -18,6 +18,24 @@ import { CLI, removeDir, tempDir } from '../helpers.js';
 
 const traced = spawnSync('strace', ['-f', '-o', '/dev/null', 'true']).status === 0;
 
+/** Runs `coffre restore ID --yes` under strace; the lines it recorded. */
+function traceRestore(dir: string, id: string, home: string, extra: string[]): string[] {
+  const log = path.join(dir, `strace-${Date.now()}.log`);
+  const r = spawnSync(
+    'strace',
+    [
+      ...['-f', '-qq', '-y', '-e', 'trace=fdatasync,fsync,rename,pwrite64', '-o', log],
+      ...[process.execPath, CLI, 'restore', id, '--home', home, '--yes', '--json', ...extra],
+    ],
+    { encoding: 'utf8' },
+  );
+  assert.equal(r.status, 0, r.stderr);
+  return fs.readFileSync(log, 'utf8').split('\n');
+}
+
+/** The file a sync call was made on, as strace -y shows it (a call may span two lines). */
+const synced = (line: string) => /\b(fdatasync|fsync)\(\d+<([^>]+)>/.exec(line)?.[2] ?? null;
+
 describe('a restore makes what it renames into place durable first', () => {
   const dir = tempDir();
   const home = path.join(dir, 'home');
@@ -52,33 +70,8 @@ describe('a restore makes what it renames into place durable first', () => {
       skip: traced ? false : 'strace cannot trace here (no ptrace permission)',
     },
     () => {
-      const log = path.join(dir, 'strace.log');
-      const r = spawnSync(
-        'strace',
-        [
-          '-f',
-          '-qq',
-          '-y',
-          '-e',
-          'trace=fdatasync,fsync,rename',
-          '-o',
-          log,
-          process.execPath,
-          CLI,
-          'restore',
-          id,
-          '--home',
-          home,
-          '--yes',
-          '--json',
-        ],
-        { encoding: 'utf8' },
-      );
-      assert.equal(r.status, 0, r.stderr);
-      const lines = fs.readFileSync(log, 'utf8').split('\n');
-      // A call may be split by strace across two lines (<unfinished ...>,
-      // then <... resumed> = 0); none may fail.
-      const synced = (line: string) => /\b(fdatasync|fsync)\(\d+<([^>]+)>/.exec(line)?.[2] ?? null;
+      const lines = traceRestore(dir, id, home, []);
+      // None may fail.
       assert.deepEqual(
         lines.filter((l) => /(fdatasync|fsync).* = -1 /.test(l)),
         [],
@@ -115,6 +108,49 @@ describe('a restore makes what it renames into place durable first', () => {
       );
       for (const f of restored) {
         assert.notEqual(fs.readFileSync(path.join(images, f), 'utf8'), 'changed since the backup');
+      }
+    },
+  );
+
+  it(
+    "syncs a section restore's committed rows before it says so, with another connection open",
+    {
+      skip: traced ? false : 'strace cannot trace here (no ptrace permission)',
+    },
+    () => {
+      // A section restore copies rows in a transaction, which SQLite does not
+      // sync at its commit in WAL mode (the driver's WAL default is
+      // synchronous=NORMAL); a connection of an app forced to keep running
+      // keeps the close from checkpointing. (A page copy syncs at its end:
+      // the backup API does.)
+      const other = new Database(dbFile);
+      try {
+        // Its open read transaction also keeps the commit's checkpoint (which
+        // would sync the WAL first) from copying anything.
+        other.exec('BEGIN');
+        other.prepare('SELECT count(*) FROM receipts').get();
+        const lines = traceRestore(dir, id, home, ['--force', '--sections', 'sales']);
+        const journal = lines
+          .map((l, i) => (/rename\("[^"]*", "[^"]*restore-journal\.json"\) = 0/.test(l) ? i : -1))
+          .filter((i) => i >= 0);
+        assert.equal(journal.length, 3, 'preparing, swapping, committed');
+        // The last write to the WAL (the commit frame), then its sync, before
+        // the journal says committed.
+        const wal = `${dbFile}-wal`;
+        const writes = lines
+          .map((l, i) => (l.includes('pwrite64(') && l.includes(`<${wal}>`) ? i : -1))
+          .filter((i) => i >= 0 && i < journal[2]);
+        assert.ok(writes.length > 0, 'the restore wrote its rows to the WAL');
+        const after = lines
+          .slice(writes.at(-1)! + 1, journal[2])
+          .map(synced)
+          .filter((p): p is string => p !== null);
+        assert.ok(
+          after.includes(wal),
+          `the WAL was synced after its last write, before the commit was recorded: ${after.join(', ')}`,
+        );
+      } finally {
+        other.close();
       }
     },
   );
