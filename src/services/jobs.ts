@@ -63,6 +63,8 @@ export interface JobSummary {
 export class JobRunner {
   /** Events for a host app: a backup made, a restore planned, applied or failed. */
   readonly events = new EventEmitter<CenterEvents>();
+  /** The feeds' looks at the running jobs (watch), run again when this process frees the lock. */
+  private readonly released = new Set<() => void>();
   /** Cancellation of this process's running jobs, by job id. */
   private readonly cancels = new Map<number, AbortController>();
   private readonly lastWrite = new Map<number, { at: number; phase: string }>();
@@ -90,7 +92,13 @@ export class JobRunner {
       lock.release();
       throw err;
     }
-    return lock;
+    return {
+      release: () => {
+        lock.release();
+        // The feeds hear of the end now, not at their next look.
+        for (const look of this.released) setImmediate(look);
+      },
+    };
   }
 
   /** Runs `work` holding the lock, and releases it whatever happens. */
@@ -238,9 +246,11 @@ export class JobRunner {
 
   /**
    * Watches jobs for a live feed: progress of this process's jobs at once,
-   * and every `pollMs` the jobs of other processes (the scheduler in
-   * `coffre daemon`, a CLI backup), their progress and their end. Returns
-   * the function that stops watching.
+   * their end as soon as the job lock is free again (a page that still saw
+   * a job running refused to start the next one: "already running"), and
+   * every `pollMs` the jobs of other processes (the scheduler in `coffre
+   * daemon`, a CLI backup), their progress and their end. Returns the
+   * function that stops watching.
    */
   watch(listener: (e: JobFeedEvent) => void, pollMs = 1000): () => void {
     const seen = new Map<number, string | null>();
@@ -276,11 +286,13 @@ export class JobRunner {
       }
     };
     this.events.on('progress', onProgress);
+    this.released.add(poll);
     poll();
     const timer = setInterval(poll, pollMs);
     timer.unref();
     return () => {
       clearInterval(timer);
+      this.released.delete(poll);
       this.events.off('progress', onProgress);
     };
   }
