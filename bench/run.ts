@@ -19,7 +19,12 @@
 // bench/writer.ts):
 //
 //   npm run bench -- restore startup
+//   BENCH_CLI_BEFORE=/path/to/other/build/dist/src/cli/main.js npm run bench -- restore
 //   BENCH_WRITER_MIB=128 npm run bench -- writer
+//
+// BENCH_CLI_BEFORE adds another build's CLI to the verify, restore and
+// start-up runs (alternating with this one), to compare two builds in the
+// same conditions; BENCH_ROUNDS sets the runs per command (default 3).
 //   node --expose-gc dist/bench/run.js cloud      (after `npm run build`)
 
 import { spawnSync } from 'node:child_process';
