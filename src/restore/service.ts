@@ -225,10 +225,6 @@ export class RestoreService {
     // 3. The plan: what is replaced, what is lost. A full restore's checks of
     // the staged database start now, and run until the commit (apply.ts).
     const selection = selectSections(header, options.sections);
-    const durable = steps.syncStaged([
-      selection.files ? path.join(stage, ENTRY.filesDir) : null,
-      selection.settings && header.settings ? path.join(stage, header.settings.entry) : null,
-    ]);
     const stagedDb = path.join(stage, header.database.entry);
     const stagedKey = header.database.sourceEncrypted ? key : null;
     const intactAtWrite = !adopting && checkedAtWrite(found.sidecar, header.register, own);
@@ -311,6 +307,11 @@ export class RestoreService {
       : null;
 
     timer.mark('confirm');
+    // Confirmed: what will be renamed into place goes to the disk meanwhile.
+    const durable = steps.syncStaged([
+      selection.files ? path.join(stage, ENTRY.filesDir) : null,
+      selection.settings && header.settings ? path.join(stage, header.settings.entry) : null,
+    ]);
     // 4. Hooks, then a safety backup so that the restore can be undone.
     await this.runHook('beforeRestore', header.id, 'starting', options);
     // From here on, the app was told a restore starts: whatever fails, it

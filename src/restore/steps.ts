@@ -142,7 +142,7 @@ export function stagingLeftovers(dirs: string[]): string[] {
 /**
  * Starts making the staged copies a restore will rename into place durable
  * (the files folder and the settings file, where the restore replaces them),
- * while the plan and the safety backup run; the restore awaits it before it
+ * once confirmed, while the safety backup runs; the restore awaits it before it
  * swaps anything. The staged database needs none: the page copy commits
  * through SQLite's own fsync, and a copy to a lost database's place is synced
  * where it is made.

@@ -35,6 +35,26 @@ function makeDatabase(file: string): void {
   db.close();
 }
 
+/**
+ * The file's bytes with one entry of index small_a no longer matching its
+ * row (only integrity_check of `small` sees it), and its page size.
+ */
+function withDamagedIndex(file: string): { bytes: Buffer; pageSize: number } {
+  const db = new Database(file, { readonly: true });
+  const root = db
+    .prepare("SELECT rootpage FROM sqlite_schema WHERE name = 'small_a'")
+    .pluck()
+    .get() as number;
+  const pageSize = db.pragma('page_size', { simple: true }) as number;
+  db.close();
+  const bytes = fs.readFileSync(file);
+  const page = bytes.subarray((root - 1) * pageSize, root * pageSize);
+  const at = page.indexOf(Buffer.from([0x55, 0xaa, 0x00, 0x05]));
+  assert.ok(at >= 0, 'the index entry was found');
+  page[at + 3] = 0xf5;
+  return { bytes, pageSize };
+}
+
 function wholeCheck(file: string): string {
   const db = new Database(file, { readonly: true });
   try {
@@ -67,19 +87,7 @@ describe('the integrity check shared by workers', () => {
   it('finds an index entry that no longer matches its row, in a table that is not the largest', async () => {
     const file = path.join(dir, 'index.db');
     makeDatabase(file);
-    const db = new Database(file);
-    const root = db
-      .prepare("SELECT rootpage FROM sqlite_schema WHERE name = 'small_a'")
-      .pluck()
-      .get() as number;
-    const pageSize = db.pragma('page_size', { simple: true }) as number;
-    db.close();
-    const bytes = fs.readFileSync(file);
-    const page = bytes.subarray((root - 1) * pageSize, root * pageSize);
-    const at = page.indexOf(Buffer.from([0x55, 0xaa, 0x00, 0x05]));
-    assert.ok(at >= 0, 'the index entry was found');
-    page[at + 3] = 0xf5;
-    fs.writeFileSync(file, bytes);
+    fs.writeFileSync(file, withDamagedIndex(file).bytes);
     assert.match(wholeCheck(file), /small_a/);
     // quick_check alone does not see it: the table's part must.
     const quick = new Database(file, { readonly: true });
@@ -92,20 +100,11 @@ describe('the integrity check shared by workers', () => {
   it('checks a table whose schema row spells its type otherwise, as SQLite reads it', async () => {
     const file = path.join(dir, 'spelling.db');
     makeDatabase(file);
-    const db = new Database(file);
-    const root = db
-      .prepare("SELECT rootpage FROM sqlite_schema WHERE name = 'small_a'")
-      .pluck()
-      .get() as number;
-    const pageSize = db.pragma('page_size', { simple: true }) as number;
-    db.close();
-    const bytes = fs.readFileSync(file);
+    const { bytes, pageSize } = withDamagedIndex(file);
     // The schema row of `small` on page 1: its type becomes 'Table'.
     const row = bytes.subarray(0, pageSize).indexOf(Buffer.from('tablesmallsmall'));
     assert.ok(row >= 0, 'the schema row was found');
     bytes[row] = 'T'.charCodeAt(0);
-    const page = bytes.subarray((root - 1) * pageSize, root * pageSize);
-    page[page.indexOf(Buffer.from([0x55, 0xaa, 0x00, 0x05])) + 3] = 0xf5;
     fs.writeFileSync(file, bytes);
     assert.match(wholeCheck(file), /small_a/);
     const { integrity } = await checkStaged(file, null, false, 2).result;
