@@ -22,6 +22,7 @@ import { resumableDownload } from './s3-download.js';
 import { explainS3Error } from './s3-errors.js';
 import { sidecarAt, type SidecarRead } from './s3-sidecars.js';
 import { formatBytes } from '../core/quota.js';
+import { eachLimited } from '../core/limited.js';
 import { parseArchiveName, SIDECAR_SUFFIX, type Sidecar } from '../core/manifest.js';
 import { parseSidecarText, type SidecarParser } from '../core/sidecar.js';
 import type { DamagedSidecar, Destination, PutOptions, Upload, Usage } from './types.js';
@@ -444,29 +445,24 @@ export class S3Destination implements Destination {
     const objects = await this.objects(prefix);
     const pairs = [...this.committed(objects)];
     const out: Sidecar[] = [];
-    let next = 0;
-    const worker = async () => {
-      while (next < pairs.length) {
-        const [archiveKey, sidecarKey] = pairs[next++];
-        const archive = archiveKey.slice(archiveKey.lastIndexOf('/') + 1);
-        const keep = (sidecar: Sidecar) => {
-          if (!registerId || sidecar.header.register.id === registerId) out.push(sidecar);
-        };
-        // Read once per process (s3-sidecars.ts): a sidecar never changes once written.
-        const got = await sidecarAt(
-          `${this.settings.endpoint} ${this.settings.bucket} ${sidecarKey}`,
-          this.etags.get(sidecarKey),
-          () => this.readSidecar(sidecarKey, archive),
-        );
-        if (got === null) continue;
-        if ('damaged' in got) {
-          onDamaged?.({ archive, error: got.damaged });
-          continue;
-        }
-        keep(got.sidecar);
+    await eachLimited(pairs, LIST_CONCURRENCY, async ([archiveKey, sidecarKey]) => {
+      const archive = archiveKey.slice(archiveKey.lastIndexOf('/') + 1);
+      const keep = (sidecar: Sidecar) => {
+        if (!registerId || sidecar.header.register.id === registerId) out.push(sidecar);
+      };
+      // Read once per process (s3-sidecars.ts): a sidecar never changes once written.
+      const got = await sidecarAt(
+        `${this.settings.endpoint} ${this.settings.bucket} ${sidecarKey}`,
+        this.etags.get(sidecarKey),
+        () => this.readSidecar(sidecarKey, archive),
+      );
+      if (got === null) return;
+      if ('damaged' in got) {
+        onDamaged?.({ archive, error: got.damaged });
+        return;
       }
-    };
-    await Promise.all(Array.from({ length: Math.min(LIST_CONCURRENCY, pairs.length) }, worker));
+      keep(got.sidecar);
+    });
     return out.sort((a, b) => a.header.createdAt.localeCompare(b.header.createdAt));
   }
 

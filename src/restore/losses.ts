@@ -10,6 +10,7 @@ import { quoteName as q } from '../source/profile-queries.js';
 import { openDatabase, readFacts } from '../source/sqlite.js';
 import { profileReading, type Profile } from '../core/profiles.js';
 import { OTHER_SECTION, sectionLabel, sectionOfTables } from '../core/sections.js';
+import { eachLimited } from '../core/limited.js';
 import { ENTRY } from '../core/manifest.js';
 import type { FileChanges, Loss } from './plan.js';
 
@@ -150,30 +151,25 @@ export async function measureFileChanges(
   const now = new Map(live.map((f) => [f.rel, f]));
   const added = live.filter((f) => !then.has(f.rel)).map((f) => f.rel);
   const removed = backup.filter((f) => !now.has(f.rel)).map((f) => f.rel);
-  const changed: string[] = [];
-  const compared = live.filter((f) => {
-    const b = then.get(f.rel);
-    if (b && b.size !== f.size) changed.push(f.rel);
-    return b !== undefined && b.size === f.size;
+  const changed = live.filter((f) => then.has(f.rel) && then.get(f.rel)!.size !== f.size);
+  const compared = live.filter((f) => then.get(f.rel)?.size === f.size);
+  const blocks = Array.from({ length: HASHING }, () => Buffer.allocUnsafe(1 << 20));
+  await eachLimited(compared, HASHING, async (f, lane) => {
+    const block = blocks[lane];
+    const want =
+      entries.get(ENTRY.filesDir + f.rel) ?? (await fileSha256(then.get(f.rel)!.abs, block));
+    if ((await fileSha256(f.abs, block)) !== want) changed.push(f);
   });
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: HASHING }, async () => {
-      const block = Buffer.allocUnsafe(1 << 20);
-      while (next < compared.length) {
-        const f = compared[next++];
-        const staged = then.get(f.rel)!;
-        const want = entries.get(ENTRY.filesDir + f.rel) ?? (await fileSha256(staged.abs, block));
-        if ((await fileSha256(f.abs, block)) !== want) changed.push(f.rel);
-      }
-    }),
-  );
   const few = (list: string[]) => list.sort().slice(0, 20);
   return {
     added: added.length,
     removed: removed.length,
     changed: changed.length,
-    examples: { added: few(added), removed: few(removed), changed: few(changed) },
+    examples: {
+      added: few(added),
+      removed: few(removed),
+      changed: few(changed.map((f) => f.rel)),
+    },
   };
 }
 

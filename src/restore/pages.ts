@@ -90,16 +90,17 @@ export function checkStagedHere(
       // restore creates, and a page copy creates none beyond the backup's own.
       if (!claim) return { integrity: integrityOf(db) };
       const parts = checkParts(db);
-      const found: string[] = [];
+      const answers: string[] = [];
       for (let i = Atomics.add(claim, 0, 1); i < parts.length; i = Atomics.add(claim, 0, 1)) {
         const part = parts[i];
-        const answer = integrityOf(
-          db,
-          part === null ? 'PRAGMA quick_check' : `PRAGMA integrity_check(${quoteName(part)})`,
+        answers.push(
+          integrityOf(
+            db,
+            part === null ? 'PRAGMA quick_check' : `PRAGMA integrity_check(${quoteName(part)})`,
+          ),
         );
-        if (answer !== 'ok') found.push(answer);
       }
-      return { integrity: found.length > 0 ? found.join('; ') : 'ok' };
+      return merged(answers);
     } finally {
       db.close();
     }
@@ -143,10 +144,7 @@ export function checkStaged(
     await Promise.all(calls.map((c) => c.stop()));
   };
   const result = Promise.all(calls.map((c) => c.result)).then(
-    (answers) => {
-      const found = answers.map((a) => a.integrity).filter((a) => a !== 'ok');
-      return { integrity: found.length > 0 ? found.join('; ') : 'ok' };
-    },
+    (answers) => merged(answers.map((a) => a.integrity)),
     async (err: unknown) => {
       // One worker failed: the others stop too.
       await stop();
@@ -155,6 +153,12 @@ export function checkStaged(
   );
   result.catch(() => undefined);
   return { result, stop };
+}
+
+/** Parts' answers as one: 'ok' when each is, else what they found. */
+function merged(answers: string[]): StagedCheck {
+  const found = answers.filter((a) => a !== 'ok');
+  return { integrity: found.length > 0 ? found.join('; ') : 'ok' };
 }
 
 /** Throws RESTORE_CONFLICT when the staged database fails SQLite's integrity check. */

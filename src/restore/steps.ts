@@ -5,7 +5,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
-import { CoffreError } from '../core/errors.js';
+import { CoffreError, isNoSpace } from '../core/errors.js';
 import type { Sidecar } from '../core/manifest.js';
 import { describeHolders } from '../core/holders.js';
 import { withExports } from '../core/shell.js';
@@ -150,7 +150,15 @@ export function stagingLeftovers(dirs: string[]): string[] {
 export function syncStaged(paths: (string | null)[]): Promise<void> {
   const synced = Promise.all(
     paths.filter((p): p is string => p !== null && fs.existsSync(p)).map((p) => syncTree(p)),
-  ).then(() => undefined);
+  ).then(
+    () => undefined,
+    (err: unknown) => {
+      throw syncFailed(
+        err,
+        'the restored files could not be written to the disk, so nothing was changed. Check that disk (its free space, its health, that it is still plugged in), then run the restore again',
+      );
+    },
+  );
   synced.catch(() => undefined);
   return synced;
 }
@@ -162,5 +170,22 @@ export function syncStaged(paths: (string | null)[]): Promise<void> {
  * with another connection open no checkpoint may run for a while.
  */
 export async function syncDatabase(db: string): Promise<void> {
-  for (const file of [db, `${db}-wal`]) if (fs.existsSync(file)) await syncTree(file);
+  try {
+    for (const file of [db, `${db}-wal`]) if (fs.existsSync(file)) await syncTree(file);
+  } catch (err) {
+    throw syncFailed(
+      err,
+      "the restored database could not be confirmed on the disk. The restore took effect; Coffre's next start finishes it (or puts the old data back if the disk lost it). Check that disk before starting the app again",
+    );
+  }
+}
+
+/** A sync that failed, in the user's words: DISK_FULL, else SOURCE_UNAVAILABLE. */
+function syncFailed(err: unknown, what: string): CoffreError {
+  const full = isNoSpace(err);
+  return new CoffreError(
+    full ? 'DISK_FULL' : 'SOURCE_UNAVAILABLE',
+    `${full ? 'The disk is full' : "The disk of the app's data failed"} (${(err as Error).message}): ${what}.`,
+    { cause: err },
+  );
 }

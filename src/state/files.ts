@@ -5,6 +5,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import crypto from 'node:crypto';
+import { eachLimited } from '../core/limited.js';
 
 /** Makes a rename or a new file in `dir` durable. */
 export async function fsyncDir(dir: string): Promise<void> {
@@ -75,12 +76,7 @@ export async function syncTree(root: string): Promise<void> {
     root,
     ...found.filter((d) => d.isDirectory()).map((d) => path.join(d.parentPath, d.name)),
   ];
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: SYNCING }, async () => {
-      while (next < files.length) await syncFile(files[next++]);
-    }),
-  );
+  await eachLimited(files, SYNCING, syncFile);
   for (const dir of dirs) await fsyncDir(dir);
 }
 
